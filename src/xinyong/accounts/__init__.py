@@ -1,0 +1,1 @@
+"""Departments (and, later, users, roles and API keys)."""

@@ -1,0 +1,1 @@
+"""The information catalogue: items, their fields and types, code tables, disclosure levels."""

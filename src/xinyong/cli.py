@@ -1,0 +1,251 @@
+"""The `xinyong` command: a thin shell over the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from xinyong.core import clock, db
+from xinyong.core.errors import FileUnreadable, XinyongError
+
+app = typer.Typer(help="信用 Xinyong：公共信用信息共享平台", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="数据库：迁移与状态", no_args_is_help=True)
+policy_app = typer.Typer(help="政策规则包", no_args_is_help=True)
+subject_app = typer.Typer(help="信用主体", no_args_is_help=True)
+calendar_app = typer.Typer(help="工作日历（节假日与调休安排）", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(policy_app, name="policy")
+app.add_typer(subject_app, name="subject")
+app.add_typer(calendar_app, name="calendar")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]错误：[/]{message}")
+    return typer.Exit(code)
+
+
+def _ready() -> None:
+    try:
+        db.ensure_ready()
+    except XinyongError as exc:
+        raise _fail(exc.message, 1) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """应用数据库迁移（建表或升级到当前版本）。"""
+    db.upgrade(revision=revision)
+    out.print(f"数据库已升级到 {db.current_revision(db.get_engine())}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """显示数据库当前的迁移版本。"""
+    _ready()
+    out.print(db.current_revision(db.get_engine()))
+
+
+@app.command()
+def ingest(
+    kind: Annotated[str, typer.Argument(help="penalties（行政处罚）或 licences（行政许可）")],
+    file: Annotated[Path, typer.Argument(help="CSV、XLSX 或 JSON Lines 文件")],
+    report: Annotated[Path | None, typer.Option(help="把质量报告写入此 JSON 文件")] = None,
+    department: Annotated[
+        str | None, typer.Option(help="提交单位的统一社会信用代码（2016 年格式文件需要）")
+    ] = None,
+) -> None:
+    """归集一个双公示文件：逐行校验，整批入库，输出质量报告。"""
+    from xinyong.ingest.service import KINDS, ingest_file
+
+    if kind not in KINDS:
+        raise _fail(f"未知的数据类型 {kind}：应为 penalties（行政处罚）或 licences（行政许可）", 2)
+    _ready()
+    progress = Progress(
+        TextColumn("[bold]归集[/] {task.description}"), BarColumn(), TaskProgressColumn(),
+        TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal,
+    )
+    try:
+        with progress, db.transaction() as session:
+            task = progress.add_task(file.name, total=None)
+
+            def tick(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = ingest_file(session, file, kind, department_uscc=department, progress=tick)
+    except FileUnreadable as exc:
+        if report:
+            report.write_text(json.dumps({"kind": kind, "file": file.name, "error": exc.message},
+                                         ensure_ascii=False, indent=2), encoding="utf-8")
+        raise _fail(f"{file}：{exc.message}", 2) from None
+    except XinyongError as exc:
+        raise _fail(exc.message, 2) from None
+    if report:
+        report.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    summary = Table(title=f"归集报告：{result.file}（批次 {result.batch_id}）", show_header=False)
+    for label, value in (
+        ("文件格式", f"{result.format} {result.encoding or ''} {result.layout}"),
+        ("数据行", result.rows_total), ("新增", result.accepted), ("更正", result.corrected),
+        ("未变化", result.unchanged), ("拒收", result.rejected), ("警告", len(result.warnings)),
+        ("新登记部门", "、".join(f"{d.name}（{d.uscc}）" for d in result.departments_registered) or "无"),
+    ):
+        summary.add_row(label, str(value))
+    out.print(summary)
+    if result.errors:
+        errors = Table(title="拒收的行", show_lines=False)
+        for col in ("行", "列", "代码", "说明"):
+            errors.add_column(col)
+        for issue in result.errors[:50]:
+            errors.add_row(str(issue.line), issue.field or "", issue.code, issue.message)
+        out.print(errors)
+        if len(result.errors) > 50:
+            out.print(f"……另有 {len(result.errors) - 50} 条错误，见 --report 报告文件")
+    raise typer.Exit(result.exit_code)
+
+
+@policy_app.command("show")
+def policy_show(
+    date: Annotated[str | None, typer.Option(help="查看某日生效的规则（YYYY-MM-DD），默认今天")] = None,
+    jurisdiction: Annotated[str | None, typer.Option(help="管辖区域代码，默认平台配置")] = None,
+) -> None:
+    """列出某日生效的政策规则及其依据。"""
+    from xinyong.core.config import get_settings
+    from xinyong.policy.cli_render import render_rules_table
+    from xinyong.policy.service import get_policy_book
+
+    _ready()
+    try:
+        on = dt.date.fromisoformat(date) if date else clock.today()
+    except ValueError:
+        raise _fail(f"日期格式错误：{date}（应为 YYYY-MM-DD）", 2) from None
+    where = jurisdiction or get_settings().jurisdiction
+    rules = get_policy_book().rules_in_force(on, where)
+    out.print(f"{on:%Y-%m-%d} 在 {where} 生效的规则：{len(rules)} 条")
+    out.print(render_rules_table(rules))
+
+
+@subject_app.command("show")
+def subject_show(
+    code: Annotated[str, typer.Argument(help="统一社会信用代码、组织机构代码、工商注册号或公民身份号码")],
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """显示一个信用主体：名称、代码、法定代表人，以及每条记录的各版本和公示状态。"""
+    from xinyong.records.service import records_of_subject
+    from xinyong.subjects.service import describe, find_by_code
+
+    _ready()
+    today = clock.today()
+    try:
+        with db.transaction() as session:
+            subject = find_by_code(session, code)
+            info = describe(session, subject)
+            records = records_of_subject(session, subject.id, today)
+    except XinyongError as exc:
+        raise _fail(exc.message, 1) from None
+    if as_json:
+        payload = {
+            "as_of": today.isoformat(),
+            "subject": info.model_dump(mode="json"),
+            "records": [r.model_dump(mode="json") for r in records],
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return
+    head = Table(show_header=False, title=f"{info.name}（{info.kind_label}）")
+    for label, value in (
+        ("统一社会信用代码", info.uscc), ("组织机构代码", info.org_code), ("工商注册号", info.reg_no),
+        ("证件", f"{info.person_id_type} {info.person_id_masked}" if info.person_id_masked else None),
+        ("曾用名", "、".join(n.name for n in info.names if n.name != info.name) or None),
+        ("法定代表人", "、".join(r.name for r in info.legal_representatives) or None),
+    ):
+        if value:
+            head.add_row(label, value)
+    out.print(head)
+    table = Table(title=f"信用记录（截至 {today:%Y-%m-%d}）")
+    for col in ("类别", "决定文书号", "决定日期", "版本", "状态", "失信程度", "公示截止", "按时报送", "来源"):
+        table.add_column(col)
+    for record in records:
+        for v in reversed(record.versions):
+            table.add_row(
+                record.kind_label, record.decision_no, f"{v.decision_date}", str(v.version),
+                v.status_label, v.penalty_class or "", str(v.publication_end or ""),
+                "是" if v.on_time else "否", f"{v.provenance.department} 批次{v.provenance.batch_id} 第{v.provenance.line}行",
+            )
+    out.print(table if records else "暂无信用记录")
+
+
+@calendar_app.command("load")
+def calendar_load(file: Annotated[Path, typer.Argument(help="某年节假日安排的 YAML 文件")]) -> None:
+    """载入国务院办公厅公布的某年节假日与调休安排。"""
+    from xinyong.core.calendar import import_schedule
+
+    _ready()
+    try:
+        with db.transaction() as session:
+            schedule = import_schedule(session, file)
+    except (ValueError, OSError) as exc:
+        raise _fail(str(exc), 2) from None
+    out.print(f"已载入 {schedule.year} 年安排（{schedule.source}），共 {len(schedule.entries)} 天")
+
+
+@calendar_app.command("show")
+def calendar_show(year: int) -> None:
+    """列出某年的非周末节假日和调休上班日，并说明该年安排是否已公布。"""
+    from xinyong.core.calendar import load_calendar
+
+    _ready()
+    with db.transaction() as session:
+        cal = load_calendar(session)
+    state = "已公布" if cal.is_published(year) else "未公布（按周末推算，结果为暂定）"
+    out.print(f"{year} 年：{state}")
+    day = dt.date(year, 1, 1)
+    while day.year == year:
+        weekend = day.weekday() >= 5
+        working = cal.is_working_day(day)
+        if weekend == working:
+            out.print(f"  {day:%Y-%m-%d} 周{'一二三四五六日'[day.weekday()]} {'调休上班' if working else '放假'}")
+        day += dt.timedelta(days=1)
+
+
+@app.command()
+def demo(
+    subjects: Annotated[int, typer.Option(help="信用主体数量")] = 300,
+    seed: Annotated[int, typer.Option(help="随机种子（相同种子生成相同数据）")] = 2026,
+    write_csv: Annotated[
+        Path | None, typer.Option(help="不入库，只把数据写成双公示 CSV 文件到此目录")
+    ] = None,
+) -> None:
+    """生成演示数据（合法代码、中文名称、多个城市的部门、各类许可与处罚）并归集入库。"""
+    from xinyong.demo.service import load_demo, write_demo_files
+
+    if write_csv is not None:
+        files = write_demo_files(write_csv, subjects=subjects, seed=seed, today=clock.today())
+        for path, count in files:
+            out.print(f"已写入 {path}（{count} 行）")
+        return
+    _ready()
+    reports = load_demo(subjects=subjects, seed=seed)
+    for r in reports:
+        out.print(f"{r.file}：{r.rows_total} 行，新增 {r.accepted}，拒收 {r.rejected}")
+
+
+def main() -> None:
+    try:
+        app()
+    except XinyongError as exc:
+        err.print(f"[bold red]错误：[/]{exc.message}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

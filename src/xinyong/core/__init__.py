@@ -1,0 +1,1 @@
+"""Shared foundations: configuration, database, clock, codes, names, working days, crypto."""

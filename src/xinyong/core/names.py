@@ -1,0 +1,27 @@
+"""Organisation names: the matching key and the text shown to users."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Departments type the same name with whatever brackets their input method offers; the
+# full-width forms （）［］ become () and [] under NFKC, the rest need mapping.
+_BRACKETS = str.maketrans("【〔[〖", "((((") | str.maketrans("】〕]〗", "))))")
+# Invisible characters left by copy-paste from web pages, Word and Excel.
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_DROP_INVISIBLE = str.maketrans("", "", _INVISIBLE)
+_NAME_TABLE = _BRACKETS | _DROP_INVISIBLE
+# \s in a str pattern is Unicode whitespace, U+3000 and NBSP included.
+_PADDING = re.compile(f"\\A[\\s{_INVISIBLE}]+|[\\s{_INVISIBLE}]+\\Z")
+
+
+def normalize_name(raw: str) -> str:
+    """The key under which two spellings of one organisation name compare equal."""
+    text = unicodedata.normalize("NFKC", raw).translate(_NAME_TABLE)
+    return "".join(text.split()).casefold()
+
+
+def display_name(raw: str) -> str:
+    """The department's own text, without the blank or invisible padding around it."""
+    return _PADDING.sub("", raw)

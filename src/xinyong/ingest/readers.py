@@ -1,0 +1,306 @@
+"""Readers for submitted files: CSV (UTF-8, UTF-8 with BOM, GBK, GB18030), XLSX and JSON Lines.
+
+A reader yields the header row once and then ``(line, cells)`` for every data row, where
+``line`` is the physical line (or spreadsheet row) with the header on line 1 of a plain file.
+Rows stream: nothing holds the whole file in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import json
+import os
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from xinyong.core.errors import FileUnreadable
+
+csv.field_size_limit(10 * 1024 * 1024)
+
+ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gbk": "GBK", "gb18030": "GB18030",
+                   "utf-16": "UTF-16"}
+# how many leading rows may sit above the header (a title line, an empty line)
+MAX_PREAMBLE_ROWS = 5
+
+
+@dataclass
+class Table:
+    """An opened file: its format, header, and a stream of data rows."""
+
+    format: str
+    encoding: str | None
+    headers: list[str]
+    header_line: int
+    rows: Iterator[tuple[int, list[str]]]
+    size: int
+    position: Callable[[], int]
+    notes: list[str] = field(default_factory=list)
+    _close: Callable[[], None] | None = None
+
+    def close(self) -> None:
+        if self._close:
+            self._close()
+
+
+def detect_encoding(path: Path) -> str:
+    """The file's text encoding: a BOM decides, else strict UTF-8, else GBK, else GB18030."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for candidate in ("utf-8", "gbk", "gb18030"):
+        decoder = codecs.getincrementaldecoder(candidate)(errors="strict")
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return candidate
+    raise FileUnreadable("无法识别文件编码：文件既不是 UTF-8，也不是 GBK/GB18030。请另存为 UTF-8 编码的 CSV。")
+
+
+def _is_blank(cells: list[str]) -> bool:
+    return all(not c or not c.strip() for c in cells)
+
+
+def _looks_like_header(cells: list[str], known: Callable[[str], bool]) -> bool:
+    return sum(1 for c in cells if c and known(c)) >= 3
+
+
+def _find_header(
+    rows: Iterator[tuple[int, list[str]]], known: Callable[[str], bool]
+) -> tuple[int, list[str]]:
+    first: tuple[int, list[str]] | None = None
+    for _ in range(MAX_PREAMBLE_ROWS + 1):
+        try:
+            line, cells = next(rows)
+        except StopIteration:
+            break
+        if _is_blank(cells):
+            continue
+        if first is None:
+            first = (line, cells)
+        if _looks_like_header(cells, known):
+            return line, cells
+    if first is None:
+        raise FileUnreadable("文件为空：没有表头，也没有数据行。")
+    raise FileUnreadable(
+        f"第 {first[0]} 行不是可识别的表头：找不到双公示格式的列名（如“行政相对人名称”）。"
+    )
+
+
+def _sniff_delimiter(sample: str) -> str:
+    first_line = sample.splitlines()[0] if sample else ""
+    counts = {d: first_line.count(d) for d in (",", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def open_csv(path: Path, known: Callable[[str], bool]) -> Table:
+    encoding = detect_encoding(path)
+    raw = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by Table.close
+    fh = open(raw.fileno(), encoding=encoding, newline="", closefd=False)  # noqa: SIM115
+    sample = fh.read(65536)
+    fh.seek(0)
+    delimiter = _sniff_delimiter(sample.lstrip("\ufeff"))
+    reader = csv.reader(fh, delimiter=delimiter)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        previous_end = 0
+        for cells in reader:
+            start = previous_end + 1
+            previous_end = reader.line_num
+            yield start, cells
+
+    stream = rows()
+    try:
+        header_line, headers = _find_header(stream, known)
+    except csv.Error as exc:
+        raise FileUnreadable(f"CSV 格式错误：{exc}") from exc
+    if headers and headers[0].startswith("\ufeff"):
+        headers[0] = headers[0][1:]
+
+    def checked() -> Iterator[tuple[int, list[str]]]:
+        try:
+            yield from stream
+        except csv.Error as exc:
+            raise FileUnreadable(f"CSV 格式错误（约第 {reader.line_num} 行）：{exc}") from exc
+
+    def close() -> None:
+        fh.close()
+        raw.close()
+
+    return Table(
+        format="csv",
+        encoding=encoding,
+        headers=headers,
+        header_line=header_line,
+        rows=checked(),
+        size=os.path.getsize(path),
+        position=lambda: os.lseek(raw.fileno(), 0, os.SEEK_CUR),
+        _close=close,
+    )
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.strftime("%Y/%m/%d")
+        return value.strftime("%Y/%m/%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y/%m/%d")
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return format(Decimal(repr(value)).normalize(), "f")
+    return str(value)
+
+
+def open_xlsx(path: Path, known: Callable[[str], bool]) -> Table:
+    if not zipfile.is_zipfile(path):
+        raise FileUnreadable(
+            "文件扩展名为 .xlsx，但内容不是 Excel 工作簿（可能是改了扩展名的其他文件）。"
+        )
+    with zipfile.ZipFile(path) as zf:
+        if "xl/workbook.xml" not in zf.namelist():
+            raise FileUnreadable("文件不是 Excel 工作簿：缺少 xl/workbook.xml。")
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise FileUnreadable(f"无法打开 Excel 工作簿：{exc.__class__.__name__}") from exc
+    notes: list[str] = []
+    ws = wb.worksheets[0]
+    if len(wb.worksheets) > 1:
+        notes.append(f"工作簿有 {len(wb.worksheets)} 个工作表，只读取第一个“{ws.title}”。")
+    counter = {"row": 0}
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for index, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            counter["row"] = index
+            yield index, [_cell_text(v) for v in values]
+
+    stream = rows()
+    header_line, headers = _find_header(stream, known)
+    while headers and not headers[-1]:
+        headers.pop()
+    max_row = ws.max_row or 1
+    return Table(
+        format="xlsx",
+        encoding=None,
+        headers=headers,
+        header_line=header_line,
+        rows=stream,
+        size=max_row,
+        position=lambda: counter["row"],
+        notes=notes,
+        _close=wb.close,
+    )
+
+
+def open_jsonl(path: Path, known: Callable[[str], bool]) -> Table:
+    encoding = detect_encoding(path)
+    raw = open(path, "rb", buffering=0)  # noqa: SIM115
+    fh: IO[str] = open(raw.fileno(), encoding=encoding, closefd=False)  # noqa: SIM115
+    headers: list[str] = []
+    first: list[tuple[int, Any]] = []
+    line_no = 0
+    for text in fh:
+        line_no += 1
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FileUnreadable(f"第 {line_no} 行不是有效的 JSON：{exc.msg}") from exc
+        if not isinstance(obj, dict):
+            raise FileUnreadable(f"第 {line_no} 行不是 JSON 对象。")
+        headers = [str(k) for k in obj]
+        first.append((line_no, obj))
+        break
+    if not headers:
+        raise FileUnreadable("文件为空：没有任何 JSON 记录。")
+    if sum(1 for h in headers if known(h)) < 3:
+        raise FileUnreadable(f"第 {line_no} 行的键不是双公示格式的列名（如“行政相对人名称”）。")
+    index = {h: i for i, h in enumerate(headers)}
+    extra_rows: list[tuple[int, list[str]]] = []
+
+    def to_cells(obj: dict[str, Any]) -> list[str]:
+        cells = [""] * len(headers)
+        for key, value in obj.items():
+            i = index.get(str(key))
+            if i is None:
+                headers.append(str(key))
+                index[str(key)] = i = len(headers) - 1
+                cells.append("")
+            cells[i] = _cell_text(value)
+        return cells
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, obj in first:
+            yield number, to_cells(obj)
+        yield from extra_rows
+        number = line_no
+        for text in fh:
+            number += 1
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError:
+                yield number, ["\x00invalid_json"]
+                continue
+            if not isinstance(obj, dict):
+                yield number, ["\x00invalid_json"]
+                continue
+            yield number, to_cells(obj)
+
+    def close() -> None:
+        fh.close()
+        raw.close()
+
+    return Table(
+        format="jsonl",
+        encoding=encoding,
+        headers=headers,
+        header_line=0,
+        rows=rows(),
+        size=os.path.getsize(path),
+        position=lambda: os.lseek(raw.fileno(), 0, os.SEEK_CUR),
+        _close=close,
+    )
+
+
+def open_table(path: Path, known: Callable[[str], bool]) -> Table:
+    """Open ``path`` by its content (and extension); ``known`` tells a header cell from data."""
+    if not path.exists():
+        raise FileUnreadable(f"文件不存在：{path}")
+    if path.is_dir():
+        raise FileUnreadable(f"这是一个目录，不是文件：{path}")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    suffix = path.suffix.lower()
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileUnreadable("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV（UTF-8）。")
+    if head.startswith(b"PK") or suffix in (".xlsx", ".xlsm"):
+        return open_xlsx(path, known)
+    if suffix in (".jsonl", ".ndjson") or head.lstrip().startswith(b"{"):
+        return open_jsonl(path, known)
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise FileUnreadable("文件是二进制内容，不是 CSV、XLSX 或 JSON Lines 文件。")
+    return open_csv(path, known)

@@ -1,0 +1,369 @@
+"""Bulk storage of a batch: validated rows go to a staging table, then merge set-based.
+
+On PostgreSQL rows arrive through COPY, on SQLite through executemany; the merge statements
+are the same SQL on both. Subjects, names, legal representatives, records and versions are
+resolved and written by a fixed sequence of INSERT … SELECT / UPDATE … FROM statements, so
+the cost per row stays in the database's own code and memory stays flat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("line", "INTEGER"),
+    ("subject_key", "TEXT"),
+    ("subject_kind", "TEXT"),
+    ("category", "TEXT"),
+    ("uscc", "TEXT"),
+    ("org_code", "TEXT"),
+    ("reg_no", "TEXT"),
+    ("person_index", "TEXT"),
+    ("person_cipher", "TEXT"),
+    ("person_masked", "TEXT"),
+    ("person_id_type", "TEXT"),
+    ("subject_name", "TEXT"),
+    ("name_norm", "TEXT"),
+    ("area_code", "TEXT"),
+    ("legal_rep", "TEXT"),
+    ("lr_id_type", "TEXT"),
+    ("lr_index", "TEXT"),
+    ("lr_cipher", "TEXT"),
+    ("lr_masked", "TEXT"),
+    ("authority_uscc", "TEXT"),
+    ("decision_no", "TEXT"),
+    ("department_id", "BIGINT"),
+    ("content_hash", "TEXT"),
+    ("data", "TEXT"),
+    ("decision_date", "DATE"),
+    ("penalty_class", "TEXT"),
+    ("class_reason", "TEXT"),
+    ("class_rule", "TEXT"),
+    ("published", "BOOLEAN"),
+    ("pub_min_end", "DATE"),
+    ("pub_end", "DATE"),
+    ("pub_rule", "TEXT"),
+    ("deadline", "DATE"),
+    ("deadline_provisional", "BOOLEAN"),
+    ("deadline_rule", "TEXT"),
+    ("on_time", "BOOLEAN"),
+)
+STAGING_FIELDS = tuple(name for name, _ in STAGING_COLUMNS)
+# filled in by the merge
+MERGE_COLUMNS = (
+    ("subject_id", "BIGINT"),
+    ("record_id", "BIGINT"),
+    ("base_version", "INTEGER"),
+    ("stored_hash", "TEXT"),
+    ("outcome", "TEXT"),
+    ("version", "INTEGER"),
+)
+ISSUE_FIELDS = ("severity", "line", "field", "code", "message")
+
+
+class Staging:
+    """The staging tables of one batch, inside the batch's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+        self.rows = 0
+
+    def _exec(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        return self.session.execute(text(sql), params or {})
+
+    def create(self) -> None:
+        cols = ", ".join(f"{n} {t}" for n, t in (*STAGING_COLUMNS, *MERGE_COLUMNS))
+        issue_cols = "severity TEXT, line INTEGER, field TEXT, code TEXT, message TEXT"
+        if self.dialect == "postgresql":
+            self._exec(f"CREATE TEMP TABLE stg ({cols}) ON COMMIT DROP")
+            self._exec(f"CREATE TEMP TABLE stg_issues ({issue_cols}) ON COMMIT DROP")
+        else:
+            self._exec("DROP TABLE IF EXISTS temp.stg")
+            self._exec("DROP TABLE IF EXISTS temp.stg_issues")
+            self._exec(f"CREATE TEMP TABLE stg ({cols})")
+            self._exec(f"CREATE TEMP TABLE stg_issues ({issue_cols})")
+
+    def drop(self) -> None:
+        if self.dialect != "postgresql":
+            self._exec("DROP TABLE IF EXISTS temp.stg")
+            self._exec("DROP TABLE IF EXISTS temp.stg_issues")
+
+    def _dbapi(self) -> Any:
+        return self.session.connection().connection.dbapi_connection
+
+    def write_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        self.rows += len(rows)
+        if self.dialect == "postgresql":
+            with self._dbapi().cursor() as cur, cur.copy(
+                f"COPY stg ({', '.join(STAGING_FIELDS)}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in STAGING_FIELDS)
+            cur = self._dbapi().cursor()
+            cur.executemany(f"INSERT INTO stg ({', '.join(STAGING_FIELDS)}) VALUES ({marks})", rows)
+            cur.close()
+
+    def write_issues(self, issues: Iterable[tuple[Any, ...]]) -> None:
+        batch = list(issues)
+        if not batch:
+            return
+        if self.dialect == "postgresql":
+            with self._dbapi().cursor() as cur, cur.copy(
+                f"COPY stg_issues ({', '.join(ISSUE_FIELDS)}) FROM STDIN"
+            ) as copy:
+                for row in batch:
+                    copy.write_row(row)
+        else:
+            cur = self._dbapi().cursor()
+            cur.executemany("INSERT INTO stg_issues VALUES (?, ?, ?, ?, ?)", batch)
+            cur.close()
+
+    # -- the merge -------------------------------------------------------------------------
+
+    def merge(
+        self, *, kind: str, item_code: str, batch_id: int, now: dt.datetime, name_header: str
+    ) -> dict[str, int]:
+        """Resolve subjects and records and write them; returns the count of each outcome."""
+        x = self._exec
+        if self.dialect == "postgresql":
+            x("ANALYZE stg")
+        for column in ("uscc", "org_code", "reg_no", "person_index", "subject_key", "line"):
+            x(f"CREATE INDEX stg_{column} ON stg ({column})")
+        x("CREATE INDEX stg_identity ON stg (authority_uscc, decision_no, line)")
+        params = {"batch": batch_id, "now": _db_time(now, self.dialect)}
+
+        # 1. subjects: match by each code in order of authority; create what is missing,
+        #    one code kind at a time so that a later row's weaker code finds the new subject.
+        resolvers = (
+            ("uscc", "s.uscc = stg.uscc"),
+            ("org_code", "s.org_code = stg.org_code AND (s.uscc IS NULL OR stg.uscc IS NULL)"),
+            ("reg_no", "s.reg_no = stg.reg_no AND (s.uscc IS NULL OR stg.uscc IS NULL)"),
+            ("person_index", "s.person_index = stg.person_index"),
+        )
+
+        def resolve() -> None:
+            for column, condition in resolvers:
+                x(
+                    f"UPDATE stg SET subject_id = s.id FROM subjects s "
+                    f"WHERE stg.subject_id IS NULL AND stg.{column} IS NOT NULL AND {condition}"
+                )
+
+        resolve()
+        for column, _ in resolvers:
+            x(
+                f"""
+                INSERT INTO subjects (kind, category, uscc, org_code, reg_no, person_index,
+                    person_cipher, person_masked, person_id_type, name, name_norm, name_as_of,
+                    area_code, created_at, created_batch_id)
+                SELECT subject_kind, category, uscc, org_code, reg_no, person_index, person_cipher,
+                    person_masked, person_id_type, subject_name, name_norm, decision_date,
+                    area_code, :now, :batch
+                FROM stg WHERE line IN (
+                    SELECT MIN(line) FROM stg
+                    WHERE subject_id IS NULL AND {column} IS NOT NULL GROUP BY subject_key)
+                """,
+                params,
+            )
+            resolve()
+        # a code learnt later fills the gap on a subject first known by a weaker code
+        for column in ("uscc", "reg_no"):
+            x(
+                f"""
+                UPDATE subjects SET {column} = stg.{column} FROM stg
+                WHERE subjects.id = stg.subject_id AND subjects.{column} IS NULL
+                  AND stg.{column} IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM subjects o WHERE o.{column} = stg.{column})
+                """
+            )
+
+        # 2. names: a code arriving under a name never seen for it is a warning, not an error
+        x(
+            """
+            INSERT INTO stg_issues (severity, line, field, code, message)
+            SELECT 'warning', stg.line, :name_header, 'subject_renamed',
+                   '代码 ' || COALESCE(stg.uscc, stg.org_code, stg.reg_no, stg.person_masked)
+                   || ' 已登记的名称为“' || s.name || '”，本行为“' || stg.subject_name
+                   || '”：已记入名称历史'
+            FROM stg JOIN subjects s ON s.id = stg.subject_id
+            WHERE stg.name_norm <> s.name_norm
+              AND NOT EXISTS (SELECT 1 FROM subject_names n
+                              WHERE n.subject_id = stg.subject_id AND n.name_norm = stg.name_norm)
+            """,
+            {"name_header": name_header},
+        )
+        x(
+            """
+            INSERT INTO subject_names (subject_id, name, name_norm, first_seen_on, last_seen_on,
+                                       first_batch_id)
+            SELECT subject_id, MIN(subject_name), name_norm, MIN(decision_date), MAX(decision_date),
+                   :batch
+            FROM stg
+            WHERE NOT EXISTS (SELECT 1 FROM subject_names n
+                              WHERE n.subject_id = stg.subject_id AND n.name_norm = stg.name_norm)
+            GROUP BY subject_id, name_norm
+            """,
+            params,
+        )
+        x(
+            """
+            UPDATE subject_names SET
+                first_seen_on = CASE WHEN a.first_on < subject_names.first_seen_on
+                                     THEN a.first_on ELSE subject_names.first_seen_on END,
+                last_seen_on = CASE WHEN a.last_on > subject_names.last_seen_on
+                                    THEN a.last_on ELSE subject_names.last_seen_on END
+            FROM (SELECT subject_id, name_norm, MIN(decision_date) AS first_on,
+                         MAX(decision_date) AS last_on
+                  FROM stg GROUP BY subject_id, name_norm) a
+            WHERE subject_names.subject_id = a.subject_id AND subject_names.name_norm = a.name_norm
+              AND (a.first_on < subject_names.first_seen_on OR a.last_on > subject_names.last_seen_on)
+            """
+        )
+        x(
+            """
+            UPDATE subjects SET name = x.subject_name, name_norm = x.name_norm,
+                                name_as_of = x.decision_date
+            FROM (SELECT subject_id, subject_name, name_norm, decision_date,
+                         ROW_NUMBER() OVER (PARTITION BY subject_id
+                                            ORDER BY decision_date DESC, line DESC) AS rn
+                  FROM stg) x
+            WHERE x.rn = 1 AND subjects.id = x.subject_id
+              AND x.decision_date >= subjects.name_as_of AND x.name_norm <> subjects.name_norm
+            """
+        )
+
+        # 3. legal representatives
+        x(
+            """
+            INSERT INTO legal_representatives (subject_id, name, id_type, id_index, id_cipher,
+                                               id_masked, first_seen_on, last_seen_on)
+            SELECT subject_id, legal_rep, COALESCE(MIN(lr_id_type), ''), COALESCE(lr_index, ''),
+                   MIN(lr_cipher), MIN(lr_masked), MIN(decision_date), MAX(decision_date)
+            FROM stg
+            WHERE legal_rep IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM legal_representatives l
+                              WHERE l.subject_id = stg.subject_id AND l.name = stg.legal_rep
+                                AND l.id_index = COALESCE(stg.lr_index, ''))
+            GROUP BY subject_id, legal_rep, COALESCE(lr_index, '')
+            """
+        )
+        x(
+            """
+            UPDATE legal_representatives SET last_seen_on = a.last_on
+            FROM (SELECT subject_id, legal_rep, COALESCE(lr_index, '') AS idx,
+                         MAX(decision_date) AS last_on
+                  FROM stg WHERE legal_rep IS NOT NULL
+                  GROUP BY subject_id, legal_rep, COALESCE(lr_index, '')) a
+            WHERE legal_representatives.subject_id = a.subject_id
+              AND legal_representatives.name = a.legal_rep
+              AND legal_representatives.id_index = a.idx
+              AND a.last_on > legal_representatives.last_seen_on
+            """
+        )
+
+        # 4. records: identity is (kind, authority USCC, decision number)
+        def attach_records() -> None:
+            x(
+                """
+                UPDATE stg SET record_id = r.id, base_version = r.current_version,
+                               stored_hash = r.current_hash
+                FROM records r
+                WHERE stg.record_id IS NULL AND r.kind = :kind
+                  AND r.authority_uscc = stg.authority_uscc AND r.decision_no = stg.decision_no
+                """,
+                {"kind": kind},
+            )
+
+        attach_records()
+        # within the file, each row compares with the row before it of the same identity;
+        # the first compares with what is stored
+        x(
+            """
+            UPDATE stg SET outcome = CASE
+                    WHEN w.rn = 1 AND stg.record_id IS NULL THEN 'new'
+                    WHEN w.rn = 1 AND stg.stored_hash = stg.content_hash THEN 'unchanged'
+                    WHEN w.rn > 1 AND w.prev_hash = stg.content_hash THEN 'unchanged'
+                    ELSE 'corrected' END
+            FROM (SELECT line,
+                         ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_no
+                                            ORDER BY line) AS rn,
+                         LAG(content_hash) OVER (PARTITION BY authority_uscc, decision_no
+                                                 ORDER BY line) AS prev_hash
+                  FROM stg) w
+            WHERE w.line = stg.line
+            """
+        )
+        x(
+            """
+            UPDATE stg SET version = COALESCE(stg.base_version, 0) + v.n
+            FROM (SELECT line, ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_no
+                                                  ORDER BY line) AS n
+                  FROM stg WHERE outcome IN ('new', 'corrected')) v
+            WHERE v.line = stg.line
+            """
+        )
+        x(
+            """
+            INSERT INTO records (subject_id, kind, item_code, decision_no, authority_uscc,
+                                 department_id, current_version, current_hash, created_at,
+                                 updated_at)
+            SELECT subject_id, :kind, :item, decision_no, authority_uscc, department_id, 1,
+                   content_hash, :now, :now
+            FROM stg WHERE outcome = 'new'
+            """,
+            {**params, "kind": kind, "item": item_code},
+        )
+        attach_records()
+        x(
+            """
+            INSERT INTO record_versions (record_id, subject_id, version, content_hash, data,
+                subject_name, decision_date, penalty_class, class_reason, class_rule, published,
+                publication_min_end, publication_end, publication_rule, deadline,
+                deadline_provisional, deadline_rule, on_time, batch_id, line, department_id,
+                received_at)
+            SELECT record_id, subject_id, version, content_hash, data, subject_name, decision_date,
+                   penalty_class, class_reason, class_rule, published, pub_min_end, pub_end,
+                   pub_rule, deadline, deadline_provisional, deadline_rule, on_time, :batch, line,
+                   department_id, :now
+            FROM stg WHERE outcome IN ('new', 'corrected')
+            """,
+            params,
+        )
+        x(
+            """
+            UPDATE records SET current_version = x.version, current_hash = x.content_hash,
+                               subject_id = x.subject_id, department_id = x.department_id,
+                               updated_at = :now
+            FROM (SELECT record_id, version, content_hash, subject_id, department_id,
+                         ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY line DESC) AS rn
+                  FROM stg WHERE outcome = 'corrected') x
+            WHERE x.rn = 1 AND records.id = x.record_id
+            """,
+            params,
+        )
+        counts = {"new": 0, "corrected": 0, "unchanged": 0}
+        for outcome, count in x("SELECT outcome, COUNT(*) FROM stg GROUP BY outcome"):
+            counts[outcome] = count
+        x(
+            """
+            INSERT INTO batch_issues (batch_id, severity, line, field, code, message)
+            SELECT :batch, severity, line, field, code, message FROM stg_issues
+            ORDER BY CASE severity WHEN 'error' THEN 0 ELSE 1 END, line
+            """,
+            params,
+        )
+        return counts
+
+
+def _db_time(value: dt.datetime, dialect: str) -> dt.datetime:
+    utc = value.astimezone(dt.UTC)
+    return utc.replace(tzinfo=None) if dialect == "sqlite" else utc

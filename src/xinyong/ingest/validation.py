@@ -1,0 +1,469 @@
+"""Row validation: maps a file's columns onto catalogue fields and checks every value.
+
+A row either becomes a ``ValidRow`` (normalised values, the subject's identity, dates and
+amounts parsed) or a list of ``Issue``s naming the line, the column as written in the file,
+a machine code and a Chinese message. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from xinyong.catalogue.schemas import Field, Item
+from xinyong.catalogue.service import Catalogue, normalize_code_value, normalize_header
+from xinyong.core import ids
+from xinyong.core.errors import FileUnreadable
+from xinyong.core.names import display_name, normalize_name
+
+OPEN_ENDED = dt.date(2099, 12, 31)
+MULTI_SEPARATORS = re.compile(r"[;；、,，]")
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+)
+KIND_ORGANISATION = "organisation"
+KIND_INDIVIDUAL_BUSINESS = "individual_business"
+KIND_NATURAL_PERSON = "natural_person"
+CATEGORY_KIND = {
+    "法人及非法人组织": KIND_ORGANISATION,
+    "个体工商户": KIND_INDIVIDUAL_BUSINESS,
+    "自然人": KIND_NATURAL_PERSON,
+}
+RESIDENT_ID_TYPE = "身份证"
+
+
+@dataclass(frozen=True)
+class Issue:
+    line: int | None
+    field: str | None
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"line": self.line, "field": self.field, "code": self.code, "message": self.message}
+
+
+@dataclass
+class SubjectIdentity:
+    kind: str
+    category: str
+    name: str
+    name_norm: str
+    uscc: str | None = None
+    org_code: str | None = None
+    reg_no: str | None = None
+    person_id_type: str | None = None
+    person_id: str | None = None  # normalised document number, never stored in clear
+
+    @property
+    def key(self) -> str:
+        """Which code identifies the subject first (USCC, organisation code, reg. no., person)."""
+        if self.uscc:
+            return "U:" + self.uscc
+        if self.org_code:
+            return "O:" + self.org_code
+        if self.reg_no:
+            return "R:" + self.reg_no
+        return f"P:{self.person_id_type}:{self.person_id}"
+
+
+@dataclass
+class ValidRow:
+    line: int
+    values: dict[str, str]
+    subject: SubjectIdentity
+    decision_date: dt.date
+    penalty_kinds: tuple[str, ...] = ()
+    fine: Decimal | None = None
+    confiscated: Decimal | None = None
+    warnings: list[Issue] = field(default_factory=list)
+
+
+class _DateCache(dict[str, dt.date | None]):
+    def __missing__(self, text: str) -> dt.date | None:
+        value = _parse_date(text)
+        if len(self) < 200_000:
+            self[text] = value
+        return value
+
+
+def _parse_date(text: str) -> dt.date | None:
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return None
+    return None
+
+
+def _clean(value: str) -> str:
+    """Trim a cell: surrounding white space incl. U+3000 and NBSP, and Excel's '\t' prefixes."""
+    if not value:
+        return ""
+    stripped = value.strip()
+    if stripped and stripped[0] == "'" and stripped[1:].isalnum():
+        stripped = stripped[1:]  # Excel text-forcing apostrophe on codes
+    return stripped
+
+
+class RowValidator:
+    """Validates the rows of one file, after its header has been mapped."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        item: Item,
+        headers: Sequence[str],
+        *,
+        today: dt.date,
+        layout: str | None = None,
+        default_source: tuple[str, str] | None = None,
+        authorities_by_name: dict[str, str] | None = None,
+    ) -> None:
+        self.catalogue = catalogue
+        self.item = item
+        self.today = today
+        self.layout = layout or catalogue.detect_layout(item, list(headers))
+        self.layout_spec = item.layouts.get(self.layout)
+        self.default_source = default_source
+        self.authorities_by_name = {normalize_name(k): v for k, v in (authorities_by_name or {}).items()}
+        mapping = catalogue.header_map(item, self.layout)
+        self.columns: list[tuple[int, Field, str]] = []  # (index, field, header as written)
+        self.header_of: dict[str, str] = {}
+        self.unknown_headers: list[str] = []
+        seen: dict[str, int] = {}
+        for index, header in enumerate(headers):
+            key = mapping.get(normalize_header(header))
+            if key is None:
+                if header and header.strip():
+                    self.unknown_headers.append(header)
+                continue
+            f = item.field(key)
+            if key in seen and f.type != "codes":
+                self.unknown_headers.append(header)
+                continue
+            seen[key] = index
+            self.columns.append((index, f, header))
+            self.header_of.setdefault(key, header)
+        missing_ok = self.layout_spec.missing_ok if self.layout_spec else frozenset()
+        missing = [
+            f for f in item.fields if f.required and f.key not in self.header_of and f.key not in missing_ok
+        ]
+        if missing:
+            labels = "、".join(f"“{f.label}”" for f in missing)
+            raise FileUnreadable(f"文件缺少必需的列：{labels}。请使用双公示标准表头。")
+        if self.layout != "current" and ("source_uscc" not in self.header_of) and default_source is None:
+            raise FileUnreadable(
+                "这是 2016 年格式的文件，没有“数据来源单位统一社会信用代码”列："
+                "请指定提交单位（命令行 --department 统一社会信用代码）。"
+            )
+        self.value_maps = self.layout_spec.value_maps if self.layout_spec else {}
+        self._dates = _DateCache()
+        self._code_tables = {
+            f.key: catalogue.code_table(f.code_table) for f in item.fields if f.code_table
+        }
+        self._uscc_cache: dict[str, tuple[str | None, ids.InvalidCode | None]] = {}
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _header(self, key: str) -> str:
+        return self.header_of.get(key) or self.item.field(key).label
+
+    def _issue(self, line: int, key: str, code: str, message: str) -> Issue:
+        return Issue(line, self._header(key), code, message)
+
+    def _uscc(self, raw: str) -> tuple[str | None, ids.InvalidCode | None]:
+        cached = self._uscc_cache.get(raw)
+        if cached is not None:
+            return cached
+        try:
+            result: tuple[str | None, ids.InvalidCode | None] = (ids.validate_uscc(raw), None)
+        except ids.InvalidCode as exc:
+            result = (None, exc)
+        if len(self._uscc_cache) < 100_000:
+            self._uscc_cache[raw] = result
+        return result
+
+    # -- the row ---------------------------------------------------------------------------
+
+    def validate(self, line: int, cells: Sequence[str]) -> ValidRow | list[Issue]:
+        if cells and cells[0] == "\x00invalid_json":
+            return [Issue(line, None, "invalid_json", f"第 {line} 行不是有效的 JSON 对象")]
+        errors: list[Issue] = []
+        warnings: list[Issue] = []
+        values: dict[str, str] = {}
+        n = len(cells)
+        for index, f, _header in self.columns:
+            raw = _clean(cells[index]) if index < n else ""
+            if not raw:
+                continue
+            if f.type == "codes" and f.key in values:
+                values[f.key] += ";" + raw
+            else:
+                values[f.key] = raw
+
+        today = self.today
+        decision_date: dt.date | None = None
+        kinds: tuple[str, ...] = ()
+        amounts: dict[str, Decimal] = {}
+        for f in self.item.fields:
+            raw = values.get(f.key)
+            if raw is None:
+                continue
+            if f.max_length and len(raw) > f.max_length:
+                errors.append(self._issue(line, f.key, "too_long",
+                                          f"“{f.label}”超过 {f.max_length} 个字符（实为 {len(raw)} 个）"))
+                continue
+            t = f.type
+            if t == "text":
+                continue
+            if t == "date":
+                parsed = self._dates[raw]
+                if parsed is None:
+                    errors.append(self._issue(line, f.key, "invalid_date",
+                                              f"“{f.label}”不是有效日期：{raw}（应为 YYYY/MM/DD，如 2024/08/13）"))
+                    continue
+                if f.not_future and parsed > today:
+                    errors.append(self._issue(line, f.key, "future_date",
+                                              f"“{f.label}”{raw} 晚于今天（{today:%Y/%m/%d}）"))
+                    continue
+                if parsed.year < 1949:
+                    errors.append(self._issue(line, f.key, "invalid_date",
+                                              f"“{f.label}”年份不合理：{raw}"))
+                    continue
+                values[f.key] = parsed.isoformat()
+                if f.key == self.item.decision_date_field:
+                    decision_date = parsed
+            elif t == "code":
+                mapped = self.value_maps.get(f.key, {}).get(raw, raw)
+                table = self._code_tables[f.key]
+                canonical = table.canonical(normalize_code_value(mapped))
+                if canonical is None:
+                    errors.append(self._issue(line, f.key, "not_in_code_table",
+                                              f"“{f.label}”的值“{raw}”不在代码表中，可选值：{table.allowed}"))
+                    continue
+                values[f.key] = canonical
+            elif t == "codes":
+                table = self._code_tables[f.key]
+                parts = [p for p in (s.strip() for s in MULTI_SEPARATORS.split(raw)) if p]
+                out: list[str] = []
+                bad = [p for p in parts if table.canonical(normalize_code_value(p)) is None]
+                if bad or not parts:
+                    shown = "、".join(f"“{b}”" for b in bad) or "（空）"
+                    errors.append(self._issue(line, f.key, "not_in_code_table",
+                                              f"“{f.label}”中的 {shown} 不在代码表中，可选值：{table.allowed}"))
+                    continue
+                for p in parts:
+                    c = table.canonical(normalize_code_value(p))
+                    if c and c not in out:
+                        out.append(c)
+                kinds = tuple(out)
+                values[f.key] = ";".join(out)
+            elif t == "decimal":
+                text = unicodedata.normalize("NFKC", raw).replace(",", "").replace(" ", "")
+                try:
+                    amount = Decimal(text)
+                    if not amount.is_finite():
+                        raise InvalidOperation
+                except InvalidOperation:
+                    errors.append(self._issue(line, f.key, "not_a_number",
+                                              f"“{f.label}”应为数字（单位万元），实为“{raw}”"))
+                    continue
+                if amount < 0:
+                    errors.append(self._issue(line, f.key, "negative_amount",
+                                              f"“{f.label}”不能为负数：{raw}"))
+                    continue
+                amounts[f.key] = amount
+                values[f.key] = format(amount.normalize(), "f") if amount else "0"
+            elif t == "uscc":
+                code, problem = self._uscc(raw)
+                if f.key == "uscc":
+                    continue  # the subject's code is checked with the subject below
+                if problem is not None:
+                    errors.append(self._issue(line, f.key, problem.code, f"“{f.label}”：{problem.message}"))
+                    continue
+                assert code is not None
+                values[f.key] = code
+            elif t == "org_code":
+                try:
+                    values[f.key] = ids.validate_org_code(raw)
+                except ids.InvalidCode as exc:
+                    errors.append(self._issue(line, f.key, exc.code, f"“{f.label}”：{exc.message}"))
+            elif t == "reg_no":
+                try:
+                    values[f.key] = ids.validate_reg_no(raw)
+                except ids.InvalidCode as exc:
+                    errors.append(self._issue(line, f.key, exc.code, f"“{f.label}”：{exc.message}"))
+            # personal_id is validated with the subject / legal representative below
+
+        self._fill_layout_gaps(values)
+        for f in self.item.fields:
+            if f.required and f.key not in values and not any(e.field == self._header(f.key) for e in errors):
+                errors.append(self._issue(line, f.key, "missing_required", f"必填项“{f.label}”为空"))
+
+        subject = self._subject(line, values, errors, warnings)
+        self._legal_representative(line, values, warnings)
+        self._cross_checks(line, values, errors)
+        if errors:
+            return errors
+        assert subject is not None and decision_date is not None
+        return ValidRow(
+            line=line,
+            values=values,
+            subject=subject,
+            decision_date=decision_date,
+            penalty_kinds=kinds,
+            fine=amounts.get("fine_amount"),
+            confiscated=amounts.get("confiscated_amount"),
+            warnings=warnings,
+        )
+
+    def _fill_layout_gaps(self, values: dict[str, str]) -> None:
+        """Older layouts lack some required columns: fill them from what the file does say."""
+        if self.layout == "current":
+            return
+        if "source_uscc" not in values and self.default_source:
+            values["source_uscc"], values["source_name"] = self.default_source
+        if "authority_uscc" not in values and "authority_name" in values:
+            found = self.authorities_by_name.get(normalize_name(values["authority_name"]))
+            if found:
+                values["authority_uscc"] = found
+        if "valid_until" in {f.key for f in self.item.fields} and "valid_until" not in values:
+            values["valid_until"] = OPEN_ENDED.isoformat()
+        if "violation_type" in {f.key for f in self.item.fields} and "violation_type" not in values:
+            if "violation_facts" in values:
+                values["violation_type"] = values["violation_facts"][:100]
+
+    def _subject(
+        self, line: int, values: dict[str, str], errors: list[Issue], warnings: list[Issue]
+    ) -> SubjectIdentity | None:
+        name = values.get("subject_name")
+        category = values.get("subject_category")
+        raw_uscc = values.get("uscc")
+        uscc: str | None = None
+        placeholder = False
+        if raw_uscc:
+            if ids.is_placeholder_uscc(raw_uscc):
+                placeholder = True
+            else:
+                uscc, problem = self._uscc(raw_uscc)
+                if problem is not None:
+                    errors.append(self._issue(line, "uscc", problem.code,
+                                              f"行政相对人代码：{problem.message}"))
+                    return None
+            values["uscc"] = ids.PLACEHOLDER_USCC if placeholder else (uscc or "")
+        if category is None and self.layout != "current" and "subject_category" not in self.header_of:
+            if uscc and uscc.startswith("92") or placeholder:
+                category = "个体工商户"
+            elif uscc or values.get("org_code"):
+                category = "法人及非法人组织"
+            elif values.get("id_number"):
+                category = "自然人"
+                values.setdefault("id_type", RESIDENT_ID_TYPE)
+            if category:
+                values["subject_category"] = category
+        if not name or not category:
+            if category is None and "subject_category" not in self.header_of and not any(
+                e.code == "missing_required" and e.field == self._header("subject_category") for e in errors
+            ):
+                errors.append(self._issue(line, "subject_category", "missing_required",
+                                          "无法判断行政相对人类别：请填写“行政相对人类别”"))
+            return None
+        kind = CATEGORY_KIND[category]
+        identity = SubjectIdentity(kind=kind, category=category, name=display_name(name),
+                                   name_norm=normalize_name(name))
+        values["subject_name"] = identity.name
+        if kind == KIND_NATURAL_PERSON:
+            id_type = values.get("id_type")
+            number = values.get("id_number")
+            if not id_type or not number:
+                missing_key = "id_type" if not id_type else "id_number"
+                errors.append(self._issue(line, missing_key, "missing_person_id",
+                                          "行政相对人为自然人时，须填写“证件类型”和“证件号码”"))
+                return None
+            checked = self._personal_id(line, "id_number", id_type, number, errors, warnings)
+            if checked is None:
+                return None
+            identity.person_id_type, identity.person_id = id_type, checked
+            return identity
+        # organisations and individual businesses
+        org_code = values.get("org_code")
+        reg_no = values.get("reg_no")
+        if uscc:
+            derived = ids.uscc_org_code(uscc)
+            if org_code and org_code != derived:
+                warnings.append(self._issue(line, "org_code", "org_code_mismatch",
+                                            f"组织机构代码 {org_code} 与统一社会信用代码中的 {derived} 不一致，已以统一社会信用代码为准"))
+            values["org_code"] = org_code = derived
+            identity.uscc = uscc
+        elif placeholder:
+            if kind != KIND_INDIVIDUAL_BUSINESS:
+                errors.append(self._issue(line, "uscc", "placeholder_not_allowed",
+                                          f"只有个体工商户可以使用代码 {ids.PLACEHOLDER_USCC}"))
+                return None
+            if not reg_no:
+                errors.append(self._issue(line, "reg_no", "placeholder_needs_reg_no",
+                                          f"个体工商户使用代码 {ids.PLACEHOLDER_USCC} 时，须填写 15 位工商注册号"))
+                return None
+        elif not org_code and not (kind == KIND_INDIVIDUAL_BUSINESS and reg_no):
+            if any(e.field in (self._header("org_code"), self._header("reg_no")) for e in errors):
+                return None
+            errors.append(self._issue(line, "uscc", "missing_subject_code",
+                                      "缺少行政相对人统一社会信用代码（个体工商户无代码时填写 "
+                                      f"{ids.PLACEHOLDER_USCC} 并填写工商注册号）"))
+            return None
+        identity.org_code = org_code
+        identity.reg_no = reg_no
+        return identity
+
+    def _personal_id(
+        self, line: int, key: str, id_type: str, number: str, errors: list[Issue], warnings: list[Issue],
+        *, as_warning: bool = False,
+    ) -> str | None:
+        if id_type == RESIDENT_ID_TYPE:
+            try:
+                ric = ids.validate_ric(number)
+            except ids.InvalidCode as exc:
+                target = warnings if as_warning else errors
+                label = self.item.field(key).label
+                target.append(self._issue(line, key, exc.code, f"“{label}”：{exc.message}"))
+                return None
+            for text in ric.warnings:
+                warnings.append(self._issue(line, key, "ric_area_warning", text))
+            return ric.number
+        normalised = ids.normalize_code(number)
+        if not 5 <= len(normalised) <= 30:
+            target = warnings if as_warning else errors
+            target.append(self._issue(line, key, "invalid_document_number",
+                                      f"证件号码长度不合理（{len(normalised)} 位）"))
+            return None
+        return normalised
+
+    def _legal_representative(self, line: int, values: dict[str, str], warnings: list[Issue]) -> None:
+        number = values.get("legal_rep_id_number")
+        if not number:
+            return
+        id_type = values.get("legal_rep_id_type") or RESIDENT_ID_TYPE
+        checked = self._personal_id(line, "legal_rep_id_number", id_type, number, [], warnings,
+                                    as_warning=True)
+        if checked is None:
+            values.pop("legal_rep_id_number")
+        else:
+            values["legal_rep_id_number"] = checked
+            values["legal_rep_id_type"] = id_type
+
+    def _cross_checks(self, line: int, values: dict[str, str], errors: list[Issue]) -> None:
+        start, end = values.get("valid_from"), values.get("valid_to")
+        if start and end and start > end:
+            errors.append(self._issue(line, "valid_to", "date_order", "“有效期至”早于“有效期自”"))
+        decision, until = values.get("decision_date"), values.get("valid_until")
+        if decision and until and until < decision:
+            errors.append(self._issue(line, "valid_until", "date_order", "“处罚有效期”早于“处罚决定日期”"))

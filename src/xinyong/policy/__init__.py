@@ -1,0 +1,1 @@
+"""Policy packs: dated, sourced rules by jurisdiction, loaded from YAML and looked up by date."""

@@ -1,0 +1,92 @@
+"""Rich rendering of policy rules for ``xinyong policy show``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from xinyong.policy.schemas import Rule
+
+# Display names of record kinds (labels only; the rules themselves live in the packs).
+RECORD_KIND_LABELS: dict[str, str] = {
+    "licence": "行政许可",
+    "penalty": "行政处罚",
+    "enforcement": "行政强制",
+    "confirmation": "行政确认",
+    "levy": "行政征收",
+    "payment": "行政给付",
+    "adjudication": "行政裁决",
+    "compensation": "行政补偿",
+    "reward": "行政奖励",
+    "inspection": "行政监督检查",
+}
+
+
+def _months(n: int) -> str:
+    if n and n % 12 == 0:
+        return f"{n // 12}年"
+    return f"{n}个月"
+
+
+def format_params(rule: Rule) -> str:
+    """A short Chinese summary of a rule's parameters."""
+    params: dict[str, Any] = rule.params
+    if rule.kind == "publication_deadline" and "working_days" in params:
+        return f"{params['working_days']}个工作日"
+    if rule.kind == "penalty_publication" and isinstance(params.get("classes"), dict):
+        lines = []
+        for name, period in params["classes"].items():
+            span = f"{_months(period['min_months'])}–{_months(period['max_months'])}"
+            lines.append(f"{name}：{'公示' if period['published'] else '不公示'} {span}")
+        return "\n".join(lines)
+    if rule.kind == "penalty_classification":
+        lines = [f"默认：{params.get('default_class', '')}"]
+        serious = params.get("serious") or {}
+        if serious:
+            words = "、".join(serious.get("kind_keywords", []))
+            lines.append(f"{serious.get('class')}：{words}")
+            if serious.get("fine_wan_at_least") is not None:
+                lines.append(f"  罚款≥{serious['fine_wan_at_least']}万元")
+        minor = params.get("minor") or {}
+        if minor:
+            lines.append(f"{minor.get('class')}：仅{'、'.join(minor.get('only_kinds', []))}")
+            limits = minor.get("fine_wan_at_most")
+            if isinstance(limits, dict) and limits:
+                shown = "、".join(
+                    f"{'其他' if who == 'default' else who}{amount}万元"
+                    for who, amount in limits.items()
+                )
+                lines.append(f"  或{minor.get('fine_kind')}不超过{shown}")
+        return "\n".join(lines)
+    return "\n".join(f"{key}: {value}" for key, value in params.items())
+
+
+def render_rules_table(rules: list[Rule]) -> Table:
+    """Rules as a table: 规则, 适用, 管辖, 生效, 失效, 参数, 依据."""
+    table = Table(show_lines=True)
+    table.add_column("规则", overflow="fold")
+    table.add_column("适用", overflow="fold")
+    table.add_column("管辖")
+    table.add_column("生效", no_wrap=True)
+    table.add_column("失效", no_wrap=True)
+    table.add_column("参数")
+    table.add_column("依据", overflow="fold")
+    for rule in rules:
+        name = Text(rule.title)
+        name.append(f"\n{rule.id}", style="dim")
+        applies = "、".join(RECORD_KIND_LABELS.get(kind, kind) for kind in rule.applies_to)
+        basis = Text(rule.source.citation())
+        if not rule.verified:
+            basis.append("\n（未核实）", style="yellow")
+        table.add_row(
+            name,
+            applies,
+            rule.jurisdiction,
+            rule.effective_from.isoformat(),
+            rule.effective_to.isoformat() if rule.effective_to else "—",
+            format_params(rule),
+            basis,
+        )
+    return table

@@ -1,0 +1,1 @@
+"""Credit records and their versions, with provenance, publication windows and status."""

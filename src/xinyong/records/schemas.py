@@ -1,0 +1,75 @@
+"""Shapes of records and versions as shown to users, with status as of a given day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class Status(StrEnum):
+    PUBLISHED = "published"
+    PUBLICATION_ENDED = "publication_ended"
+    NOT_PUBLISHED = "not_published"
+    CORRECTED = "corrected"
+    REVOKED = "revoked"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    Status.PUBLISHED: "公示中",
+    Status.PUBLICATION_ENDED: "公示期满",
+    Status.NOT_PUBLISHED: "不予公示",
+    Status.CORRECTED: "已更正",
+    Status.REVOKED: "已撤销",
+}
+
+
+class Provenance(BaseModel):
+    batch_id: int
+    line: int
+    department: str
+    department_uscc: str
+    received_at: dt.datetime
+
+
+class VersionOut(BaseModel):
+    version: int
+    status: Status
+    status_label: str
+    decision_date: dt.date
+    subject_name: str
+    penalty_class: str | None
+    class_reason: str | None
+    class_rule: str | None
+    publication_min_end: dt.date | None
+    publication_end: dt.date | None
+    publication_rule: str | None
+    deadline: dt.date
+    deadline_provisional: bool
+    deadline_rule: str
+    on_time: bool
+    data: dict[str, Any]
+    provenance: Provenance
+
+
+class RecordOut(BaseModel):
+    id: int
+    kind: str
+    kind_label: str
+    decision_no: str
+    authority_uscc: str
+    status: Status
+    status_label: str
+    revoked_at: dt.datetime | None
+    revoke_reason: str | None
+    versions: list[VersionOut]
+
+    @property
+    def current(self) -> VersionOut:
+        return self.versions[-1]

@@ -1,0 +1,1 @@
+"""The subject registry: one subject per code, its names over time, its legal representatives."""

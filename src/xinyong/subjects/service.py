@@ -1,0 +1,90 @@
+"""Finding subjects by any of their codes, and describing them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from xinyong.core import ids
+from xinyong.core.crypto import get_keyring
+from xinyong.core.errors import NotFound, XinyongError
+from xinyong.subjects.models import LegalRepresentative, Subject, SubjectName
+from xinyong.subjects.schemas import LegalRepresentativeOut, NameOut, SubjectOut
+
+KIND_LABELS = {
+    "organisation": "法人和非法人组织",
+    "individual_business": "个体工商户",
+    "natural_person": "自然人",
+}
+RESIDENT_ID_TYPE = "身份证"
+
+
+def find_by_code(session: Session, raw: str) -> Subject:
+    """The subject with this USCC, organisation code, registration number or resident id."""
+    code = ids.normalize_code(raw)
+    if not code:
+        raise XinyongError("请输入统一社会信用代码、组织机构代码、工商注册号或公民身份号码")
+    subject: Subject | None = None
+    if len(code) == 18 and ids.is_valid_uscc(code):
+        subject = session.scalar(select(Subject).where(Subject.uscc == code))
+        if subject is None:
+            subject = session.scalar(
+                select(Subject).where(Subject.org_code == ids.uscc_org_code(code), Subject.uscc.is_(None))
+            )
+    elif len(code) == 18:
+        try:
+            ric = ids.validate_ric(code)
+        except ids.InvalidCode as exc:
+            raise XinyongError(f"代码 {raw} 既不是有效的统一社会信用代码，也不是有效的公民身份号码") from exc
+        index = get_keyring().blind_index(f"{RESIDENT_ID_TYPE}:{ric.number}")
+        subject = session.scalar(select(Subject).where(Subject.person_index == index))
+    elif len(code) == 9:
+        org = ids.validate_org_code(code)
+        subject = session.scalar(select(Subject).where(Subject.org_code == org))
+    elif len(code) == 15:
+        reg = ids.validate_reg_no(code)
+        subject = session.scalar(select(Subject).where(Subject.reg_no == reg))
+    else:
+        raise XinyongError(f"无法识别的代码：{raw}（应为 18 位统一社会信用代码或公民身份号码、9 位组织机构代码或 15 位工商注册号）")
+    if subject is None:
+        raise NotFound(f"平台中没有代码为 {code if len(code) != 18 or ids.is_valid_uscc(code) else ids.mask_ric(code)} 的信用主体")
+    return subject
+
+
+def get_subject(session: Session, subject_id: int) -> Subject:
+    subject = session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFound(f"信用主体 {subject_id} 不存在")
+    return subject
+
+
+def describe(session: Session, subject: Subject) -> SubjectOut:
+    names = session.scalars(
+        select(SubjectName).where(SubjectName.subject_id == subject.id).order_by(SubjectName.first_seen_on)
+    )
+    reps = session.scalars(
+        select(LegalRepresentative)
+        .where(LegalRepresentative.subject_id == subject.id)
+        .order_by(LegalRepresentative.first_seen_on)
+    )
+    return SubjectOut(
+        id=subject.id,
+        kind=subject.kind,
+        kind_label=KIND_LABELS.get(subject.kind, subject.kind),
+        category=subject.category,
+        name=subject.name,
+        uscc=subject.uscc,
+        org_code=subject.org_code,
+        reg_no=subject.reg_no,
+        person_id_type=subject.person_id_type,
+        person_id_masked=subject.person_masked,
+        area_code=subject.area_code,
+        names=[NameOut(name=n.name, first_seen_on=n.first_seen_on, last_seen_on=n.last_seen_on) for n in names],
+        legal_representatives=[
+            LegalRepresentativeOut(
+                name=r.name, id_type=r.id_type or None, id_masked=r.id_masked,
+                first_seen_on=r.first_seen_on, last_seen_on=r.last_seen_on,
+            )
+            for r in reps
+        ],
+    )

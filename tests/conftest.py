@@ -1,0 +1,108 @@
+"""Test fixtures: every database test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from xinyong.core import clock, db
+from xinyong.core.config import reset_settings
+from xinyong.core.crypto import reset_keyring
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_ADMIN_URL = os.environ.get(
+    "XINYONG_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+TODAY = dt.date(2026, 11, 21)
+
+os.environ.setdefault("XINYONG_SECRET_KEY", base64.b64encode(b"x" * 32).decode())
+
+
+@pytest.fixture(autouse=True)
+def _frozen_today() -> Iterator[None]:
+    """Every test runs on a fixed "today"; a test that needs another day sets the clock."""
+    with clock.frozen(TODAY):
+        yield
+
+
+def _pg_database(worker: str) -> Iterator[str]:
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"xinyong_test_{worker}_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:  # a missing server is a failure, never a skip
+        pytest.fail(f"PostgreSQL is required for the tests and is not reachable: {exc}")
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _migrated(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[dict[str, str]]:
+    """One migrated database per backend for the whole session."""
+    sqlite_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'xinyong.db'}"
+    urls = {"sqlite": sqlite_url}
+    pg = _pg_database(worker_id)
+    urls["postgresql"] = next(pg)
+    for url in urls.values():
+        db.upgrade(url)
+    yield urls
+    next(pg, None)
+
+
+def _truncate(engine: sa.Engine) -> None:
+    from xinyong.core.registry import metadata
+
+    tables = [t.name for t in metadata.sorted_tables]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
+            for name in reversed(tables):
+                conn.execute(sa.text(f"DELETE FROM {name}"))
+            conn.execute(sa.text("DELETE FROM sqlite_sequence")) if _has_sequence(conn) else None
+            conn.execute(sa.text("PRAGMA foreign_keys=ON"))
+
+
+def _has_sequence(conn: sa.Connection) -> bool:
+    return bool(conn.execute(sa.text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, _migrated: dict[str, str],
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+    """An empty, migrated database, configured as the platform's database for this test."""
+    url = _migrated[request.param]
+    monkeypatch.setenv("XINYONG_DATABASE_URL", url)
+    reset_settings()
+    db.reset_engine()
+    reset_keyring()
+    engine = db.get_engine()
+    _truncate(engine)
+    yield engine
+    db.reset_engine()
+    reset_settings()
+
+
+@pytest.fixture
+def session(database: sa.Engine) -> Iterator[sa.orm.Session]:
+    with db.transaction(database) as s:
+        yield s
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
