@@ -19,7 +19,12 @@ _PADDING = re.compile(f"\\A[\\s{_INVISIBLE}]+|[\\s{_INVISIBLE}]+\\Z")
 def normalize_name(raw: str) -> str:
     """The key under which two spellings of one organisation name compare equal."""
     text = unicodedata.normalize("NFKC", raw).translate(_NAME_TABLE)
-    return "".join(text.split()).casefold()
+    folded = "".join(text.split()).casefold()
+    if folded.isascii():
+        return folded
+    # case folding can leave text that NFKC would compose again: fold until it is stable
+    again = "".join(unicodedata.normalize("NFKC", folded).translate(_NAME_TABLE).split()).casefold()
+    return again
 
 
 def display_name(raw: str) -> str:

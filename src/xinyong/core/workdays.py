@@ -1,4 +1,4 @@
-"""The official working-day calendar: public holidays, adjusted working weekends (调休), deadlines."""
+"""The official working-day calendar: holidays, adjusted working weekends (调休), deadlines."""
 
 from __future__ import annotations
 
@@ -49,10 +49,7 @@ class WorkingDate(dt.date):
         return dt.date(self.year, self.month, self.day)
 
     def __repr__(self) -> str:
-        return (
-            f"WorkingDate({self.year}, {self.month}, {self.day}, "
-            f"provisional={self.provisional})"
-        )
+        return f"WorkingDate({self.year}, {self.month}, {self.day}, provisional={self.provisional})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.year, self.month, self.day, self.provisional))
@@ -174,6 +171,8 @@ class WorkdayCalendar:
 
     def is_working_day(self, d: dt.date) -> bool:
         """Whether ``d`` is an official working day (adjusted working weekends included)."""
+        if isinstance(d, dt.datetime):
+            d = d.date()
         off, on = self._years.get(d.year) or self._year(d.year)
         if d.weekday() >= 5:
             return d in on
@@ -244,6 +243,16 @@ def add_working_days(
 # Schedule files written by administrators.
 
 
+class _PlainLoader(yaml.SafeLoader):
+    """A safe YAML loader that leaves dates as text, so a bad date is reported by its entry."""
+
+
+_PlainLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _parse_day(value: Any) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -305,7 +314,10 @@ def schedule_from_dict(data: Any, origin: str = "日程表") -> Schedule:
     highest = dt.date(year, 12, 31) + dt.timedelta(days=_SPILL_DAYS)
 
     found: dict[dt.date, CalendarEntry] = {}
-    for key, label, working in (("holidays", "放假日", False), ("working_days", "调休上班日", True)):
+    for key, label, working in (
+        ("holidays", "放假日", False),
+        ("working_days", "调休上班日", True),
+    ):
         items = data.get(key) or []
         if not isinstance(items, list):
             raise ValueError(f"{origin}：{key}（{label}）应为列表")
@@ -358,7 +370,7 @@ def parse_schedule_file(path: Path) -> Schedule:
     """
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_PlainLoader)
     except OSError as exc:
         raise ValueError(f"{path.name}：无法读取文件（{exc}）") from exc
     except yaml.YAMLError as exc:

@@ -304,10 +304,24 @@ class RowValidator:
                     errors.append(self._issue(line, f.key, exc.code, f"“{f.label}”：{exc.message}"))
             # personal_id is validated with the subject / legal representative below
 
+        if errors:  # a rejected value must not feed the checks that follow
+            failed = {e.field for e in errors}
+            for f in self.item.fields:
+                if f.key in values and self._header(f.key) in failed:
+                    del values[f.key]
         self._fill_layout_gaps(values)
         for f in self.item.fields:
-            if f.required and f.key not in values and not any(e.field == self._header(f.key) for e in errors):
-                errors.append(self._issue(line, f.key, "missing_required", f"必填项“{f.label}”为空"))
+            if not f.required or f.key in values or any(e.field == self._header(f.key) for e in errors):
+                continue
+            if f.key not in self.header_of:  # a column an older layout lacks and that was not derived
+                if f.key == "subject_category":
+                    continue  # inferred from the codes with the subject below
+                if f.key == "authority_uscc":
+                    name = values.get("authority_name", "")
+                    errors.append(self._issue(line, f.key, "authority_unknown",
+                                              f"文件没有“{f.label}”列，且机关“{name}”未在平台登记，无法确定其统一社会信用代码"))
+                    continue
+            errors.append(self._issue(line, f.key, "missing_required", f"必填项“{f.label}”为空"))
 
         subject = self._subject(line, values, errors, warnings)
         self._legal_representative(line, values, warnings)
@@ -361,7 +375,7 @@ class RowValidator:
                     return None
             values["uscc"] = ids.PLACEHOLDER_USCC if placeholder else (uscc or "")
         if category is None and self.layout != "current" and "subject_category" not in self.header_of:
-            if uscc and uscc.startswith("92") or placeholder:
+            if (uscc and uscc.startswith("92")) or placeholder:
                 category = "个体工商户"
             elif uscc or values.get("org_code"):
                 category = "法人及非法人组织"

@@ -22,6 +22,13 @@ JURISDICTION_PATTERN = re.compile(r"^(CN|\d{6})$")
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 
 
+def _date_text(value: Any) -> Any:
+    """Accept only ISO dates (text or date): a bare number would parse as a Unix timestamp."""
+    if value is None or isinstance(value, (str, dt.date)):
+        return value
+    raise ValueError(f"expected a date written YYYY-MM-DD, got {value!r}")
+
+
 def check_jurisdiction(value: str) -> str:
     """Validate a jurisdiction: "CN" or a six-digit GB/T 2260 area code."""
     if not isinstance(value, str) or not JURISDICTION_PATTERN.match(value) or value == "000000":
@@ -42,6 +49,11 @@ class Source(BaseModel):
     url: str | None = None
     note: str | None = None
 
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> Any:
+        return _date_text(value)
+
     def citation(self) -> str:
         """A short Chinese citation, e.g. 《信用修复管理办法》（国家发展改革委令第36号）第八条."""
         text = f"《{self.document.strip('《》')}》"
@@ -53,7 +65,7 @@ class Source(BaseModel):
 
 
 class Rule(BaseModel):
-    """One dated rule of one jurisdiction. ``jurisdiction``, ``pack`` and ``file`` come from the pack."""
+    """One dated rule; its ``jurisdiction``, ``pack`` and ``file`` come from the pack file."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -76,6 +88,11 @@ class Rule(BaseModel):
     @classmethod
     def _jurisdiction(cls, value: str) -> str:
         return check_jurisdiction(value)
+
+    @field_validator("effective_from", "effective_to", mode="before")
+    @classmethod
+    def _dates(cls, value: Any) -> Any:
+        return _date_text(value)
 
     @field_validator("applies_to", mode="before")
     @classmethod

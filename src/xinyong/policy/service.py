@@ -161,7 +161,7 @@ class PolicyBook:
         jurisdiction: str = "CN",
         applies_to: str | None = None,
     ) -> Rule:
-        """The rule of ``kind`` in force on ``on`` in the most specific jurisdiction that has one."""
+        """The rule of ``kind`` in force on ``on`` in the most specific jurisdiction having one."""
         key = (kind, on, jurisdiction, applies_to)
         cached = self._cache.get(key)
         if cached is not None:
@@ -204,11 +204,27 @@ class PolicyBook:
         rules = [
             r for r in self.rules if r.kind == kind and (chain is None or r.jurisdiction in chain)
         ]
+        # National rules first, then ever more specific ones; versions by date within each.
         order = {code: i for i, code in enumerate(reversed(chain or []))}
         return sorted(
             rules,
-            key=lambda r: (order.get(r.jurisdiction, 0), r.jurisdiction, r.effective_from, r.id),
+            key=lambda r: (
+                order.get(r.jurisdiction, 0) if chain else int(r.jurisdiction != "CN"),
+                r.jurisdiction,
+                r.effective_from,
+                r.id,
+            ),
         )
+
+
+class _TextDateLoader(yaml.SafeLoader):
+    """A safe YAML loader that leaves dates as text, so validation names the rule and field."""
+
+
+_TextDateLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _format_validation(error: ValidationError) -> list[str]:
@@ -221,7 +237,7 @@ def _format_validation(error: ValidationError) -> list[str]:
 
 def _load_file(path: Path, name: str, packs: dict[str, str], problems: list[str]) -> list[Rule]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextDateLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         problems.append(f"{name}: cannot read YAML ({exc})")
         return []
@@ -247,9 +263,7 @@ def _load_file(path: Path, name: str, packs: dict[str, str], problems: list[str]
                 {**raw, "jurisdiction": pack.jurisdiction, "pack": pack.pack, "file": name}
             )
         except ValidationError as exc:
-            problems.extend(
-                f"{name}: rule {rule_name}: {line}" for line in _format_validation(exc)
-            )
+            problems.extend(f"{name}: rule {rule_name}: {line}" for line in _format_validation(exc))
             continue
         rules.append(rule)
     return rules

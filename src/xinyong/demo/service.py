@@ -1,0 +1,55 @@
+"""Filling a database with demo data through the real intake, and writing it as 双公示 files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from xinyong.core import clock, db
+from xinyong.demo.generator import (
+    LICENCE_HEADERS,
+    PENALTY_HEADERS,
+    licence_rows,
+    penalty_rows,
+    write_csv,
+)
+from xinyong.ingest.schemas import IngestReport
+from xinyong.ingest.service import ingest_file
+
+# share of penalty rows re-sent with a changed content, to show corrections in the demo
+CORRECTION_EVERY = 25
+
+
+def write_demo_files(directory: Path, *, subjects: int, seed: int, today: dt.date) -> list[tuple[Path, int]]:
+    """Write the demo data as 双公示 CSV files (penalties, licences, and a file of corrections)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    penalties = directory / "demo_penalties.csv"
+    licences = directory / "demo_licences.csv"
+    corrections = directory / "demo_penalty_corrections.csv"
+    n_pen = write_csv(penalties, PENALTY_HEADERS, penalty_rows(subjects, seed, today=today))
+    n_lic = write_csv(licences, LICENCE_HEADERS, licence_rows(subjects, seed, today=today))
+    n_cor = write_csv(corrections, PENALTY_HEADERS, _corrections(penalties))
+    return [(penalties, n_pen), (licences, n_lic), (corrections, n_cor)]
+
+
+def _corrections(penalties: Path) -> list[dict[str, str]]:
+    """Every n-th penalty re-sent with its content amended, as a department correcting a typo."""
+    with open(penalties, encoding="utf-8", newline="") as fh:
+        rows = [row for i, row in enumerate(csv.DictReader(fh)) if i % CORRECTION_EVERY == 3]
+    for row in rows:
+        row["处罚内容"] = row["处罚内容"] + "（更正：补充履行期限）"
+    return rows
+
+
+def load_demo(*, subjects: int, seed: int) -> list[IngestReport]:
+    """Generate demo files and ingest them into the configured database, one batch per file."""
+    reports = []
+    with tempfile.TemporaryDirectory(prefix="xinyong-demo-") as tmp:
+        files = write_demo_files(Path(tmp), subjects=subjects, seed=seed, today=clock.today())
+        for path, _count in files:
+            kind = "licences" if "licences" in path.name else "penalties"
+            with db.transaction() as session:
+                reports.append(ingest_file(session, path, kind, submitted_by="demo"))
+    return reports

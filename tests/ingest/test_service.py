@@ -1,0 +1,341 @@
+"""Collection of 双公示 files: outcomes a department would see in its report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from filehelpers import FIXTURES, count, ingest, sample_rows, write_rows
+from xinyong.accounts.models import Department
+from xinyong.core import clock, db
+from xinyong.core.errors import FileUnreadable
+from xinyong.ingest.models import Batch
+from xinyong.records.models import Record, RecordVersion
+from xinyong.subjects.models import Subject
+
+pytestmark = pytest.mark.usefixtures("database")
+
+
+def test_valid_sample_file_is_stored_whole(database):
+    report = ingest(FIXTURES / "penalties.csv")
+    assert (report.rows_total, report.accepted, report.rejected) == (47, 47, 0)
+    assert report.errors == []
+    assert count(database, Record) == 47
+    with database.connect() as conn:
+        kinds = dict(conn.execute(select(Subject.kind, sa_count()).group_by(Subject.kind)).all())
+    # the sample README: 40 organisations, 5 natural persons, 2 individual businesses
+    assert kinds == {"organisation": 40, "natural_person": 5, "individual_business": 2}
+
+
+def sa_count():
+    from sqlalchemy import func
+
+    return func.count()
+
+
+def test_gbk_crlf_copy_of_the_same_records_changes_nothing(database):
+    ingest(FIXTURES / "penalties.csv")
+    report = ingest(FIXTURES / "penalties_gbk.csv")
+    assert report.encoding == "GBK"
+    assert (report.accepted, report.corrected, report.unchanged, report.rejected) == (0, 0, 47, 0)
+    assert count(database, RecordVersion) == 47
+
+
+def test_sample_with_errors_rejects_five_rows_and_keeps_the_valid_one(database):
+    report = ingest(FIXTURES / "penalties_with_errors.csv")
+    assert (report.rows_total, report.accepted, report.rejected) == (6, 1, 5)
+    by_line = {e.line: e for e in report.errors}
+    assert sorted(by_line) == [2, 3, 4, 5, 6]
+    assert by_line[2].field == "行政相对人代码_1(统一社会信用代码)"
+    assert by_line[2].code == "uscc_checksum"
+    assert by_line[3].field == "行政处罚决定书文号" and by_line[3].code == "missing_required"
+    assert by_line[4].field == "处罚决定日期" and by_line[4].code == "invalid_date"
+    assert "2024/13/40" in by_line[4].message
+    assert by_line[5].field == "处罚类别" and "赔礼道歉" in by_line[5].message
+    assert by_line[6].field == "罚款金额（万元）" and by_line[6].code == "not_a_number"
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in e.message) for e in report.errors)
+    assert count(database, Record) == 1
+
+
+def test_same_file_twice_changes_nothing(database):
+    first = ingest(FIXTURES / "licences.csv", "licences")
+    assert first.accepted == 50
+    before = (count(database, Record), count(database, RecordVersion), count(database, Subject))
+    second = ingest(FIXTURES / "licences.csv", "licences")
+    assert (second.accepted, second.corrected, second.unchanged) == (0, 0, 50)
+    assert (count(database, Record), count(database, RecordVersion), count(database, Subject)) == before
+    assert second.departments_registered == []
+    assert len(first.departments_registered) > 0
+
+
+def test_correction_is_a_new_version_and_the_old_one_is_kept(database, tmp_path):
+    headers, rows = sample_rows()
+    ingest(write_rows(tmp_path / "v1.csv", headers, rows[:3]))
+    rows[1]["处罚内容"] = "责令改正，罚款（更正后）"
+    report = ingest(write_rows(tmp_path / "v2.csv", headers, rows[:3]))
+    assert (report.accepted, report.corrected, report.unchanged) == (0, 1, 2)
+    with database.connect() as conn:
+        versions = conn.execute(
+            select(RecordVersion.version, RecordVersion.data, RecordVersion.batch_id, RecordVersion.line)
+            .join(Record, Record.id == RecordVersion.record_id)
+            .where(Record.decision_no == rows[1]["行政处罚决定书文号"])
+            .order_by(RecordVersion.version)
+        ).all()
+    assert [v.version for v in versions] == [1, 2]
+    assert json.loads(versions[1].data)["penalty_content"] == "责令改正，罚款（更正后）"
+    assert versions[0].batch_id != versions[1].batch_id and versions[1].line == 3
+
+
+def test_repeats_and_corrections_inside_one_file(database, tmp_path):
+    headers, rows = sample_rows()
+    changed = dict(rows[0], 处罚内容="责令改正并处罚款（第二次报送）")
+    file_rows = [rows[0], rows[1], rows[0], changed, rows[1]]
+    report = ingest(write_rows(tmp_path / "dups.csv", headers, file_rows))
+    assert report.rows_total == 5
+    assert (report.accepted, report.corrected, report.unchanged, report.rejected) == (2, 1, 2, 0)
+    assert report.accepted + report.corrected + report.unchanged + report.rejected == report.rows_total
+    assert count(database, RecordVersion) == 3
+
+
+def test_department_named_in_file_is_registered_once(database):
+    report = ingest(FIXTURES / "penalties.csv")
+    registered = {d.uscc: d.name for d in report.departments_registered}
+    assert registered["11130102XBGQUWLD4Q"] == "石家庄市市场监督管理局"
+    with database.connect() as conn:
+        stored = conn.execute(select(Department.uscc, Department.area_code, Department.auto_registered)).all()
+    assert len(stored) == len(registered)
+    assert ("11130102XBGQUWLD4Q", "130102", True) in stored
+    assert ingest(FIXTURES / "penalties_gbk.csv").departments_registered == []
+
+
+def test_line_numbers_are_physical_lines_even_with_multiline_cells(tmp_path):
+    headers, rows = sample_rows()
+    rows[0]["违法事实"] = "经查，\n当事人存在违法行为。\n证据确凿。"
+    rows[1]["处罚决定日期"] = "2024/02/30"
+    report = ingest(write_rows(tmp_path / "multi.csv", headers, rows[:2]))
+    assert report.accepted == 1
+    assert [(e.line, e.field) for e in report.errors] == [(5, "处罚决定日期")]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "code"),
+    [
+        ("处罚决定日期", "2026/11/22", "future_date"),
+        ("处罚机关统一社会信用代码", "11130102XBGQUWLD4A", "uscc_checksum"),
+        ("处罚类别", "罚款；赔礼道歉", "not_in_code_table"),
+        ("罚款金额（万元）", "-3", "negative_amount"),
+        ("行政相对人类别", "外国公司", "not_in_code_table"),
+        ("违法事实", "", "missing_required"),
+        ("处罚有效期", "2024/01/01", "date_order"),
+    ],
+)
+def test_each_bad_value_rejects_its_row_only(tmp_path, column, value, code):
+    headers, rows = sample_rows()
+    rows[0][column] = value
+    report = ingest(write_rows(tmp_path / "bad.csv", headers, rows[:2]))
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(2, column, code)]
+
+
+def test_several_penalty_kinds_with_any_separator(database, tmp_path):
+    headers, rows = sample_rows()
+    rows[0]["处罚类别"] = "警告；罚款"
+    rows[1]["处罚类别"] = "没收违法所得、罚款"
+    rows[2]["处罚类别"] = "罚款;吊销许可证"
+    report = ingest(write_rows(tmp_path / "kinds.csv", headers, rows[:3]))
+    assert report.rejected == 0
+    with database.connect() as conn:
+        kinds = [json.loads(d)["penalty_kinds"] for (d,) in conn.execute(
+            select(RecordVersion.data).order_by(RecordVersion.line))]
+    assert kinds == ["警告;罚款", "没收违法所得;罚款", "罚款;吊销许可证件"]
+
+
+def test_letter_authority_uscc_is_accepted(tmp_path):
+    from xinyong.core.ids import make_uscc
+
+    headers, rows = sample_rows()
+    rows[0]["行政相对人代码_1(统一社会信用代码)"] = make_uscc("N1130102MA0000001")
+    report = ingest(write_rows(tmp_path / "n.csv", headers, rows[:1]))
+    assert (report.accepted, report.rejected) == (1, 0)
+
+
+def test_individual_business_placeholder_needs_registration_number(tmp_path):
+    headers, rows = sample_rows()
+    business = next(r for r in rows if r["行政相对人代码_1(统一社会信用代码)"] == "00000000000000000X")
+    ok = dict(business)
+    business = dict(business, **{"行政相对人代码_2(工商注册号)": "", "行政处罚决定书文号": "测试罚〔2024〕9号"})
+    report = ingest(write_rows(tmp_path / "ib.csv", headers, [ok, business]))
+    assert report.accepted == 1
+    assert [(e.line, e.code) for e in report.errors] == [(3, "placeholder_needs_reg_no")]
+
+
+def test_missing_required_column_makes_the_file_unreadable(database, tmp_path):
+    headers, rows = sample_rows()
+    headers.remove("处罚决定日期")
+    for r in rows:
+        del r["处罚决定日期"]
+    with pytest.raises(FileUnreadable, match="处罚决定日期"):
+        ingest(write_rows(tmp_path / "nocol.csv", headers, rows))
+    assert count(database, Batch) == 0
+
+
+def test_utf8_bom_and_crlf(tmp_path):
+    headers, rows = sample_rows()
+    report = ingest(write_rows(tmp_path / "bom.csv", headers, rows, encoding="utf-8-sig", newline="\r\n"))
+    assert (report.encoding, report.accepted, report.rejected) == ("UTF-8 (BOM)", 47, 0)
+
+
+def test_gb18030_only_characters(tmp_path):
+    headers, rows = sample_rows()
+    rows[0]["行政相对人名称"] = "石家庄市𠀀记贸易有限公司"  # outside GBK, inside GB18030
+    report = ingest(write_rows(tmp_path / "gb.csv", headers, rows[:2], encoding="gb18030"))
+    assert report.encoding == "GB18030" and report.accepted == 2
+
+
+def test_xlsx_gives_the_same_outcome_as_csv(database, tmp_path):
+    import openpyxl
+
+    headers, rows = sample_rows()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(headers)
+    for r in rows:
+        cells: list[object] = list(r.values())
+        cells[headers.index("处罚决定日期")] = dt.datetime.strptime(r["处罚决定日期"], "%Y/%m/%d")
+        if r["罚款金额（万元）"]:
+            cells[headers.index("罚款金额（万元）")] = float(r["罚款金额（万元）"])
+        ws.append(cells)
+    wb.save(tmp_path / "p.xlsx")
+    report = ingest(tmp_path / "p.xlsx")
+    assert (report.format, report.accepted, report.rejected) == ("xlsx", 47, 0)
+    again = ingest(FIXTURES / "penalties.csv")
+    assert again.unchanged == 47, "the spreadsheet's typed cells must normalise to the CSV's text"
+
+
+def test_fake_xlsx_is_unreadable(tmp_path):
+    path = tmp_path / "fake.xlsx"
+    path.write_text("行政相对人名称,行政相对人类别\n", encoding="utf-8")
+    with pytest.raises(FileUnreadable, match="不是 Excel"):
+        ingest(path)
+
+
+def test_json_lines(tmp_path):
+    _, rows = sample_rows("licences.csv")
+    path = tmp_path / "l.jsonl"
+    lines = [json.dumps(r, ensure_ascii=False) for r in rows[:3]]
+    lines.insert(2, "{broken json")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = ingest(path, "licences")
+    assert (report.format, report.accepted, report.rejected) == ("jsonl", 3, 1)
+    assert [(e.line, e.code) for e in report.errors] == [(3, "invalid_json")]
+
+
+def test_layout_2016_with_department_given(database, tmp_path):
+    ingest(FIXTURES / "penalties.csv")  # registers the departments
+    _, rows = sample_rows()
+    r = rows[0]
+    headers = ["行政处罚决定书文号", "处罚名称", "处罚类别1", "处罚类别2", "处罚事由", "处罚依据",
+               "行政相对人名称", "行政相对人代码_1(统一社会信用代码)", "行政相对人代码_2(组织机构代码)",
+               "行政相对人代码_3(工商登记码)", "行政相对人代码_4(税务登记号)",
+               "行政相对人代码_5(居民身份证号)", "法定代表人姓名", "处罚结果", "处罚决定日期", "处罚机关",
+               "当前状态", "地方编码", "数据更新时间戳", "备注"]
+    row = dict.fromkeys(headers, "")
+    row.update({
+        "行政处罚决定书文号": "石家监督罚〔2016〕8号", "处罚名称": "不执行政府定价", "处罚类别1": "罚款",
+        "处罚类别2": "警告", "处罚事由": r["违法事实"], "处罚依据": r["处罚依据"],
+        "行政相对人名称": r["行政相对人名称"],
+        "行政相对人代码_1(统一社会信用代码)": r["行政相对人代码_1(统一社会信用代码)"],
+        "法定代表人姓名": r["法定代表人"], "处罚结果": "罚款 1 万元", "处罚决定日期": "2024/08/20",
+        "处罚机关": r["处罚机关"], "当前状态": "0", "地方编码": "130102",
+        "数据更新时间戳": "2024/08/21 10:00:00",
+    })
+    path = write_rows(tmp_path / "old.csv", headers, [row])
+    with pytest.raises(FileUnreadable, match="--department"):
+        ingest(path)
+    report = ingest(path, department_uscc=r["数据来源单位统一社会信用代码"])
+    assert (report.layout, report.accepted, report.rejected) == ("2016", 1, 0), report.errors
+    with database.connect() as conn:
+        stored = conn.execute(select(Record.authority_uscc).where(Record.decision_no == "石家监督罚〔2016〕8号")).scalar_one()
+    assert stored == r["处罚机关统一社会信用代码"]
+
+
+def test_blank_lines_are_not_rows(tmp_path):
+    headers, rows = sample_rows()
+    path = write_rows(tmp_path / "blank.csv", headers, rows[:2])
+    path.write_text(path.read_text(encoding="utf-8") + ",,,,\n\n", encoding="utf-8")
+    report = ingest(path)
+    assert (report.rows_total, report.accepted) == (2, 2)
+
+
+def test_received_within_seven_working_days(database, tmp_path):
+    headers, rows = sample_rows()
+    rows[0]["处罚决定日期"] = "2026/11/12"  # 7th working day after: 2026-11-23
+    rows[1]["处罚决定日期"] = "2026/11/11"  # 7th working day after: 2026-11-20 (yesterday)
+    ingest(write_rows(tmp_path / "t.csv", headers, rows[:2]))
+    with database.connect() as conn:
+        got = dict(conn.execute(select(RecordVersion.line, RecordVersion.on_time)).all())
+        deadlines = dict(conn.execute(select(RecordVersion.line, RecordVersion.deadline)).all())
+    assert got == {2: True, 3: False}
+    assert deadlines[2] == dt.date(2026, 11, 23)
+
+
+def test_report_counts_add_up_and_serialise(tmp_path):
+    report = ingest(FIXTURES / "penalties_with_errors.csv")
+    payload = json.loads(report.model_dump_json())
+    for key in ("kind", "file", "rows_total", "accepted", "corrected", "unchanged", "rejected",
+                "errors", "warnings", "departments_registered"):
+        assert key in payload
+    assert payload["accepted"] + payload["corrected"] + payload["unchanged"] + payload["rejected"] == payload["rows_total"]
+    assert set(payload["errors"][0]) == {"line", "field", "code", "message"}
+
+
+def test_batch_is_invisible_until_complete(database, tmp_path):
+    """A batch that fails half way leaves nothing behind; the same command then completes it."""
+    headers, rows = sample_rows()
+    path = write_rows(tmp_path / "p.csv", headers, rows)
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        from xinyong.ingest.service import ingest_file
+
+        ingest_file(session, path, "penalties")
+        raise RuntimeError("the process died before the commit")
+    assert (count(database, Batch), count(database, Record), count(database, Subject)) == (0, 0, 0)
+    assert count(database, Department) == 0
+    assert ingest(path).accepted == 47
+
+
+def test_clock_decides_future_dates(tmp_path):
+    headers, rows = sample_rows()
+    rows[0]["处罚决定日期"] = "2026/12/01"
+    path = write_rows(tmp_path / "f.csv", headers, rows[:1])
+    assert ingest(path).rejected == 1
+    with clock.frozen(dt.date(2026, 12, 2)):
+        assert ingest(path).accepted == 1
+
+
+def test_unknown_columns_are_reported_not_fatal(tmp_path):
+    headers, rows = sample_rows()
+    headers.append("内部编号")
+    for r in rows:
+        r["内部编号"] = "A1"
+    report = ingest(write_rows(tmp_path / "extra.csv", headers, rows[:1]))
+    assert report.accepted == 1
+    assert any(w.code == "unknown_column" and w.field == "内部编号" for w in report.warnings)
+
+
+def test_title_row_above_header_is_skipped(tmp_path):
+    headers, rows = sample_rows()
+    path = write_rows(tmp_path / "title.csv", headers, rows[:2])
+    path.write_text("行政处罚信息报送表\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    rows_bad = path.read_text(encoding="utf-8").replace("2024/08/13", "2024/08/99", 1)
+    path.write_text(rows_bad, encoding="utf-8")
+    report = ingest(path)
+    assert report.accepted == 1
+    assert [e.line for e in report.errors] == [3]
+
+
+def _unused(_: Path) -> None:  # keep Path imported for type hints above
+    return None
