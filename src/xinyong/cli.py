@@ -234,9 +234,19 @@ def demo(
             out.print(f"已写入 {path}（{count} 行）")
         return
     _ready()
+    from xinyong.subjects.service import examples
+
     reports = load_demo(subjects=subjects, seed=seed)
     for r in reports:
-        out.print(f"{r.file}：{r.rows_total} 行，新增 {r.accepted}，拒收 {r.rejected}")
+        out.print(f"{r.file}：{r.rows_total} 行，新增 {r.accepted}，更正 {r.corrected}，"
+                  f"未变化 {r.unchanged}，拒收 {r.rejected}")
+    with db.transaction() as session:
+        table = Table(title="可以查询的演示主体（xinyong subject show 代码）")
+        for col in ("类别", "名称", "代码"):
+            table.add_column(col)
+        for row in examples(session):
+            table.add_row(*row)
+    out.print(table)
 
 
 def main() -> None:

@@ -205,9 +205,7 @@ def departments(seed: int = 2026) -> list[Department]:
     result = []
     for n, (city, (kind, _p, _l)) in enumerate(itertools.product(CITIES, _DEPT_KINDS)):
         org = make_org_code(f"00{bodies[n]:06d}")
-        result.append(
-            Department(_dept_name(city, kind), make_uscc(f"11{city.area_code}{org}"), city)
-        )
+        result.append(Department(_dept_name(city, kind), make_uscc(f"11{city.area_code}{org}"), city))
     return result
 
 
@@ -269,9 +267,7 @@ _TRADE_WORDS = (
     "四海八方金鼎银泰宏图伟业腾飞骏马青松翠柏绿洲蓝天白云红星东方南风西林北辰中兴华夏神州亚泰恒达"
     "恒远恒昌恒丰宏远宏泰宏盛嘉华嘉信嘉盛荣昌荣华荣盛昌盛"
 )
-_TRADE_NAMES: tuple[str, ...] = tuple(
-    _TRADE_WORDS[n : n + 2] for n in range(0, len(_TRADE_WORDS), 2)
-)
+_TRADE_NAMES: tuple[str, ...] = tuple(_TRADE_WORDS[n : n + 2] for n in range(0, len(_TRADE_WORDS), 2))
 _INDUSTRIES = (
     "商贸", "贸易", "科技", "餐饮管理", "食品", "医药", "物流", "建筑工程", "机械制造", "环保科技",
     "电子", "房地产开发", "物业管理", "信息技术", "文化传媒", "广告", "汽车销售", "建材", "化工",
@@ -280,8 +276,10 @@ _INDUSTRIES = (
 )  # fmt: skip
 _COMPANY_FORMS = ("有限公司", "有限责任公司", "股份有限公司")
 # Social organisations: (USCC category, name ending); '51' 社会团体, '52' 民办非企业单位.
-_SOCIAL_FIELDS = ("文化艺术", "志愿服务", "养老服务", "青少年发展", "体育健身", "科技创新", "环境保护",
-                  "社区服务", "家庭教育", "心理健康")  # fmt: skip
+_SOCIAL_FIELDS = (
+    "文化艺术", "志愿服务", "养老服务", "青少年发展", "体育健身", "科技创新", "环境保护",
+    "社区服务", "家庭教育", "心理健康",
+)  # fmt: skip
 _SOCIAL_FORMS = (
     ("1", "协会"),
     ("1", "促进会"),
@@ -300,6 +298,7 @@ _USCC_PAIRS = tuple(a + b for a in _USCC_ALPHABET for b in _USCC_ALPHABET)
 
 _BIRTH_FIRST = dt.date(1960, 1, 1)
 _BIRTH_DAYS = (dt.date(2004, 12, 31) - _BIRTH_FIRST).days + 1
+_BIRTH_FIRST_ORDINAL = _BIRTH_FIRST.toordinal()
 
 # One block of 20 consecutive subjects: 16 organisations, 2 individual businesses, 2 natural
 # persons, in a seed-dependent order; a subject's rank among its kind follows from its index.
@@ -325,9 +324,7 @@ class _Permutation:
         self.bits = max(2, (size - 1).bit_length())
         self.mask = (1 << self.bits) - 1
         self.shift = self.bits // 2 + 1
-        self.rounds = tuple(
-            (rng.getrandbits(self.bits) | 1, rng.getrandbits(self.bits)) for _ in range(3)
-        )
+        self.rounds = tuple((rng.getrandbits(self.bits) | 1, rng.getrandbits(self.bits)) for _ in range(3))
 
     def __call__(self, x: int) -> int:
         # Each round (odd multiply, add, xorshift) is a bijection of the power-of-two range;
@@ -402,7 +399,7 @@ class _Subjects:
 
     def _ric(self, i: int, city: int) -> str:
         day, seq = divmod(self.birth(i % (_BIRTH_DAYS * 1000)), 1000)
-        birth = _BIRTH_FIRST + dt.timedelta(days=day)
+        birth = dt.date.fromordinal(_BIRTH_FIRST_ORDINAL + day)
         return make_ric(_ric_area(city, birth.year), birth, seq)
 
     def get(self, i: int) -> _SubjectTuple:
@@ -443,10 +440,7 @@ class _Subjects:
             index, field = divmod(index, len(_SOCIAL_FIELDS))
             first, second = divmod(index, len(_TRADE_NAMES))
             category, ending = _SOCIAL_FORMS[form]
-            name = (
-                f"{city.name}{_TRADE_NAMES[first]}{_TRADE_NAMES[second]}"
-                f"{_SOCIAL_FIELDS[field]}{ending}"
-            )
+            name = f"{city.name}{_TRADE_NAMES[first]}{_TRADE_NAMES[second]}{_SOCIAL_FIELDS[field]}{ending}"
             if lap:
                 name += f"第{lap + 1}分会"
             uscc = make_uscc(f"5{category}{city.area_code}{self._org_code(i)}")
@@ -456,8 +450,7 @@ class _Subjects:
             index, industry = divmod(index, len(_INDUSTRIES))
             first, second = divmod(index, len(_TRADE_NAMES))
             name = (
-                f"{city.name}{_TRADE_NAMES[first]}{_TRADE_NAMES[second]}"
-                f"{_INDUSTRIES[industry]}{_COMPANY_FORMS[form]}"
+                f"{city.name}{_TRADE_NAMES[first]}{_TRADE_NAMES[second]}{_INDUSTRIES[industry]}{_COMPANY_FORMS[form]}"
             )
             if lap:
                 name += f"第{lap + 1}分公司"
@@ -551,10 +544,7 @@ class _Context:
         depts = departments(seed)
         per_city = len(_DEPT_KINDS)
         self.authorities = [
-            [
-                _Authority(depts[c * per_city + k], _DEPT_KINDS[k][1], _DEPT_KINDS[k][2])
-                for k in range(per_city)
-            ]
+            [_Authority(depts[c * per_city + k], _DEPT_KINDS[k][1], _DEPT_KINDS[k][2]) for k in range(per_city)]
             for c in range(len(CITIES))
         ]
         first = today - dt.timedelta(days=self.window_days - 1)
@@ -807,7 +797,8 @@ _VIOLATIONS: tuple[_Violation, ...] = (
         (
             _Tier(_GENERAL, 0.85, "罚款", "责令限期改正，处十万元以下罚款", (10_000, 100_000)),
             _Tier(_SERIOUS, 0.15, "罚款;责令停产停业",
-                  "逾期未改正，责令停产停业整顿，并处十万元以上二十万元以下罚款", (100_000, 200_000)),
+                  "逾期未改正，责令停产停业整顿，并处十万元以上二十万元以下罚款",
+                  (100_000, 200_000)),
         ),
         count=(2, 40),
     ),
@@ -921,7 +912,8 @@ _VIOLATIONS: tuple[_Violation, ...] = (
         (
             _Tier(_GENERAL, 0.7, "罚款", "追缴少缴的税款、滞纳金，并处少缴税款百分之五十的罚款",
                   (10_000, 500_000)),
-            _Tier(_SERIOUS, 0.3, "罚款", "追缴少缴的税款、滞纳金，并处少缴税款一倍以上五倍以下的罚款",
+            _Tier(_SERIOUS, 0.3, "罚款",
+                  "追缴少缴的税款、滞纳金，并处少缴税款一倍以上五倍以下的罚款",
                   (1_000_000, 5_000_000)),
         ),
         value=(20_000, 2_000_000),
@@ -1013,9 +1005,7 @@ _PENALTY_VIOLATIONS = _violation_table()
 def _revoked_licence(name: str, cells: Mapping[str, str], area: str, year: int, n: int) -> str:
     """暂扣或吊销证照名称及编号 for a revoked licence of the subject."""
     if name == "营业执照":
-        number = (
-            cells["行政相对人代码_2(工商注册号)"] or cells["行政相对人代码_1(统一社会信用代码)"]
-        )
+        number = cells["行政相对人代码_2(工商注册号)"] or cells["行政相对人代码_1(统一社会信用代码)"]
     elif name == "食品经营许可证":
         number = f"JY1{area}{n:07d}"
     elif name == "公共场所卫生许可证":
@@ -1044,13 +1034,17 @@ class _PenaltyStream:
         cumulative, violations = _PENALTY_VIOLATIONS[_KIND_LETTER[s[0]]]
         days, day_text, window = ctx.days, ctx.day_text, ctx.window_days
         fact_day_text, lookback = ctx.fact_day_text, ctx.lookback
+        counters = ctx.counters
+        pick = bisect.bisect
         for _ in range(count):
-            v = violations[bisect.bisect(cumulative, random_())]
-            tier = v.tiers[bisect.bisect(v.tier_cum, random_())]
+            v = violations[pick(cumulative, random_())]
+            tier = v.tiers[pick(v.tier_cum, random_())]
             day_no = int(random_() * window)
             day = days[day_no]
             year = day.year
             authority = authorities[v.dept]
+            key = (authority.penalty_prefix, year)
+            number = counters[key] = counters.get(key, 0) + 1
             lo, hi = v.value
             value = lo + int(random_() * (hi - lo)) // 100 * 100
             gain = max(100, value // (2 + int(random_() * 8)) // 100 * 100)
@@ -1071,18 +1065,14 @@ class _PenaltyStream:
                 fine = _yuan_to_wan(lo + int(random_() * (hi - lo) / step) * step)
             confiscated = _yuan_to_wan(gain) if tier.confiscate else ""
             revoked = (
-                ""
-                if tier.revoke is None
-                else _revoked_licence(tier.revoke, cells, area, year, int(random_() * 10**7))
+                "" if tier.revoke is None else _revoked_licence(tier.revoke, cells, area, year, int(random_() * 10**7))
             )
-            if tier.term_years:
-                valid_until = _add_years(day, tier.term_years).strftime("%Y/%m/%d")
-            else:
-                valid_until = OPEN_ENDED
+            term = tier.term_years
+            valid_until = _add_years(day, term).strftime("%Y/%m/%d") if term else OPEN_ENDED
             remark = _REMARKS[int(random_() * 3)] if random_() < 0.03 else ""
             yield {
                 **cells,
-                "行政处罚决定书文号": ctx.next_number(authority.penalty_prefix, year),
+                "行政处罚决定书文号": f"{authority.penalty_prefix}〔{year}〕{number}号",
                 "违法行为类型": v.type,
                 "违法事实": fact,
                 "处罚依据": v.basis,
@@ -1118,9 +1108,7 @@ def penalty_rows(
             yield from stream.rows(i, count)
 
 
-def bench_penalty_rows(
-    n_rows: int, seed: int = 2026, *, today: dt.date
-) -> Iterator[dict[str, str]]:
+def bench_penalty_rows(n_rows: int, seed: int = 2026, *, today: dt.date) -> Iterator[dict[str, str]]:
     """Exactly ``n_rows`` penalty rows over about ``n_rows / 2`` subjects (1 to 3 rows each)."""
     stream = _PenaltyStream(seed, today)
     random_ = stream.ctx.rng.random
@@ -1162,7 +1150,8 @@ _LICENCE_TYPES: tuple[_LicenceType, ...] = (
                  ("准予设立登记",), None),
     _LicenceType("市场监督管理局", "O", 3, "准予变更登记通知书", "登记", "营业执照", _own_code,
                  ("准予变更登记（变更事项：住所）", "准予变更登记（变更事项：法定代表人）",
-                  "准予变更登记（变更事项：经营范围）", "准予变更登记（变更事项：注册资本）"), None),
+                  "准予变更登记（变更事项：经营范围）", "准予变更登记（变更事项：注册资本）"),
+                 None),
     _LicenceType("市场监督管理局", "O", 2, "特种设备使用登记决定书", "登记", "特种设备使用登记证",
                  lambda c, a, y, n: f"梯11{a[:4]}{n % 100_000:05d}({y % 100:02d})",
                  ("准予特种设备使用登记（乘客电梯）", "准予特种设备使用登记（压力容器）"), None),
@@ -1190,7 +1179,8 @@ _LICENCE_TYPES: tuple[_LicenceType, ...] = (
     _LicenceType("应急管理局", "OI", 1, "烟花爆竹经营（零售）许可决定书", "核准",
                  "烟花爆竹经营（零售）许可证", lambda c, a, y, n: f"烟零〔{y}〕{n % 10**5:05d}",
                  ("准予烟花爆竹零售经营",), 2),
-    _LicenceType("住房和城乡建设局", "O", 3, "建筑业企业资质许可决定书", "认可", "建筑业企业资质证书",
+    _LicenceType("住房和城乡建设局", "O", 3, "建筑业企业资质许可决定书", "认可",
+                 "建筑业企业资质证书",
                  lambda c, a, y, n: f"D2{a[:4]}{n % 100_000:05d}",
                  ("准予建筑工程施工总承包三级资质", "准予市政公用工程施工总承包三级资质"), 5),
     _LicenceType("住房和城乡建设局", "O", 2, "建筑工程施工许可决定书", "普通", "建筑工程施工许可证",
@@ -1215,10 +1205,7 @@ _LICENCE_TYPES: tuple[_LicenceType, ...] = (
                  ("准予核准企业投资项目",), 2),
 )  # fmt: skip
 
-_LICENCE_TABLE = {
-    letter: _weighted([(t.weight, t) for t in _LICENCE_TYPES if letter in t.kinds])
-    for letter in "OIN"
-}
+_LICENCE_TABLE = {letter: _weighted([(t.weight, t) for t in _LICENCE_TYPES if letter in t.kinds]) for letter in "OIN"}
 
 
 def licence_rows(
@@ -1303,15 +1290,18 @@ def write_csv(
 
     else:
         pick = operator.itemgetter(*headers)
-    # A line with none of these characters is exactly what csv.writer would write unquoted
-    # (but csv quotes a lone empty cell, hence no fast path for one-column files).
-    needs_quoting = re.compile(
-        "[" + re.escape("".join(sorted({",", '"', "\r", "\n", *newline}))) + "]"
-    )
-    fast = len(headers) > 1
+    # A line with no quote or line-break character and no comma inside a cell is exactly what
+    # csv.writer would write unquoted (but csv quotes a lone empty cell: no fast path for
+    # one-column files).
+    needs_quoting = re.compile("[" + re.escape("".join(sorted({'"', "\r", "\n", *newline}))) + "]")
+    separators = len(headers) - 1
+    fast = separators > 0
     written = 0
     with open(path, "w", encoding=encoding, newline="", buffering=1 << 20) as handle:
         writer = csv.writer(handle, lineterminator=newline)
+        # The csv module (before Python 3.13) leaves a lone carriage return unquoted, which
+        # readers take for a line end; rows with one are written fully quoted instead.
+        quote_all = csv.writer(handle, lineterminator=newline, quoting=csv.QUOTE_ALL)
         write = handle.write
         search = needs_quoting.search
         writer.writerow(headers)
@@ -1326,8 +1316,10 @@ def write_csv(
             except TypeError:  # a cell that is not text (None, a number): let csv convert it
                 writer.writerow(values)
                 continue
-            if fast and not search(line):
+            if fast and line.count(",") == separators and not search(line):
                 write(line + newline)
+            elif "\r" in line:
+                quote_all.writerow(values)
             else:
                 writer.writerow(values)
     return written

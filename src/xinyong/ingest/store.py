@@ -175,14 +175,18 @@ class Staging:
                 params,
             )
             resolve()
+        x("CREATE INDEX stg_subject_id ON stg (subject_id)")
         # a code learnt later fills the gap on a subject first known by a weaker code
         for column in ("uscc", "reg_no"):
             x(
                 f"""
-                UPDATE subjects SET {column} = stg.{column} FROM stg
-                WHERE subjects.id = stg.subject_id AND subjects.{column} IS NULL
-                  AND stg.{column} IS NOT NULL
-                  AND NOT EXISTS (SELECT 1 FROM subjects o WHERE o.{column} = stg.{column})
+                UPDATE subjects SET {column} = x.code
+                FROM (SELECT stg.subject_id, MIN(stg.{column}) AS code
+                      FROM stg JOIN subjects s ON s.id = stg.subject_id
+                      WHERE stg.{column} IS NOT NULL AND s.{column} IS NULL
+                      GROUP BY stg.subject_id) x
+                WHERE subjects.id = x.subject_id
+                  AND NOT EXISTS (SELECT 1 FROM subjects o WHERE o.{column} = x.code)
                 """
             )
 

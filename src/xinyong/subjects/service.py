@@ -25,19 +25,21 @@ def find_by_code(session: Session, raw: str) -> Subject:
     if not code:
         raise XinyongError("请输入统一社会信用代码、组织机构代码、工商注册号或公民身份号码")
     subject: Subject | None = None
-    if len(code) == 18 and ids.is_valid_uscc(code):
-        subject = session.scalar(select(Subject).where(Subject.uscc == code))
-        if subject is None:
+    if len(code) == 18:
+        # About one resident id in 31 also passes the USCC checksum: try both readings.
+        uscc = code if ids.is_valid_uscc(code) else None
+        ric = _resident_id(code)
+        if uscc is None and ric is None:
+            raise XinyongError(f"代码 {_shown(code)} 既不是有效的统一社会信用代码，也不是有效的公民身份号码")
+        if uscc is not None:
+            subject = session.scalar(select(Subject).where(Subject.uscc == uscc))
+        if subject is None and ric is not None:
+            index = get_keyring().blind_index(f"{RESIDENT_ID_TYPE}:{ric}")
+            subject = session.scalar(select(Subject).where(Subject.person_index == index))
+        if subject is None and uscc is not None:
             subject = session.scalar(
-                select(Subject).where(Subject.org_code == ids.uscc_org_code(code), Subject.uscc.is_(None))
+                select(Subject).where(Subject.org_code == ids.uscc_org_code(uscc), Subject.uscc.is_(None))
             )
-    elif len(code) == 18:
-        try:
-            ric = ids.validate_ric(code)
-        except ids.InvalidCode as exc:
-            raise XinyongError(f"代码 {raw} 既不是有效的统一社会信用代码，也不是有效的公民身份号码") from exc
-        index = get_keyring().blind_index(f"{RESIDENT_ID_TYPE}:{ric.number}")
-        subject = session.scalar(select(Subject).where(Subject.person_index == index))
     elif len(code) == 9:
         org = ids.validate_org_code(code)
         subject = session.scalar(select(Subject).where(Subject.org_code == org))
@@ -45,10 +47,27 @@ def find_by_code(session: Session, raw: str) -> Subject:
         reg = ids.validate_reg_no(code)
         subject = session.scalar(select(Subject).where(Subject.reg_no == reg))
     else:
-        raise XinyongError(f"无法识别的代码：{raw}（应为 18 位统一社会信用代码或公民身份号码、9 位组织机构代码或 15 位工商注册号）")
+        raise XinyongError(
+            f"无法识别的代码：{_shown(code)}"
+            "（应为 18 位统一社会信用代码或公民身份号码、9 位组织机构代码或 15 位工商注册号）"
+        )
     if subject is None:
-        raise NotFound(f"平台中没有代码为 {code if len(code) != 18 or ids.is_valid_uscc(code) else ids.mask_ric(code)} 的信用主体")
+        raise NotFound(f"平台中没有代码为 {_shown(code)} 的信用主体")
     return subject
+
+
+def _resident_id(code: str) -> str | None:
+    try:
+        return ids.validate_ric(code).number
+    except ids.InvalidCode:
+        return None
+
+
+def _shown(code: str) -> str:
+    """The code as it may appear in a message: anything that may be a resident id is masked."""
+    if len(code) < 16 or (ids.is_valid_uscc(code) and _resident_id(code) is None):
+        return code
+    return ids.mask_ric(code)
 
 
 def get_subject(session: Session, subject_id: int) -> Subject:
@@ -88,3 +107,22 @@ def describe(session: Session, subject: Subject) -> SubjectOut:
             for r in reps
         ],
     )
+
+
+def examples(session: Session, per_kind: int = 2) -> list[tuple[str, str, str]]:
+    """A few subjects of each kind with the code to look them up by (for demos and operators).
+
+    The code of a natural person is decrypted: callers show it only to operators.
+    """
+    out: list[tuple[str, str, str]] = []
+    for kind, label in KIND_LABELS.items():
+        subjects = session.scalars(select(Subject).where(Subject.kind == kind).order_by(Subject.id).limit(per_kind))
+        for s in subjects:
+            if s.uscc:
+                code = s.uscc
+            elif s.person_cipher:
+                code = get_keyring().decrypt(s.person_cipher)
+            else:
+                code = s.reg_no or s.org_code or ""
+            out.append((label, s.name, code))
+    return out

@@ -1,0 +1,184 @@
+"""Credit records: penalty classes, publication windows, status as of a day, versions with provenance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from filehelpers import ingest, sample_rows, write_rows
+from xinyong.core import clock, db
+from xinyong.records.schemas import RecordOut
+from xinyong.records.service import records_of_subject
+from xinyong.subjects.service import find_by_code
+
+pytestmark = pytest.mark.usefixtures("database")
+
+D = dt.date
+USCC = "行政相对人代码_1(统一社会信用代码)"
+DECISION_NO = "行政处罚决定书文号"
+DECISION_DATE = "处罚决定日期"
+KINDS = "处罚类别"
+FINE = "罚款金额（万元）"
+DECLARED_END = "公示截止期"
+
+
+def penalty(number: int, **changes: str) -> dict[str, str]:
+    """The sample's first penalty (罚款 35.69 万元, 石家庄市市场监督管理局) under a new decision number."""
+    _, rows = sample_rows()
+    return dict(rows[0], **{DECISION_NO: f"石家监督罚〔2026〕{number}号"}, **changes)
+
+
+def store(tmp_path: Path, *rows: dict[str, str], name: str = "p.csv"):  # type: ignore[no-untyped-def]
+    headers, _ = sample_rows()
+    report = ingest(write_rows(tmp_path / name, headers, list(rows)))
+    assert report.rejected == 0, report.errors
+    return report
+
+
+def records(on: dt.date | None = None) -> dict[str, RecordOut]:
+    """The sample subject's records by decision number, with status as of ``on`` (default today)."""
+    with db.transaction() as session:
+        subject = find_by_code(session, sample_rows()[1][0][USCC])
+        if on is None:
+            return {r.decision_no: r for r in records_of_subject(session, subject.id, clock.today())}
+        with clock.frozen(on):
+            return {r.decision_no: r for r in records_of_subject(session, subject.id, clock.today())}
+
+
+def only(on: dt.date | None = None) -> RecordOut:
+    (record,) = records(on).values()
+    return record
+
+
+# --- status from dates and the clock -------------------------------------------------------------
+
+
+def test_general_penalty_is_published_until_its_publication_end(tmp_path):
+    store(tmp_path, penalty(1, **{DECISION_DATE: "2026/05/10", KINDS: "罚款"}))
+    today = only().current
+    assert (today.penalty_class, today.publication_end) == ("一般", D(2027, 5, 10))
+    assert today.publication_min_end == D(2026, 8, 10)
+    assert today.status_label == "公示中"
+    assert only(D(2027, 5, 10)).current.status_label == "公示中"
+    assert only(D(2027, 5, 11)).current.status_label == "公示期满"
+    assert only(D(2027, 5, 11)).status_label == "公示期满"
+
+
+def test_warning_only_after_order_36_is_minor_and_not_published(tmp_path):
+    store(tmp_path, penalty(2, **{DECISION_DATE: "2026/06/15", KINDS: "警告", FINE: "",
+                                  "处罚内容": "给予警告"}))
+    record = only()
+    assert record.current.penalty_class == "轻微"
+    assert "警告" in (record.current.class_reason or "")
+    assert (record.status_label, record.current.status_label) == ("不予公示", "不予公示")
+    assert only(D(2026, 6, 16)).status_label == "不予公示"  # not even right after the decision
+
+
+def test_revoked_licence_is_serious_and_published_three_years(tmp_path):
+    store(tmp_path, penalty(3, **{DECISION_DATE: "2026/05/31", KINDS: "罚款;吊销许可证件",
+                                  "暂扣或吊销证照名称及编号": "食品经营许可证 JY11301020001"}))
+    version = only().current
+    assert version.penalty_class == "严重"
+    assert "吊销许可证件" in (version.class_reason or "")
+    assert (version.publication_min_end, version.publication_end) == (D(2027, 5, 31), D(2029, 5, 31))
+    assert only(D(2029, 5, 31)).status_label == "公示中"
+    assert only(D(2029, 6, 1)).status_label == "公示期满"
+
+
+def test_class_and_publication_end_follow_the_rule_in_force_on_the_decision_date(tmp_path):
+    store(tmp_path,
+          penalty(4, **{DECISION_DATE: "2025/06/01", KINDS: "罚款"}),
+          penalty(5, **{DECISION_DATE: "2026/06/01", KINDS: "罚款"}))
+    by_no = {no: r.current for no, r in records().items()}
+    old, new = by_no["石家监督罚〔2026〕4号"], by_no["石家监督罚〔2026〕5号"]
+    assert (old.class_rule, old.publication_rule) == ("penalty-classification-2023", "penalty-publication-2023")
+    assert (new.class_rule, new.publication_rule) == ("penalty-classification-2026", "penalty-publication-2026")
+    # Order 58 published every penalty up to 3 years; Order 36 a general one up to 1 year
+    assert (old.penalty_class, old.publication_end) == ("一般", D(2028, 6, 1))
+    assert (new.penalty_class, new.publication_end) == ("一般", D(2027, 6, 1))
+
+
+def test_notice_of_criticism_was_general_under_527_and_is_minor_now(tmp_path):
+    store(tmp_path,
+          penalty(6, **{DECISION_DATE: "2020/03/02", KINDS: "通报批评", FINE: ""}),
+          penalty(7, **{DECISION_DATE: "2026/06/01", KINDS: "通报批评", FINE: ""}))
+    by_no = {no: r.current for no, r in records().items()}
+    assert by_no["石家监督罚〔2026〕6号"].penalty_class == "一般"
+    assert by_no["石家监督罚〔2026〕7号"].penalty_class == "轻微"
+
+
+# --- versions and provenance --------------------------------------------------------------------
+
+
+def test_corrected_record_keeps_both_versions_with_their_provenance(tmp_path):
+    _, rows = sample_rows()
+    first = store(tmp_path, penalty(8), name="v1.csv")
+    resent_by_other = dict(
+        penalty(8), **{"处罚内容": "责令改正，没收违法所得并处罚款（更正）",
+                      "数据来源单位": rows[1]["数据来源单位"],
+                      "数据来源单位统一社会信用代码": rows[1]["数据来源单位统一社会信用代码"]},
+    )
+    second = store(tmp_path, rows[2], resent_by_other, name="v2.csv")
+    assert (second.accepted, second.corrected) == (1, 1)
+    record = only()
+    v1, v2 = record.versions
+    assert [v.version for v in record.versions] == [1, 2]
+    assert (v1.status_label, v2.status_label, record.status_label) == ("已更正", "公示中", "公示中")
+    assert record.current.data["penalty_content"] == "责令改正，没收违法所得并处罚款（更正）"
+    assert v1.data["penalty_content"] == penalty(8)["处罚内容"]
+    assert (v1.provenance.batch_id, v1.provenance.line, v1.provenance.department) == (
+        first.batch_id, 2, "石家庄市市场监督管理局")
+    assert (v2.provenance.batch_id, v2.provenance.line, v2.provenance.department) == (
+        second.batch_id, 3, "舞钢市交通运输局")
+    assert v2.provenance.department_uscc == rows[1]["数据来源单位统一社会信用代码"]
+
+
+def test_identical_resubmission_adds_no_version(tmp_path):
+    store(tmp_path, penalty(9), name="v1.csv")
+    again = store(tmp_path, penalty(9), name="v2.csv")
+    assert (again.accepted, again.corrected, again.unchanged) == (0, 0, 1)
+    assert [v.version for v in only().versions] == [1]
+
+
+# --- publication end declared by the department ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected_end", "warned"),
+    [
+        ("2026/12/31", D(2026, 12, 31), False),  # inside [2026-08-10, 2027-05-10]: used
+        ("2026/08/10", D(2026, 8, 10), False),  # the minimum itself
+        ("2028/01/01", D(2027, 5, 10), True),  # beyond the maximum
+        ("2026/07/01", D(2027, 5, 10), True),  # before the minimum
+        ("2099/12/31", D(2027, 5, 10), False),  # "open-ended": the policy decides
+    ],
+)
+def test_declared_publication_end(tmp_path, declared, expected_end, warned):
+    _, rows = sample_rows()
+    report = store(tmp_path, rows[1], penalty(10, **{DECISION_DATE: "2026/05/10", KINDS: "罚款",
+                                                     DECLARED_END: declared}))
+    assert only().current.publication_end == expected_end
+    out_of_range = [w for w in report.warnings if w.code == "publication_end_out_of_range"]
+    assert [w.line for w in out_of_range] == ([3] if warned else [])
+    if warned:
+        assert "2027/05/10" in out_of_range[0].message and declared in out_of_range[0].message
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug in ingest/service.py _RowBuilder.build: the publication_end_out_of_range warning has "
+    "field None instead of the column 公示截止期, so the report's 列 is empty"))
+def test_declared_publication_end_warning_names_its_column(tmp_path):
+    report = store(tmp_path, penalty(13, **{DECISION_DATE: "2026/05/10", KINDS: "罚款", DECLARED_END: "2028/01/01"}))
+    (warning,) = [w for w in report.warnings if w.code == "publication_end_out_of_range"]
+    assert warning.field == DECLARED_END
+
+
+def test_declared_end_lets_a_minor_penalty_be_published_for_at_most_three_months(tmp_path):
+    store(tmp_path,
+          penalty(11, **{DECISION_DATE: "2026/06/15", KINDS: "警告", FINE: "", DECLARED_END: "2026/08/15"}),
+          penalty(12, **{DECISION_DATE: "2026/06/15", KINDS: "警告", FINE: "", DECLARED_END: "2026/12/15"}))
+    shown = {no: r.status_label for no, r in records(D(2026, 8, 1)).items()}
+    assert shown == {"石家监督罚〔2026〕11号": "公示中", "石家监督罚〔2026〕12号": "不予公示"}
+    assert records()["石家监督罚〔2026〕11号"].status_label == "公示期满"

@@ -1,0 +1,231 @@
+"""The `xinyong` command as an operator uses it: exit codes, reports, refusals, masked ids."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from filehelpers import FIXTURES, count, sample_rows, write_rows
+from xinyong.cli import app
+from xinyong.core import db
+from xinyong.core.config import reset_settings
+from xinyong.core.ids import make_ric
+from xinyong.ingest.models import Batch
+from xinyong.records.models import Record
+
+RULE_ID = re.compile(r"\b[a-z][a-z0-9]*(?:-[a-z0-9]+)+\b")
+MASKED_RIC = re.compile(r"^\d{4}\*{10}[\dX]{4}$")
+PERSON_ID = "22040219981026622X"  # 孙建华 in the sample
+
+
+def run(*args: str | Path) -> Result:
+    # a wide terminal, so that rich does not fold rule ids and paths across lines
+    return CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "250"})
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- ingest: exit codes and the report ---------------------------------------------------------
+
+
+def test_ingest_all_stored_exits_0_and_writes_the_report(database, tmp_path):
+    result = run("ingest", "penalties", FIXTURES / "penalties.csv", "--report", tmp_path / "r.json")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert (report["kind"], report["file"]) == ("penalties", "penalties.csv")
+    assert (report["rows_total"], report["accepted"], report["rejected"], report["errors"]) == (47, 47, 0, [])
+    assert count(database, Record) == 47
+    again = run("ingest", "penalties", FIXTURES / "penalties_gbk.csv", "--report", tmp_path / "r2.json")
+    assert again.exit_code == 0, again.output
+    assert json.loads((tmp_path / "r2.json").read_text(encoding="utf-8"))["unchanged"] == 47
+
+
+def test_ingest_with_rejected_rows_exits_3_and_reports_each_error(database, tmp_path):
+    result = run("ingest", "penalties", FIXTURES / "penalties_with_errors.csv", "--report", tmp_path / "r.json")
+    assert result.exit_code == 3, result.output
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert report["rows_total"] == 6
+    assert report["accepted"] + report["corrected"] + report["unchanged"] + report["rejected"] == 6
+    assert (report["accepted"], report["rejected"]) == (1, 5)
+    assert all(set(e) == {"line", "field", "code", "message"} for e in report["errors"])
+    assert [(e["line"], e["field"], e["code"]) for e in report["errors"]] == [
+        (2, "行政相对人代码_1(统一社会信用代码)", "uscc_checksum"),
+        (3, "行政处罚决定书文号", "missing_required"),
+        (4, "处罚决定日期", "invalid_date"),
+        (5, "处罚类别", "not_in_code_table"),
+        (6, "罚款金额（万元）", "not_a_number"),
+    ]
+    assert all(e["message"] for e in report["errors"])
+    assert "uscc_checksum" in result.output and "2024/13/40" in result.output
+    assert count(database, Record) == 1
+
+
+def test_binary_file_is_unreadable_exit_2_and_nothing_is_stored(database, tmp_path):
+    path = tmp_path / "penalties.csv"
+    path.write_bytes(b"\x00\x01\x02\x03binary\x00\xff" * 64)
+    result = run("ingest", "penalties", path, "--report", tmp_path / "r.json")
+    assert result.exit_code == 2, result.output
+    assert "二进制" in result.output
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert "二进制" in report["error"]
+    assert count(database, Batch) == 0
+
+
+def test_csv_missing_a_required_column_is_unreadable_exit_2(database, tmp_path):
+    headers, rows = sample_rows()
+    headers.remove("处罚机关")
+    for r in rows:
+        del r["处罚机关"]
+    result = run("ingest", "penalties", write_rows(tmp_path / "p.csv", headers, rows))
+    assert result.exit_code == 2, result.output
+    assert "处罚机关" in result.output
+    assert (count(database, Batch), count(database, Record)) == (0, 0)
+
+
+def test_unknown_kind_exits_2(database):
+    result = run("ingest", "sanctions", FIXTURES / "penalties.csv")
+    assert result.exit_code == 2
+    assert "penalties" in result.output and count(database, Record) == 0
+
+
+# --- a database that is not migrated ---------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    path = tmp_path / "fresh" / "xinyong.db"
+    monkeypatch.setenv("XINYONG_DATABASE_URL", f"sqlite:///{path}")
+    reset_settings()
+    db.reset_engine()
+    yield path
+    db.reset_engine()
+    reset_settings()
+
+
+@pytest.mark.parametrize("state", ["missing_file", "empty_file"])
+def test_commands_refuse_an_unmigrated_database_until_db_upgrade(fresh_database, state):
+    if state == "empty_file":
+        fresh_database.parent.mkdir(parents=True)
+        sqlite3.connect(fresh_database).close()
+    for command in (["policy", "show"], ["subject", "show", PERSON_ID],
+                    ["ingest", "penalties", FIXTURES / "penalties.csv"]):
+        refused = run(*command)
+        assert refused.exit_code != 0, command
+        assert "xinyong db upgrade" in flat(refused.output), (command, refused.output)
+        assert PERSON_ID not in refused.output
+    upgraded = run("db", "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert run("policy", "show").exit_code == 0
+    assert run("ingest", "penalties", FIXTURES / "penalties.csv").exit_code == 0
+    assert run("subject", "show", PERSON_ID).exit_code == 0
+
+
+# --- policy show --------------------------------------------------------------------------------
+
+
+def test_policy_show_lists_the_rules_in_force_on_a_date_with_their_sources(database):
+    today = run("policy", "show")
+    before = run("policy", "show", "--date", "2025-01-01")
+    assert (today.exit_code, before.exit_code) == (0, 0)
+    assert set(RULE_ID.findall(today.output)) == {
+        "penalty-classification-2026", "penalty-publication-2026",
+        "publication-deadline-2016", "publication-deadline-other-acts-2019",
+    }
+    assert set(RULE_ID.findall(before.output)) == {
+        "penalty-classification-2023", "penalty-publication-2023",
+        "publication-deadline-2016", "publication-deadline-other-acts-2019",
+    }
+    assert "《信用修复管理办法》" in today.output and "《信用修复管理办法》" not in before.output
+    assert "失信行为纠正后的信用信息修复管理办法（试行）" in before.output
+    assert "国发〔2016〕33号" in today.output and "国发〔2016〕33号" in before.output
+    assert "2026-11-21" in today.output and "2025-01-01" in before.output
+
+
+def test_policy_show_rejects_a_malformed_date(database):
+    result = run("policy", "show", "--date", "2025-13-01")
+    assert result.exit_code == 2
+    assert "2025-13-01" in result.output
+
+
+# --- subject show -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sample_loaded(database) -> None:  # type: ignore[no-untyped-def]
+    assert run("ingest", "penalties", FIXTURES / "penalties.csv").exit_code == 0
+
+
+@pytest.mark.usefixtures("sample_loaded")
+@pytest.mark.parametrize("number", [PERSON_ID, "440402200008098085"])  # the second is also a valid USCC
+def test_subject_show_json_masks_a_natural_persons_id(number):
+    result = run("subject", "show", number, "--json")
+    assert result.exit_code == 0, result.output
+    assert number not in result.output
+    payload = json.loads(result.stdout)
+    subject = payload["subject"]
+    assert subject["kind"] == "natural_person"
+    assert MASKED_RIC.match(subject["person_id_masked"])
+    assert subject["person_id_masked"] == number[:4] + "*" * 10 + number[-4:]
+    (record,) = payload["records"]
+    assert record["versions"][0]["data"]["id_number"] == subject["person_id_masked"]
+    assert payload["as_of"] == "2026-11-21"
+
+
+@pytest.mark.usefixtures("sample_loaded")
+def test_subject_show_table_never_shows_full_ids():
+    _, rows = sample_rows()
+    person = run("subject", "show", PERSON_ID)
+    assert person.exit_code == 0 and "孙建华" in person.output
+    assert PERSON_ID not in person.output and "2204**********622X" in person.output
+    company = run("subject", "show", rows[0]["行政相对人代码_1(统一社会信用代码)"], "--json")
+    assert company.exit_code == 0
+    assert rows[0]["法定代表人证件号码"] not in company.output
+    (rep,) = json.loads(company.stdout)["subject"]["legal_representatives"]
+    assert MASKED_RIC.match(rep["id_masked"])
+
+
+@pytest.mark.usefixtures("sample_loaded")
+def test_subject_show_unknown_code_fails_without_echoing_a_resident_id():
+    stranger = make_ric("110101", dt.date(1985, 3, 4), 17)
+    result = run("subject", "show", stranger)
+    assert result.exit_code == 1
+    assert stranger not in result.output and "1101**********" in result.output
+
+
+# --- demo ---------------------------------------------------------------------------------------
+
+
+def test_demo_writes_csv_files_that_ingest_cleanly(database, tmp_path):
+    if not (Path(__file__).parents[1] / "src/xinyong/demo/generator.py").exists():
+        pytest.skip("src/xinyong/demo/generator.py is not written yet")
+    out_dir = tmp_path / "demo"
+    result = run("demo", "--write-csv", out_dir, "--subjects", "50")
+    assert result.exit_code == 0, result.output
+    written = {Path(p).name: int(n) for p, n in re.findall(r"已写入 (\S+)（(\d+) 行）", result.output)}
+    assert set(written) == {"demo_penalties.csv", "demo_licences.csv", "demo_penalty_corrections.csv"}
+    for name, n in written.items():
+        with open(out_dir / name, encoding="utf-8", newline="") as fh:
+            assert len(list(csv.DictReader(fh))) == n
+    assert written["demo_penalties.csv"] > 0 and written["demo_licences.csv"] > 0
+    assert count(database, Record) == 0, "--write-csv writes files only"
+    for kind, name in (("penalties", "demo_penalties.csv"), ("licences", "demo_licences.csv")):
+        ingested = run("ingest", kind, out_dir / name, "--report", tmp_path / f"{name}.json")
+        assert ingested.exit_code == 0, ingested.output
+        report = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
+        assert report["accepted"] == written[name]
+    corrections = run("ingest", "penalties", out_dir / "demo_penalty_corrections.csv",
+                      "--report", tmp_path / "c.json")
+    assert corrections.exit_code == 0, corrections.output
+    report = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
+    assert report["corrected"] == written["demo_penalty_corrections.csv"]
