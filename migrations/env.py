@@ -1,7 +1,6 @@
 """Alembic environment: runs migrations on the configured database."""
 
 from alembic import context
-from sqlalchemy import pool
 
 from xinyong.core.db import build_engine
 from xinyong.core.registry import metadata

@@ -27,8 +27,9 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(subject_app, name="subject")
 app.add_typer(calendar_app, name="calendar")
 
-out = Console()
-err = Console(stderr=True)
+# Piped output (scripts, logs) gets wide lines so that no cell is cut or folded.
+out = Console(width=None if sys.stdout.isatty() else 240)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 240)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -121,7 +122,7 @@ def policy_show(
 ) -> None:
     """列出某日生效的政策规则及其依据。"""
     from xinyong.core.config import get_settings
-    from xinyong.policy.cli_render import render_rules_table
+    from xinyong.policy.cli_render import render_rules_blocks
     from xinyong.policy.service import get_policy_book
 
     _ready()
@@ -132,7 +133,8 @@ def policy_show(
     where = jurisdiction or get_settings().jurisdiction
     rules = get_policy_book().rules_in_force(on, where)
     out.print(f"{on:%Y-%m-%d} 在 {where} 生效的规则：{len(rules)} 条")
-    out.print(render_rules_table(rules))
+    for block in render_rules_blocks(rules):
+        out.print(block, soft_wrap=True)
 
 
 @subject_app.command("show")

@@ -166,9 +166,6 @@ def test_declared_publication_end(tmp_path, declared, expected_end, warned):
         assert "2027/05/10" in out_of_range[0].message and declared in out_of_range[0].message
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug in ingest/service.py _RowBuilder.build: the publication_end_out_of_range warning has "
-    "field None instead of the column 公示截止期, so the report's 列 is empty"))
 def test_declared_publication_end_warning_names_its_column(tmp_path):
     report = store(tmp_path, penalty(13, **{DECISION_DATE: "2026/05/10", KINDS: "罚款", DECLARED_END: "2028/01/01"}))
     (warning,) = [w for w in report.warnings if w.code == "publication_end_out_of_range"]

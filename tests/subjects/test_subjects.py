@@ -206,9 +206,6 @@ def test_resident_ids_are_never_stored_in_clear(database, sample_loaded):
             assert find_by_code(session, number).kind == "natural_person"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug in ingest/validation.py RowValidator._subject: a natural person's resident id written in "
-    "行政相对人代码_1 passes as a USCC (1 in 31 do) and is stored in clear in record_versions.data"))
 def test_resident_id_in_the_uscc_column_is_not_stored_in_clear(database, tmp_path):
     headers, rows = sample_rows()
     person = next(r for r in rows if r["证件号码"] == "440402200008098085")
@@ -270,9 +267,6 @@ def test_an_older_decision_under_another_name_does_not_replace_the_current_name(
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug in ingest/store.py: subjects.name_as_of only advances when the name changes, so a name "
-    "reconfirmed by a later decision loses to an in-between decision under another name"))
 def test_name_reconfirmed_later_is_not_replaced_by_an_in_between_name(tmp_path):
     headers, rows = sample_rows()
     current = rows[0]  # decided 2024/08/13

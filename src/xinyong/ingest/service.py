@@ -61,8 +61,9 @@ class _RowBuilder:
     """Turns a validated row into a staging row: policy decisions, encryption, provenance."""
 
     def __init__(self, session: Session, kind: str, item_code: str, batch_id: int, today: dt.date,
-                 report: IngestReport) -> None:
+                 report: IngestReport, header_of: Callable[[str], str] = str) -> None:
         self.session = session
+        self.header_of = header_of  # field key -> the column header as written in the file
         self.kind = kind
         self.item_code = item_code
         self.batch_id = batch_id
@@ -163,7 +164,7 @@ class _RowBuilder:
                     published = True
                 elif declared_date != dt.date(2099, 12, 31):
                     row.warnings.append(Issue(
-                        row.line, None, "publication_end_out_of_range",
+                        row.line, self.header_of("publication_end_declared"), "publication_end_out_of_range",
                         f"公示截止期 {declared_date:%Y/%m/%d} 不在{penalty_class}失信信息的公示期限内"
                         f"（{min_end:%Y/%m/%d} 至 {window.max_end:%Y/%m/%d}），已按 {window.max_end:%Y/%m/%d} 计",
                     ))
@@ -243,7 +244,8 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     session.flush()
     staging = Staging(session)
     staging.create()
-    builder = _RowBuilder(session, item.record_kind, item.code, batch.id, today, report)
+    builder = _RowBuilder(session, item.record_kind, item.code, batch.id, today, report,
+                          header_of=validator.header)
     for note in table.notes:
         report.warnings.append(IssueOut(line=None, field=None, code="file_note", message=note))
     for header in validator.unknown_headers:
@@ -279,7 +281,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     staging.write_rows(rows)
     staging.write_issues(issues)
     counts = staging.merge(kind=item.record_kind, item_code=item.code, batch_id=batch.id, now=now,
-                           name_header=validator._header("subject_name"))
+                           name_header=validator.header("subject_name"))
     if progress:
         progress(table.size, table.size)
     staging.drop()

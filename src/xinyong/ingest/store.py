@@ -241,7 +241,8 @@ class Staging:
                                             ORDER BY decision_date DESC, line DESC) AS rn
                   FROM stg) x
             WHERE x.rn = 1 AND subjects.id = x.subject_id
-              AND x.decision_date >= subjects.name_as_of AND x.name_norm <> subjects.name_norm
+              AND (x.decision_date > subjects.name_as_of
+                   OR (x.decision_date = subjects.name_as_of AND x.name_norm <> subjects.name_norm))
             """
         )
 

@@ -174,11 +174,12 @@ class RowValidator:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _header(self, key: str) -> str:
+    def header(self, key: str) -> str:
+        """The column header of a field as written in the file (its label when absent)."""
         return self.header_of.get(key) or self.item.field(key).label
 
     def _issue(self, line: int, key: str, code: str, message: str) -> Issue:
-        return Issue(line, self._header(key), code, message)
+        return Issue(line, self.header(key), code, message)
 
     def _uscc(self, raw: str) -> tuple[str | None, ids.InvalidCode | None]:
         cached = self._uscc_cache.get(raw)
@@ -307,11 +308,11 @@ class RowValidator:
         if errors:  # a rejected value must not feed the checks that follow
             failed = {e.field for e in errors}
             for f in self.item.fields:
-                if f.key in values and self._header(f.key) in failed:
+                if f.key in values and self.header(f.key) in failed:
                     del values[f.key]
         self._fill_layout_gaps(values)
         for f in self.item.fields:
-            if not f.required or f.key in values or any(e.field == self._header(f.key) for e in errors):
+            if not f.required or f.key in values or any(e.field == self.header(f.key) for e in errors):
                 continue
             if f.key not in self.header_of:  # a column an older layout lacks and that was not derived
                 if f.key == "subject_category":
@@ -386,7 +387,7 @@ class RowValidator:
                 values["subject_category"] = category
         if not name or not category:
             if category is None and "subject_category" not in self.header_of and not any(
-                e.code == "missing_required" and e.field == self._header("subject_category") for e in errors
+                e.code == "missing_required" and e.field == self.header("subject_category") for e in errors
             ):
                 errors.append(self._issue(line, "subject_category", "missing_required",
                                           "无法判断行政相对人类别：请填写“行政相对人类别”"))
@@ -396,6 +397,11 @@ class RowValidator:
                                    name_norm=normalize_name(name))
         values["subject_name"] = identity.name
         if kind == KIND_NATURAL_PERSON:
+            if values.pop("uscc", None):
+                # a person has no USCC; what departments put there is often the id number itself,
+                # which must never be stored in clear
+                warnings.append(self._issue(line, "uscc", "uscc_ignored_for_person",
+                                            "行政相对人为自然人，不适用统一社会信用代码：该列内容未保存"))
             id_type = values.get("id_type")
             number = values.get("id_number")
             if not id_type or not number:
@@ -428,7 +434,7 @@ class RowValidator:
                                           f"个体工商户使用代码 {ids.PLACEHOLDER_USCC} 时，须填写 15 位工商注册号"))
                 return None
         elif not org_code and not (kind == KIND_INDIVIDUAL_BUSINESS and reg_no):
-            if any(e.field in (self._header("org_code"), self._header("reg_no")) for e in errors):
+            if any(e.field in (self.header("org_code"), self.header("reg_no")) for e in errors):
                 return None
             errors.append(self._issue(line, "uscc", "missing_subject_code",
                                       "缺少行政相对人统一社会信用代码（个体工商户无代码时填写 "

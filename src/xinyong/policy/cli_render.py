@@ -90,3 +90,23 @@ def render_rules_table(rules: list[Rule]) -> Table:
             basis,
         )
     return table
+
+
+def render_rules_blocks(rules: list[Rule]) -> list[Text]:
+    """Rules as blocks of text: readable in a narrow terminal and whole when piped or logged."""
+    blocks = []
+    for rule in rules:
+        block = Text()
+        block.append(rule.title, style="bold")
+        block.append(f"  [{rule.id}]\n", style="dim")
+        applies = "、".join(RECORD_KIND_LABELS.get(kind, kind) for kind in rule.applies_to)
+        span = f"{rule.effective_from} 至 {rule.effective_to}" if rule.effective_to else f"{rule.effective_from} 起"
+        block.append(f"  适用：{applies}　管辖：{rule.jurisdiction}　有效期：{span}\n")
+        params = format_params(rule).replace("\n", "\n          ")
+        block.append(f"  参数：{params}\n")
+        block.append(f"  依据：{rule.source.citation()}")
+        if not rule.verified:
+            block.append("（未核实）", style="yellow")
+        block.append("\n")
+        blocks.append(block)
+    return blocks
