@@ -181,7 +181,8 @@ def subject_show(
             table.add_row(
                 record.kind_label, record.decision_no, f"{v.decision_date}", str(v.version),
                 v.status_label, v.penalty_class or "", str(v.publication_end or ""),
-                "是" if v.on_time else "否", f"{v.provenance.department} 批次{v.provenance.batch_id} 第{v.provenance.line}行",
+                "是" if v.on_time else "否",
+                f"{v.provenance.department} 批次{v.provenance.batch_id} 第{v.provenance.line}行",
             )
     out.print(table if records else "暂无信用记录")
 

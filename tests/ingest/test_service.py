@@ -259,7 +259,9 @@ def test_layout_2016_with_department_given(database, tmp_path):
     report = ingest(path, department_uscc=r["数据来源单位统一社会信用代码"])
     assert (report.layout, report.accepted, report.rejected) == ("2016", 1, 0), report.errors
     with database.connect() as conn:
-        stored = conn.execute(select(Record.authority_uscc).where(Record.decision_no == "石家监督罚〔2016〕8号")).scalar_one()
+        stored = conn.execute(
+            select(Record.authority_uscc).where(Record.decision_no == "石家监督罚〔2016〕8号")
+        ).scalar_one()
     assert stored == r["处罚机关统一社会信用代码"]
 
 
@@ -289,7 +291,8 @@ def test_report_counts_add_up_and_serialise(tmp_path):
     for key in ("kind", "file", "rows_total", "accepted", "corrected", "unchanged", "rejected",
                 "errors", "warnings", "departments_registered"):
         assert key in payload
-    assert payload["accepted"] + payload["corrected"] + payload["unchanged"] + payload["rejected"] == payload["rows_total"]
+    outcomes = ("accepted", "corrected", "unchanged", "rejected")
+    assert sum(payload[k] for k in outcomes) == payload["rows_total"]
     assert set(payload["errors"][0]) == {"line", "field", "code", "message"}
 
 

@@ -119,9 +119,9 @@ def ensure_ready(engine: Engine | None = None) -> None:
     engine = engine or get_engine()
     url = engine.url
     hint = "请先运行 `xinyong db upgrade`。"
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        if not Path(url.database).exists():
-            raise DatabaseNotReady(f"数据库文件不存在：{url.database}。{hint}")
+    is_file = url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:"
+    if is_file and not Path(str(url.database)).exists():
+        raise DatabaseNotReady(f"数据库文件不存在：{url.database}。{hint}")
     try:
         revision = current_revision(engine)
     except Exception as exc:  # the server is down or refuses us

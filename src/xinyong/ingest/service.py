@@ -137,9 +137,11 @@ class _RowBuilder:
         if lr_masked:
             stored["legal_rep_id_number"] = lr_masked
         data = json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
-        subject_area = (
-            ids.uscc_area_code(s.uscc) if s.uscc else (s.person_id[:6] if s.person_id and s.person_id_type == "身份证" else None)
-        )
+        subject_area = None
+        if s.uscc:
+            subject_area = ids.uscc_area_code(s.uscc)
+        elif s.person_id and s.person_id_type == "身份证":
+            subject_area = s.person_id[:6]
         deadline = self._deadline(row.decision_date, area)
         penalty_class = class_reason = class_rule = None
         published = True

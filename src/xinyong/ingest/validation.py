@@ -353,8 +353,11 @@ class RowValidator:
                 values["authority_uscc"] = found
         if "valid_until" in {f.key for f in self.item.fields} and "valid_until" not in values:
             values["valid_until"] = OPEN_ENDED.isoformat()
-        if "violation_type" in {f.key for f in self.item.fields} and "violation_type" not in values:
-            if "violation_facts" in values:
+        if (
+            "violation_type" in {f.key for f in self.item.fields}
+            and "violation_type" not in values
+            and "violation_facts" in values
+        ):
                 values["violation_type"] = values["violation_facts"][:100]
 
     def _subject(
@@ -421,7 +424,8 @@ class RowValidator:
             derived = ids.uscc_org_code(uscc)
             if org_code and org_code != derived:
                 warnings.append(self._issue(line, "org_code", "org_code_mismatch",
-                                            f"组织机构代码 {org_code} 与统一社会信用代码中的 {derived} 不一致，已以统一社会信用代码为准"))
+                                            f"组织机构代码 {org_code} 与统一社会信用代码中的 {derived} 不一致，"
+                                            "已以统一社会信用代码为准"))
             values["org_code"] = org_code = derived
             identity.uscc = uscc
         elif placeholder:
