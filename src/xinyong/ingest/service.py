@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+
+import orjson
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -116,14 +118,14 @@ class _RowBuilder:
                 self._persons[key] = found
         return found
 
-    def build(self, row: ValidRow) -> tuple[Any, ...]:
+    def build(self, row: ValidRow) -> tuple[tuple[Any, ...], tuple[int, str]]:
+        """The staging row and its payload (line, data JSON) for a validated row."""
         v = row.values
         s = row.subject
         authority = v["authority_uscc"]
         area = ids.uscc_area_code(authority)
         department_id = self.department_id(v["source_uscc"], v["source_name"])
-        content = json.dumps(v, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        content_hash = self.keyring.content_hash(content.encode())
+        content_hash = self.keyring.content_hash(orjson.dumps(v, option=orjson.OPT_SORT_KEYS))
         person_index = person_cipher = person_masked = None
         if s.person_id:
             person_index, person_cipher, person_masked = self._person(s.person_id_type or "", s.person_id)
@@ -136,7 +138,7 @@ class _RowBuilder:
             stored["id_number"] = person_masked
         if lr_masked:
             stored["legal_rep_id_number"] = lr_masked
-        data = json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+        data = orjson.dumps(stored).decode()
         subject_area = None
         if s.uscc:
             subject_area = ids.uscc_area_code(s.uscc)
@@ -175,11 +177,11 @@ class _RowBuilder:
             person_index, person_cipher, person_masked, s.person_id_type if s.person_id else None,
             s.name, s.name_norm, subject_area, v.get("legal_rep"), v.get("legal_rep_id_type") if lr_number else None,
             lr_index, lr_cipher, lr_masked, authority, v["decision_no"], department_id,
-            content_hash, data, row.decision_date.isoformat(), penalty_class, class_reason,
+            content_hash, row.decision_date.isoformat(), penalty_class, class_reason,
             class_rule, published, _iso(min_end), _iso(pub_end), pub_rule,
             deadline.date.isoformat(), deadline.date.provisional, deadline.rule.id,
             self.today <= deadline.date,
-        )
+        ), (row.line, data)
 
 
 def ingest_file(
@@ -254,6 +256,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
         report.warnings.append(IssueOut(line=table.header_line or None, field=header,
                                         code="unknown_column", message=f"列“{header}”不在目录中，已忽略"))
     rows: list[tuple[Any, ...]] = []
+    payloads: list[tuple[int, str]] = []
     issues: list[tuple[Any, ...]] = []
     rows_total = rejected = 0
     for line, cells in table.rows:
@@ -266,21 +269,24 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
             issues.extend(("error", i.line, i.field, i.code, i.message) for i in result)
         else:
             try:
-                rows.append(builder.build(result))
+                staged, payload = builder.build(result)
+                rows.append(staged)
+                payloads.append(payload)
             except XinyongError as exc:
                 rejected += 1
                 issues.append(("error", line, None, exc.code, exc.message))
                 continue
             issues.extend(("warning", i.line, i.field, i.code, i.message) for i in result.warnings)
         if len(rows) >= FLUSH_ROWS:
-            staging.write_rows(rows)
+            staging.write_rows(rows, payloads)
             rows.clear()
+            payloads.clear()
             if progress:
                 progress(table.position(), table.size)
         if len(issues) >= FLUSH_ROWS:
             staging.write_issues(issues)
             issues.clear()
-    staging.write_rows(rows)
+    staging.write_rows(rows, payloads)
     staging.write_issues(issues)
     counts = staging.merge(kind=item.record_kind, item_code=item.code, batch_id=batch.id, now=now,
                            name_header=validator.header("subject_name"))

@@ -39,7 +39,6 @@ STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("decision_no", "TEXT"),
     ("department_id", "BIGINT"),
     ("content_hash", "TEXT"),
-    ("data", "TEXT"),
     ("decision_date", "DATE"),
     ("penalty_class", "TEXT"),
     ("class_reason", "TEXT"),
@@ -54,6 +53,9 @@ STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("on_time", "BOOLEAN"),
 )
 STAGING_FIELDS = tuple(name for name, _ in STAGING_COLUMNS)
+# The wide part of a row (the record's data as JSON) sits in its own insert-only table, so that
+# the merge's updates of ``stg`` rewrite narrow rows only.
+PAYLOAD_FIELDS = ("line", "data")
 # filled in by the merge
 MERGE_COLUMNS = (
     ("subject_id", "BIGINT"),
@@ -82,35 +84,43 @@ class Staging:
         issue_cols = "severity TEXT, line INTEGER, field TEXT, code TEXT, message TEXT"
         if self.dialect == "postgresql":
             self._exec(f"CREATE TEMP TABLE stg ({cols}) ON COMMIT DROP")
+            self._exec("CREATE TEMP TABLE stg_payload (line INTEGER PRIMARY KEY, data TEXT) ON COMMIT DROP")
             self._exec(f"CREATE TEMP TABLE stg_issues ({issue_cols}) ON COMMIT DROP")
         else:
             self._exec("DROP TABLE IF EXISTS temp.stg")
             self._exec("DROP TABLE IF EXISTS temp.stg_issues")
+            self._exec("DROP TABLE IF EXISTS temp.stg_payload")
             self._exec(f"CREATE TEMP TABLE stg ({cols})")
+            self._exec("CREATE TEMP TABLE stg_payload (line INTEGER PRIMARY KEY, data TEXT)")
             self._exec(f"CREATE TEMP TABLE stg_issues ({issue_cols})")
 
     def drop(self) -> None:
         if self.dialect != "postgresql":
             self._exec("DROP TABLE IF EXISTS temp.stg")
+            self._exec("DROP TABLE IF EXISTS temp.stg_payload")
             self._exec("DROP TABLE IF EXISTS temp.stg_issues")
 
     def _dbapi(self) -> Any:
         return self.session.connection().connection.dbapi_connection
 
-    def write_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+    def write_rows(self, rows: Sequence[tuple[Any, ...]], payloads: Sequence[tuple[int, str]]) -> None:
+        """Stage rows (``STAGING_FIELDS`` order) and their payloads ((line, data JSON))."""
         if not rows:
             return
         self.rows += len(rows)
         if self.dialect == "postgresql":
-            with self._dbapi().cursor() as cur, cur.copy(
-                f"COPY stg ({', '.join(STAGING_FIELDS)}) FROM STDIN"
-            ) as copy:
-                for row in rows:
-                    copy.write_row(row)
+            with self._dbapi().cursor() as cur:
+                with cur.copy(f"COPY stg ({', '.join(STAGING_FIELDS)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                with cur.copy("COPY stg_payload (line, data) FROM STDIN") as copy:
+                    for payload in payloads:
+                        copy.write_row(payload)
         else:
             marks = ", ".join("?" for _ in STAGING_FIELDS)
             cur = self._dbapi().cursor()
             cur.executemany(f"INSERT INTO stg ({', '.join(STAGING_FIELDS)}) VALUES ({marks})", rows)
+            cur.executemany("INSERT INTO stg_payload (line, data) VALUES (?, ?)", payloads)
             cur.close()
 
     def write_issues(self, issues: Iterable[tuple[Any, ...]]) -> None:
@@ -335,11 +345,13 @@ class Staging:
                 publication_min_end, publication_end, publication_rule, deadline,
                 deadline_provisional, deadline_rule, on_time, batch_id, line, department_id,
                 received_at)
-            SELECT record_id, subject_id, version, content_hash, data, subject_name, decision_date,
-                   penalty_class, class_reason, class_rule, published, pub_min_end, pub_end,
-                   pub_rule, deadline, deadline_provisional, deadline_rule, on_time, :batch, line,
-                   department_id, :now
-            FROM stg WHERE outcome IN ('new', 'corrected')
+            SELECT stg.record_id, stg.subject_id, stg.version, stg.content_hash, p.data,
+                   stg.subject_name, stg.decision_date, stg.penalty_class, stg.class_reason,
+                   stg.class_rule, stg.published, stg.pub_min_end, stg.pub_end, stg.pub_rule,
+                   stg.deadline, stg.deadline_provisional, stg.deadline_rule, stg.on_time, :batch,
+                   stg.line, stg.department_id, :now
+            FROM stg JOIN stg_payload p ON p.line = stg.line
+            WHERE stg.outcome IN ('new', 'corrected')
             """,
             params,
         )

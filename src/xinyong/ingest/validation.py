@@ -171,6 +171,29 @@ class RowValidator:
             f.key: catalogue.code_table(f.code_table) for f in item.fields if f.code_table
         }
         self._uscc_cache: dict[str, tuple[str | None, ids.InvalidCode | None]] = {}
+        self._canon: dict[tuple[str, str], str | None] = {}
+        self._multi: dict[str, tuple[str, ...]] = {}
+        self._names: dict[str, tuple[str, str]] = {}
+
+    def _canonical(self, key: str, raw: str) -> str | None:
+        """The code-table value for ``raw`` in field ``key`` (code values repeat: cached)."""
+        found = self._canon.get((key, raw), "")
+        if found != "":
+            return found
+        mapped = self.value_maps.get(key, {}).get(raw, raw)
+        result = self._code_tables[key].canonical(normalize_code_value(mapped))
+        if len(self._canon) < 10_000:
+            self._canon[(key, raw)] = result
+        return result
+
+    def _name(self, raw: str) -> tuple[str, str]:
+        """(display name, matching key) of a subject name; names repeat within a file."""
+        found = self._names.get(raw)
+        if found is None:
+            found = (display_name(raw), normalize_name(raw))
+            if len(self._names) < 50_000:
+                self._names[raw] = found
+        return found
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -244,9 +267,8 @@ class RowValidator:
                 if f.key == self.item.decision_date_field:
                     decision_date = parsed
             elif t == "code":
-                mapped = self.value_maps.get(f.key, {}).get(raw, raw)
                 table = self._code_tables[f.key]
-                canonical = table.canonical(normalize_code_value(mapped))
+                canonical = self._canonical(f.key, raw)
                 if canonical is None:
                     errors.append(self._issue(line, f.key, "not_in_code_table",
                                               f"“{f.label}”的值“{raw}”不在代码表中，可选值：{table.allowed}"))
@@ -254,19 +276,26 @@ class RowValidator:
                 values[f.key] = canonical
             elif t == "codes":
                 table = self._code_tables[f.key]
+                cached = self._multi.get(raw)
+                if cached is not None:
+                    kinds = cached
+                    values[f.key] = ";".join(cached)
+                    continue
                 parts = [p for p in (s.strip() for s in MULTI_SEPARATORS.split(raw)) if p]
                 out: list[str] = []
-                bad = [p for p in parts if table.canonical(normalize_code_value(p)) is None]
+                bad = [p for p in parts if self._canonical(f.key, p) is None]
                 if bad or not parts:
                     shown = "、".join(f"“{b}”" for b in bad) or "（空）"
                     errors.append(self._issue(line, f.key, "not_in_code_table",
                                               f"“{f.label}”中的 {shown} 不在代码表中，可选值：{table.allowed}"))
                     continue
                 for p in parts:
-                    c = table.canonical(normalize_code_value(p))
+                    c = self._canonical(f.key, p)
                     if c and c not in out:
                         out.append(c)
                 kinds = tuple(out)
+                if len(self._multi) < 10_000:
+                    self._multi[raw] = kinds
                 values[f.key] = ";".join(out)
             elif t == "decimal":
                 text = unicodedata.normalize("NFKC", raw).replace(",", "").replace(" ", "")
@@ -396,8 +425,8 @@ class RowValidator:
                                           "无法判断行政相对人类别：请填写“行政相对人类别”"))
             return None
         kind = CATEGORY_KIND[category]
-        identity = SubjectIdentity(kind=kind, category=category, name=display_name(name),
-                                   name_norm=normalize_name(name))
+        shown, key = self._name(name)
+        identity = SubjectIdentity(kind=kind, category=category, name=shown, name_norm=key)
         values["subject_name"] = identity.name
         if kind == KIND_NATURAL_PERSON:
             if values.pop("uscc", None):
