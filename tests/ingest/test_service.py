@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from filehelpers import FIXTURES, count, ingest, sample_rows, write_rows
 from xinyong.accounts.models import Department
@@ -26,15 +25,9 @@ def test_valid_sample_file_is_stored_whole(database):
     assert report.errors == []
     assert count(database, Record) == 47
     with database.connect() as conn:
-        kinds = dict(conn.execute(select(Subject.kind, sa_count()).group_by(Subject.kind)).all())
+        kinds = dict(conn.execute(select(Subject.kind, func.count()).group_by(Subject.kind)).all())
     # the sample README: 40 organisations, 5 natural persons, 2 individual businesses
     assert kinds == {"organisation": 40, "natural_person": 5, "individual_business": 2}
-
-
-def sa_count():
-    from sqlalchemy import func
-
-    return func.count()
 
 
 def test_gbk_crlf_copy_of_the_same_records_changes_nothing(database):
@@ -339,6 +332,3 @@ def test_title_row_above_header_is_skipped(tmp_path):
     assert report.accepted == 1
     assert [e.line for e in report.errors] == [3]
 
-
-def _unused(_: Path) -> None:  # keep Path imported for type hints above
-    return None
