@@ -50,11 +50,11 @@ def _pg_database(worker: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def _migrated(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[dict[str, str]]:
+def _migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """One migrated database per backend for the whole session."""
     sqlite_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'xinyong.db'}"
     urls = {"sqlite": sqlite_url}
-    pg = _pg_database(worker_id)
+    pg = _pg_database(os.environ.get("PYTEST_XDIST_WORKER", "main"))
     urls["postgresql"] = next(pg)
     for url in urls.values():
         db.upgrade(url)
