@@ -37,7 +37,6 @@ TODAY = "2026-11-21"
 
 def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
     """Run one measurement in a child process: (seconds, peak RSS in MB, stdout)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, *args], env={**os.environ, **(env or {})},
                           capture_output=True, text=True)
@@ -45,8 +44,10 @@ def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, i
     if proc.returncode not in (0,):
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit(f"measurement failed: {args}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) // 1024, proc.stdout
+    # the child reports its own peak on its last line (RUSAGE_CHILDREN would be a running max)
+    lines = proc.stdout.strip().splitlines()
+    peak_kb = int(lines[-1].split("=", 1)[1])
+    return seconds, peak_kb // 1024, "\n".join(lines[:-1])
 
 
 def generate(path: Path, rows: int) -> float:
@@ -186,5 +187,6 @@ if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
         what, rest = sys.argv[2], sys.argv[3:]
         {"raw_pg": raw_pg, "raw_sqlite": raw_sqlite, "ingest": xinyong_ingest}[what](*rest)
+        print(f"maxrss_kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}")
     else:
         main()
