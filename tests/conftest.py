@@ -106,3 +106,23 @@ def session(database: sa.Engine) -> Iterator[sa.orm.Session]:
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+os.environ.setdefault("XINYONG_RATE_LIMIT_PER_MINUTE", "0")  # the rate-limit test turns it on
+
+
+@pytest.fixture
+def app(database: sa.Engine):  # type: ignore[no-untyped-def]
+    """The web application on the test's database."""
+    from xinyong.web.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    """An HTTP client for the app (https, so that Secure cookies are kept)."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="https://testserver") as test_client:
+        yield test_client

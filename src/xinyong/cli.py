@@ -221,6 +221,24 @@ def calendar_show(year: int) -> None:
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+    workers: Annotated[int, typer.Option(help="工作进程数")] = 1,
+) -> None:
+    """启动网站与 API 服务（Uvicorn）。"""
+    import uvicorn
+
+    from xinyong.web.observability import configure_logging
+
+    _ready()
+    configure_logging()
+    out.print(f"信用 Xinyong 已启动：http://{host}:{port}/ （API 文档 /api/docs）")
+    uvicorn.run("xinyong.web.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_config=None, access_log=False)
+
+
+@app.command()
 def demo(
     subjects: Annotated[int, typer.Option(help="信用主体数量")] = 300,
     seed: Annotated[int, typer.Option(help="随机种子（相同种子生成相同数据）")] = 2026,
@@ -250,6 +268,24 @@ def demo(
         for row in examples(session):
             table.add_row(*row)
     out.print(table)
+
+
+def _register_module_commands() -> None:
+    """Each domain module may contribute a Typer app in ``<module>/commands.py`` (name = module)."""
+    import importlib
+
+    for module, name in (("accounts", "user"), ("core", "audit")):
+        try:
+            mod = importlib.import_module(f"xinyong.{module}.commands")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"xinyong.{module}.commands":
+                raise
+            continue
+        for sub_name, sub_app in getattr(mod, "COMMANDS", {name: mod.app}).items():
+            app.add_typer(sub_app, name=sub_name)
+
+
+_register_module_commands()
 
 
 def main() -> None:

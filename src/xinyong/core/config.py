@@ -26,6 +26,14 @@ class Settings(BaseSettings):
     var_dir: Path = PROJECT_ROOT / "var"
     # Fixed "today" (YYYY-MM-DD) for demos and reproducible runs; unset means the real date.
     today: str | None = None
+    # Web: mark cookies Secure (set to false only for plain-http development on localhost).
+    cookie_secure: bool = True
+    # Web: take the client address from X-Forwarded-For (only behind a trusted reverse proxy).
+    trust_proxy: bool = False
+    # Web: public pages and API answers allowed per client per minute (0 disables the limit).
+    rate_limit_per_minute: int = 120
+    # Web: largest file a department may upload, in megabytes.
+    upload_max_mb: int = 50
 
 
 @lru_cache

@@ -49,3 +49,14 @@ class BatchIssue(Base):
     field: Mapped[str | None] = mapped_column(String(200))
     code: Mapped[str] = mapped_column(String(50))
     message: Mapped[str] = mapped_column(Text)
+
+
+class RejectedRow(Base):
+    """The cells of a rejected row as the department sent them, so staff can fix them in Excel."""
+
+    __tablename__ = "batch_rejected_rows"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    cells: Mapped[str] = mapped_column(Text)  # JSON object: column header as written -> cell text

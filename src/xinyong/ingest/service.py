@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
@@ -19,7 +19,7 @@ from xinyong.core import clock, ids
 from xinyong.core.calendar import load_calendar
 from xinyong.core.crypto import get_keyring
 from xinyong.core.errors import FileUnreadable, XinyongError
-from xinyong.ingest.models import Batch, BatchIssue
+from xinyong.ingest.models import Batch, BatchIssue, RejectedRow
 from xinyong.ingest.readers import ENCODING_LABELS, open_table
 from xinyong.ingest.schemas import IngestReport, IssueOut, RegisteredDepartment
 from xinyong.ingest.store import Staging
@@ -183,6 +183,20 @@ class _RowBuilder:
         ), (row.line, data)
 
 
+def _rejected_row(batch_id: int, line: int, headers: list[str], cells: list[str]) -> dict[str, Any]:
+    """A rejected row's cells under the file's own headers, to hand back for correction."""
+    named = {h or f"列{i + 1}": (cells[i] if i < len(cells) else "") for i, h in enumerate(headers)}
+    return {"batch_id": batch_id, "line": line, "cells": orjson.dumps(named).decode()}
+
+
+def rejected_rows(session: Session, batch_id: int) -> list[tuple[int, dict[str, str]]]:
+    """(line, cells) of every row rejected in a batch, in file order."""
+    rows = session.execute(
+        select(RejectedRow.line, RejectedRow.cells).where(RejectedRow.batch_id == batch_id).order_by(RejectedRow.line)
+    )
+    return [(line, orjson.loads(cells)) for line, cells in rows]
+
+
 def ingest_file(
     session: Session,
     path: Path,
@@ -256,6 +270,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
                                         code="unknown_column", message=f"列“{header}”不在目录中，已忽略"))
     rows: list[tuple[Any, ...]] = []
     payloads: list[tuple[int, str]] = []
+    rejected_rows: list[dict[str, Any]] = []
     issues: list[tuple[Any, ...]] = []
     rows_total = rejected = 0
     for line, cells in table.rows:
@@ -266,6 +281,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
         if isinstance(result, list):
             rejected += 1
             issues.extend(("error", i.line, i.field, i.code, i.message) for i in result)
+            rejected_rows.append(_rejected_row(batch.id, line, table.headers, cells))
         else:
             try:
                 staged, payload = builder.build(result)
@@ -285,8 +301,13 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
         if len(issues) >= FLUSH_ROWS:
             staging.write_issues(issues)
             issues.clear()
+        if len(rejected_rows) >= FLUSH_ROWS:
+            session.execute(insert(RejectedRow), rejected_rows)
+            rejected_rows.clear()
     staging.write_rows(rows, payloads)
     staging.write_issues(issues)
+    if rejected_rows:
+        session.execute(insert(RejectedRow), rejected_rows)
     counts = staging.merge(kind=item.record_kind, item_code=item.code, batch_id=batch.id, now=now,
                            name_header=validator.header("subject_name"))
     if progress:

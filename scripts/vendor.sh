@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Refreshes the front-end libraries from the npm registry into src/xinyong/web/static/vendor/.
+# The copied files are committed, so running the platform needs neither npm nor the internet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npm install --no-audit --no-fund --silent --no-package-lock
+mkdir -p src/xinyong/web/static/vendor
+cp node_modules/htmx.org/dist/htmx.min.js src/xinyong/web/static/vendor/htmx.min.js
+echo "vendored: htmx.org $(node -p "require('./node_modules/htmx.org/package.json').version")"

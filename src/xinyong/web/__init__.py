@@ -1,0 +1,1 @@
+"""The web layer: FastAPI app assembly, templates, static assets, cross-cutting middleware."""

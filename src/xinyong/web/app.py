@@ -1,0 +1,55 @@
+"""Assembles the FastAPI application from every module's `api.py` (JSON) and `pages.py` (HTML)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+import xinyong
+from xinyong.web import errors
+from xinyong.web.observability import ObservabilityMiddleware
+from xinyong.web.observability import router as health_router
+from xinyong.web.ratelimit import RateLimitMiddleware
+
+log = logging.getLogger("xinyong.web")
+
+# Modules whose routers are mounted, in this order. A module contributes `api.router`
+# (mounted under /api/v1) and/or `pages.router` (HTML), when it has them.
+MODULES = ("accounts", "subjects", "records", "ingest", "policy", "catalogue", "core", "web")
+
+API_DESCRIPTION = """\
+信用 Xinyong 公共信用信息平台的接口。
+
+`GET /api/v1/subjects?q=…` 与 `GET /api/v1/subjects/{code}` 是供其他系统使用的稳定接口：只返回
+公示期内的公开信息，个人证件号码一律脱敏。部门系统用 API 密钥（请求头 `X-API-Key`）提交批次。
+"""
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="信用 Xinyong API",
+        version=xinyong.__version__,
+        description=API_DESCRIPTION,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    errors.install(app)
+    app.include_router(health_router)
+    for module in MODULES:
+        for part, prefix in (("api", "/api/v1"), ("pages", "")):
+            try:
+                mod = importlib.import_module(f"xinyong.{module}.{part}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"xinyong.{module}.{part}":
+                    raise
+                continue
+            app.include_router(mod.router, prefix=prefix)
+    app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
+    app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(ObservabilityMiddleware)
+    return app

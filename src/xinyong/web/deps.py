@@ -1,0 +1,33 @@
+"""Request-scoped dependencies: one database transaction per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy.orm import Session
+
+from xinyong.core import db
+
+
+def get_session() -> Iterator[Session]:
+    """A session whose transaction commits when the request succeeds and rolls back otherwise."""
+    session = db.session_factory()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def client_ip(request) -> str:  # type: ignore[no-untyped-def]
+    """The client address (the first X-Forwarded-For hop when behind the configured proxy)."""
+    from xinyong.core.config import get_settings
+
+    if get_settings().trust_proxy:
+        forwarded = request.headers.get("x-forwarded-for")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,67 @@
+"""Error answers: JSON for the API, Chinese pages for people."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from xinyong.core.errors import XinyongError
+
+log = logging.getLogger("xinyong.web")
+
+TITLES = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "页面不存在", 405: "不支持的操作",
+          409: "状态冲突", 413: "文件太大", 422: "提交的内容有误", 429: "访问过于频繁", 500: "服务器内部错误",
+          503: "服务暂不可用"}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def error_response(
+    request: Request, status: int, message: str, code: str, headers: dict[str, str] | None = None
+) -> Response:
+    if wants_json(request):
+        return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+    if status == 401:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    from xinyong.web.templating import render
+
+    response = render(request, "error.html", {"status": status, "title": TITLES.get(status, "出错了"),
+                                               "message": message}, status_code=status)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def too_many_requests(request: Request, retry_after: int) -> Response:
+    return error_response(request, 429, f"您的访问过于频繁，请 {retry_after} 秒后再试。", "rate_limited",
+                          {"Retry-After": str(retry_after)})
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(XinyongError)
+    async def _domain(request: Request, exc: XinyongError) -> Response:
+        return error_response(request, exc.status_code, exc.message, exc.code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            message = "您要找的页面不存在。"
+        else:
+            message = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
+        return error_response(request, exc.status_code, message, f"http_{exc.status_code}")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = "；".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        return error_response(request, 422, f"提交的内容有误：{problems}", "invalid_request")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "服务器内部错误，已记录，请稍后再试。", "internal_error")
