@@ -1,0 +1,126 @@
+"""The audit log: every write and every read of non-public data, hash-chained so tampering shows.
+
+Each entry's hash is SHA-256 over its own fields and the previous entry's hash; ``audit_head``
+keeps the newest sequence number and hash. ``verify`` walks the chain and names the first entry
+that was altered, removed or inserted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from xinyong.core import clock
+from xinyong.core.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+READ_ACTIONS_PREFIX = "read."  # actions that record a read of non-public data
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str).decode()
+
+
+def _digest(prev_hash: str, seq: int, at: dt.datetime, actor: str, action: str, target_type: str,
+            target_id: str | None, subject_id: int | None, ip: str | None, before: str | None,
+            after: str | None) -> str:
+    canonical = orjson.dumps(
+        [seq, at.astimezone(dt.UTC).isoformat(timespec="microseconds"), actor, action, target_type,
+         target_id, subject_id, ip, before, after],
+    )
+    return hashlib.sha256(prev_hash.encode() + canonical).hexdigest()
+
+
+def _entry_digest(entry: AuditEntry, prev_hash: str) -> str:
+    return _digest(prev_hash, entry.seq, entry.at, entry.actor, entry.action, entry.target_type,
+                   entry.target_id, entry.subject_id, entry.ip, entry.before, entry.after)
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    target_type: str,
+    target_id: str | None = None,
+    subject_id: int | None = None,
+    before: Any = None,
+    after: Any = None,
+    ip: str | None = None,
+) -> AuditEntry:
+    """Append an entry in the caller's transaction (it is kept only if the change is)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # one writer at a time extends the chain; released at commit
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('xinyong:audit'))"))
+    head = session.get(AuditHead, 1, with_for_update=True)
+    prev_seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    at = clock.now().astimezone(dt.UTC)  # microseconds survive both backends: the hash recomputes
+    entry = AuditEntry(
+        seq=prev_seq + 1, at=at, actor=actor, action=action, target_type=target_type,
+        target_id=target_id, subject_id=subject_id, ip=ip, before=_json(before), after=_json(after),
+        prev_hash=prev_hash, hash="",
+    )
+    entry.hash = _entry_digest(entry, prev_hash)
+    session.add(entry)
+    if head is None:
+        session.add(AuditHead(id=1, seq=entry.seq, hash=entry.hash))
+    else:
+        head.seq, head.hash = entry.seq, entry.hash
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str | None = None  # Chinese, for the operator
+
+
+def verify(session: Session) -> Verification:
+    """Walk the whole chain; report the first entry that was altered, removed or inserted."""
+    expected_seq, prev_hash, checked = 1, GENESIS, 0
+    rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000))
+    for (entry,) in rows:
+        checked += 1
+        if entry.seq > expected_seq:
+            return Verification(False, checked, expected_seq,
+                                f"第 {expected_seq} 条至第 {entry.seq - 1} 条记录被删除")
+        if entry.seq < expected_seq:
+            return Verification(False, checked, entry.seq, f"第 {entry.seq} 条记录重复（插入的记录）")
+        recomputed = _entry_digest(entry, entry.prev_hash)
+        if recomputed != entry.hash:
+            return Verification(False, checked, entry.seq, f"第 {entry.seq} 条记录的内容被修改")
+        if entry.prev_hash != prev_hash:
+            return Verification(False, checked, entry.seq,
+                                f"第 {entry.seq} 条记录与前一条不衔接（记录被插入或替换）")
+        prev_hash = entry.hash
+        expected_seq += 1
+    head = session.get(AuditHead, 1)
+    last_seq = expected_seq - 1
+    if head is not None and (head.seq != last_seq or head.hash != prev_hash):
+        if head.seq > last_seq:
+            return Verification(False, checked, last_seq + 1,
+                                f"最新的第 {last_seq + 1} 条至第 {head.seq} 条记录被删除")
+        return Verification(False, checked, head.seq, "审计日志的链头与记录不一致")
+    if head is None and checked:
+        return Verification(False, checked, None, "审计日志的链头缺失")
+    return Verification(True, checked)
+
+
+def entries_about_subject(session: Session, subject_id: int, *, reads_only: bool = True,
+                          limit: int = 200) -> list[AuditEntry]:
+    """Who read (or changed) a subject's data, newest first — for 谁查询了我."""
+    query = select(AuditEntry).where(AuditEntry.subject_id == subject_id)
+    if reads_only:
+        query = query.where(AuditEntry.action.startswith(READ_ACTIONS_PREFIX))
+    return list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)))
