@@ -146,10 +146,14 @@ class Staging:
         """Resolve subjects and records and write them; returns the count of each outcome."""
         x = self._exec
         if self.dialect == "postgresql":
+            # PostgreSQL joins the staging table by hashing; indexes on it would only make every
+            # UPDATE below rewrite them (no HOT updates on full pages)
             x("ANALYZE stg")
-        for column in ("uscc", "org_code", "reg_no", "person_index", "subject_key", "line"):
-            x(f"CREATE INDEX stg_{column} ON stg ({column})")
-        x("CREATE INDEX stg_identity ON stg (authority_uscc, decision_no, line)")
+        else:
+            # SQLite joins by nested loops: the staging table needs its lookup indexes
+            for column in ("uscc", "org_code", "reg_no", "person_index", "subject_key", "line"):
+                x(f"CREATE INDEX stg_{column} ON stg ({column})")
+            x("CREATE INDEX stg_identity ON stg (authority_uscc, decision_no, line)")
         params = {"batch": batch_id, "now": _db_time(now, self.dialect)}
 
         # 1. subjects: match by each code in order of authority; create what is missing,
@@ -185,7 +189,8 @@ class Staging:
                 params,
             )
             resolve()
-        x("CREATE INDEX stg_subject_id ON stg (subject_id)")
+        if self.dialect != "postgresql":
+            x("CREATE INDEX stg_subject_id ON stg (subject_id)")
         # a code learnt later fills the gap on a subject first known by a weaker code
         for column in ("uscc", "reg_no"):
             x(
