@@ -9,9 +9,10 @@ if [[ "$XINYONG_DATABASE_URL" == sqlite:///$PWD/var/demo.db ]]; then
 fi
 .venv/bin/xinyong db upgrade
 .venv/bin/xinyong demo --subjects "${XINYONG_DEMO_SUBJECTS:-300}"
+# plain http on this machine: the session cookie cannot be marked Secure
+export XINYONG_COOKIE_SECURE="${XINYONG_COOKIE_SECURE:-false}"
 echo
-echo "演示数据已就绪（数据库：$XINYONG_DATABASE_URL）。试试："
-echo "  export XINYONG_DATABASE_URL=$XINYONG_DATABASE_URL"
-echo "  .venv/bin/xinyong subject show <上面列出的代码>"
-echo "  .venv/bin/xinyong ingest penalties tests/fixtures/penalties_with_errors.csv --report var/report.json"
-echo "  .venv/bin/xinyong policy show"
+echo "演示数据已就绪（数据库：$XINYONG_DATABASE_URL）。用上面的演示账号登录；命令行可用："
+echo "  XINYONG_DATABASE_URL=$XINYONG_DATABASE_URL .venv/bin/xinyong subject show <上面列出的代码>"
+echo
+exec .venv/bin/xinyong serve --host "${XINYONG_HOST:-127.0.0.1}" --port "${XINYONG_PORT:-8000}"

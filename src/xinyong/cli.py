@@ -261,6 +261,16 @@ def demo(
     for r in reports:
         out.print(f"{r.file}：{r.rows_total} 行，新增 {r.accepted}，更正 {r.corrected}，"
                   f"未变化 {r.unchanged}，拒收 {r.rejected}")
+    from xinyong.demo.service import create_demo_users
+
+    accounts = create_demo_users()
+    if accounts:
+        logins = Table(title="演示账号（仅用于演示数据库）")
+        for col in ("角色", "用户名", "密码", "可以做什么"):
+            logins.add_column(col)
+        for row in accounts:
+            logins.add_row(*row)
+        out.print(logins)
     with db.transaction() as session:
         table = Table(title="可以查询的演示主体（xinyong subject show 代码）")
         for col in ("类别", "名称", "代码"):

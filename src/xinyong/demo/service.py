@@ -53,3 +53,45 @@ def load_demo(*, subjects: int, seed: int) -> list[IngestReport]:
             with db.transaction() as session:
                 reports.append(ingest_file(session, path, kind, submitted_by="demo"))
     return reports
+
+
+# Demo accounts: one per role. The passwords are public on purpose — demo databases only.
+DEMO_PASSWORD_SUFFIX = "-demo-2026"
+
+
+def create_demo_users() -> list[tuple[str, str, str, str]]:
+    """One user per role on the demo data: (role label, username, password, what they can see)."""
+    from sqlalchemy import func, select
+
+    from xinyong.accounts import service as accounts
+    from xinyong.accounts.access import ROLE_LABELS, Role
+    from xinyong.records.models import Record
+
+    rows: list[tuple[str, str, str, str]] = []
+    with db.transaction() as session:
+        busiest = session.execute(
+            select(Record.department_id, func.count()).group_by(Record.department_id)
+            .order_by(func.count().desc(), Record.department_id).limit(2)
+        ).all()
+        departments = [accounts.get_department(session, dept_id) for dept_id, _ in busiest]
+        subject_id = session.scalar(
+            select(Record.subject_id).where(Record.kind == "penalty").order_by(Record.id).limit(1)
+        )
+        plan: list[tuple[Role, str, dict[str, object], str]] = [
+            (Role.ADMIN, "admin", {}, "全部部门、用户、API 密钥、质量概览"),
+            (Role.AUDITOR, "auditor", {}, "审计日志、质量概览（只读）"),
+            (Role.APPROVER, "approver", {}, "非公开信息查询"),
+        ]
+        for i, department in enumerate(d for d in departments if d is not None):
+            plan.append((Role.OFFICER, f"officer{i + 1}", {"department_id": department.id},
+                         f"{department.name}的报送与记录"))
+        if subject_id is not None:
+            plan.append((Role.SUBJECT, "subject", {"subject_id": subject_id}, "本主体的完整信用记录和查询记录"))
+        for role, username, extra, note in plan:
+            if accounts.find_user(session, username) is not None:
+                continue
+            password = username + DEMO_PASSWORD_SUFFIX
+            accounts.create_user(session, username=username, password=password, role=role,
+                                 display_name=f"演示{ROLE_LABELS[role]}", actor="demo", **extra)  # type: ignore[arg-type]
+            rows.append((ROLE_LABELS[role], username, password, note))
+    return rows

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -339,3 +340,324 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
 
 
 __all__ = ["KINDS", "FileUnreadable", "IngestReport", "ingest_file"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The department workbench: uploads, batches, their reports, rejected rows and online corrections.
+
+REASON_COLUMNS = ("行号", "出错列", "错误代码", "错误说明")
+KIND_LABELS = {"penalties": "行政处罚", "licences": "行政许可"}
+RECORD_KIND_TO_KIND = {v: k for k, v in KINDS.items()}
+_UPLOAD_SUFFIXES = frozenset({".csv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson", ".json", ".xls"})
+
+
+class UploadTooLarge(XinyongError):
+    status_code = 413
+    code = "upload_too_large"
+
+
+class CorrectionRejected(XinyongError):
+    status_code = 422
+    code = "correction_rejected"
+
+
+def spool_upload(stream: Any, file_name: str, *, limit_bytes: int, directory: Path | None = None) -> Path:
+    """Copy an uploaded file to a temporary file, refusing it as soon as it passes ``limit_bytes``.
+
+    The temporary file keeps the upload's extension (the readers look at it); the caller deletes it.
+    """
+    import tempfile
+
+    suffix = Path(file_name or "").suffix.lower()
+    if suffix not in _UPLOAD_SUFFIXES:
+        suffix = ".dat"
+    fd, name = tempfile.mkstemp(prefix="xinyong-upload-", suffix=suffix, dir=directory)
+    path = Path(name)
+    written = 0
+    try:
+        with open(fd, "wb") as out:
+            while chunk := stream.read(1 << 20):
+                written += len(chunk)
+                if written > limit_bytes:
+                    raise UploadTooLarge(
+                        f"文件超过 {limit_bytes // (1024 * 1024)} MB 的上限，未保存任何数据。"
+                        "请将文件拆分后分批提交。"
+                    )
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """A batch as listed on the workbench."""
+
+    batch: Batch
+    department: str | None
+    errors: int
+    warnings: int
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(RECORD_KIND_TO_KIND.get(self.batch.kind, ""), self.batch.kind)
+
+
+def list_batches(session: Session, *, department_id: int | None = None, kind: str | None = None,
+                 limit: int = 50) -> list[BatchSummary]:
+    """The most recent batches, of one department when ``department_id`` is given."""
+    from xinyong.accounts.models import Department
+
+    query = select(Batch, Department.name).outerjoin(Department, Department.id == Batch.department_id)
+    if department_id is not None:
+        query = query.where(Batch.department_id == department_id)
+    if kind:
+        query = query.where(Batch.kind == item_key(kind))
+    query = query.order_by(Batch.received_at.desc(), Batch.id.desc()).limit(limit)
+    out = []
+    for batch, department in session.execute(query):
+        summary = json.loads(batch.report_json or "{}")
+        out.append(BatchSummary(batch=batch, department=department,
+                                errors=int(summary.get("errors_count", 0)),
+                                warnings=int(summary.get("warnings_count", 0))))
+    return out
+
+
+def get_batch(session: Session, batch_id: int) -> Batch:
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        from xinyong.core.errors import NotFound
+
+        raise NotFound(f"批次 {batch_id} 不存在")
+    return batch
+
+
+def batch_report(session: Session, batch: Batch) -> IngestReport:
+    """The quality report of a stored batch, as it was returned when the file was submitted."""
+    summary = json.loads(batch.report_json or "{}")
+    fields = set(IngestReport.model_fields) - {"errors", "warnings"}
+    known = {k: v for k, v in summary.items() if k in fields}
+    known["kind"] = known.get("kind") or RECORD_KIND_TO_KIND.get(batch.kind, batch.kind)
+    known["file"] = known.get("file") or batch.file_name
+    known["batch_id"] = batch.id
+    report = IngestReport.model_validate(known)
+    issues = session.execute(
+        select(BatchIssue.severity, BatchIssue.line, BatchIssue.field, BatchIssue.code, BatchIssue.message)
+        .where(BatchIssue.batch_id == batch.id).order_by(BatchIssue.id)
+    )
+    for severity, line, field_, code, message in issues:
+        target = report.errors if severity == "error" else report.warnings
+        target.append(IssueOut(line=line, field=field_, code=code, message=message))
+    return report
+
+
+def rejected_table(session: Session, batch_id: int) -> tuple[list[str], list[list[str]]]:
+    """The rejected rows under the file's own headers, plus line, columns, codes and reasons."""
+    rows = rejected_rows(session, batch_id)
+    issues: dict[int, list[tuple[str | None, str, str]]] = {}
+    for line, field_, code, message in session.execute(
+        select(BatchIssue.line, BatchIssue.field, BatchIssue.code, BatchIssue.message)
+        .where(BatchIssue.batch_id == batch_id, BatchIssue.severity == "error").order_by(BatchIssue.id)
+    ):
+        if line is not None:
+            issues.setdefault(line, []).append((field_, code, message))
+    headers: list[str] = []
+    seen: set[str] = set()
+    for _, cells in rows:
+        for header in cells:
+            if header not in seen:
+                seen.add(header)
+                headers.append(header)
+    table = []
+    for line, cells in rows:
+        found = issues.get(line, [])
+        columns = list(dict.fromkeys(f for f, _, _ in found if f))
+        table.append([cells.get(h, "") for h in headers] + [
+            str(line), "；".join(columns), "；".join(c for _, c, _ in found), "；".join(m for _, _, m in found),
+        ])
+    return headers + list(REASON_COLUMNS), table
+
+
+def rejected_csv(headers: list[str], rows: list[list[str]]) -> bytes:
+    """CSV in UTF-8 with a byte order mark, so that Excel opens the Chinese text correctly."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def rejected_xlsx(headers: list[str], rows: list[list[str]], *, title: str = "未通过的行") -> bytes:
+    """A workbook with one sheet; every cell is text (a value starting with = stays text)."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title)
+
+    def cells(values: list[str]) -> list[WriteOnlyCell]:
+        out = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            out.append(cell)
+        return out
+
+    sheet.append(cells(headers))
+    for row in rows:
+        sheet.append(cells(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class DepartmentQuality:
+    """Collection quality of one department (credit office view)."""
+
+    department_id: int
+    name: str
+    uscc: str
+    records: int
+    batches: int
+    rows_total: int
+    rows_rejected: int
+    versions: int
+    versions_on_time: int
+    last_submission: dt.datetime | None
+
+    @property
+    def rejection_rate(self) -> float | None:
+        return self.rows_rejected / self.rows_total if self.rows_total else None
+
+    @property
+    def on_time_share(self) -> float | None:
+        return self.versions_on_time / self.versions if self.versions else None
+
+
+def quality_overview(session: Session) -> list[DepartmentQuality]:
+    """Per department: records, batches, rejection rate, share submitted on time, last submission."""
+    from sqlalchemy import func
+
+    from xinyong.records.service import department_record_stats
+
+    batches: dict[int, tuple[int, int, int, dt.datetime | None]] = {}
+    for department_id, count, total, rejected, last in session.execute(
+        select(Batch.department_id, func.count(), func.sum(Batch.rows_total), func.sum(Batch.rejected),
+               func.max(Batch.received_at))
+        .where(Batch.department_id.is_not(None)).group_by(Batch.department_id)
+    ):
+        batches[department_id] = (count, int(total or 0), int(rejected or 0), last)
+    records = department_record_stats(session)
+    out = []
+    for department in accounts.list_departments(session):
+        count, total, rejected, last_batch = batches.get(department.id, (0, 0, 0, None))
+        stats = records.get(department.id, {})
+        last_version = stats.get("last_received")
+        candidates = [d for d in (last_batch, last_version) if isinstance(d, dt.datetime)]
+        out.append(DepartmentQuality(
+            department_id=department.id, name=department.name, uscc=department.uscc,
+            records=int(stats.get("records", 0) or 0), batches=count, rows_total=total,  # type: ignore[call-overload]
+            rows_rejected=rejected, versions=int(stats.get("versions", 0) or 0),  # type: ignore[call-overload]
+            versions_on_time=int(stats.get("on_time", 0) or 0),  # type: ignore[call-overload]
+            last_submission=max(candidates) if candidates else None,
+        ))
+    return out
+
+
+def correction_fields(kind: str) -> list[Any]:
+    """The catalogue fields an officer may edit online for a record of ``kind`` (penalty|licence)."""
+    editable = {
+        "penalty": ("violation_type", "violation_facts", "legal_basis", "penalty_kinds", "penalty_content",
+                    "fine_amount", "confiscated_amount", "licence_affected", "valid_until",
+                    "publication_end_declared", "remarks"),
+        "licence": ("licence_content", "certificate_name", "licence_no", "valid_from", "valid_to",
+                    "licence_status", "remarks"),
+    }[kind]
+    item = get_catalogue().item(kind)
+    return [item.field(key) for key in editable]
+
+
+def correct_record(
+    session: Session, record_id: int, *, changes: dict[str, str], reason: str, actor: str, ip: str | None,
+    work_dir: Path | None = None,
+) -> IngestReport:
+    """Correct a record online: a one-row file in the current layout goes through the intake.
+
+    Validation, versioning and provenance are therefore the same as for a submitted file. A row
+    that fails validation raises ``CorrectionRejected`` (the caller rolls back); the reason and
+    the changed values go to the audit log.
+    """
+    import csv
+    import tempfile
+
+    from xinyong.core import audit
+    from xinyong.records.service import RecordAlreadyRevoked, current_values, find_record
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise XinyongError("更正记录必须填写原因", code="reason_required")
+    record = find_record(session, record_id)
+    if record.revoked_at is not None:
+        raise RecordAlreadyRevoked("已撤销的记录不能更正")
+    item = get_catalogue().item(record.kind)
+    allowed = {f.key for f in correction_fields(record.kind)}
+    values = current_values(session, record)
+    before = {k: values.get(k, "") for k in allowed}
+    changed = {k: (v or "").strip() for k, v in changes.items() if k in allowed and (v or "").strip() != before[k]}
+    if not changed:
+        raise CorrectionRejected("没有修改任何内容", code="nothing_changed")
+    values.update(changed)
+    other_markers = {normalize_header(m) for name, lay in item.layouts.items() if name != "current"
+                     for m in lay.markers}
+    fields = [f for f in item.fields if normalize_header(f.label) not in other_markers]
+    department = accounts.get_department(session, record.department_id)
+    kind = RECORD_KIND_TO_KIND[record.kind]
+    with tempfile.TemporaryDirectory(prefix="xinyong-correction-", dir=work_dir) as tmp:
+        path = Path(tmp) / "correction.csv"
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([f.label for f in fields])
+            writer.writerow([values.get(f.key, "") for f in fields])
+        report = ingest_file(session, path, kind, department_uscc=department.uscc if department else None,
+                             submitted_by=actor, display_name=f"在线更正：{record.decision_no}")
+    if report.rejected:
+        raise CorrectionRejected("更正未通过校验：" + "；".join(
+            f"{e.field or ''} {e.message}".strip() for e in report.errors))
+    audit.record(
+        session, actor=actor, action="record.correct", target_type="record", target_id=str(record.id),
+        subject_id=record.subject_id, before={k: before[k] for k in changed},
+        after={**changed, "reason": reason, "batch_id": report.batch_id}, ip=ip,
+    )
+    return report
+
+
+def upload_limit(declared_length: str | None = None) -> int:
+    """The upload limit in bytes; refuses at once a request that declares a larger body."""
+    from xinyong.core.config import get_settings
+
+    max_mb = get_settings().upload_max_mb
+    limit = max_mb * 1024 * 1024
+    # the multipart envelope adds a little to the file itself
+    if declared_length and declared_length.isdigit() and int(declared_length) > limit + 64 * 1024:
+        raise UploadTooLarge(f"文件超过 {max_mb} MB 的上限，未保存任何数据。请将文件拆分后分批提交。")
+    return limit
+
+
+def audit_submission(session: Session, report: IngestReport, *, actor: str, ip: str | None) -> None:
+    """Audit a batch submitted over the web or the API (the CLI run is logged by its operator)."""
+    from xinyong.core import audit
+
+    audit.record(
+        session, actor=actor, action="batch.submit", target_type="batch", target_id=str(report.batch_id),
+        after={"kind": report.kind, "file": report.file, "rows_total": report.rows_total,
+               "accepted": report.accepted, "corrected": report.corrected, "unchanged": report.unchanged,
+               "rejected": report.rejected},
+        ip=ip,
+    )

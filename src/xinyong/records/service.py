@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.models import Department
+from xinyong.catalogue.schemas import Disclosure, Item
+from xinyong.catalogue.service import get_catalogue
+from xinyong.core import clock, ids
+from xinyong.core.crypto import get_keyring
+from xinyong.core.errors import NotFound, XinyongError
 from xinyong.records.models import Record, RecordVersion
 from xinyong.records.schemas import STATUS_LABELS, Provenance, RecordOut, Status, VersionOut
 
@@ -95,3 +104,351 @@ def _version_out(record: Record, v: RecordVersion, department: Department, today
             received_at=v.received_at,
         ),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The department workbench: finding, revoking and preparing corrections of records.
+
+
+class RecordAlreadyRevoked(XinyongError):
+    status_code = 409
+    code = "record_revoked"
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    """One line of the workbench's record list: the record and its current version."""
+
+    id: int
+    kind: str
+    kind_label: str
+    decision_no: str
+    subject_name: str
+    decision_date: dt.date
+    department: str
+    status: Status
+    status_label: str
+
+
+def find_record(session: Session, record_id: int) -> Record:
+    record = session.get(Record, record_id)
+    if record is None:
+        raise NotFound(f"记录 {record_id} 不存在")
+    return record
+
+
+def search_records(
+    session: Session, *, today: dt.date, department_id: int | None = None, kind: str | None = None,
+    q: str | None = None, page: int = 1, per_page: int = 20,
+) -> tuple[list[RecordRow], int]:
+    """Records (current versions), newest decision first, limited to one department when given."""
+    query = (
+        select(Record, RecordVersion, Department.name)
+        .join(RecordVersion, (RecordVersion.record_id == Record.id)
+              & (RecordVersion.version == Record.current_version))
+        .join(Department, Department.id == Record.department_id)
+    )
+    if department_id is not None:
+        query = query.where(Record.department_id == department_id)
+    if kind:
+        query = query.where(Record.kind == kind)
+    if q and q.strip():
+        pattern = f"%{q.strip()}%"
+        query = query.where(or_(Record.decision_no.like(pattern), RecordVersion.subject_name.like(pattern)))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(page, 1)
+    rows = session.execute(
+        query.order_by(RecordVersion.decision_date.desc(), Record.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    )
+    out = []
+    for record, version, department in rows:
+        status = version_status(record, version, today)
+        out.append(RecordRow(
+            id=record.id, kind=record.kind, kind_label=KIND_LABELS.get(record.kind, record.kind),
+            decision_no=record.decision_no, subject_name=version.subject_name,
+            decision_date=version.decision_date, department=department, status=status,
+            status_label=STATUS_LABELS[status],
+        ))
+    return out, total
+
+
+def record_detail(session: Session, record: Record, today: dt.date) -> RecordOut:
+    """One record with every version and its provenance."""
+    rows = session.execute(
+        select(RecordVersion, Department)
+        .join(Department, Department.id == RecordVersion.department_id)
+        .where(RecordVersion.record_id == record.id)
+        .order_by(RecordVersion.version)
+    )
+    versions = [_version_out(record, v, d, today) for v, d in rows]
+    status = versions[-1].status if versions else Status.REVOKED
+    return RecordOut(
+        id=record.id, kind=record.kind, kind_label=KIND_LABELS.get(record.kind, record.kind),
+        decision_no=record.decision_no, authority_uscc=record.authority_uscc, status=status,
+        status_label=STATUS_LABELS[status], revoked_at=record.revoked_at,
+        revoke_reason=record.revoke_reason, versions=versions,
+    )
+
+
+def revoke_record(session: Session, record_id: int, *, reason: str, actor: str, ip: str | None) -> Record:
+    """Revoke a record (it stays stored, shown as 已撤销); the reason is mandatory and audited."""
+    from xinyong.core import audit
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise XinyongError("撤销记录必须填写原因", code="reason_required")
+    record = find_record(session, record_id)
+    if record.revoked_at is not None:
+        raise RecordAlreadyRevoked(f"记录 {record.decision_no} 已于 {record.revoked_at:%Y-%m-%d} 撤销")
+    before = {"revoked_at": None, "revoke_reason": None}
+    record.revoked_at = clock.now()
+    record.revoke_reason = reason
+    session.flush()
+    audit.record(
+        session, actor=actor, action="record.revoke", target_type="record", target_id=str(record.id),
+        subject_id=record.subject_id, before=before,
+        after={"revoked_at": record.revoked_at.isoformat(), "revoke_reason": reason}, ip=ip,
+    )
+    return record
+
+
+def current_values(session: Session, record: Record) -> dict[str, str]:
+    """The current version's fields as a department would send them again (personal ids decrypted).
+
+    Used to build an online correction: the stored data carries personal ids masked, so the
+    clear values come from their encrypted copies.
+    """
+    from xinyong.subjects.models import LegalRepresentative, Subject
+
+    version = session.scalar(
+        select(RecordVersion).where(RecordVersion.record_id == record.id,
+                                    RecordVersion.version == record.current_version)
+    )
+    if version is None:
+        raise NotFound(f"记录 {record.id} 没有版本")
+    values: dict[str, str] = {k: str(v) for k, v in json.loads(version.data).items() if v is not None}
+    keyring = get_keyring()
+    if values.get("id_number"):
+        subject = session.get(Subject, record.subject_id)
+        if subject is not None and subject.person_cipher:
+            values["id_number"] = keyring.decrypt(subject.person_cipher)
+    if values.get("legal_rep_id_number"):
+        cipher = session.scalar(
+            select(LegalRepresentative.id_cipher).where(
+                LegalRepresentative.subject_id == record.subject_id,
+                LegalRepresentative.name == values.get("legal_rep", ""),
+                LegalRepresentative.id_masked == values["legal_rep_id_number"],
+            ).limit(1)
+        )
+        if cipher:
+            values["legal_rep_id_number"] = keyring.decrypt(cipher)
+        else:
+            values.pop("legal_rep_id_number")
+    return values
+
+
+def department_record_stats(session: Session) -> dict[int, dict[str, object]]:
+    """Per department: records, versions, versions received on time, last version received."""
+    stats: dict[int, dict[str, object]] = {}
+    for department_id, records in session.execute(
+        select(Record.department_id, func.count()).group_by(Record.department_id)
+    ):
+        stats.setdefault(department_id, {})["records"] = records
+    on_time = func.sum(case((RecordVersion.on_time.is_(True), 1), else_=0))
+    for department_id, versions, timely, last in session.execute(
+        select(RecordVersion.department_id, func.count(), on_time, func.max(RecordVersion.received_at))
+        .group_by(RecordVersion.department_id)
+    ):
+        entry = stats.setdefault(department_id, {})
+        entry.update(versions=versions, on_time=int(timely or 0), last_received=last)
+    return stats
+
+
+# --------------------------------------------------------------------------- public disclosure
+# The one place that decides what of a record leaves the platform: which records (those in their
+# publication window on "today") and which of their fields (by the catalogue's disclosure level),
+# with personal ids masked. Public pages, the public API and exports all read through here.
+
+AUDIENCES: dict[str, frozenset[Disclosure]] = {
+    "public": frozenset({Disclosure.PUBLIC}),
+    "government": frozenset({Disclosure.PUBLIC, Disclosure.GOVERNMENT}),
+}
+# 18-character runs that may be a resident id inside free text (checked before masking)
+_RIC_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+
+
+def _mask_ids_in_text(text: str) -> str:
+    """Free text with any valid resident id masked (a department may paste one into 备注)."""
+    def mask(match: re.Match[str]) -> str:
+        number = match.group(0).upper()
+        return ids.mask_ric(number) if ids.ric_check_char(number[:17]) == number[17] else number
+
+    return _RIC_IN_TEXT.sub(mask, text) if len(text) >= 18 else text
+
+
+def disclose(data: dict[str, Any], item: Item, audience: str = "public") -> dict[str, Any]:
+    """The fields of ``data`` that ``audience`` may see, in catalogue order, ids masked."""
+    allowed = AUDIENCES[audience]
+    out: dict[str, Any] = {}
+    for field in item.fields:
+        if field.key not in data or field.disclosure not in allowed:
+            continue
+        value = data[field.key]
+        if field.type == "personal_id" and isinstance(value, str) and value and "*" not in value:
+            value = ids.mask_ric(value)
+        elif isinstance(value, str):
+            value = _mask_ids_in_text(value)
+        out[field.key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class PublicRecord:
+    """A record as the public may see it: current version, in its publication window."""
+
+    id: int
+    subject_id: int
+    kind: str
+    kind_label: str
+    decision_no: str
+    authority_uscc: str
+    department: str
+    decision_date: dt.date
+    penalty_class: str | None
+    publication_end: dt.date | None
+    status: Status
+    status_label: str
+    subject_name: str
+    fields: dict[str, Any]
+
+    @property
+    def authority_name(self) -> str:
+        return str(self.fields.get("authority_name") or self.department)
+
+    @property
+    def content(self) -> str:
+        key = "penalty_content" if self.kind == "penalty" else "licence_content"
+        return str(self.fields.get(key) or "")
+
+    @property
+    def legal_basis(self) -> str:
+        return str(self.fields.get("legal_basis") or "")
+
+
+def _in_publication_window(today: dt.date) -> ColumnElement[bool]:
+    """SQL for what ``version_status`` calls PUBLISHED, on the current version (joined)."""
+    return and_(
+        Record.revoked_at.is_(None),
+        RecordVersion.published.is_(True),
+        or_(RecordVersion.publication_end.is_(None), RecordVersion.publication_end >= today),
+    )
+
+
+def _published_query() -> Select[tuple[Record, RecordVersion, Department]]:
+    return (
+        select(Record, RecordVersion, Department)
+        .join(
+            RecordVersion,
+            and_(RecordVersion.record_id == Record.id, RecordVersion.version == Record.current_version),
+        )
+        .join(Department, Department.id == Record.department_id)
+    )
+
+
+def _public(
+    rows: Iterable[Any], today: dt.date, audience: str
+) -> list[PublicRecord]:
+    catalogue = get_catalogue()
+    out = []
+    for record, version, department in rows:
+        status = version_status(record, version, today)
+        if status is not Status.PUBLISHED:  # the SQL filter agrees; this keeps one definition
+            continue
+        fields = disclose(json.loads(version.data), catalogue.item(record.kind), audience)
+        out.append(
+            PublicRecord(
+                id=record.id,
+                subject_id=record.subject_id,
+                kind=record.kind,
+                kind_label=KIND_LABELS.get(record.kind, record.kind),
+                decision_no=record.decision_no,
+                authority_uscc=record.authority_uscc,
+                department=department.name,
+                decision_date=version.decision_date,
+                penalty_class=version.penalty_class,
+                publication_end=version.publication_end,
+                status=status,
+                status_label=STATUS_LABELS[status],
+                subject_name=version.subject_name,
+                fields=fields,
+            )
+        )
+    return out
+
+
+def public_records(
+    session: Session, subject_id: int, today: dt.date, audience: str = "public"
+) -> list[PublicRecord]:
+    """A subject's records in their publication window, newest decision first (one query)."""
+    rows = session.execute(
+        _published_query()
+        .where(Record.subject_id == subject_id, RecordVersion.subject_id == subject_id)
+        .where(_in_publication_window(today))
+        .order_by(RecordVersion.decision_date.desc(), Record.id.desc())
+    )
+    return _public(rows, today, audience)
+
+
+def authority_city(authority_uscc: str) -> str:
+    """The city part (first four digits of the area code) of a deciding authority's USCC."""
+    return authority_uscc[2:6]
+
+
+def published_records(
+    session: Session,
+    today: dt.date,
+    *,
+    kind: str | None = None,
+    department_id: int | None = None,
+    city: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> tuple[int, list[PublicRecord]]:
+    """The latest records in their publication window (双公示), filtered; (total, one page)."""
+    conditions: list[ColumnElement[bool]] = [_in_publication_window(today)]
+    if kind:
+        conditions.append(Record.kind == kind)
+    if department_id is not None:
+        conditions.append(Record.department_id == department_id)
+    if city:
+        conditions.append(func.substr(Record.authority_uscc, 3, 4) == city[:4])
+    if date_from is not None:
+        conditions.append(RecordVersion.decision_date >= date_from)
+    if date_to is not None:
+        conditions.append(RecordVersion.decision_date <= date_to)
+    total = session.scalar(
+        select(func.count())
+        .select_from(Record)
+        .join(
+            RecordVersion,
+            and_(RecordVersion.record_id == Record.id, RecordVersion.version == Record.current_version),
+        )
+        .where(*conditions)
+    ) or 0
+    rows = session.execute(
+        _published_query()
+        .where(*conditions)
+        .order_by(RecordVersion.decision_date.desc(), Record.id.desc())
+        .offset((max(page, 1) - 1) * per_page)
+        .limit(per_page)
+    )
+    return total, _public(rows, today, "public")
+
+
+def authority_cities(session: Session) -> list[str]:
+    """The city codes (4 digits) of every deciding authority that has records."""
+    found = session.scalars(select(func.substr(Record.authority_uscc, 3, 4)).distinct())
+    return sorted(c for c in found if c)

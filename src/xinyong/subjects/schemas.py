@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -35,3 +36,94 @@ class SubjectOut(BaseModel):
     area_code: str | None
     names: list[NameOut]
     legal_representatives: list[LegalRepresentativeOut]
+
+
+# --------------------------------------------------------------------------- public search and API
+# The public API's contract: other systems depend on these names, so change them only additively.
+
+
+class SearchHit(BaseModel):
+    """A subject found by a search, as anyone may see it."""
+
+    subject_id: int
+    name: str
+    kind: str
+    kind_label: str
+    uscc: str | None
+    masked_id: str | None
+    reg_no: str | None
+    org_code: str | None
+    area_code: str | None
+    code: str  # how the subject is addressed in URLs: never a full personal id
+    matched_name: str | None = None  # the former name that matched, when not the current one
+    score: float = 0.0
+
+
+class SearchResult(BaseModel):
+    query: str  # as typed, a personal id masked
+    by_code: bool
+    total: int
+    page: int
+    per_page: int
+    truncated: bool  # more subjects match than were ranked: the query is too broad
+    items: list[SearchHit]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+class SubjectItemOut(BaseModel):
+    name: str
+    kind: str
+    uscc: str | None
+    masked_id: str | None
+    area_code: str | None
+    url: str
+
+
+class SubjectSearchOut(BaseModel):
+    query: str
+    total: int
+    page: int
+    per_page: int
+    items: list[SubjectItemOut]
+
+
+class PublicRecordOut(BaseModel):
+    kind: str
+    kind_label: str
+    decision_no: str
+    decision_date: dt.date
+    authority_name: str
+    authority_uscc: str
+    content: str
+    legal_basis: str | None
+    penalty_class: str | None
+    publication_end: dt.date | None
+    status: str
+    status_label: str
+    fields: dict[str, Any]  # every field the catalogue marks public, personal ids masked
+
+
+class SubjectDetailOut(BaseModel):
+    name: str
+    kind: str
+    kind_label: str
+    uscc: str | None
+    masked_id: str | None
+    reg_no: str | None
+    org_code: str | None
+    area_code: str | None
+    url: str
+    former_names: list[str]
+    records: list[PublicRecordOut]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody

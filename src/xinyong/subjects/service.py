@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import re
+
+from rapidfuzz import fuzz
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from xinyong.core import ids
 from xinyong.core.crypto import get_keyring
 from xinyong.core.errors import NotFound, XinyongError
+from xinyong.core.names import normalize_name
 from xinyong.subjects.models import LegalRepresentative, Subject, SubjectName
-from xinyong.subjects.schemas import LegalRepresentativeOut, NameOut, SubjectOut
+from xinyong.subjects.schemas import (
+    LegalRepresentativeOut,
+    NameOut,
+    SearchHit,
+    SearchResult,
+    SubjectOut,
+)
 
 KIND_LABELS = {
     "organisation": "法人和非法人组织",
@@ -126,3 +136,202 @@ def examples(session: Session, per_kind: int = 2) -> list[tuple[str, str, str]]:
                 code = s.reg_no or s.org_code or ""
             out.append((label, s.name, code))
     return out
+
+
+# --------------------------------------------------------------------------- public search
+# Candidates come from the database's trigram index (pg_trgm on PostgreSQL, an FTS5 trigram
+# table on SQLite, both over current and former names); rapidfuzz orders them.
+
+SEARCH_CANDIDATES = 1000  # ranked at most; a broader query is reported as truncated
+MIN_PARTIAL_RATIO = 66.0  # below this a name does not resemble the query
+MAX_PER_PAGE = 100
+# Subjects with no public code (natural persons) are addressed by this reference, never by the
+# document number: a dash cannot appear in a normalised code, so the two never collide.
+_PERSON_REF = re.compile(r"^ZRR-(\d{1,18})$")
+
+
+def public_code(subject: Subject) -> str:
+    """How a subject is addressed in public URLs: a public code, never a personal id."""
+    if subject.uscc and not ids.is_placeholder_uscc(subject.uscc):
+        return subject.uscc
+    if subject.reg_no:
+        return subject.reg_no
+    if subject.org_code:
+        return subject.org_code
+    return f"ZRR-{subject.id}"
+
+
+def find_public(session: Session, code: str) -> Subject:
+    """The subject addressed by ``code`` in a public URL (any code, or a person's reference)."""
+    match = _PERSON_REF.match(code.strip().upper())
+    if match:
+        subject = session.get(Subject, int(match.group(1)))
+        if subject is None or public_code(subject) != f"ZRR-{subject.id}":
+            raise NotFound(f"平台中没有编号为 {code.strip()} 的信用主体")
+        return subject
+    try:
+        return find_by_code(session, code)
+    except NotFound:
+        raise
+    except XinyongError as exc:  # a malformed code addresses no subject
+        raise NotFound(exc.message) from None
+
+
+def shown_query(text: str) -> str:
+    """A query as it may be echoed back: a personal id in it is masked."""
+    code = ids.normalize_code(text)
+    if code.isascii() and code.isalnum() and len(code) >= 15:
+        return _shown(code)
+    return text
+
+
+def former_names(session: Session, subject: Subject) -> list[str]:
+    """Names the subject appeared under other than its current one, oldest first."""
+    names = session.scalars(
+        select(SubjectName.name)
+        .where(SubjectName.subject_id == subject.id, SubjectName.name_norm != subject.name_norm)
+        .order_by(SubjectName.first_seen_on, SubjectName.id)
+    )
+    return list(dict.fromkeys(names))
+
+
+def search(session: Session, q: str, page: int = 1, per_page: int = 20) -> SearchResult:
+    """Subjects for a query: a code finds its subject exactly, else names match fuzzily, best first."""
+    text = (q or "").strip()
+    page = max(1, page)
+    per_page = min(max(1, per_page), MAX_PER_PAGE)
+    shown = shown_query(text)
+    if not text:
+        return SearchResult(query="", by_code=False, total=0, page=page, per_page=per_page,
+                            truncated=False, items=[])
+    code = ids.normalize_code(text)
+    if code.isascii() and code.isalnum() and len(code) in (9, 15, 18):
+        try:
+            subject: Subject | None = find_by_code(session, code)
+        except XinyongError:
+            subject = None
+        if subject is not None:
+            items = [_hit(subject)] if page == 1 else []
+            return SearchResult(query=shown, by_code=True, total=1, page=page, per_page=per_page,
+                                truncated=False, items=items)
+    query = normalize_name(text)
+    ranked, truncated = _rank(session, query)
+    window = ranked[(page - 1) * per_page : page * per_page]
+    items = []
+    if window:
+        wanted = [subject_id for subject_id, _name, _score in window]
+        subjects = {s.id: s for s in session.scalars(select(Subject).where(Subject.id.in_(wanted)))}
+        originals = {
+            (n.subject_id, n.name_norm): n.name
+            for n in session.scalars(select(SubjectName).where(SubjectName.subject_id.in_(wanted)))
+        }
+        for subject_id, matched, score in window:
+            found = subjects.get(subject_id)
+            if found is None:
+                continue
+            former = None if matched == found.name_norm else originals.get((subject_id, matched), matched)
+            items.append(_hit(found, former, score))
+    return SearchResult(query=shown, by_code=False, total=len(ranked), page=page, per_page=per_page,
+                        truncated=truncated, items=items)
+
+
+def _hit(subject: Subject, matched_name: str | None = None, score: float = 100.0) -> SearchHit:
+    return SearchHit(
+        subject_id=subject.id,
+        name=subject.name,
+        kind=subject.kind,
+        kind_label=KIND_LABELS.get(subject.kind, subject.kind),
+        uscc=subject.uscc if subject.uscc and not ids.is_placeholder_uscc(subject.uscc) else None,
+        masked_id=subject.person_masked,
+        reg_no=subject.reg_no,
+        org_code=subject.org_code,
+        area_code=subject.area_code,
+        code=public_code(subject),
+        matched_name=matched_name,
+        score=round(score, 2),
+    )
+
+
+def _score(query: str, name: str) -> float | None:
+    """How well ``name`` answers ``query``: a substring beats a near miss; None is no match."""
+    if query in name:
+        return 100.0 + 100.0 * len(query) / max(len(name), 1)
+    partial = fuzz.partial_ratio(query, name)
+    if partial < MIN_PARTIAL_RATIO:
+        return None
+    return 0.8 * partial + 0.2 * fuzz.ratio(query, name)
+
+
+def _rank(session: Session, query: str) -> tuple[list[tuple[int, str, float]], bool]:
+    """(subject id, matched normalised name, score), best first, one entry per subject."""
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = _pg_candidates(session, query)
+    else:
+        candidates = _sqlite_candidates(session, query)
+    truncated = len(candidates) >= SEARCH_CANDIDATES
+    best: dict[int, tuple[float, str]] = {}
+    for subject_id, name, current in candidates:
+        score = _score(query, name)
+        if score is None:
+            continue
+        score += 0.01 if current else 0.0  # the current name wins a tie with a former one
+        if subject_id not in best or score > best[subject_id][0]:
+            best[subject_id] = (score, name)
+    ranked = sorted(best.items(), key=lambda item: (-item[1][0], len(item[1][1]), item[0]))
+    return [(subject_id, name, score) for subject_id, (score, name) in ranked], truncated
+
+
+def _like(query: str) -> str:
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _trigrams(query: str) -> list[str]:
+    return list(dict.fromkeys(query[i : i + 3] for i in range(len(query) - 2)))[:40]
+
+
+def _sqlite_candidates(session: Session, query: str) -> list[tuple[int, str, bool]]:
+    if len(query) < 3:
+        # the trigram index cannot answer a shorter query: scan the (narrow) name table
+        rows = session.execute(
+            text("SELECT rowid, subject_id, name_norm FROM subject_name_fts "
+                 "WHERE instr(name_norm, :q) > 0 LIMIT :n"),
+            {"q": query, "n": SEARCH_CANDIDATES},
+        ).all()
+    else:
+        # any shared trigram makes a candidate (a typo spoils only a few); bm25 keeps the best
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in _trigrams(query))
+        rows = session.execute(
+            text("SELECT rowid, subject_id, name_norm FROM subject_name_fts "
+                 "WHERE subject_name_fts MATCH :m ORDER BY rank LIMIT :n"),
+            {"m": match, "n": SEARCH_CANDIDATES},
+        ).all()
+    return [(int(subject_id), name, rowid % 2 == 0) for rowid, subject_id, name in rows]
+
+
+def _pg_candidates(session: Session, query: str) -> list[tuple[int, str, bool]]:
+    params = {"q": query, "pat": _like(query), "n": SEARCH_CANDIDATES}
+    if len(query) < 3:
+        condition = "name_norm LIKE :pat"
+    else:
+        # ``<%`` is word similarity: the query against the best-matching stretch of the name
+        session.execute(text("SELECT set_config('pg_trgm.word_similarity_threshold', '0.3', true)"))
+        condition = "(name_norm LIKE :pat OR :q <% name_norm)"
+    rows = session.execute(
+        text(f"""
+            SELECT subject_id, name_norm, is_current FROM (
+                SELECT id AS subject_id, name_norm, true AS is_current,
+                       word_similarity(:q, name_norm) AS sim
+                FROM subjects WHERE {condition}
+                UNION ALL
+                SELECT subject_id, name_norm, false, word_similarity(:q, name_norm)
+                FROM subject_names WHERE {condition}
+            ) c ORDER BY sim DESC LIMIT :n"""),
+        params,
+    ).all()
+    return [(int(subject_id), name, bool(current)) for subject_id, name, current in rows]
+
+
+def search_hit(subject: Subject) -> SearchHit:
+    """A subject as a search answer shows it (public codes only, personal id masked)."""
+    return _hit(subject)

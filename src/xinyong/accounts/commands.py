@@ -1,0 +1,87 @@
+"""`xinyong user …`: create the first administrator and list users from the command line."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from xinyong.accounts import service
+from xinyong.accounts.access import ROLE_LABELS, Role
+from xinyong.core import db
+from xinyong.core.errors import XinyongError
+
+app = typer.Typer(help="用户账号", no_args_is_help=True)
+out = Console(width=None if sys.stdout.isatty() else 240)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 240)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]错误：[/]{message}")
+    return typer.Exit(1)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name in some containers
+        return "cli"
+
+
+@app.command("create")
+def create(
+    username: Annotated[str, typer.Option("--username", help="用户名（小写字母、数字或 _ . -）")],
+    role: Annotated[Role, typer.Option("--role", help="角色")],
+    display_name: Annotated[str, typer.Option("--display-name", help="姓名")],
+    department: Annotated[str | None, typer.Option("--department", help="所属部门的统一社会信用代码")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")] = False,
+) -> None:
+    """创建用户（如第一个信用办管理员）。密码从标准输入读取或交互输入两次，不接受命令行参数。"""
+    try:
+        db.ensure_ready()
+    except XinyongError as exc:
+        raise _fail(exc.message) from None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
+    try:
+        with db.transaction() as session:
+            department_id = None
+            if department:
+                found = service.find_department(session, department.strip().upper())
+                if found is None:
+                    raise XinyongError(f"没有统一社会信用代码为 {department} 的部门，请先登记部门")
+                department_id = found.id
+            user = service.create_user(
+                session, username=username, password=password, role=role, display_name=display_name,
+                department_id=department_id, actor=_actor(),
+            )
+            out.print(f"已创建用户 {user.username}（{ROLE_LABELS[role]}）")
+    except XinyongError as exc:
+        raise _fail(exc.message) from None
+
+
+@app.command("list")
+def list_users() -> None:
+    """列出所有用户。"""
+    try:
+        db.ensure_ready()
+    except XinyongError as exc:
+        raise _fail(exc.message) from None
+    with db.transaction() as session:
+        departments = {d.id: d for d in service.list_departments(session)}
+        table = Table("用户名", "姓名", "角色", "所属部门", "状态", "最近登录")
+        for user in service.list_users(session):
+            dept = departments.get(user.department_id) if user.department_id else None
+            table.add_row(
+                user.username, user.display_name, ROLE_LABELS.get(Role(user.role), user.role),
+                f"{dept.name}（{dept.uscc}）" if dept else "",
+                "已停用" if user.disabled else "正常",
+                user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "",
+            )
+    out.print(table)

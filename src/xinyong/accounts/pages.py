@@ -1,0 +1,305 @@
+"""HTML pages of the accounts module: login and logout, "my account", and the administrator's
+pages for users, departments and API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from xinyong.accounts import service
+from xinyong.accounts.access import ANONYMOUS, ROLE_LABELS, Forbidden, Principal, Role, principal_of, require
+from xinyong.accounts.auth import (
+    SESSION_COOKIE,
+    clear_session_cookie,
+    set_session_cookie,
+    verify_csrf,
+)
+from xinyong.core.errors import XinyongError
+from xinyong.web.deps import client_ip, get_session
+from xinyong.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+LOGIN_FAILED = "用户名或密码错误，或账号已停用。"
+LOGIN_THROTTLED = "登录失败次数过多，请 10 分钟后再试。"
+USER_ROLES = [Role.OFFICER, Role.APPROVER, Role.ADMIN, Role.AUDITOR, Role.SUBJECT]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: an open redirect would let a phishing link borrow our login page."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/account"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/account"
+    return target
+
+
+def _same_origin(request: Request) -> bool:
+    """A browser posting the login form from another site (login CSRF) sends that site's Origin."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin is None
+    parts = urlsplit(origin)
+    return parts.netloc == request.headers.get("host", request.url.netloc)
+
+
+# --------------------------------------------------------------------------- login and logout
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None) -> Response:
+    principal = principal_of(request)
+    if principal.kind == "user":
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "accounts_login.html", {"next": _safe_next(next), "username": "", "error": None})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: str = Form("", max_length=200),
+    password: str = Form("", max_length=1000),
+    next: str = Form("/account", max_length=2000),
+    session: Session = Depends(get_session),
+) -> Response:
+    target = _safe_next(next)
+    ip = client_ip(request)
+    username = username.strip()
+
+    def again(message: str, status: int) -> Response:
+        request.state.principal = ANONYMOUS
+        return render(request, "accounts_login.html",
+                      {"next": target, "username": username, "error": message}, status_code=status)
+
+    if not _same_origin(request):
+        raise Forbidden("登录请求来源不明，请从本站登录页登录", code="csrf_failed")
+    if service.login_throttled(session, username, ip):
+        return again(LOGIN_THROTTLED, 429)
+    user = service.authenticate_password(session, username, password) if username and password else None
+    if user is None:
+        service.record_login_failure(session, username, ip)
+        return again(LOGIN_FAILED, 401)
+    service.clear_login_failures(session, username, ip)
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:  # a new token on every login: a planted cookie cannot become a logged-in session
+        service.end_login_session(session, old)
+    token, _csrf = service.create_login_session(
+        session, user, ip=ip, user_agent=request.headers.get("user-agent", "")
+    )
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, token)
+    return response
+
+
+@router.post("/logout", dependencies=[Depends(verify_csrf)])
+def logout(request: Request, session: Session = Depends(get_session)) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        service.end_login_session(session, token)
+    response = RedirectResponse("/", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+# --------------------------------------------------------------------------- my account
+
+
+@router.get("/account")
+def account(
+    request: Request,
+    principal: Principal = Depends(require("public.read")),
+    session: Session = Depends(get_session),
+) -> Response:
+    if principal.kind != "user":
+        return RedirectResponse("/login?next=/account", status_code=303)
+    department = service.get_department(session, principal.department_id) if principal.department_id else None
+    return render(request, "accounts_account.html", {"department": department})
+
+
+# --------------------------------------------------------------------------- users
+
+
+def _users_page(request: Request, session: Session, *, error: str | None = None,
+                form: dict[str, Any] | None = None, notice: str | None = None, status: int = 200) -> Response:
+    return render(request, "accounts_users.html", {
+        "users": service.list_users(session),
+        "departments": {d.id: d for d in service.list_departments(session)},
+        "roles": USER_ROLES,
+        "role_labels": ROLE_LABELS,
+        "error": error,
+        "form": form or {},
+        "notice": notice,
+    }, status_code=status)
+
+
+@router.get("/admin/users")
+def users_page(
+    request: Request,
+    created: str | None = None,
+    principal: Principal = Depends(require("admin.manage")),
+    session: Session = Depends(get_session),
+) -> Response:
+    notice = f"已创建用户 {created}。" if created else None
+    return _users_page(request, session, notice=notice)
+
+
+@router.post("/admin/users", dependencies=[Depends(verify_csrf)])
+def create_user(
+    request: Request,
+    username: str = Form("", max_length=200),
+    display_name: str = Form("", max_length=200),
+    role: str = Form("", max_length=20),
+    department_id: str = Form("", max_length=20),
+    subject_code: str = Form("", max_length=40),
+    password: str = Form("", max_length=1000),
+    password_again: str = Form("", max_length=1000),
+    principal: Principal = Depends(require("admin.manage")),
+    session: Session = Depends(get_session),
+) -> Response:
+    form = {"username": username, "display_name": display_name, "role": role,
+            "department_id": department_id, "subject_code": subject_code}
+    try:
+        if password != password_again:
+            raise XinyongError("两次输入的密码不一致")
+        subject_id = None
+        if role == Role.SUBJECT.value:
+            if not subject_code.strip():
+                raise XinyongError("信用主体账号须填写主体的统一社会信用代码或其他代码")
+            from xinyong.subjects.service import find_by_code
+
+            subject_id = find_by_code(session, subject_code).id
+        user = service.create_user(
+            session, username=username, password=password, role=role,  # type: ignore[arg-type]
+            display_name=display_name,
+            department_id=int(department_id) if department_id.strip().isdigit() else None,
+            subject_id=subject_id, actor=principal.actor, ip=client_ip(request),
+        )
+    except XinyongError as exc:
+        return _users_page(request, session, error=exc.message, form=form, status=exc.status_code)
+    return RedirectResponse(f"/admin/users?created={user.username}", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/disable", dependencies=[Depends(verify_csrf)])
+def disable_user(
+    request: Request,
+    user_id: int,
+    principal: Principal = Depends(require("admin.manage")),
+    session: Session = Depends(get_session),
+) -> Response:
+    service.set_user_disabled(session, user_id, True, actor=principal.actor, ip=client_ip(request))
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/enable", dependencies=[Depends(verify_csrf)])
+def enable_user(
+    request: Request,
+    user_id: int,
+    principal: Principal = Depends(require("admin.manage")),
+    session: Session = Depends(get_session),
+) -> Response:
+    service.set_user_disabled(session, user_id, False, actor=principal.actor, ip=client_ip(request))
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+# --------------------------------------------------------------------------- departments
+
+
+def _departments_page(request: Request, session: Session, *, error: str | None = None,
+                      form: dict[str, Any] | None = None, notice: str | None = None,
+                      status: int = 200) -> Response:
+    return render(request, "accounts_departments.html", {
+        "departments": service.list_departments(session), "error": error, "form": form or {},
+        "notice": notice,
+    }, status_code=status)
+
+
+@router.get("/admin/departments")
+def departments_page(
+    request: Request,
+    created: str | None = None,
+    principal: Principal = Depends(require("admin.manage")),
+    session: Session = Depends(get_session),
+) -> Response:
+    return _departments_page(request, session, notice=f"已登记部门 {created}。" if created else None)
+
+
+@router.post("/admin/departments", dependencies=[Depends(verify_csrf)])
+def register_department(
+    request: Request,
+    uscc: str = Form("", max_length=40),
+    name: str = Form("", max_length=400),
+    principal: Principal = Depends(require("admin.manage")),
+    session: Session = Depends(get_session),
+) -> Response:
+    try:
+        department = service.register_department_by_office(
+            session, uscc=uscc, name=name, actor=principal.actor, ip=client_ip(request))
+    except XinyongError as exc:
+        return _departments_page(request, session, error=exc.message, form={"uscc": uscc, "name": name},
+                                 status=exc.status_code)
+    return RedirectResponse(f"/admin/departments?created={department.uscc}", status_code=303)
+
+
+# --------------------------------------------------------------------------- API keys
+
+
+def _api_keys_page(request: Request, session: Session, department_id: int | None, *,
+                   error: str | None = None, created: tuple[str, Any] | None = None,
+                   form: dict[str, Any] | None = None, status: int = 200) -> Response:
+    response = render(request, "accounts_api_keys.html", {
+        "departments": service.list_departments(session),
+        "department_id": department_id,
+        "keys": service.list_api_keys(session, department_id),
+        "error": error,
+        "created": created,
+        "form": form or {},
+    }, status_code=status)
+    response.headers["Cache-Control"] = "no-store"  # the page may show a key's plaintext
+    return response
+
+
+@router.get("/admin/api-keys")
+def api_keys_page(
+    request: Request,
+    department_id: int | None = None,
+    principal: Principal = Depends(require("admin.manage")),
+    session: Session = Depends(get_session),
+) -> Response:
+    return _api_keys_page(request, session, department_id)
+
+
+@router.post("/admin/api-keys", dependencies=[Depends(verify_csrf)])
+def create_api_key(
+    request: Request,
+    department_id: str = Form("", max_length=20),
+    name: str = Form("", max_length=400),
+    principal: Principal = Depends(require("admin.manage")),
+    session: Session = Depends(get_session),
+) -> Response:
+    try:
+        if not department_id.strip().isdigit():
+            raise XinyongError("请选择密钥所属部门")
+        plaintext, key = service.create_api_key(
+            session, department_id=int(department_id), name=name, created_by=principal.actor,
+            ip=client_ip(request))
+    except XinyongError as exc:
+        return _api_keys_page(request, session, None, error=exc.message,
+                              form={"department_id": department_id, "name": name}, status=exc.status_code)
+    return _api_keys_page(request, session, key.department_id, created=(plaintext, key), status=201)
+
+
+@router.post("/admin/api-keys/{key_id}/revoke", dependencies=[Depends(verify_csrf)])
+def revoke_api_key(
+    request: Request,
+    key_id: int,
+    principal: Principal = Depends(require("admin.manage")),
+    session: Session = Depends(get_session),
+) -> Response:
+    key = service.get_api_key(session, key_id)
+    service.revoke_api_key(session, key_id, actor=principal.actor, ip=client_ip(request))
+    return RedirectResponse(f"/admin/api-keys?department_id={key.department_id}", status_code=303)

@@ -1,0 +1,86 @@
+"""Batch intake over HTTP: department systems submit 双公示 files and read their quality reports."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from xinyong.accounts import service as accounts
+from xinyong.accounts.access import Principal, department_scope, ensure_department, require
+from xinyong.accounts.auth import verify_csrf
+from xinyong.core.errors import FileUnreadable, XinyongError
+from xinyong.ingest import service as ingest
+from xinyong.ingest.schemas import IngestReport
+from xinyong.web.deps import client_ip, get_session
+
+router = APIRouter(prefix="/batches", tags=["批次（数据报送）"])
+
+_ERROR = {"description": "错误说明", "content": {"application/json": {"example": {
+    "error": {"code": "file_unreadable", "message": "文件是二进制内容，不是 CSV、XLSX 或 JSON Lines 文件。"}}}}}
+
+
+class UnreadableUpload(XinyongError):
+    status_code = 422
+    code = "file_unreadable"
+
+
+def _upload_limit(request: Request) -> int:
+    return ingest.upload_limit(request.headers.get("content-length"))
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=IngestReport,
+    summary="提交一个双公示文件（一个批次）",
+    description=(
+        "上传一个行政处罚或行政许可文件（CSV、XLSX 或 JSON Lines，multipart 表单字段 `file`），"
+        "平台逐行校验并入库，返回质量报告：新增、更正、未变化、未通过的行数，以及每个错误的行号、列名、"
+        "错误代码和中文说明。未通过的行不入库，其余行照常保存；同一文件重复提交不会产生重复记录。\n\n"
+        "认证：部门系统使用请求头 `X-API-Key`（批次归属该密钥所属部门）；已登录的部门报送人员也可使用。"
+        "文件大小上限由平台配置（默认 50 MB），超过时返回 413。文件完全无法读取（格式不符、"
+        "编码无法识别、缺少必填列）时返回 422，且不保存任何数据。"
+    ),
+    responses={401: _ERROR, 403: _ERROR, 413: _ERROR, 422: _ERROR},
+)
+def submit_batch(
+    request: Request,
+    kind: Literal["penalties", "licences"] = Query(description="数据类型：penalties 行政处罚，licences 行政许可"),
+    principal: Principal = Depends(require("batch.submit")),
+    limit: int = Depends(_upload_limit),
+    _csrf: None = Depends(verify_csrf),
+    file: UploadFile = File(description="双公示文件：CSV（UTF-8/GBK/GB18030）、XLSX 或 JSON Lines"),
+    session: Session = Depends(get_session),
+) -> JSONResponse:
+    scope = department_scope(principal)
+    department = accounts.get_department(session, scope) if scope is not None else None
+    display_name = (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
+    path = ingest.spool_upload(file.file, display_name, limit_bytes=limit)
+    try:
+        report = ingest.ingest_file(session, path, kind, department_uscc=department.uscc if department else None,
+                                    submitted_by=principal.actor, display_name=display_name)
+    except FileUnreadable as exc:
+        raise UnreadableUpload(exc.message) from exc
+    finally:
+        path.unlink(missing_ok=True)
+    ingest.audit_submission(session, report, actor=principal.actor, ip=client_ip(request))
+    return JSONResponse(report.model_dump(mode="json"), status_code=201,
+                        headers={"Location": f"/api/v1/batches/{report.batch_id}"})
+
+
+@router.get(
+    "/{batch_id}",
+    response_model=IngestReport,
+    summary="查询一个批次的质量报告",
+    description="返回提交时生成的质量报告（计数、错误与警告明细、新登记的数据来源单位）。"
+                "部门只能查询本部门的批次；信用办管理员和审计人员可查询全部批次。",
+    responses={401: _ERROR, 403: _ERROR, 404: _ERROR},
+)
+def read_batch(batch_id: int, principal: Principal = Depends(require("batch.read")),
+               session: Session = Depends(get_session)) -> IngestReport:
+    batch = ingest.get_batch(session, batch_id)
+    ensure_department(principal, batch.department_id)
+    return ingest.batch_report(session, batch)

@@ -1,0 +1,259 @@
+"""The department workbench: uploads, batches and their quality reports, records, credit office views."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from xinyong.accounts import service as accounts
+from xinyong.accounts.access import Principal, department_scope, ensure_department, require
+from xinyong.accounts.auth import verify_csrf
+from xinyong.catalogue.service import get_catalogue
+from xinyong.core import clock
+from xinyong.core.config import get_settings
+from xinyong.core.errors import FileUnreadable, XinyongError
+from xinyong.ingest import service as ingest
+from xinyong.policy.service import get_policy_book
+from xinyong.records import service as records
+from xinyong.web.deps import client_ip, get_session
+from xinyong.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+PER_PAGE = 20
+FIELD_TYPE_LABELS = {"text": "文本", "code": "代码（单选）", "codes": "代码（可多选）", "date": "日期",
+                     "decimal": "数值（万元）", "uscc": "统一社会信用代码", "reg_no": "工商注册号",
+                     "org_code": "组织机构代码", "personal_id": "证件号码"}
+VALENCE_LABELS = {"negative": "失信信息", "positive": "守信信息", "neutral": "中性信息"}
+
+
+def _upload_limit(request: Request) -> int:
+    return ingest.upload_limit(request.headers.get("content-length"))
+
+
+def _own_department(session: Session, principal: Principal) -> Any:
+    scope = department_scope(principal)
+    return accounts.get_department(session, scope) if scope is not None else None
+
+
+@router.get("/workbench")
+def workbench(request: Request, department: str | None = Query(None),
+              principal: Principal = Depends(require("batch.read")),
+              session: Session = Depends(get_session)) -> Response:
+    scope = department_scope(principal)
+    departments = []
+    selected = None
+    if scope is None:
+        departments = accounts.list_departments(session)
+        selected = int(department) if department and department.isdigit() else None
+    batches = ingest.list_batches(session, department_id=scope if scope is not None else selected)
+    return render(request, "workbench/index.html", {
+        "batches": batches, "departments": departments, "selected_department": selected,
+        "department": _own_department(session, principal),
+    })
+
+
+@router.get("/workbench/upload")
+def upload_form(request: Request, principal: Principal = Depends(require("batch.submit")),
+                session: Session = Depends(get_session)) -> Response:
+    return _upload_page(request, session, principal)
+
+
+def _upload_page(request: Request, session: Session, principal: Principal, *, error: str | None = None,
+                 kind: str | None = None, status_code: int = 200) -> Response:
+    own = _own_department(session, principal)
+    return render(request, "workbench/upload.html", {
+        "department": own, "departments": [] if own else accounts.list_departments(session),
+        "max_mb": get_settings().upload_max_mb, "error": error, "kind": kind,
+    }, status_code=status_code)
+
+
+@router.post("/workbench/upload")
+def upload_submit(
+    request: Request,
+    limit: int = Depends(_upload_limit),
+    principal: Principal = Depends(require("batch.submit")),
+    _csrf: None = Depends(verify_csrf),
+    kind: str = Form(...),
+    file: UploadFile = File(...),
+    department_id: str | None = Form(None),
+    session: Session = Depends(get_session),
+) -> Response:
+    if kind not in ingest.KINDS:
+        return _upload_page(request, session, principal, error="请选择数据类型：行政处罚或行政许可。",
+                            status_code=422)
+    department = _own_department(session, principal)
+    if department is None and department_id and department_id.isdigit():
+        department = accounts.get_department(session, int(department_id))
+    display_name = (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
+    path = ingest.spool_upload(file.file, display_name, limit_bytes=limit)
+    try:
+        report = ingest.ingest_file(session, path, kind, department_uscc=department.uscc if department else None,
+                                    submitted_by=principal.actor, display_name=display_name)
+    except FileUnreadable as exc:
+        session.rollback()
+        return _upload_page(request, session, principal, error=exc.message, kind=kind, status_code=422)
+    finally:
+        path.unlink(missing_ok=True)
+    ingest.audit_submission(session, report, actor=principal.actor, ip=client_ip(request))
+    return RedirectResponse(f"/workbench/batches/{report.batch_id}", status_code=303)
+
+
+
+def _batch_for(session: Session, principal: Principal, batch_id: int) -> Any:
+    batch = ingest.get_batch(session, batch_id)
+    ensure_department(principal, batch.department_id)
+    return batch
+
+
+@router.get("/workbench/batches/{batch_id}")
+def batch_page(request: Request, batch_id: int, principal: Principal = Depends(require("batch.read")),
+               session: Session = Depends(get_session)) -> Response:
+    batch = _batch_for(session, principal, batch_id)
+    report = ingest.batch_report(session, batch)
+    return render(request, "workbench/batch.html", {
+        "batch": batch, "report": report,
+        "kind_label": ingest.KIND_LABELS.get(report.kind, report.kind),
+        "department": accounts.get_department(session, batch.department_id) if batch.department_id else None,
+    })
+
+
+def _download(content: bytes, media_type: str, file_name: str) -> Response:
+    from urllib.parse import quote
+
+    return Response(content, media_type=media_type, headers={
+        "Content-Disposition": f"attachment; filename=\"rejected.{file_name.rsplit('.', 1)[-1]}\"; "
+                               f"filename*=UTF-8''{quote(file_name)}",
+        "Cache-Control": "no-store",
+    })
+
+
+@router.get("/workbench/batches/{batch_id}/rejected.csv")
+def rejected_csv(batch_id: int, principal: Principal = Depends(require("batch.read")),
+                 session: Session = Depends(get_session)) -> Response:
+    _batch_for(session, principal, batch_id)
+    headers, rows = ingest.rejected_table(session, batch_id)
+    return _download(ingest.rejected_csv(headers, rows), "text/csv; charset=utf-8",
+                     f"批次{batch_id}_未通过的行.csv")
+
+
+@router.get("/workbench/batches/{batch_id}/rejected.xlsx")
+def rejected_xlsx(batch_id: int, principal: Principal = Depends(require("batch.read")),
+                  session: Session = Depends(get_session)) -> Response:
+    _batch_for(session, principal, batch_id)
+    headers, rows = ingest.rejected_table(session, batch_id)
+    return _download(ingest.rejected_xlsx(headers, rows),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     f"批次{batch_id}_未通过的行.xlsx")
+
+
+@router.get("/workbench/records")
+def records_page(request: Request, kind: str | None = Query(None), q: str | None = Query(None),
+                 page: int = Query(1, ge=1, le=100_000), principal: Principal = Depends(require("batch.read")),
+                 session: Session = Depends(get_session)) -> Response:
+    kind = kind if kind in ("penalty", "licence") else None
+    rows, total = records.search_records(session, today=clock.today(), department_id=department_scope(principal),
+                                         kind=kind, q=q, page=page, per_page=PER_PAGE)
+    return render(request, "workbench/records.html", {
+        "rows": rows, "total": total, "kind": kind, "q": q, "page": page,
+        "pages": max(1, math.ceil(total / PER_PAGE)), "department": _own_department(session, principal),
+    })
+
+
+def _record_for(session: Session, principal: Principal, record_id: int) -> Any:
+    record = records.find_record(session, record_id)
+    ensure_department(principal, record.department_id)
+    return record
+
+
+MESSAGES = {"revoked": "记录已撤销。", "corrected": "更正已保存为新版本。"}
+
+
+@router.get("/workbench/records/{record_id}")
+def record_page(request: Request, record_id: int, done: str | None = Query(None),
+                principal: Principal = Depends(require("batch.read")),
+                session: Session = Depends(get_session)) -> Response:
+    record = _record_for(session, principal, record_id)
+    item = get_catalogue().item(record.kind)
+    return render(request, "workbench/record.html", {
+        "record": records.record_detail(session, record, clock.today()),
+        "labels": {f.key: f.label for f in item.fields}, "message": MESSAGES.get(done or ""),
+    })
+
+
+@router.post("/workbench/records/{record_id}/revoke")
+def revoke(request: Request, record_id: int, reason: str = Form(""),
+           principal: Principal = Depends(require("record.change")), _csrf: None = Depends(verify_csrf),
+           session: Session = Depends(get_session)) -> Response:
+    _record_for(session, principal, record_id)
+    records.revoke_record(session, record_id, reason=reason, actor=principal.actor, ip=client_ip(request))
+    return RedirectResponse(f"/workbench/records/{record_id}?done=revoked", status_code=303)
+
+
+def _correct_page(request: Request, session: Session, record: Any, *, values: dict[str, str],
+                  reason: str | None = None, error: str | None = None, status_code: int = 200) -> Response:
+    return render(request, "workbench/correct.html", {
+        "record": record, "fields": ingest.correction_fields(record.kind), "values": values,
+        "reason": reason, "error": error,
+    }, status_code=status_code)
+
+
+@router.get("/workbench/records/{record_id}/correct")
+def correct_form(request: Request, record_id: int, principal: Principal = Depends(require("record.change")),
+                 session: Session = Depends(get_session)) -> Response:
+    record = _record_for(session, principal, record_id)
+    if record.revoked_at is not None:
+        raise records.RecordAlreadyRevoked("已撤销的记录不能更正")
+    return _correct_page(request, session, record, values=records.current_values(session, record))
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+
+
+@router.post("/workbench/records/{record_id}/correct")
+def correct_submit(request: Request, record_id: int, principal: Principal = Depends(require("record.change")),
+                   _csrf: None = Depends(verify_csrf), form: dict[str, str] = Depends(_form_fields),
+                   session: Session = Depends(get_session)) -> Response:
+    record = _record_for(session, principal, record_id)
+    reason = form.pop("reason", "")
+    try:
+        ingest.correct_record(session, record_id, changes=form, reason=reason, actor=principal.actor,
+                              ip=client_ip(request))
+    except XinyongError as exc:
+        if exc.code not in ("reason_required", "nothing_changed", "correction_rejected"):
+            raise
+        session.rollback()
+        values = records.current_values(session, record) | form
+        return _correct_page(request, session, record, values=values, reason=reason, error=exc.message,
+                             status_code=422)
+    return RedirectResponse(f"/workbench/records/{record_id}?done=corrected", status_code=303)
+
+
+@router.get("/workbench/quality")
+def quality(request: Request, principal: Principal = Depends(require("quality.read")),
+            session: Session = Depends(get_session)) -> Response:
+    return render(request, "workbench/quality.html", {"rows": ingest.quality_overview(session)})
+
+
+@router.get("/workbench/catalogue")
+def catalogue(request: Request, principal: Principal = Depends(require("catalogue.read"))) -> Response:
+    cat = get_catalogue()
+    return render(request, "workbench/catalogue.html", {
+        "items": list(cat.items.values()), "code_tables": cat.code_tables,
+        "type_labels": FIELD_TYPE_LABELS, "valence_labels": VALENCE_LABELS,
+    })
+
+
+@router.get("/workbench/policies")
+def policies(request: Request, principal: Principal = Depends(require("catalogue.read"))) -> Response:
+    today = clock.today()
+    jurisdiction = get_settings().jurisdiction
+    return render(request, "workbench/policies.html", {
+        "rules": get_policy_book().rules_in_force(today, jurisdiction), "on": today, "jurisdiction": jurisdiction,
+    })

@@ -1,0 +1,95 @@
+"""The public subject API: a stable contract for other systems (published information only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from xinyong.accounts.access import Principal, require
+from xinyong.core import clock
+from xinyong.records.service import PublicRecord, public_records
+from xinyong.subjects import service
+from xinyong.subjects.schemas import (
+    ErrorOut,
+    PublicRecordOut,
+    SearchHit,
+    SubjectDetailOut,
+    SubjectItemOut,
+    SubjectSearchOut,
+)
+from xinyong.web.deps import get_session
+
+router = APIRouter(tags=["信用主体（公开）"])
+
+
+def _url(hit: SearchHit) -> str:
+    return f"/api/v1/subjects/{hit.code}"
+
+
+@router.get("/subjects", response_model=SubjectSearchOut, summary="按名称或代码查询信用主体")
+def search_subjects(
+    q: str = Query(..., min_length=1, max_length=200, description="名称的一部分，或任一代码"),
+    page: int = Query(1, ge=1, le=10_000),
+    per_page: int = Query(20, ge=1, le=service.MAX_PER_PAGE),
+    principal: Principal = Depends(require("public.read")),
+    session: Session = Depends(get_session),
+) -> SubjectSearchOut:
+    result = service.search(session, q, page, per_page)
+    return SubjectSearchOut(
+        query=result.query,
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+        items=[
+            SubjectItemOut(name=h.name, kind=h.kind, uscc=h.uscc, masked_id=h.masked_id,
+                           area_code=h.area_code, url=_url(h))
+            for h in result.items
+        ],
+    )
+
+
+@router.get(
+    "/subjects/{code}",
+    response_model=SubjectDetailOut,
+    responses={404: {"model": ErrorOut, "description": "没有这个信用主体"}},
+    summary="信用主体及其公示中的信息",
+)
+def subject_detail(
+    code: str,
+    principal: Principal = Depends(require("public.read")),
+    session: Session = Depends(get_session),
+) -> SubjectDetailOut:
+    subject = service.find_public(session, code)
+    hit = service.search_hit(subject)
+    records = public_records(session, subject.id, clock.today())
+    return SubjectDetailOut(
+        name=hit.name,
+        kind=hit.kind,
+        kind_label=hit.kind_label,
+        uscc=hit.uscc,
+        masked_id=hit.masked_id,
+        reg_no=hit.reg_no,
+        org_code=hit.org_code,
+        area_code=hit.area_code,
+        url=_url(hit),
+        former_names=service.former_names(session, subject),
+        records=[_record_out(r) for r in records],
+    )
+
+
+def _record_out(r: PublicRecord) -> PublicRecordOut:
+    return PublicRecordOut(
+        kind=r.kind,
+        kind_label=r.kind_label,
+        decision_no=r.decision_no,
+        decision_date=r.decision_date,
+        authority_name=r.authority_name,
+        authority_uscc=r.authority_uscc,
+        content=r.content,
+        legal_basis=r.legal_basis or None,
+        penalty_class=r.penalty_class,
+        publication_end=r.publication_end,
+        status=r.status.value,
+        status_label=r.status_label,
+        fields=r.fields,
+    )

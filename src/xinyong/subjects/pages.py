@@ -1,0 +1,172 @@
+"""The public portal: search, subject pages, the 双公示 columns, and the rules and rights page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from functools import lru_cache
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from stdnum import numdb
+
+from xinyong.accounts.access import Principal, can, require
+from xinyong.accounts.models import Department
+from xinyong.core import audit, clock
+from xinyong.core.config import get_settings
+from xinyong.policy.service import get_policy_book
+from xinyong.records.service import authority_cities, public_records, published_records
+from xinyong.subjects import service
+from xinyong.subjects.models import LegalRepresentative
+from xinyong.web.deps import client_ip, get_session
+from xinyong.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+PER_PAGE = 20
+DISCLOSURE_KINDS = {"penalty": "行政处罚", "licence": "行政许可"}
+
+
+@router.get("/")
+def home(request: Request, principal: Principal = Depends(require("public.read"))) -> Response:
+    return render(request, "subjects_home.html", {})
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    q: str = Query("", max_length=200),
+    page: int = Query(1, ge=1, le=10_000),
+    principal: Principal = Depends(require("public.read")),
+    session: Session = Depends(get_session),
+) -> Response:
+    result = service.search(session, q, page, PER_PAGE)
+    # a personal id typed into the box is not written back into the page
+    echo = q.strip() if result.query == q.strip() else ""
+    return render(request, "subjects_search.html", {
+        "q": echo,
+        "result": result,
+        "prev_url": _page_url("/search", {"q": echo or q.strip()}, page - 1) if page > 1 else None,
+        "next_url": _page_url("/search", {"q": echo or q.strip()}, page + 1)
+        if page < result.pages else None,
+    })
+
+
+@router.get("/subjects/{code}")
+def subject_page(
+    request: Request,
+    code: str,
+    principal: Principal = Depends(require("public.read")),
+    session: Session = Depends(get_session),
+) -> Response:
+    subject = service.find_public(session, code)
+    staff = can(principal, "nonpublic.read")
+    today = clock.today()
+    records = public_records(session, subject.id, today, audience="government" if staff else "public")
+    representatives: list[LegalRepresentative] = []
+    if staff:
+        representatives = list(session.scalars(
+            select(LegalRepresentative)
+            .where(LegalRepresentative.subject_id == subject.id)
+            .order_by(LegalRepresentative.first_seen_on)
+        ))
+        audit.record(session, actor=principal.actor, action="subject.read_nonpublic", target_type="subject",
+                     target_id=str(subject.id), subject_id=subject.id, ip=client_ip(request))
+    return render(request, "subjects_subject.html", {
+        "subject": subject,
+        "hit": service.search_hit(subject),
+        "former_names": service.former_names(session, subject),
+        "penalties": [r for r in records if r.kind == "penalty"],
+        "licences": [r for r in records if r.kind == "licence"],
+        "staff": staff,
+        "representatives": representatives,
+    })
+
+
+@router.get("/disclosures")
+def disclosures_page(
+    request: Request,
+    kind: str = Query("penalty"),
+    department: str = Query(""),
+    city: str = Query(""),
+    from_: str = Query("", alias="from"),
+    to: str = Query(""),
+    page: int = Query(1, ge=1, le=10_000),
+    principal: Principal = Depends(require("public.read")),
+    session: Session = Depends(get_session),
+) -> Response:
+    if kind not in DISCLOSURE_KINDS:
+        kind = "penalty"
+    problems: list[str] = []
+    date_from = _date(from_, "起始日期", problems)
+    date_to = _date(to, "截止日期", problems)
+    department_id = int(department) if department.isdigit() else None
+    city_code = city if len(city) == 4 and city.isdigit() else None
+    total, records = published_records(
+        session, clock.today(), kind=kind, department_id=department_id, city=city_code,
+        date_from=date_from, date_to=date_to, page=page, per_page=PER_PAGE,
+    )
+    departments = session.execute(select(Department.id, Department.name).order_by(Department.name)).all()
+    cities = [(c, city_label(c)) for c in authority_cities(session)]
+    filters = {"kind": kind, "department": department if department_id else "",
+               "city": city_code or "", "from": from_ if date_from else "", "to": to if date_to else ""}
+    pages = max(1, math.ceil(total / PER_PAGE))
+    return render(request, "subjects_disclosures.html", {
+        "kind": kind,
+        "kinds": DISCLOSURE_KINDS,
+        "filters": filters,
+        "departments": departments,
+        "cities": cities,
+        "records": records,
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "problems": problems,
+        "prev_url": _page_url("/disclosures", filters, page - 1) if page > 1 else None,
+        "next_url": _page_url("/disclosures", filters, page + 1) if page < pages else None,
+    })
+
+
+@router.get("/about")
+def about_page(request: Request, principal: Principal = Depends(require("public.read"))) -> Response:
+    jurisdiction = get_settings().jurisdiction
+    rules = get_policy_book().rules_in_force(clock.today(), jurisdiction)
+    return render(request, "subjects_about.html", {"rules": rules, "jurisdiction": jurisdiction})
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _date(raw: str, label: str, problems: list[str]) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        problems.append(f"{label}“{raw}”不是有效日期，应为 YYYY-MM-DD，已忽略")
+        return None
+
+
+def _page_url(path: str, params: dict[str, str], page: int) -> str:
+    query = {k: v for k, v in params.items() if v}
+    if page > 1:
+        query["page"] = str(page)
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+@lru_cache(maxsize=1024)
+def city_label(city: str) -> str:
+    """The name of a city (GB/T 2260, first four digits), e.g. 1301 → 河北省石家庄市."""
+    info: dict[str, str] = {}
+    for _part, props in numdb.get("cn/loc").info(f"{city}00"):
+        info.update(props)
+    province = info.get("province", "")
+    county = info.get("county", "").split(",")[-1]
+    if county.startswith("["):
+        county = county.split("]", 1)[1]
+    if not county or county in {"市辖区", "县"}:
+        return province or city
+    return f"{province}{county}" if province else county

@@ -1,0 +1,104 @@
+"""The batch API: department systems submit files with an API key and read the quality report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from webhelpers import login, make_department, make_user
+from xinyong.accounts import service as accounts
+from xinyong.accounts.access import Role
+from xinyong.core import db
+from xinyong.core.models import AuditEntry
+from xinyong.ingest.models import Batch
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+WITH_ERRORS = FIXTURES / "penalties_with_errors.csv"
+
+
+@pytest.fixture
+def keys(database: sa.Engine) -> dict[str, object]:
+    """Live API keys of two departments, and a revoked one."""
+    with db.transaction() as session:
+        a = make_department(session, uscc="11440402A20Y55BB2N", name="珠海市生态环境局")
+        b = make_department(session)
+        key_a, _ = accounts.create_api_key(session, department_id=a.id, name="生态环境局报送系统", created_by="test")
+        key_b, _ = accounts.create_api_key(session, department_id=b.id, name="其他部门系统", created_by="test")
+        revoked, stored = accounts.create_api_key(session, department_id=a.id, name="旧系统", created_by="test")
+        accounts.revoke_api_key(session, stored.id, actor="test")
+        make_user(session, Role.OFFICER, department=a, username="officer_a")
+        department_a = a.id
+    return {"a": key_a, "b": key_b, "revoked": revoked, "department_a": department_a}
+
+
+def _post(client, key: str | None, content: bytes, name: str = "penalties_with_errors.csv",  # type: ignore[no-untyped-def]
+          kind: str = "penalties", headers: dict[str, str] | None = None):
+    headers = dict(headers or {})
+    if key is not None:
+        headers["X-API-Key"] = key
+    return client.post(f"/api/v1/batches?kind={kind}", headers=headers,
+                       files={"file": (name, content, "text/csv")})
+
+
+def _batches(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(Batch)).scalar_one()
+
+
+def test_submit_with_an_api_key_returns_the_report(client, keys, database) -> None:  # type: ignore[no-untyped-def]
+    response = _post(client, keys["a"], WITH_ERRORS.read_bytes())
+    assert response.status_code == 201, response.text
+    report = response.json()
+    assert (report["rows_total"], report["accepted"], report["rejected"]) == (6, 1, 5)
+    assert sorted({e["line"] for e in report["errors"]}) == [2, 3, 4, 5, 6]
+    assert all(e["message"] for e in report["errors"])
+    batch_id = report["batch_id"]
+    assert response.headers["location"] == f"/api/v1/batches/{batch_id}"
+    with database.connect() as conn:
+        batch = conn.execute(sa.select(Batch)).one()
+        entry = conn.execute(sa.select(AuditEntry).where(AuditEntry.action == "batch.submit")).one()
+    assert batch.department_id == keys["department_a"] and batch.submitted_by.startswith("api_key:")
+    assert entry.target_id == str(batch_id)
+
+    again = client.get(f"/api/v1/batches/{batch_id}", headers={"X-API-Key": keys["a"]})
+    assert again.status_code == 200
+    assert again.json()["rejected"] == 5 and again.json()["errors"] == report["errors"]
+    # another department's key may not read it
+    other = client.get(f"/api/v1/batches/{batch_id}", headers={"X-API-Key": keys["b"]})
+    assert other.status_code == 403 and other.json()["error"]["code"] == "forbidden"
+    assert client.get("/api/v1/batches/999999", headers={"X-API-Key": keys["a"]}).status_code == 404
+
+
+def test_revoked_or_missing_key_is_401(client, keys, database) -> None:  # type: ignore[no-untyped-def]
+    assert _post(client, keys["revoked"], WITH_ERRORS.read_bytes()).status_code == 401
+    assert _post(client, None, WITH_ERRORS.read_bytes()).status_code == 401
+    assert _batches(database) == 0
+
+
+def test_unreadable_file_is_422_and_stores_nothing(client, keys, database) -> None:  # type: ignore[no-untyped-def]
+    response = _post(client, keys["a"], b"PK\x03\x04 not really a workbook", name="p.xlsx")
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "file_unreadable" and any("\u4e00" <= ch <= "\u9fff" for ch in error["message"])
+    assert _batches(database) == 0
+
+
+def test_unknown_kind_is_422(client, keys, database) -> None:  # type: ignore[no-untyped-def]
+    assert _post(client, keys["a"], WITH_ERRORS.read_bytes(), kind="honours").status_code == 422
+    assert _batches(database) == 0
+
+
+def test_session_user_needs_the_csrf_header(client, keys, database) -> None:  # type: ignore[no-untyped-def]
+    csrf = login(client, "officer_a")
+    assert _post(client, None, WITH_ERRORS.read_bytes()).status_code == 403
+    response = _post(client, None, WITH_ERRORS.read_bytes(), headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 201 and response.json()["rejected"] == 5
+
+
+def test_openapi_documents_the_endpoints(client, database) -> None:  # type: ignore[no-untyped-def]
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert paths["/api/v1/batches"]["post"]["summary"].startswith("提交")
+    assert "201" in paths["/api/v1/batches"]["post"]["responses"]
+    assert paths["/api/v1/batches/{batch_id}"]["get"]["summary"]

@@ -1,0 +1,241 @@
+"""The department workbench: upload, quality report, rejected rows, records, revoke and correct."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from webhelpers import login, make_department, make_user
+from xinyong.accounts.access import Role
+from xinyong.core import db
+from xinyong.core.config import reset_settings
+from xinyong.core.models import AuditEntry
+from xinyong.ingest.models import Batch, RejectedRow
+from xinyong.records.models import Record, RecordVersion
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+WITH_ERRORS = FIXTURES / "penalties_with_errors.csv"
+DEPARTMENT_A = ("11440402A20Y55BB2N", "珠海市生态环境局")  # the source of the file's one valid row
+REASONS = ["行号", "出错列", "错误代码", "错误说明"]
+
+
+@pytest.fixture
+def people(database: sa.Engine) -> dict[str, str]:
+    """Officer A (the file's department), officer B (another department) and an administrator."""
+    with db.transaction() as session:
+        a = make_department(session, uscc=DEPARTMENT_A[0], name=DEPARTMENT_A[1])
+        b = make_department(session)
+        make_user(session, Role.OFFICER, department=a, username="officer_a")
+        make_user(session, Role.OFFICER, department=b, username="officer_b")
+        make_user(session, Role.ADMIN, username="admin1")
+    return {"a": "officer_a", "b": "officer_b", "admin": "admin1"}
+
+
+def _count(engine: sa.Engine, model: type) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
+
+
+def _upload(client, csrf: str, content: bytes, name: str = "penalties_with_errors.csv",  # type: ignore[no-untyped-def]
+            kind: str = "penalties"):
+    return client.post("/workbench/upload", data={"kind": kind, "csrf_token": csrf},
+                       files={"file": (name, content, "application/octet-stream")}, follow_redirects=False)
+
+
+def _upload_fixture(client, csrf: str) -> int:  # type: ignore[no-untyped-def]
+    response = _upload(client, csrf, WITH_ERRORS.read_bytes())
+    assert response.status_code == 303, response.text[:500]
+    match = re.fullmatch(r"/workbench/batches/(\d+)", response.headers["location"])
+    assert match, response.headers["location"]
+    return int(match.group(1))
+
+
+def _record_id(engine: sa.Engine, batch_id: int) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(RecordVersion.record_id).where(RecordVersion.batch_id == batch_id)).scalar_one()
+
+
+def test_officer_uploads_and_reads_the_quality_report(client, people, database) -> None:  # type: ignore[no-untyped-def]
+    csrf = login(client, people["a"])
+    batch_id = _upload_fixture(client, csrf)
+    page = client.get(f"/workbench/batches/{batch_id}")
+    assert page.status_code == 200
+    assert 'id="rejected-count">5<' in page.text
+    errors = page.text.split('id="errors"')[1].split("</table>")[0]
+    lines = {int(n) for n in re.findall(r"<tr><td>(\d+)</td>", errors)}
+    assert lines == {2, 3, 4, 5, 6}
+    assert "uscc_checksum" in errors and "2024/13/40" in errors
+    with database.connect() as conn:
+        batch = conn.execute(sa.select(Batch)).one()
+    assert batch.department_id is not None and batch.submitted_by == "user:officer_a"
+    assert (batch.rows_total, batch.accepted, batch.rejected) == (6, 1, 5)
+    # the list shows it, and only to its own department
+    assert f"/workbench/batches/{batch_id}" in client.get("/workbench").text
+    client.cookies.clear()
+    login(client, people["b"])
+    assert f"/workbench/batches/{batch_id}" not in client.get("/workbench").text
+
+
+def test_rejected_rows_download_as_csv_and_xlsx(client, people, database) -> None:  # type: ignore[no-untyped-def]
+    batch_id = _upload_fixture(client, login(client, people["a"]))
+    with open(WITH_ERRORS, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        original_headers, sent = list(reader.fieldnames or []), list(reader)
+
+    response = client.get(f"/workbench/batches/{batch_id}/rejected.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert ".csv" in response.headers["content-disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    reader = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
+    rows = list(reader)
+    assert reader.fieldnames == original_headers + REASONS
+    assert [r["行号"] for r in rows] == ["2", "3", "4", "5", "6"]
+    assert [r["行政处罚决定书文号"] for r in rows] == [r["行政处罚决定书文号"] for r in sent[:5]]
+    assert rows[2]["处罚决定日期"] == "2024/13/40"  # as the department sent it
+    assert all(r["错误代码"] and r["错误说明"] for r in rows)
+    assert sent[5]["行政相对人名称"] not in response.text
+
+    response = client.get(f"/workbench/batches/{batch_id}/rejected.xlsx")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+    table = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert table[0] == original_headers + REASONS
+    assert len(table) == 6
+    assert [r[len(original_headers)] for r in table[1:]] == ["2", "3", "4", "5", "6"]
+
+
+def test_another_department_gets_403(client, people, database) -> None:  # type: ignore[no-untyped-def]
+    batch_id = _upload_fixture(client, login(client, people["a"]))
+    record_id = _record_id(database, batch_id)
+    assert client.get(f"/workbench/records/{record_id}").status_code == 200
+    client.cookies.clear()
+    csrf = login(client, people["b"])
+    for url in (f"/workbench/batches/{batch_id}", f"/workbench/batches/{batch_id}/rejected.csv",
+                f"/workbench/batches/{batch_id}/rejected.xlsx", f"/workbench/records/{record_id}",
+                f"/workbench/records/{record_id}/correct"):
+        assert client.get(url).status_code == 403, url
+    assert client.post(f"/workbench/records/{record_id}/revoke",
+                       data={"reason": "误报", "csrf_token": csrf}).status_code == 403
+    listing = client.get("/workbench/records")
+    assert listing.status_code == 200 and f"/workbench/records/{record_id}" not in listing.text
+    with database.connect() as conn:
+        assert conn.execute(sa.select(Record.revoked_at)).scalar_one() is None
+
+
+@pytest.mark.parametrize("extra", [300 * 1024, 10 * 1024], ids=["declared-length", "while-streaming"])
+def test_upload_over_the_limit_is_refused(client, people, database, monkeypatch, extra) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("XINYONG_UPLOAD_MAX_MB", "1")
+    reset_settings()
+    csrf = login(client, people["a"])
+    big = WITH_ERRORS.read_bytes() + b"\n" * (1024 * 1024 + extra)
+    response = _upload(client, csrf, big)
+    assert response.status_code == 413
+    assert "1 MB" in response.text
+    assert _count(database, Batch) == 0
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("penalties.xlsx", b"this is not a workbook at all\n"),
+    ("penalties.csv", b"\x00\x01\x02\x03binary\x00" * 50),
+])
+def test_a_file_that_is_not_what_it_claims_is_refused(client, people, database, name, content) -> None:  # type: ignore[no-untyped-def]
+    response = _upload(client, login(client, people["a"]), content, name=name)
+    assert response.status_code == 422
+    assert 'role="alert"' in response.text and "未保存任何数据" in response.text
+    assert _count(database, Batch) == 0 and _count(database, RejectedRow) == 0
+
+
+def test_post_without_csrf_token_is_refused(client, people, database) -> None:  # type: ignore[no-untyped-def]
+    login(client, people["a"])
+    response = client.post("/workbench/upload", data={"kind": "penalties"},
+                           files={"file": ("p.csv", WITH_ERRORS.read_bytes(), "text/csv")}, follow_redirects=False)
+    assert response.status_code == 403
+    assert _count(database, Batch) == 0
+
+
+def test_revoke_with_reason(client, people, database) -> None:  # type: ignore[no-untyped-def]
+    csrf = login(client, people["a"])
+    record_id = _record_id(database, _upload_fixture(client, csrf))
+    missing = client.post(f"/workbench/records/{record_id}/revoke", data={"reason": " ", "csrf_token": csrf})
+    assert missing.status_code == 400
+    assert client.post(f"/workbench/records/{record_id}/revoke",
+                       data={"reason": "决定已被复议撤销"}).status_code == 403  # no CSRF token
+    response = client.post(f"/workbench/records/{record_id}/revoke",
+                           data={"reason": "决定已被复议撤销", "csrf_token": csrf}, follow_redirects=False)
+    assert response.status_code == 303
+    page = client.get(response.headers["location"])
+    status = page.text.split('id="status"')[1].split("</dd>")[0]
+    assert "已撤销" in status and "决定已被复议撤销" in page.text
+    with database.connect() as conn:
+        record = conn.execute(sa.select(Record)).one()
+        entry = conn.execute(sa.select(AuditEntry).where(AuditEntry.action == "record.revoke")).one()
+    assert record.revoke_reason == "决定已被复议撤销" and record.revoked_at is not None
+    assert entry.actor == "user:officer_a" and entry.target_id == str(record_id)
+    assert "决定已被复议撤销" in entry.after and entry.before is not None
+    again = client.post(f"/workbench/records/{record_id}/revoke", data={"reason": "再次", "csrf_token": csrf})
+    assert again.status_code == 409
+
+
+def test_correction_stores_a_new_version(client, people, database) -> None:  # type: ignore[no-untyped-def]
+    csrf = login(client, people["a"])
+    first_batch = _upload_fixture(client, csrf)
+    record_id = _record_id(database, first_batch)
+    form = client.get(f"/workbench/records/{record_id}/correct")
+    assert form.status_code == 200 and 'name="penalty_content"' in form.text
+
+    response = client.post(f"/workbench/records/{record_id}/correct", data={
+        "csrf_token": csrf, "penalty_content": "警告并处罚款", "fine_amount": "1.5", "reason": "金额录入错误",
+    }, follow_redirects=False)
+    assert response.status_code == 303, response.text[:800]
+    page = client.get(response.headers["location"])
+    assert "第 2 版" in page.text and "已更正" in page.text and "警告并处罚款" in page.text
+    with database.connect() as conn:
+        versions = conn.execute(sa.select(RecordVersion).where(RecordVersion.record_id == record_id)
+                                .order_by(RecordVersion.version)).all()
+        record = conn.execute(sa.select(Record)).one()
+        batch = conn.execute(sa.select(Batch).where(Batch.id == versions[-1].batch_id)).one()
+        entry = conn.execute(sa.select(AuditEntry).where(AuditEntry.action == "record.correct")).one()
+    assert [v.version for v in versions] == [1, 2] and record.current_version == 2
+    assert versions[1].batch_id != first_batch and versions[1].line == 2
+    assert versions[1].department_id == versions[0].department_id
+    assert '"fine_amount":"1.5"' in versions[1].data and "警告并处罚款" in versions[1].data
+    assert batch.submitted_by == "user:officer_a" and batch.file_name.startswith("在线更正：")
+    assert "金额录入错误" in entry.after and entry.target_id == str(record_id)
+    assert f"/workbench/batches/{batch.id}" in page.text  # provenance of version 2
+
+    # an invalid value is refused with the intake's message and nothing changes
+    bad = client.post(f"/workbench/records/{record_id}/correct", data={
+        "csrf_token": csrf, "fine_amount": "五千", "reason": "再改",
+    })
+    assert bad.status_code == 422 and "应为数字" in bad.text
+    with database.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(RecordVersion)).scalar_one() == 2
+
+
+def test_credit_office_pages(client, people, database) -> None:  # type: ignore[no-untyped-def]
+    _upload_fixture(client, login(client, people["a"]))
+    assert client.get("/workbench/quality").status_code == 403
+    client.cookies.clear()
+    login(client, people["admin"])
+    quality = client.get("/workbench/quality")
+    assert quality.status_code == 200
+    row = quality.text.split(f'data-department="{DEPARTMENT_A[0]}"')[1].split("</tr>")[0]
+    cells = re.findall(r"<td>(.*?)</td>", row, flags=re.S)
+    assert cells[0] == "1" and cells[1] == "1"  # one record, one batch
+    assert "83.3%（5/6）" in cells[2]
+    assert "（0/1）" in cells[3] or "（1/1）" in cells[3]
+    catalogue = client.get("/workbench/catalogue")
+    assert catalogue.status_code == 200 and "行政处罚信息" in catalogue.text and "政务共享" in catalogue.text
+    policies = client.get("/workbench/policies")
+    assert policies.status_code == 200 and "《" in policies.text
+    # the administrator sees every department's batches and may filter them
+    assert "penalties_with_errors.csv" in client.get("/workbench").text
+    records = client.get("/workbench/records?kind=penalty&q=珠海")
+    assert records.status_code == 200

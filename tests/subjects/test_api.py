@@ -1,0 +1,106 @@
+"""The public subject API: its JSON contract, published records only, masked ids, JSON errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from filehelpers import FIXTURES, ingest
+from xinyong.core import clock
+
+SHIJIAZHUANG = "911301026CR765LW53"
+
+
+@pytest.fixture
+def loaded(database: sa.Engine) -> None:
+    ingest(FIXTURES / "penalties.csv")
+    ingest(FIXTURES / "licences.csv", "licences")
+
+
+@pytest.mark.usefixtures("loaded")
+def test_search_answers_the_documented_shape(client):
+    body = client.get("/api/v1/subjects", params={"q": "瑞丰新源", "per_page": 5}).json()
+    assert set(body) == {"query", "total", "page", "per_page", "items"}
+    assert body["query"] == "瑞丰新源" and body["page"] == 1 and body["per_page"] == 5
+    assert body["total"] >= 1 and body["items"]
+    for item in body["items"]:
+        assert set(item) == {"name", "kind", "uscc", "masked_id", "area_code", "url"}
+    first = body["items"][0]
+    assert first == {"name": "石家庄市瑞丰新源贸易有限公司", "kind": "organisation", "uscc": SHIJIAZHUANG,
+                     "masked_id": None, "area_code": "130102", "url": f"/api/v1/subjects/{SHIJIAZHUANG}"}
+    assert client.get(first["url"]).status_code == 200
+
+
+@pytest.mark.usefixtures("loaded")
+def test_search_pages(client):
+    page1 = client.get("/api/v1/subjects", params={"q": "有限公司", "per_page": 10}).json()
+    page2 = client.get("/api/v1/subjects", params={"q": "有限公司", "per_page": 10, "page": 2}).json()
+    assert page1["total"] == page2["total"] > 10
+    assert not {i["url"] for i in page1["items"]} & {i["url"] for i in page2["items"]}
+
+
+@pytest.mark.usefixtures("loaded")
+def test_a_person_is_found_by_id_and_only_the_mask_comes_back(client):
+    body = client.get("/api/v1/subjects", params={"q": "22040219981026622X"}).json()
+    assert body["query"] == "2204**********622X" and body["total"] == 1
+    item = body["items"][0]
+    assert item["masked_id"] == "2204**********622X" and item["uscc"] is None
+    detail = client.get(item["url"])
+    assert detail.status_code == 200 and "22040219981026622X" not in detail.text
+    assert detail.json()["name"] == "孙建华"
+
+
+@pytest.mark.usefixtures("loaded")
+def test_detail_carries_published_records_with_public_fields_only(client):
+    body = client.get(f"/api/v1/subjects/{SHIJIAZHUANG.lower()}").json()
+    assert body["name"] == "石家庄市瑞丰新源贸易有限公司" and body["uscc"] == SHIJIAZHUANG
+    assert body["former_names"] == []
+    [penalty] = [r for r in body["records"] if r["kind"] == "penalty"]
+    assert penalty["decision_no"] == "石家监督罚〔2024〕1号"
+    assert penalty["authority_name"] == "石家庄市市场监督管理局"
+    assert penalty["decision_date"] == "2024-08-13" and penalty["publication_end"] == "2027-08-13"
+    assert penalty["status_label"] == "公示中" and penalty["penalty_class"] == "一般"
+    assert penalty["legal_basis"] == "《价格违法行为行政处罚规定》第九条"
+    # the legal representative's id is shared with government only, never public
+    assert "legal_rep_id_number" not in penalty["fields"] and "legal_rep_id_type" not in penalty["fields"]
+    assert "130102200203109238" not in str(body) and "1301**********9238" not in str(body)
+    with clock.frozen(dt.date(2027, 8, 14)):
+        later = client.get(f"/api/v1/subjects/{SHIJIAZHUANG}").json()
+    assert [r for r in later["records"] if r["kind"] == "penalty"] == []
+
+
+@pytest.mark.usefixtures("database")
+@pytest.mark.parametrize("code", ["911301026CR765LW53", "abc", "ZRR-12345"])
+def test_unknown_subjects_are_json_404s(client, code):
+    response = client.get(f"/api/v1/subjects/{code}")
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "not_found" and error["message"]
+
+
+@pytest.mark.usefixtures("database")
+def test_search_needs_a_query(client):
+    response = client.get("/api/v1/subjects")
+    assert response.status_code == 422 and "error" in response.json()
+
+
+@pytest.mark.usefixtures("loaded")
+def test_detail_uses_a_few_queries(client, database):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    sa.event.listen(database, "before_cursor_execute", count)
+    try:
+        assert client.get(f"/api/v1/subjects/{SHIJIAZHUANG}").status_code == 200
+    finally:
+        sa.event.remove(database, "before_cursor_execute", count)
+    assert len(statements) <= 5, statements
+
+
+def test_the_contract_is_in_the_openapi_document(client, database):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert "/api/v1/subjects" in paths and "/api/v1/subjects/{code}" in paths
