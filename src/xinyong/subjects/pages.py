@@ -73,7 +73,7 @@ def subject_page(
             .where(LegalRepresentative.subject_id == subject.id)
             .order_by(LegalRepresentative.first_seen_on)
         ))
-        audit.record(session, actor=principal.actor, action="subject.read_nonpublic", target_type="subject",
+        audit.record(session, actor=principal.actor, action="read.subject", target_type="subject",
                      target_id=str(subject.id), subject_id=subject.id, ip=client_ip(request))
     return render(request, "subjects_subject.html", {
         "subject": subject,
@@ -170,3 +170,28 @@ def city_label(city: str) -> str:
     if not county or county in {"市辖区", "县"}:
         return province or city
     return f"{province}{county}" if province else county
+
+
+@router.get("/me")
+def my_credit_page(
+    request: Request,
+    principal: Principal = Depends(require("subject.self")),
+    session: Session = Depends(get_session),
+) -> Response:
+    """A subject's own file: every record with its versions and status, and who read its
+    non-public data (谁查询了我)."""
+    from xinyong.records.service import records_of_subject
+
+    if principal.subject_id is None:
+        from xinyong.accounts.access import Forbidden
+
+        raise Forbidden("您的账号未关联信用主体")
+    subject = service.get_subject(session, principal.subject_id)
+    info = service.describe(session, subject)
+    today = clock.today()
+    readers = audit.entries_about_subject(session, subject.id)
+    return render(request, "subjects_me.html", {
+        "info": info,
+        "records": records_of_subject(session, subject.id, today),
+        "readers": readers,
+    })

@@ -74,6 +74,9 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - start
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
+            path = scope.get("path", "")
+            if path.startswith("/api/v1/") and not template.startswith("/api/"):
+                template = "/api/v1" + template  # included routers report their path without prefix
             method = scope.get("method", "")
             REQUESTS.labels(method, template, str(status["code"])).inc()
             LATENCY.labels(method, template).observe(elapsed)
