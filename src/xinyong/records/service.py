@@ -249,19 +249,24 @@ def current_values(session: Session, record: Record) -> dict[str, str]:
 
 
 def department_record_stats(session: Session) -> dict[int, dict[str, object]]:
-    """Per department: records, versions, versions received on time, last version received."""
+    """Per department: records; first submissions and how many arrived within the working-day
+    limit (a later correction does not count against the deadline); last version received."""
     stats: dict[int, dict[str, object]] = {}
     for department_id, records in session.execute(
         select(Record.department_id, func.count()).group_by(Record.department_id)
     ):
         stats.setdefault(department_id, {})["records"] = records
     on_time = func.sum(case((RecordVersion.on_time.is_(True), 1), else_=0))
-    for department_id, versions, timely, last in session.execute(
-        select(RecordVersion.department_id, func.count(), on_time, func.max(RecordVersion.received_at))
+    for department_id, versions, timely in session.execute(
+        select(RecordVersion.department_id, func.count(), on_time)
+        .where(RecordVersion.version == 1)
         .group_by(RecordVersion.department_id)
     ):
-        entry = stats.setdefault(department_id, {})
-        entry.update(versions=versions, on_time=int(timely or 0), last_received=last)
+        stats.setdefault(department_id, {}).update(versions=versions, on_time=int(timely or 0))
+    for department_id, last in session.execute(
+        select(RecordVersion.department_id, func.max(RecordVersion.received_at)).group_by(RecordVersion.department_id)
+    ):
+        stats.setdefault(department_id, {})["last_received"] = last
     return stats
 
 
