@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from xinyong.accounts.auth import (
     verify_csrf,
 )
 from xinyong.core.errors import XinyongError
-from xinyong.web.deps import client_ip, get_session
+from xinyong.web.deps import MAX_ROW_ID, RowId, client_ip, get_session
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -187,7 +187,7 @@ def create_user(
 @router.post("/admin/users/{user_id}/disable", dependencies=[Depends(verify_csrf)])
 def disable_user(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     principal: Principal = Depends(require("admin.manage")),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -198,7 +198,7 @@ def disable_user(
 @router.post("/admin/users/{user_id}/enable", dependencies=[Depends(verify_csrf)])
 def enable_user(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     principal: Principal = Depends(require("admin.manage")),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -266,7 +266,7 @@ def _api_keys_page(request: Request, session: Session, department_id: int | None
 @router.get("/admin/api-keys")
 def api_keys_page(
     request: Request,
-    department_id: int | None = None,
+    department_id: int | None = Query(None, ge=1, le=MAX_ROW_ID),
     principal: Principal = Depends(require("admin.manage")),
     session: Session = Depends(get_session),
 ) -> Response:
@@ -296,7 +296,7 @@ def create_api_key(
 @router.post("/admin/api-keys/{key_id}/revoke", dependencies=[Depends(verify_csrf)])
 def revoke_api_key(
     request: Request,
-    key_id: int,
+    key_id: RowId,
     principal: Principal = Depends(require("admin.manage")),
     session: Session = Depends(get_session),
 ) -> Response:

@@ -14,7 +14,7 @@ from xinyong.accounts.auth import verify_csrf
 from xinyong.core.errors import FileUnreadable, XinyongError
 from xinyong.ingest import service as ingest
 from xinyong.ingest.schemas import IngestReport
-from xinyong.web.deps import client_ip, get_session
+from xinyong.web.deps import RowId, client_ip, get_session
 
 router = APIRouter(prefix="/batches", tags=["批次（数据报送）"])
 
@@ -79,7 +79,7 @@ def submit_batch(
                 "部门只能查询本部门的批次；信用办管理员和审计人员可查询全部批次。",
     responses={401: _ERROR, 403: _ERROR, 404: _ERROR},
 )
-def read_batch(batch_id: int, principal: Principal = Depends(require("batch.read")),
+def read_batch(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
                session: Session = Depends(get_session)) -> IngestReport:
     batch = ingest.get_batch(session, batch_id)
     ensure_department(principal, batch.department_id)

@@ -19,7 +19,7 @@ from xinyong.core.errors import FileUnreadable, XinyongError
 from xinyong.ingest import service as ingest
 from xinyong.policy.service import get_policy_book
 from xinyong.records import service as records
-from xinyong.web.deps import client_ip, get_session
+from xinyong.web.deps import MAX_ROW_ID, RowId, client_ip, get_session
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -50,6 +50,8 @@ def workbench(request: Request, department: str | None = Query(None),
     if scope is None:
         departments = accounts.list_departments(session)
         selected = int(department) if department and department.isdigit() else None
+        if selected is not None and not 1 <= selected <= MAX_ROW_ID:
+            selected = None
     batches = ingest.list_batches(session, department_id=scope if scope is not None else selected)
     return render(request, "workbench/index.html", {
         "batches": batches, "departments": departments, "selected_department": selected,
@@ -111,7 +113,7 @@ def _batch_for(session: Session, principal: Principal, batch_id: int) -> Any:
 
 
 @router.get("/workbench/batches/{batch_id}")
-def batch_page(request: Request, batch_id: int, principal: Principal = Depends(require("batch.read")),
+def batch_page(request: Request, batch_id: RowId, principal: Principal = Depends(require("batch.read")),
                session: Session = Depends(get_session)) -> Response:
     batch = _batch_for(session, principal, batch_id)
     report = ingest.batch_report(session, batch)
@@ -133,7 +135,7 @@ def _download(content: bytes, media_type: str, file_name: str) -> Response:
 
 
 @router.get("/workbench/batches/{batch_id}/rejected.csv")
-def rejected_csv(batch_id: int, principal: Principal = Depends(require("batch.read")),
+def rejected_csv(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
                  session: Session = Depends(get_session)) -> Response:
     _batch_for(session, principal, batch_id)
     headers, rows = ingest.rejected_table(session, batch_id)
@@ -142,7 +144,7 @@ def rejected_csv(batch_id: int, principal: Principal = Depends(require("batch.re
 
 
 @router.get("/workbench/batches/{batch_id}/rejected.xlsx")
-def rejected_xlsx(batch_id: int, principal: Principal = Depends(require("batch.read")),
+def rejected_xlsx(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
                   session: Session = Depends(get_session)) -> Response:
     _batch_for(session, principal, batch_id)
     headers, rows = ingest.rejected_table(session, batch_id)
@@ -174,7 +176,7 @@ MESSAGES = {"revoked": "记录已撤销。", "corrected": "更正已保存为新
 
 
 @router.get("/workbench/records/{record_id}")
-def record_page(request: Request, record_id: int, done: str | None = Query(None),
+def record_page(request: Request, record_id: RowId, done: str | None = Query(None),
                 principal: Principal = Depends(require("batch.read")),
                 session: Session = Depends(get_session)) -> Response:
     record = _record_for(session, principal, record_id)
@@ -186,7 +188,7 @@ def record_page(request: Request, record_id: int, done: str | None = Query(None)
 
 
 @router.post("/workbench/records/{record_id}/revoke")
-def revoke(request: Request, record_id: int, reason: str = Form(""),
+def revoke(request: Request, record_id: RowId, reason: str = Form(""),
            principal: Principal = Depends(require("record.change")), _csrf: None = Depends(verify_csrf),
            session: Session = Depends(get_session)) -> Response:
     _record_for(session, principal, record_id)
@@ -203,7 +205,7 @@ def _correct_page(request: Request, session: Session, record: Any, *, values: di
 
 
 @router.get("/workbench/records/{record_id}/correct")
-def correct_form(request: Request, record_id: int, principal: Principal = Depends(require("record.change")),
+def correct_form(request: Request, record_id: RowId, principal: Principal = Depends(require("record.change")),
                  session: Session = Depends(get_session)) -> Response:
     record = _record_for(session, principal, record_id)
     if record.revoked_at is not None:
@@ -217,7 +219,7 @@ async def _form_fields(request: Request) -> dict[str, str]:
 
 
 @router.post("/workbench/records/{record_id}/correct")
-def correct_submit(request: Request, record_id: int, principal: Principal = Depends(require("record.change")),
+def correct_submit(request: Request, record_id: RowId, principal: Principal = Depends(require("record.change")),
                    _csrf: None = Depends(verify_csrf), form: dict[str, str] = Depends(_form_fields),
                    session: Session = Depends(get_session)) -> Response:
     record = _record_for(session, principal, record_id)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
+from fastapi import Path
 from sqlalchemy.orm import Session
 
 from xinyong.core import db
@@ -31,3 +33,9 @@ def client_ip(request) -> str:  # type: ignore[no-untyped-def]
         if forwarded:
             return forwarded.split(",")[0].strip()
     return request.client.host if request.client else "unknown"
+
+
+# A database row id in a URL: positive and within BIGINT, so that a huge number is a 422, not a
+# database error.
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="记录编号")]
