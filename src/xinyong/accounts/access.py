@@ -137,12 +137,17 @@ def principal_of(request: Request) -> Principal:
     return principal
 
 
+async def _principal(request: Request) -> Principal:
+    # async so that FastAPI resolves it on the event loop, not through the thread pool
+    return principal_of(request)
+
+
 def require(permission: str) -> Callable[..., Principal]:
     """A FastAPI dependency: the request's principal, if it holds ``permission``."""
     if permission not in PERMISSIONS:
         raise KeyError(permission)
 
-    def dependency(principal: Principal = Depends(principal_of)) -> Principal:
+    async def dependency(principal: Principal = Depends(_principal)) -> Principal:
         check(principal, permission)
         return principal
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Path
@@ -21,6 +22,17 @@ def get_session() -> Iterator[Session]:
         session.rollback()
         raise
     finally:
+        session.close()
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A read-only unit of work for handlers that manage their own session."""
+    session = db.session_factory()()
+    try:
+        yield session
+    finally:
+        session.rollback()
         session.close()
 
 
