@@ -14,15 +14,8 @@ from xinyong.core import db
 
 def get_session() -> Iterator[Session]:
     """A session whose transaction commits when the request succeeds and rolls back otherwise."""
-    session = db.session_factory()()
-    try:
+    with db.transaction() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 @contextmanager
