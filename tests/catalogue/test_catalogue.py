@@ -164,3 +164,12 @@ def test_2016_layout_maps_old_headers_onto_catalogue_fields():
     assert old[normalize_header("行政相对人代码_2(组织机构代码)")] == "org_code"  # _2 meant another code in 2016
     assert old[normalize_header("行政相对人代码_5(居民身份证号)")] == "id_number"
     assert catalogue.header_map(item, "current")[normalize_header("行政相对人代码_2(工商注册号)")] == "reg_no"
+
+
+def test_resident_id_type_of_the_code_table_is_the_one_persons_are_indexed_by():
+    # a person's blind index is keyed by the document type: the code table must yield exactly it
+    from xinyong.catalogue.service import get_catalogue
+    from xinyong.core.ids import RESIDENT_ID_TYPE
+
+    table = get_catalogue().code_table("证件类型")
+    assert {table.canonical(s) for s in ("身份证", "居民身份证", "公民身份号码")} == {RESIDENT_ID_TYPE}

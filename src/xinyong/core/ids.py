@@ -52,6 +52,9 @@ def _length_error(code: str, label: str, expected: str, actual: int) -> InvalidC
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 PLACEHOLDER_USCC = "00000000000000000X"
+# The 证件类型 value of a resident identity card (the code table's canonical spelling); a person's
+# blind index is keyed by "<证件类型>:<number>", so intake and lookup must use this one constant.
+RESIDENT_ID_TYPE = "身份证"
 
 _USCC_LABEL = "统一社会信用代码"
 _USCC_VALUE = {char: value for value, char in enumerate(USCC_ALPHABET)}

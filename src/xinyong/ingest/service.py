@@ -24,7 +24,7 @@ from xinyong.ingest.models import Batch, BatchIssue, RejectedRow
 from xinyong.ingest.readers import ENCODING_LABELS, open_table
 from xinyong.ingest.schemas import IngestReport, IssueOut, RegisteredDepartment
 from xinyong.ingest.store import Staging
-from xinyong.ingest.validation import Issue, RowValidator, ValidRow
+from xinyong.ingest.validation import OPEN_ENDED, Issue, RowValidator, ValidRow
 from xinyong.policy.service import (
     classify_penalty,
     get_policy_book,
@@ -142,7 +142,7 @@ class _RowBuilder:
         subject_area = None
         if s.uscc:
             subject_area = ids.uscc_area_code(s.uscc)
-        elif s.person_id and s.person_id_type == "身份证":
+        elif s.person_id and s.person_id_type == ids.RESIDENT_ID_TYPE:
             subject_area = s.person_id[:6]
         deadline = self._deadline(row.decision_date, area)
         penalty_class = class_reason = class_rule = None
@@ -166,7 +166,7 @@ class _RowBuilder:
                 if min_end <= declared_date <= window.max_end:
                     pub_end = declared_date
                     published = True
-                elif declared_date != dt.date(2099, 12, 31):
+                elif declared_date != OPEN_ENDED:
                     row.warnings.append(Issue(
                         row.line, self.header_of("publication_end_declared"), "publication_end_out_of_range",
                         f"公示截止期 {declared_date:%Y/%m/%d} 不在{penalty_class}失信信息的公示期限内"
@@ -213,8 +213,8 @@ def ingest_file(
     Raises ``FileUnreadable`` when the file cannot be read at all; rows with problems are
     rejected one by one and listed in the report.
     """
-    item = get_catalogue().item(item_key(kind))
     catalogue = get_catalogue()
+    item = catalogue.item(item_key(kind))
     known_headers = set()
     for layout in item.layouts:
         known_headers.update(catalogue.header_map(item, layout))

@@ -35,7 +35,7 @@ CATEGORY_KIND = {
     "个体工商户": KIND_INDIVIDUAL_BUSINESS,
     "自然人": KIND_NATURAL_PERSON,
 }
-RESIDENT_ID_TYPE = "身份证"
+RESIDENT_ID_TYPE = ids.RESIDENT_ID_TYPE
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,7 @@ class RowValidator:
         self.item = item
         self.today = today
         self.layout = layout or catalogue.detect_layout(item, list(headers))
+        self.field_keys = frozenset(item.field_keys)
         self.layout_spec = item.layouts.get(self.layout)
         self.default_source = default_source
         self.authorities_by_name = {normalize_name(k): v for k, v in (authorities_by_name or {}).items()}
@@ -380,10 +381,10 @@ class RowValidator:
             found = self.authorities_by_name.get(normalize_name(values["authority_name"]))
             if found:
                 values["authority_uscc"] = found
-        if "valid_until" in {f.key for f in self.item.fields} and "valid_until" not in values:
+        if "valid_until" in self.field_keys and "valid_until" not in values:
             values["valid_until"] = OPEN_ENDED.isoformat()
         if (
-            "violation_type" in {f.key for f in self.item.fields}
+            "violation_type" in self.field_keys
             and "violation_type" not in values
             and "violation_facts" in values
         ):

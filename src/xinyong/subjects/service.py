@@ -26,7 +26,7 @@ KIND_LABELS = {
     "individual_business": "个体工商户",
     "natural_person": "自然人",
 }
-RESIDENT_ID_TYPE = "身份证"
+RESIDENT_ID_TYPE = ids.RESIDENT_ID_TYPE
 
 
 def find_by_code(session: Session, raw: str) -> Subject:
