@@ -65,3 +65,23 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(request, 500, "服务器内部错误，已记录，请稍后再试。", "internal_error")
+
+
+class RejectNulBytes:
+    """Refuses URLs carrying a NUL character (%00): no page needs one, and PostgreSQL text cannot
+    hold it, so it would otherwise surface as a database error deep inside a handler."""
+
+    def __init__(self, app):  # type: ignore[no-untyped-def]
+        self.app = app
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] == "http":
+            raw = scope.get("raw_path") or scope.get("path", "").encode()
+            query = scope.get("query_string", b"")
+            if b"%00" in raw or b"\x00" in raw or b"%00" in query or b"\x00" in query:
+                from starlette.requests import Request
+
+                response = error_response(Request(scope), 400, "请求中含有不允许的字符（NUL）。", "nul_character")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
