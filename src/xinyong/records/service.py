@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Date, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.models import Department
@@ -26,13 +26,21 @@ KIND_LABELS = {"penalty": "行政处罚", "licence": "行政许可"}
 
 def version_status(record: Record, version: RecordVersion, today: dt.date) -> Status:
     """The status of one version on ``today``: never stored, always derived."""
-    if record.revoked_at is not None:
+    return _status(record.revoked_at, version.version, record.current_version, version.published,
+                   version.publication_end, today)
+
+
+def _status(
+    revoked_at: dt.datetime | None, version: int, current_version: int, published: bool,
+    publication_end: dt.date | None, today: dt.date,
+) -> Status:
+    if revoked_at is not None:
         return Status.REVOKED
-    if version.version < record.current_version:
+    if version < current_version:
         return Status.CORRECTED
-    if not version.published:
+    if not published:
         return Status.NOT_PUBLISHED
-    if version.publication_end is not None and today > version.publication_end:
+    if publication_end is not None and today > publication_end:
         return Status.PUBLICATION_ENDED
     return Status.PUBLISHED
 
@@ -341,7 +349,7 @@ class PublicRecord:
         return str(self.fields.get("legal_basis") or "")
 
 
-def _in_publication_window(today: dt.date) -> ColumnElement[bool]:
+def _in_publication_window(today: dt.date | ColumnElement[dt.date]) -> ColumnElement[bool]:
     """SQL for what ``version_status`` calls PUBLISHED, on the current version (joined)."""
     return and_(
         Record.revoked_at.is_(None),
@@ -350,9 +358,15 @@ def _in_publication_window(today: dt.date) -> ColumnElement[bool]:
     )
 
 
-def _published_query() -> Select[tuple[Record, RecordVersion, Department]]:
+def _published_query() -> Select[Any]:
+    # columns rather than entities: public reads are hot, and need no identity map
     return (
-        select(Record, RecordVersion, Department)
+        select(
+            Record.id, Record.subject_id, Record.kind, Record.decision_no, Record.authority_uscc,
+            Record.revoked_at, Record.current_version, RecordVersion.version, RecordVersion.published,
+            RecordVersion.publication_end, RecordVersion.decision_date, RecordVersion.penalty_class,
+            RecordVersion.subject_name, RecordVersion.data, Department.name.label("department"),
+        )
         .join(
             RecordVersion,
             and_(RecordVersion.record_id == Record.id, RecordVersion.version == Record.current_version),
@@ -361,31 +375,51 @@ def _published_query() -> Select[tuple[Record, RecordVersion, Department]]:
     )
 
 
-def _public(
-    rows: Iterable[Any], today: dt.date, audience: str
-) -> list[PublicRecord]:
+def published_for(subject_id: ColumnElement[int]) -> Select[Any]:
+    """The statement of a subject's records in their publication window, newest decision first,
+    for a subject given as a SQL expression (a bound value, or a subquery of the subject
+    registry's); "today" is the bound parameter ``today``. Rows become records with ``public``."""
+    return (
+        _published_query()
+        .where(Record.subject_id == subject_id, RecordVersion.subject_id == subject_id)
+        .where(_in_publication_window(bindparam("today", type_=Date)))
+        .order_by(RecordVersion.decision_date.desc(), Record.id.desc())
+    )
+
+
+# built once: public subject pages read it on every lookup
+_SUBJECT_PUBLISHED = published_for(bindparam("subject_id"))
+
+
+def public(rows: Iterable[Any], today: dt.date, audience: str = "public") -> list[PublicRecord]:
+    """Rows of ``published_for`` as the audience may see them."""
+    return _public(rows, today, audience)
+
+
+def _public(rows: Iterable[Any], today: dt.date, audience: str) -> list[PublicRecord]:
     catalogue = get_catalogue()
     out = []
-    for record, version, department in rows:
-        status = version_status(record, version, today)
+    for row in rows:
+        status = _status(row.revoked_at, row.version, row.current_version, row.published,
+                         row.publication_end, today)
         if status is not Status.PUBLISHED:  # the SQL filter agrees; this keeps one definition
             continue
-        fields = disclose(json.loads(version.data), catalogue.item(record.kind), audience)
+        fields = disclose(json.loads(row.data), catalogue.item(row.kind), audience)
         out.append(
             PublicRecord(
-                id=record.id,
-                subject_id=record.subject_id,
-                kind=record.kind,
-                kind_label=KIND_LABELS.get(record.kind, record.kind),
-                decision_no=record.decision_no,
-                authority_uscc=record.authority_uscc,
-                department=department.name,
-                decision_date=version.decision_date,
-                penalty_class=version.penalty_class,
-                publication_end=version.publication_end,
+                id=row.id,
+                subject_id=row.subject_id,
+                kind=row.kind,
+                kind_label=KIND_LABELS.get(row.kind, row.kind),
+                decision_no=row.decision_no,
+                authority_uscc=row.authority_uscc,
+                department=row.department,
+                decision_date=row.decision_date,
+                penalty_class=row.penalty_class,
+                publication_end=row.publication_end,
                 status=status,
                 status_label=STATUS_LABELS[status],
-                subject_name=version.subject_name,
+                subject_name=row.subject_name,
                 fields=fields,
             )
         )
@@ -393,15 +427,10 @@ def _public(
 
 
 def public_records(
-    session: Session, subject_id: int, today: dt.date, audience: str = "public"
+    session: Session | Connection, subject_id: int, today: dt.date, audience: str = "public"
 ) -> list[PublicRecord]:
     """A subject's records in their publication window, newest decision first (one query)."""
-    rows = session.execute(
-        _published_query()
-        .where(Record.subject_id == subject_id, RecordVersion.subject_id == subject_id)
-        .where(_in_publication_window(today))
-        .order_by(RecordVersion.decision_date.desc(), Record.id.desc())
-    )
+    rows = session.execute(_SUBJECT_PUBLISHED, {"subject_id": subject_id, "today": today})
     return _public(rows, today, audience)
 
 

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import select, text
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Integer,
+    and_,
+    bindparam,
+    cast,
+    literal_column,
+    null,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from xinyong.core import ids
 from xinyong.core.crypto import get_keyring
 from xinyong.core.errors import NotFound, XinyongError
 from xinyong.core.names import normalize_name
+from xinyong.records.service import PublicRecord, public, published_for
 from xinyong.subjects.models import LegalRepresentative, Subject, SubjectName
 from xinyong.subjects.schemas import (
     LegalRepresentativeOut,
@@ -32,38 +49,54 @@ RESIDENT_ID_TYPE = ids.RESIDENT_ID_TYPE
 def find_by_code(session: Session, raw: str) -> Subject:
     """The subject with this USCC, organisation code, registration number or resident id."""
     code = ids.normalize_code(raw)
+    for way, value in _code_lookups(code):
+        subject = session.scalar(_SUBJECT_BY[way], {"value": value})
+        if subject is not None:
+            return subject
+    raise NotFound(f"平台中没有代码为 {_shown(code)} 的信用主体")
+
+
+# The ways a code may address a subject, as conditions on one bound value. Statements are built
+# once: lookups by code are the platform's most frequent request.
+_WAYS: dict[str, ColumnElement[bool]] = {
+    "uscc": Subject.uscc == bindparam("value"),
+    "person": Subject.person_index == bindparam("value"),
+    # a legacy subject known only by the organisation code inside a USCC
+    "org_in_uscc": and_(Subject.org_code == bindparam("value"), Subject.uscc.is_(None)),
+    "org_code": Subject.org_code == bindparam("value"),
+    "reg_no": Subject.reg_no == bindparam("value"),
+    "id": Subject.id == bindparam("value"),
+}
+_SUBJECT_BY = {way: select(Subject).where(condition).order_by(Subject.id).limit(1) for way, condition in _WAYS.items()}
+
+
+def _code_lookups(code: str) -> list[tuple[str, str | int]]:
+    """How a normalised code may address a subject, in order of preference (the first that finds
+    a subject wins). Raises XinyongError, in Chinese, for a code that is not valid."""
     if not code:
         raise XinyongError("请输入统一社会信用代码、组织机构代码、工商注册号或公民身份号码")
-    subject: Subject | None = None
     if len(code) == 18:
         # About one resident id in 31 also passes the USCC checksum: try both readings.
         uscc = code if ids.is_valid_uscc(code) else None
         ric = _resident_id(code)
         if uscc is None and ric is None:
             raise XinyongError(f"代码 {_shown(code)} 既不是有效的统一社会信用代码，也不是有效的公民身份号码")
+        lookups: list[tuple[str, str | int]] = []
         if uscc is not None:
-            subject = session.scalar(select(Subject).where(Subject.uscc == uscc))
-        if subject is None and ric is not None:
-            index = get_keyring().blind_index(f"{RESIDENT_ID_TYPE}:{ric}")
-            subject = session.scalar(select(Subject).where(Subject.person_index == index))
-        if subject is None and uscc is not None:
-            subject = session.scalar(
-                select(Subject).where(Subject.org_code == ids.uscc_org_code(uscc), Subject.uscc.is_(None))
-            )
-    elif len(code) == 9:
-        org = ids.validate_org_code(code)
-        subject = session.scalar(select(Subject).where(Subject.org_code == org))
-    elif len(code) == 15:
-        reg = ids.validate_reg_no(code)
-        subject = session.scalar(select(Subject).where(Subject.reg_no == reg))
-    else:
-        raise XinyongError(
-            f"无法识别的代码：{_shown(code)}"
-            "（应为 18 位统一社会信用代码或公民身份号码、9 位组织机构代码或 15 位工商注册号）"
-        )
-    if subject is None:
-        raise NotFound(f"平台中没有代码为 {_shown(code)} 的信用主体")
-    return subject
+            lookups.append(("uscc", uscc))
+        if ric is not None:
+            lookups.append(("person", get_keyring().blind_index(f"{RESIDENT_ID_TYPE}:{ric}")))
+        if uscc is not None:
+            lookups.append(("org_in_uscc", ids.uscc_org_code(uscc)))
+        return lookups
+    if len(code) == 9:
+        return [("org_code", ids.validate_org_code(code))]
+    if len(code) == 15:
+        return [("reg_no", ids.validate_reg_no(code))]
+    raise XinyongError(
+        f"无法识别的代码：{_shown(code)}"
+        "（应为 18 位统一社会信用代码或公民身份号码、9 位组织机构代码或 15 位工商注册号）"
+    )
 
 
 def _resident_id(code: str) -> str | None:
@@ -150,7 +183,7 @@ MAX_PER_PAGE = 100
 _PERSON_REF = re.compile(r"^ZRR-(\d{1,18})$")
 
 
-def public_code(subject: Subject) -> str:
+def public_code(subject: Subject | Any) -> str:
     """How a subject is addressed in public URLs: a public code, never a personal id."""
     if subject.uscc and not ids.is_placeholder_uscc(subject.uscc):
         return subject.uscc
@@ -175,6 +208,98 @@ def find_public(session: Session, code: str) -> Subject:
         raise
     except XinyongError as exc:  # a malformed code addresses no subject
         raise NotFound(exc.message) from None
+
+
+@dataclass(frozen=True)
+class PublicSubject:
+    """A subject as the public sees it (public codes only) and its former names, oldest first."""
+
+    hit: SearchHit
+    former_names: list[str]
+
+
+def _typed_null(column: Any) -> Any:
+    return cast(null(), column.type).label(column.name)
+
+
+def _public_profile_statement(way: str) -> CompoundSelect:
+    """One statement for a subject's public page: its registry row once per former name (part 0)
+    and its records in their publication window (part 1), as a UNION ALL, so that the hot lookup
+    costs one round trip to the database. The records' side comes from the records service."""
+    subject_id = select(Subject.id).where(_WAYS[way]).order_by(Subject.id).limit(1).scalar_subquery()
+    records = published_for(subject_id).order_by(None)
+    subject_columns = [
+        Subject.id.label("s_id"), Subject.kind.label("s_kind"), Subject.uscc.label("s_uscc"),
+        Subject.org_code.label("s_org_code"), Subject.reg_no.label("s_reg_no"), Subject.name.label("s_name"),
+        Subject.name_norm.label("s_name_norm"), Subject.person_masked.label("s_person_masked"),
+        Subject.area_code.label("s_area_code"), SubjectName.name.label("s_former_name"),
+        SubjectName.first_seen_on.label("s_first_seen_on"), SubjectName.id.label("s_name_id"),
+    ]
+    names = (
+        select(*[_typed_null(c) for c in records.selected_columns], literal_column("0", Integer).label("part"),
+               *subject_columns)
+        .select_from(Subject)
+        .outerjoin(SubjectName, and_(SubjectName.subject_id == Subject.id,
+                                     SubjectName.name_norm != Subject.name_norm))
+        .where(Subject.id == subject_id)
+    )
+    records = records.add_columns(literal_column("1", Integer).label("part"),
+                                  *[_typed_null(c) for c in subject_columns])
+    return union_all(records, names)
+
+
+_PUBLIC_PROFILE_BY = {way: _public_profile_statement(way) for way in _WAYS}
+
+
+@dataclass(frozen=True)
+class _SubjectRow:
+    id: int
+    kind: str
+    uscc: str | None
+    org_code: str | None
+    reg_no: str | None
+    name: str
+    name_norm: str
+    person_masked: str | None
+    area_code: str | None
+
+
+def public_profile(
+    connection: Session | Connection, code: str, today: dt.date, audience: str = "public"
+) -> tuple[PublicSubject, list[PublicRecord]]:
+    """The subject addressed by ``code`` in a public URL (any code, or a person's reference), its
+    former names, and its records in their publication window as ``audience`` may see them — in
+    one statement for each way of reading the code (usually one): the public API's hot path."""
+    match = _PERSON_REF.match(code.strip().upper())
+    if match:
+        lookups: list[tuple[str, str | int]] = [("id", int(match.group(1)))]
+    else:
+        try:
+            lookups = _code_lookups(ids.normalize_code(code))
+        except XinyongError as exc:  # a malformed code addresses no subject
+            raise NotFound(exc.message) from None
+    subject_rows: list[Any] = []
+    record_rows: list[Any] = []
+    for way, value in lookups:
+        rows = connection.execute(_PUBLIC_PROFILE_BY[way], {"value": value, "today": today}).all()
+        subject_rows = [r for r in rows if r.part == 0]
+        if subject_rows:
+            record_rows = [r for r in rows if r.part == 1]
+            break
+    first = subject_rows[0] if subject_rows else None
+    subject = None if first is None else _SubjectRow(
+        id=first.s_id, kind=first.s_kind, uscc=first.s_uscc, org_code=first.s_org_code, reg_no=first.s_reg_no,
+        name=first.s_name, name_norm=first.s_name_norm, person_masked=first.s_person_masked,
+        area_code=first.s_area_code,
+    )
+    if subject is None or (match and public_code(subject) != f"ZRR-{subject.id}"):
+        shown = code.strip() if match else _shown(ids.normalize_code(code))
+        raise NotFound(f"平台中没有{'编号' if match else '代码'}为 {shown} 的信用主体")
+    named = sorted((r for r in subject_rows if r.s_former_name is not None),
+                   key=lambda r: (r.s_first_seen_on, r.s_name_id))
+    former = list(dict.fromkeys(r.s_former_name for r in named))
+    record_rows.sort(key=lambda r: (r.decision_date, r.id), reverse=True)
+    return PublicSubject(hit=_hit(subject), former_names=former), public(record_rows, today, audience)
 
 
 def shown_query(text: str) -> str:
@@ -235,7 +360,7 @@ def search(session: Session, q: str, page: int = 1, per_page: int = 20) -> Searc
                         truncated=truncated, items=items)
 
 
-def _hit(subject: Subject, matched_name: str | None = None, score: float = 100.0) -> SearchHit:
+def _hit(subject: Subject | Any, matched_name: str | None = None, score: float = 100.0) -> SearchHit:
     return SearchHit(
         subject_id=subject.id,
         name=subject.name,

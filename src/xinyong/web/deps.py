@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Path
@@ -16,17 +15,6 @@ def get_session() -> Iterator[Session]:
     """A session whose transaction commits when the request succeeds and rolls back otherwise."""
     with db.transaction() as session:
         yield session
-
-
-@contextmanager
-def session_scope() -> Iterator[Session]:
-    """A read-only unit of work for handlers that manage their own session."""
-    session = db.session_factory()()
-    try:
-        yield session
-    finally:
-        session.rollback()
-        session.close()
 
 
 def client_ip(request) -> str:  # type: ignore[no-untyped-def]
