@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.core import ids
 from xinyong.core.crypto import get_keyring
+from xinyong.core.db import HotQuery
 from xinyong.core.errors import NotFound, XinyongError
 from xinyong.core.names import normalize_name
 from xinyong.records.service import PublicRecord, public, published_for
@@ -248,7 +249,7 @@ def _public_profile_statement(way: str) -> CompoundSelect:
     return union_all(records, names)
 
 
-_PUBLIC_PROFILE_BY = {way: _public_profile_statement(way) for way in _WAYS}
+_PUBLIC_PROFILE_BY = {way: HotQuery(_public_profile_statement(way)) for way in _WAYS}
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,7 @@ class _SubjectRow:
 
 
 def public_profile(
-    connection: Session | Connection, code: str, today: dt.date, audience: str = "public"
+    connection: Connection, code: str, today: dt.date, audience: str = "public"
 ) -> tuple[PublicSubject, list[PublicRecord]]:
     """The subject addressed by ``code`` in a public URL (any code, or a person's reference), its
     former names, and its records in their publication window as ``audience`` may see them — in
@@ -281,7 +282,7 @@ def public_profile(
     subject_rows: list[Any] = []
     record_rows: list[Any] = []
     for way, value in lookups:
-        rows = connection.execute(_PUBLIC_PROFILE_BY[way], {"value": value, "today": today}).all()
+        rows = _PUBLIC_PROFILE_BY[way].rows(connection, {"value": value, "today": today})
         subject_rows = [r for r in rows if r.part == 0]
         if subject_rows:
             record_rows = [r for r in rows if r.part == 1]
