@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from xinyong.core.errors import XinyongError
 
@@ -137,17 +137,15 @@ def principal_of(request: Request) -> Principal:
     return principal
 
 
-async def _principal(request: Request) -> Principal:
-    # async so that FastAPI resolves it on the event loop, not through the thread pool
-    return principal_of(request)
-
-
 def require(permission: str) -> Callable[..., Principal]:
     """A FastAPI dependency: the request's principal, if it holds ``permission``."""
     if permission not in PERMISSIONS:
         raise KeyError(permission)
 
-    async def dependency(principal: Principal = Depends(_principal)) -> Principal:
+    # async so that FastAPI resolves it on the event loop, not through the thread pool; it takes
+    # the request itself rather than a sub-dependency, one level less for FastAPI to solve
+    async def dependency(request: Request) -> Principal:
+        principal = principal_of(request)
         check(principal, permission)
         return principal
 

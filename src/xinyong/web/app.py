@@ -17,9 +17,10 @@ from xinyong.web.ratelimit import RateLimitMiddleware
 
 log = logging.getLogger("xinyong.web")
 
-# Modules whose routers are mounted, in this order. A module contributes `api.router`
+# Modules whose routers are mounted, in this order (the public subject routes first: they are matched
+# most often). A module contributes `api.router`
 # (mounted under /api/v1) and/or `pages.router` (HTML), when it has them.
-MODULES = ("accounts", "subjects", "records", "ingest", "policy", "catalogue", "core", "web")
+MODULES = ("subjects", "accounts", "records", "ingest", "policy", "catalogue", "core", "web")
 
 API_DESCRIPTION = """\
 信用 Xinyong 公共信用信息平台的接口。
