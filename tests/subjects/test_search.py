@@ -121,10 +121,14 @@ def test_short_queries_and_misses():
 def test_the_index_follows_renames_and_deletes(tmp_path):
     headers, rows = sample_rows()
     ingest(write_rows(tmp_path / "one.csv", headers, [rows[0]]))
-    with db.transaction() as session:
-        subject = session.scalars(sa.select(Subject)).one()
-        subject.name, subject.name_norm = "改名后的公司", "改名后的公司"
-    assert [h.name for h in _search("改名后的").items] == ["改名后的公司"]
+    old_name = rows[0][NAME]
+    renamed = dict(rows[0], **{NAME: "改名后的公司", "行政处罚决定书文号": "改名后罚〔2026〕1号",
+                               "处罚决定日期": "2026/11/02"})
+    ingest(write_rows(tmp_path / "renamed.csv", headers, [renamed]))
+    [hit] = _search("改名后的").items
+    assert hit.name == "改名后的公司" and hit.matched_name is None
+    [hit] = _search(old_name).items  # the former name still finds the subject, under its new name
+    assert hit.name == "改名后的公司" and hit.matched_name == old_name
     with db.transaction() as session:
         for table in ("record_versions", "records", "legal_representatives", "subject_names", "subjects"):
             session.execute(sa.text(f"DELETE FROM {table}"))

@@ -50,9 +50,24 @@ def build_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     engine = create_engine(url, pool_size=10, max_overflow=20)
+    event.listen(engine, "connect", _postgres_session)
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
     return engine
+
+
+# Settings of every PostgreSQL session. Name search (subjects.service) takes names whose best-matching
+# stretch resembles the query at least this much: pg_trgm's default, 0.6, misses common typos.
+POSTGRES_SESSION = {"pg_trgm.word_similarity_threshold": "0.3"}
+
+
+def _postgres_session(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    for name, value in POSTGRES_SESSION.items():
+        cursor.execute("SELECT set_config(%s, %s, false)", (name, value))
+    cursor.close()
+    if not dbapi_connection.autocommit:
+        dbapi_connection.commit()
 
 
 # A pooled connection that sat idle for longer than this is tested before use, so that a restart
@@ -115,6 +130,7 @@ def read_engine(engine: Engine | None = None) -> Engine:
         reads = engine.execution_options(isolation_level="AUTOCOMMIT")
     else:
         reads = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8)
+        event.listen(reads, "connect", _postgres_session)
         event.listen(reads, "checkin", _note_checkin)
         event.listen(reads, "checkout", _ping_if_idle)
     _READ_ENGINES[engine] = reads

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response
-from sqlalchemy.orm import Session
 
 from xinyong.accounts.access import Principal, require
 from xinyong.core import clock, db
@@ -17,7 +16,6 @@ from xinyong.subjects.schemas import (
     SubjectItemOut,
     SubjectSearchOut,
 )
-from xinyong.web.deps import get_session
 
 router = APIRouter(tags=["信用主体（公开）"])
 
@@ -27,15 +25,16 @@ def _url(hit: SearchHit) -> str:
 
 
 @router.get("/subjects", response_model=SubjectSearchOut, summary="按名称或代码查询信用主体")
-def search_subjects(
+async def search_subjects(
     q: str = Query(..., min_length=1, max_length=200, description="名称的一部分，或任一代码"),
     page: int = Query(1, ge=1, le=10_000),
     per_page: int = Query(20, ge=1, le=service.MAX_PER_PAGE),
     principal: Principal = Depends(require("public.read")),
-    session: Session = Depends(get_session),
-) -> SubjectSearchOut:
-    result = service.search(session, q, page, per_page)
-    return SubjectSearchOut(
+) -> Response:
+    # two statements outside a transaction, on the event loop (see subject_detail)
+    with db.read_only() as connection:
+        result = service.search(connection, q, page, per_page)
+    body = SubjectSearchOut(
         query=result.query,
         total=result.total,
         page=result.page,
@@ -46,6 +45,7 @@ def search_subjects(
             for h in result.items
         ],
     )
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 @router.get(

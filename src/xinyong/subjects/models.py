@@ -44,7 +44,10 @@ class Subject(Base):
 
 
 class SubjectName(Base):
-    """A name under which a subject appeared in a department's records."""
+    """A name under which a subject appeared in a department's records.
+
+    Every name has a row here, the current one (``Subject.name``) included: name search on
+    PostgreSQL reads this table alone."""
 
     __tablename__ = "subject_names"
     __table_args__ = (UniqueConstraint("subject_id", "name_norm"),)

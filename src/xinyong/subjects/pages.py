@@ -15,7 +15,7 @@ from stdnum import numdb
 
 from xinyong.accounts.access import Principal, can, require
 from xinyong.accounts.models import Department
-from xinyong.core import audit, clock
+from xinyong.core import audit, clock, db
 from xinyong.core.config import get_settings
 from xinyong.policy.service import get_policy_book
 from xinyong.records.service import authority_cities, public_records, published_records
@@ -41,9 +41,9 @@ def search_page(
     q: str = Query("", max_length=200),
     page: int = Query(1, ge=1, le=10_000),
     principal: Principal = Depends(require("public.read")),
-    session: Session = Depends(get_session),
 ) -> Response:
-    result = service.search(session, q, page, PER_PAGE)
+    with db.read_only() as connection:
+        result = service.search(connection, q, page, PER_PAGE)
     # a personal id typed into the box is not written back into the page
     echo = q.strip() if result.query == q.strip() else ""
     return render(request, "subjects_search.html", {

@@ -321,8 +321,11 @@ def former_names(session: Session, subject: Subject) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def search(session: Session, q: str, page: int = 1, per_page: int = 20) -> SearchResult:
-    """Subjects for a query: a code finds its subject exactly, else names match fuzzily, best first."""
+def search(connection: Session | Connection, q: str, page: int = 1, per_page: int = 20) -> SearchResult:
+    """Subjects for a query: a code finds its subject exactly, else names match fuzzily, best first.
+
+    Runs on a session or, better, on a ``db.read_only()`` connection: one statement (the
+    candidates, with what the page shows of their subjects)."""
     text = (q or "").strip()
     page = max(1, page)
     per_page = min(max(1, per_page), MAX_PER_PAGE)
@@ -332,33 +335,39 @@ def search(session: Session, q: str, page: int = 1, per_page: int = 20) -> Searc
                             truncated=False, items=[])
     code = ids.normalize_code(text)
     if code.isascii() and code.isalnum() and len(code) in (9, 15, 18):
-        try:
-            subject: Subject | None = find_by_code(session, code)
-        except XinyongError:
-            subject = None
+        subject = _public_row_by_code(connection, code)
         if subject is not None:
             items = [_hit(subject)] if page == 1 else []
             return SearchResult(query=shown, by_code=True, total=1, page=page, per_page=per_page,
                                 truncated=False, items=items)
     query = normalize_name(text)
-    ranked, truncated = _rank(session, query)
+    ranked, truncated = _rank(connection, query)
     window = ranked[(page - 1) * per_page : page * per_page]
-    items = []
-    if window:
-        wanted = [subject_id for subject_id, _name, _score in window]
-        subjects = {s.id: s for s in session.scalars(select(Subject).where(Subject.id.in_(wanted)))}
-        originals = {
-            (n.subject_id, n.name_norm): n.name
-            for n in session.scalars(select(SubjectName).where(SubjectName.subject_id.in_(wanted)))
-        }
-        for subject_id, matched, score in window:
-            found = subjects.get(subject_id)
-            if found is None:
-                continue
-            former = None if matched == found.name_norm else originals.get((subject_id, matched), matched)
-            items.append(_hit(found, former, score))
+    items = [_hit(c, None if c.matched_norm == c.name_norm else c.matched_name, score) for c, score in window]
     return SearchResult(query=shown, by_code=False, total=len(ranked), page=page, per_page=per_page,
                         truncated=truncated, items=items)
+
+
+_PUBLIC_SUBJECTS = select(Subject.id, Subject.kind, Subject.uscc, Subject.org_code, Subject.reg_no, Subject.name,
+                          Subject.name_norm, Subject.person_masked, Subject.area_code)
+_PUBLIC_SUBJECT_BY = {way: HotQuery(_PUBLIC_SUBJECTS.where(condition).order_by(Subject.id).limit(1))
+                      for way, condition in _WAYS.items()}
+
+
+def _public_row_by_code(connection: Session | Connection, code: str) -> Any | None:
+    try:
+        lookups = _code_lookups(code)
+    except XinyongError:
+        return None
+    for way, value in lookups:
+        rows = _PUBLIC_SUBJECT_BY[way].rows(_connection(connection), {"value": value})
+        if rows:
+            return rows[0]
+    return None
+
+
+def _connection(connection: Session | Connection) -> Connection:
+    return connection.connection() if isinstance(connection, Session) else connection
 
 
 def _hit(subject: Subject | Any, matched_name: str | None = None, score: float = 100.0) -> SearchHit:
@@ -388,23 +397,24 @@ def _score(query: str, name: str) -> float | None:
     return 0.8 * partial + 0.2 * fuzz.ratio(query, name)
 
 
-def _rank(session: Session, query: str) -> tuple[list[tuple[int, str, float]], bool]:
-    """(subject id, matched normalised name, score), best first, one entry per subject."""
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = _pg_candidates(session, query)
-    else:
-        candidates = _sqlite_candidates(session, query)
+def _rank(connection: Session | Connection, query: str) -> tuple[list[tuple[Any, float]], bool]:
+    """(candidate, score), best first, one per subject: a candidate carries the subject's public
+    columns (``_PUBLIC_COLUMNS``), the name that matched (``matched_norm``, and ``matched_name`` as
+    sent) and whether that is the current name (``is_current``)."""
+    conn = _connection(connection)
+    find = _pg_candidates if conn.dialect.name == "postgresql" else _sqlite_candidates
+    candidates = find(conn, query)
     truncated = len(candidates) >= SEARCH_CANDIDATES
-    best: dict[int, tuple[float, str]] = {}
-    for subject_id, name, current in candidates:
-        score = _score(query, name)
+    best: dict[int, tuple[float, Any]] = {}
+    for candidate in candidates:
+        score = _score(query, candidate.matched_norm)
         if score is None:
             continue
-        score += 0.01 if current else 0.0  # the current name wins a tie with a former one
-        if subject_id not in best or score > best[subject_id][0]:
-            best[subject_id] = (score, name)
-    ranked = sorted(best.items(), key=lambda item: (-item[1][0], len(item[1][1]), item[0]))
-    return [(subject_id, name, score) for subject_id, (score, name) in ranked], truncated
+        score += 0.01 if candidate.is_current else 0.0  # the current name wins a tie with a former one
+        if candidate.id not in best or score > best[candidate.id][0]:
+            best[candidate.id] = (score, candidate)
+    ranked = sorted(best.values(), key=lambda item: (-item[0], len(item[1].matched_norm), item[1].id))
+    return [(candidate, score) for score, candidate in ranked], truncated
 
 
 def _like(query: str) -> str:
@@ -416,46 +426,46 @@ def _trigrams(query: str) -> list[str]:
     return list(dict.fromkeys(query[i : i + 3] for i in range(len(query) - 2)))[:40]
 
 
-def _sqlite_candidates(session: Session, query: str) -> list[tuple[int, str, bool]]:
+_PUBLIC_COLUMNS = "s.id, s.kind, s.uscc, s.org_code, s.reg_no, s.name, s.name_norm, s.person_masked, s.area_code"
+
+
+def _sqlite_candidates(connection: Connection, query: str) -> list[Any]:
     if len(query) < 3:
         # the trigram index cannot answer a shorter query: scan the (narrow) name table
-        rows = session.execute(
-            text("SELECT rowid, subject_id, name_norm FROM subject_name_fts "
-                 "WHERE instr(name_norm, :q) > 0 LIMIT :n"),
-            {"q": query, "n": SEARCH_CANDIDATES},
-        ).all()
+        condition, params, order = "instr(f.name_norm, :q) > 0", {"q": query}, ""
     else:
         # any shared trigram makes a candidate (a typo spoils only a few); bm25 keeps the best
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in _trigrams(query))
-        rows = session.execute(
-            text("SELECT rowid, subject_id, name_norm FROM subject_name_fts "
-                 "WHERE subject_name_fts MATCH :m ORDER BY rank LIMIT :n"),
-            {"m": match, "n": SEARCH_CANDIDATES},
-        ).all()
-    return [(int(subject_id), name, rowid % 2 == 0) for rowid, subject_id, name in rows]
-
-
-def _pg_candidates(session: Session, query: str) -> list[tuple[int, str, bool]]:
-    params = {"q": query, "pat": _like(query), "n": SEARCH_CANDIDATES}
-    if len(query) < 3:
-        condition = "name_norm LIKE :pat"
-    else:
-        # ``<%`` is word similarity: the query against the best-matching stretch of the name
-        session.execute(text("SELECT set_config('pg_trgm.word_similarity_threshold', '0.3', true)"))
-        condition = "(name_norm LIKE :pat OR :q <% name_norm)"
-    rows = session.execute(
+        condition, params, order = "subject_name_fts MATCH :m", {"m": match}, "ORDER BY f.rank"
+    # even rowids index current names (2 * subjects.id), odd ones all names (2 * subject_names.id + 1)
+    return list(connection.execute(
         text(f"""
-            SELECT subject_id, name_norm, is_current FROM (
-                SELECT id AS subject_id, name_norm, true AS is_current,
-                       word_similarity(:q, name_norm) AS sim
-                FROM subjects WHERE {condition}
-                UNION ALL
-                SELECT subject_id, name_norm, false, word_similarity(:q, name_norm)
-                FROM subject_names WHERE {condition}
-            ) c ORDER BY sim DESC LIMIT :n"""),
-        params,
-    ).all()
-    return [(int(subject_id), name, bool(current)) for subject_id, name, current in rows]
+            SELECT {_PUBLIC_COLUMNS}, f.name_norm AS matched_norm, coalesce(n.name, s.name) AS matched_name,
+                   f.rowid % 2 = 0 OR f.name_norm = s.name_norm AS is_current
+            FROM subject_name_fts f
+            JOIN subjects s ON s.id = f.subject_id
+            LEFT JOIN subject_names n ON f.rowid % 2 = 1 AND n.id = (f.rowid - 1) / 2
+            WHERE {condition} {order} LIMIT :n"""),
+        {**params, "n": SEARCH_CANDIDATES},
+    ))
+
+
+# Every name a subject appeared under, the current one included, is in ``subject_names``: one
+# trigram index answers. ``<%`` is word similarity (the query against the best-matching stretch of
+# a name) above ``pg_trgm.word_similarity_threshold``, which ``core.db`` sets for every connection.
+_PG_CANDIDATES = {
+    short: HotQuery(text(f"""
+        SELECT {_PUBLIC_COLUMNS}, n.name_norm AS matched_norm, n.name AS matched_name,
+               n.name_norm = s.name_norm AS is_current
+        FROM subject_names n JOIN subjects s ON s.id = n.subject_id
+        WHERE {condition}
+        ORDER BY word_similarity(:q, n.name_norm) DESC, n.id LIMIT :n"""))
+    for short, condition in ((True, "n.name_norm LIKE :pat"), (False, "(n.name_norm LIKE :pat OR :q <% n.name_norm)"))
+}
+
+
+def _pg_candidates(connection: Connection, query: str) -> list[Any]:
+    return _PG_CANDIDATES[len(query) < 3].rows(connection, {"q": query, "pat": _like(query), "n": SEARCH_CANDIDATES})
 
 
 def search_hit(subject: Subject) -> SearchHit:
