@@ -453,13 +453,16 @@ def _sqlite_candidates(connection: Connection, query: str) -> list[Any]:
 # Every name a subject appeared under, the current one included, is in ``subject_names``: one
 # trigram index answers. ``<%`` is word similarity (the query against the best-matching stretch of
 # a name) above ``pg_trgm.word_similarity_threshold``, which ``core.db`` sets for every connection.
+# rapidfuzz ranks the candidates; the SQL order only decides which are kept when more than
+# SEARCH_CANDIDATES match: names containing the query first, shortest first (as ``_score`` ranks
+# them), which costs no trigram similarity per row.
 _PG_CANDIDATES = {
     short: HotQuery(text(f"""
         SELECT {_PUBLIC_COLUMNS}, n.name_norm AS matched_norm, n.name AS matched_name,
                n.name_norm = s.name_norm AS is_current
         FROM subject_names n JOIN subjects s ON s.id = n.subject_id
         WHERE {condition}
-        ORDER BY word_similarity(:q, n.name_norm) DESC, n.id LIMIT :n"""))
+        ORDER BY n.name_norm LIKE :pat DESC, length(n.name_norm), n.id LIMIT :n"""))
     for short, condition in ((True, "n.name_norm LIKE :pat"), (False, "(n.name_norm LIKE :pat OR :q <% n.name_norm)"))
 }
 
