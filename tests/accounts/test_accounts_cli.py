@@ -1,4 +1,4 @@
-"""`xinyong user create` and `xinyong user list`."""
+"""`xinyong user create`, `xinyong user list` and `xinyong user password`."""
 
 from __future__ import annotations
 
@@ -46,3 +46,19 @@ def test_refuses_a_short_password_and_mismatched_prompts(database):
     assert mismatch.exit_code != 0
     with db.transaction() as s:
         assert s.scalars(select(User)).all() == []
+
+
+def test_reset_a_forgotten_password_from_the_command_line(database):
+    runner.invoke(app, ["user", "create", "--username", "admin", "--role", "admin", "--display-name", "甲",
+                        "--password-stdin"], input=f"{PASSWORD}\n")
+    new = "a-new-long-password"
+    result = runner.invoke(app, ["user", "password", "admin"], input=f"{new}\n{new}\n")
+    assert result.exit_code == 0, result.output
+    assert "已重置用户 admin 的密码" in result.output and new not in result.output
+    with db.transaction() as s:
+        assert service.authenticate_password(s, "admin", PASSWORD) is None
+        assert service.authenticate_password(s, "admin", new) is not None
+    mismatch = runner.invoke(app, ["user", "password", "admin"], input=f"{new}x\n{new}y\n")
+    assert mismatch.exit_code == 1 and "不一致" in mismatch.output
+    unknown = runner.invoke(app, ["user", "password", "nobody", "--password-stdin"], input=f"{new}\n")
+    assert unknown.exit_code == 1 and "没有用户名为 nobody 的用户" in unknown.output

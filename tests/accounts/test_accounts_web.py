@@ -221,3 +221,77 @@ def test_api_key_requests_need_no_csrf_token(client):
     # /logout is a CSRF-protected form; with a key (and no session) the CSRF check does not apply
     response = client.post("/logout", headers={"X-API-Key": plaintext}, follow_redirects=False)
     assert response.status_code == 303
+
+
+NEW_PASSWORD = "battery-staple-horse-2"
+
+
+def test_a_user_changes_their_password_and_their_other_sessions_end(client):
+    (username,) = _setup(Role.OFFICER)
+    laptop = TestClient(client.app, base_url="https://testserver")
+    login(laptop, username)
+    token = login(client, username)
+    form = {"csrf_token": token, "current_password": PASSWORD, "new_password": NEW_PASSWORD,
+            "new_password_again": NEW_PASSWORD}
+
+    wrong = client.post("/account/password", data={**form, "current_password": "not-my-password"})
+    assert wrong.status_code == 400 and "当前密码不正确" in wrong.text
+    mismatch = client.post("/account/password", data={**form, "new_password_again": NEW_PASSWORD + "x"})
+    assert mismatch.status_code == 400 and "两次输入的新密码不一致" in mismatch.text
+    short = client.post("/account/password", data={**form, "new_password": "short", "new_password_again": "short"})
+    assert short.status_code == 400 and "密码至少需要 10 个字符" in short.text
+    assert laptop.get("/account", follow_redirects=False).status_code == 200  # nothing changed yet
+
+    done = client.post("/account/password", data=form)
+    assert done.status_code == 200 and "密码已修改。其他设备上的 1 个登录已退出。" in done.text
+    assert laptop.get("/account", follow_redirects=False).status_code == 303  # the other session ended
+    assert client.get("/account", follow_redirects=False).status_code == 200  # this one goes on
+    fresh = TestClient(client.app, base_url="https://testserver")
+    refused = fresh.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
+    assert refused.status_code == 401 or "用户名或密码错误" in refused.text
+    login(fresh, username, NEW_PASSWORD)
+    with db.transaction() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "user.password_change")).one()
+        assert entry.actor == f"user:{username}"
+        assert "argon2" not in str(entry.after) and NEW_PASSWORD not in str(entry.after)
+
+
+def test_guessing_the_current_password_is_throttled(client):
+    (username,) = _setup(Role.APPROVER)
+    token = login(client, username)
+    form = {"csrf_token": token, "current_password": "guess", "new_password": NEW_PASSWORD,
+            "new_password_again": NEW_PASSWORD}
+    statuses = [client.post("/account/password", data={**form, "current_password": f"guess-{i}"}).status_code
+                for i in range(6)]
+    assert statuses[0] == 400 and statuses[-1] == 429
+    refused = client.post("/account/password", data={**form, "current_password": PASSWORD})
+    assert refused.status_code == 429 and "10 分钟后再试" in refused.text
+
+
+def test_an_administrator_resets_a_forgotten_password(client):
+    admin, officer = _setup(Role.ADMIN, Role.OFFICER)
+    with db.transaction() as s:
+        officer_id = s.scalar(select(User.id).where(User.username == officer))
+        admin_id = s.scalar(select(User.id).where(User.username == admin))
+    phone = TestClient(client.app, base_url="https://testserver")
+    login(phone, officer)
+    token = login(client, admin)
+    page = client.get("/admin/users")
+    assert f'href="/admin/users/{officer_id}/password"' in page.text
+    form = client.get(f"/admin/users/{officer_id}/password")
+    assert form.status_code == 200 and f"重置用户 {officer}" in form.text
+
+    mismatch = client.post(f"/admin/users/{officer_id}/password",
+                           data={"csrf_token": token, "password": NEW_PASSWORD, "password_again": "other-password-1"})
+    assert mismatch.status_code == 400 and "不一致" in mismatch.text
+    done = client.post(f"/admin/users/{officer_id}/password",
+                       data={"csrf_token": token, "password": NEW_PASSWORD, "password_again": NEW_PASSWORD})
+    assert done.status_code == 200 and f"已重置用户 {officer} 的密码" in done.text
+    assert phone.get("/account", follow_redirects=False).status_code == 303  # every session of the user ended
+    login(TestClient(client.app, base_url="https://testserver"), officer, NEW_PASSWORD)
+    own = client.post(f"/admin/users/{admin_id}/password",
+                      data={"csrf_token": token, "password": NEW_PASSWORD, "password_again": NEW_PASSWORD})
+    assert own.status_code == 400 and "我的账号" in own.text  # one's own password needs the current one
+    with db.transaction() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "user.password_reset")).one()
+        assert entry.actor == f"user:{admin}" and entry.target_id == str(officer_id)

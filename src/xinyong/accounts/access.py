@@ -44,6 +44,7 @@ _STAFF = frozenset({Role.OFFICER, Role.APPROVER, Role.ADMIN, Role.AUDITOR})
 # permission -> roles that hold it
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "public.read": _ALL,  # published records, search, 双公示 columns, the rules
+    "account.self": frozenset(Role) - {Role.PUBLIC},  # one's own account: change the password
     "subject.self": frozenset({Role.SUBJECT}),  # own full file and who queried it (谁查询了我)
     "nonpublic.read": _STAFF,  # fields shared with government (政务共享)
     "batch.submit": frozenset({Role.OFFICER, Role.ADMIN}),

@@ -1,4 +1,4 @@
-"""`xinyong user …`: create the first administrator and list users from the command line."""
+"""`xinyong user …`: create the first administrator, list users and reset a password from the command line."""
 
 from __future__ import annotations
 
@@ -62,6 +62,32 @@ def create(
                 department_id=department_id, actor=_actor(),
             )
             out.print(f"已创建用户 {user.username}（{ROLE_LABELS[role]}）")
+    except XinyongError as exc:
+        raise _fail(exc.message) from None
+
+
+@app.command("password")
+def password(
+    username: Annotated[str, typer.Argument(help="用户名")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取新密码（一行）")] = False,
+) -> None:
+    """为忘记密码的用户设置新密码（该用户的所有登录随即退出）。"""
+    try:
+        db.ensure_ready()
+    except XinyongError as exc:
+        raise _fail(exc.message) from None
+    if password_stdin:
+        new = again = sys.stdin.readline().rstrip("\r\n")
+    else:
+        new = typer.prompt("新密码", hide_input=True)
+        again = typer.prompt("再次输入新密码", hide_input=True)
+    try:
+        with db.transaction() as session:
+            user = service.find_user(session, username)
+            if user is None:
+                raise XinyongError(f"没有用户名为 {username} 的用户")
+            service.reset_password(session, user.id, new, again, actor=_actor())
+            out.print(f"已重置用户 {user.username} 的密码，其所有登录已退出")
     except XinyongError as exc:
         raise _fail(exc.message) from None
 

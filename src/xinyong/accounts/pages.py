@@ -109,16 +109,49 @@ def logout(request: Request, session: Session = Depends(get_session)) -> Respons
 # --------------------------------------------------------------------------- my account
 
 
+def _account_page(request: Request, session: Session, principal: Principal, *, error: str | None = None,
+                  notice: str | None = None, status: int = 200) -> Response:
+    department = service.get_department(session, principal.department_id) if principal.department_id else None
+    return render(request, "accounts_account.html", {
+        "department": department, "error": error, "notice": notice,
+        "min_password_length": service.MIN_PASSWORD_LENGTH,
+    }, status_code=status)
+
+
 @router.get("/account")
 def account(
     request: Request,
+    changed: int | None = Query(None, ge=0, le=10_000),
     principal: Principal = Depends(require("public.read")),
     session: Session = Depends(get_session),
 ) -> Response:
     if principal.kind != "user":
         return RedirectResponse("/login?next=/account", status_code=303)
-    department = service.get_department(session, principal.department_id) if principal.department_id else None
-    return render(request, "accounts_account.html", {"department": department})
+    notice = None
+    if changed is not None:
+        notice = "密码已修改。" + (f"其他设备上的 {changed} 个登录已退出。" if changed else "")
+    return _account_page(request, session, principal, notice=notice)
+
+
+@router.post("/account/password", dependencies=[Depends(verify_csrf)])
+def change_password(
+    request: Request,
+    current_password: str = Form("", max_length=1000),
+    new_password: str = Form("", max_length=1000),
+    new_password_again: str = Form("", max_length=1000),
+    principal: Principal = Depends(require("account.self")),
+    session: Session = Depends(get_session),
+) -> Response:
+    if principal.kind != "user" or principal.user_id is None:
+        raise Forbidden("只有登录的用户可以修改密码")
+    try:
+        ended = service.change_password(
+            session, principal.user_id, current_password, new_password, new_password_again,
+            keep_token=request.cookies.get(SESSION_COOKIE), ip=client_ip(request),
+        )
+    except XinyongError as exc:
+        return _account_page(request, session, principal, error=exc.message, status=exc.status_code)
+    return RedirectResponse(f"/account?changed={ended}", status_code=303)
 
 
 # --------------------------------------------------------------------------- users
@@ -140,11 +173,14 @@ def _users_page(request: Request, session: Session, *, error: str | None = None,
 @router.get("/admin/users")
 def users_page(
     request: Request,
-    created: str | None = None,
+    created: str | None = Query(None, max_length=64),
+    reset: str | None = Query(None, max_length=64),
     principal: Principal = Depends(require("admin.manage")),
     session: Session = Depends(get_session),
 ) -> Response:
     notice = f"已创建用户 {created}。" if created else None
+    if reset:
+        notice = f"已重置用户 {reset} 的密码，其所有登录已退出。请通过安全渠道告知新密码。"
     return _users_page(request, session, notice=notice)
 
 
@@ -204,6 +240,38 @@ def enable_user(
 ) -> Response:
     service.set_user_disabled(session, user_id, False, actor=principal.actor, ip=client_ip(request))
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/admin/users/{user_id}/password")
+def reset_password_form(
+    request: Request,
+    user_id: RowId,
+    principal: Principal = Depends(require("admin.manage")),
+    session: Session = Depends(get_session),
+) -> Response:
+    return render(request, "accounts_reset_password.html", {
+        "user": service.get_user(session, user_id), "error": None, "min_password_length": service.MIN_PASSWORD_LENGTH,
+    })
+
+
+@router.post("/admin/users/{user_id}/password", dependencies=[Depends(verify_csrf)])
+def reset_password(
+    request: Request,
+    user_id: RowId,
+    password: str = Form("", max_length=1000),
+    password_again: str = Form("", max_length=1000),
+    principal: Principal = Depends(require("admin.manage")),
+    session: Session = Depends(get_session),
+) -> Response:
+    try:
+        user = service.reset_password(session, user_id, password, password_again, actor=principal.actor,
+                                      ip=client_ip(request))
+    except XinyongError as exc:
+        return render(request, "accounts_reset_password.html", {
+            "user": service.get_user(session, user_id), "error": exc.message,
+            "min_password_length": service.MIN_PASSWORD_LENGTH,
+        }, status_code=exc.status_code)
+    return RedirectResponse(f"/admin/users?reset={user.username}", status_code=303)
 
 
 # --------------------------------------------------------------------------- departments

@@ -214,14 +214,65 @@ def set_user_disabled(session: Session, user_id: int, disabled: bool, *, actor: 
     before = _user_facts(user)
     user.disabled = disabled
     if disabled:
-        session.execute(
-            update(LoginSession)
-            .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-            .values(ended_at=clock.now())
-        )
+        _end_sessions(session, user)
     session.flush()
     audit.record(session, actor=actor, action="user.disable" if disabled else "user.enable",
                  target_type="user", target_id=str(user.id), before=before, after=_user_facts(user), ip=ip)
+    return user
+
+
+def _end_sessions(session: Session, user: User, *, except_token: str | None = None) -> int:
+    """End the user's live login sessions (all, or all but the one of ``except_token``)."""
+    condition = [LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)]
+    if except_token:
+        condition.append(LoginSession.token_hash != _sha256(except_token))
+    result = session.execute(update(LoginSession).where(*condition).values(ended_at=clock.now()))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def change_password(
+    session: Session, user_id: int, current: str, new: str, new_again: str, *,
+    keep_token: str | None = None, ip: str = "",
+) -> int:
+    """A user changes their own password, knowing the current one. Every other login session of
+    the user ends (a stolen session does not outlive the change); returns how many ended.
+    Wrong current passwords count as failed logins, so guessing through this form is throttled too."""
+    user = get_user(session, user_id)
+    if login_throttled(session, user.username, ip):
+        raise LoginThrottled("密码输入错误次数过多，请 10 分钟后再试。")
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        record_login_failure(session, user.username, ip)
+        raise XinyongError("当前密码不正确", code="password_wrong") from None
+    if new != new_again:
+        raise XinyongError("两次输入的新密码不一致", code="password_mismatch")
+    if new == current:
+        raise XinyongError("新密码不能与当前密码相同", code="password_unchanged")
+    _check_password(new, user.username)
+    user.password_hash = _hasher.hash(new)
+    ended = _end_sessions(session, user, except_token=keep_token)
+    session.flush()
+    audit.record(session, actor=f"user:{user.username}", action="user.password_change", target_type="user",
+                 target_id=str(user.id), after={"other_sessions_ended": ended}, ip=ip or None)
+    return ended
+
+
+def reset_password(session: Session, user_id: int, new: str, new_again: str, *, actor: str,
+                   ip: str | None = None) -> User:
+    """An administrator (or the command line) sets a new password for a user who lost theirs.
+    Every login session of the user ends."""
+    user = get_user(session, user_id)
+    if actor == f"user:{user.username}":
+        raise XinyongError("请在“我的账号”中修改自己的密码（需要输入当前密码）", code="reset_own_password")
+    if new != new_again:
+        raise XinyongError("两次输入的密码不一致", code="password_mismatch")
+    _check_password(new, user.username)
+    user.password_hash = _hasher.hash(new)
+    ended = _end_sessions(session, user)
+    session.flush()
+    audit.record(session, actor=actor, action="user.password_reset", target_type="user", target_id=str(user.id),
+                 after={"sessions_ended": ended}, ip=ip)
     return user
 
 
