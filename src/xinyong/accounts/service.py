@@ -164,10 +164,12 @@ def create_user(
     if department_id is not None and session.get(Department, department_id) is None:
         raise NotFound("所选部门不存在", code="department_not_found")
     if subject_id is not None:
-        from xinyong.subjects.models import Subject
+        from xinyong.subjects.service import get_subject  # subjects depends on accounts, not back
 
-        if session.get(Subject, subject_id) is None:
-            raise NotFound("所选信用主体不存在", code="subject_not_found")
+        try:
+            get_subject(session, subject_id)
+        except NotFound:
+            raise NotFound("所选信用主体不存在", code="subject_not_found") from None
     _check_password(password, name)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise Conflict(f"用户名 {name} 已被使用", code="username_taken")

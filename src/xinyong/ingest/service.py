@@ -407,18 +407,17 @@ class BatchSummary:
 def list_batches(session: Session, *, department_id: int | None = None, kind: str | None = None,
                  limit: int = 50) -> list[BatchSummary]:
     """The most recent batches, of one department when ``department_id`` is given."""
-    from xinyong.accounts.models import Department
-
-    query = select(Batch, Department.name).outerjoin(Department, Department.id == Batch.department_id)
+    query = select(Batch)
     if department_id is not None:
         query = query.where(Batch.department_id == department_id)
     if kind:
         query = query.where(Batch.kind == item_key(kind))
-    query = query.order_by(Batch.received_at.desc(), Batch.id.desc()).limit(limit)
+    batches = list(session.scalars(query.order_by(Batch.received_at.desc(), Batch.id.desc()).limit(limit)))
+    names = {d.id: d.name for d in accounts.list_departments(session)}
     out = []
-    for batch, department in session.execute(query):
+    for batch in batches:
         summary = json.loads(batch.report_json or "{}")
-        out.append(BatchSummary(batch=batch, department=department,
+        out.append(BatchSummary(batch=batch, department=names.get(batch.department_id),
                                 errors=int(summary.get("errors_count", 0)),
                                 warnings=int(summary.get("warnings_count", 0))))
     return out

@@ -16,7 +16,6 @@ from xinyong.accounts.models import Department
 from xinyong.catalogue.schemas import Disclosure, Item
 from xinyong.catalogue.service import get_catalogue
 from xinyong.core import clock, ids
-from xinyong.core.crypto import get_keyring
 from xinyong.core.errors import NotFound, XinyongError
 from xinyong.records.models import Record, RecordVersion
 from xinyong.records.schemas import STATUS_LABELS, Provenance, RecordOut, Status, VersionOut
@@ -227,7 +226,7 @@ def current_values(session: Session, record: Record) -> dict[str, str]:
     Used to build an online correction: the stored data carries personal ids masked, so the
     clear values come from their encrypted copies.
     """
-    from xinyong.subjects.models import LegalRepresentative, Subject
+    from xinyong.subjects import service as subjects  # subjects reads records, so imported here
 
     version = session.scalar(
         select(RecordVersion).where(RecordVersion.record_id == record.id,
@@ -236,21 +235,15 @@ def current_values(session: Session, record: Record) -> dict[str, str]:
     if version is None:
         raise NotFound(f"记录 {record.id} 没有版本")
     values: dict[str, str] = {k: str(v) for k, v in json.loads(version.data).items() if v is not None}
-    keyring = get_keyring()
     if values.get("id_number"):
-        subject = session.get(Subject, record.subject_id)
-        if subject is not None and subject.person_cipher:
-            values["id_number"] = keyring.decrypt(subject.person_cipher)
+        clear = subjects.person_id_in_clear(session, record.subject_id)
+        if clear:
+            values["id_number"] = clear
     if values.get("legal_rep_id_number"):
-        cipher = session.scalar(
-            select(LegalRepresentative.id_cipher).where(
-                LegalRepresentative.subject_id == record.subject_id,
-                LegalRepresentative.name == values.get("legal_rep", ""),
-                LegalRepresentative.id_masked == values["legal_rep_id_number"],
-            ).limit(1)
-        )
-        if cipher:
-            values["legal_rep_id_number"] = keyring.decrypt(cipher)
+        clear = subjects.legal_representative_id_in_clear(
+            session, record.subject_id, values.get("legal_rep", ""), values["legal_rep_id_number"])
+        if clear:
+            values["legal_rep_id_number"] = clear
         else:
             values.pop("legal_rep_id_number")
     return values

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum import numdb
 
+from xinyong.accounts import service as accounts
 from xinyong.accounts.access import Principal, can, require
-from xinyong.accounts.models import Department
 from xinyong.core import audit, clock, db
 from xinyong.core.config import get_settings
 from xinyong.policy.service import get_policy_book
@@ -109,7 +109,7 @@ def disclosures_page(
         session, clock.today(), kind=kind, department_id=department_id, city=city_code,
         date_from=date_from, date_to=date_to, page=page, per_page=PER_PAGE,
     )
-    departments = session.execute(select(Department.id, Department.name).order_by(Department.name)).all()
+    departments = sorted(((d.id, d.name) for d in accounts.list_departments(session)), key=lambda d: d[1])
     cities = [(c, city_label(c)) for c in authority_cities(session)]
     filters = {"kind": kind, "department": department if department_id else "",
                "city": city_code or "", "from": from_ if date_from else "", "to": to if date_to else ""}

@@ -153,6 +153,26 @@ def describe(session: Session, subject: Subject) -> SubjectOut:
     )
 
 
+def person_id_in_clear(session: Session, subject_id: int) -> str | None:
+    """A natural person's document number, decrypted — for a department correcting its own record;
+    never for display."""
+    cipher = session.scalar(select(Subject.person_cipher).where(Subject.id == subject_id))
+    return get_keyring().decrypt(cipher) if cipher else None
+
+
+def legal_representative_id_in_clear(session: Session, subject_id: int, name: str, masked: str) -> str | None:
+    """The document number of the subject's legal representative ``name`` shown as ``masked``,
+    decrypted — for a department correcting its own record; never for display."""
+    cipher = session.scalar(
+        select(LegalRepresentative.id_cipher).where(
+            LegalRepresentative.subject_id == subject_id,
+            LegalRepresentative.name == name,
+            LegalRepresentative.id_masked == masked,
+        ).limit(1)
+    )
+    return get_keyring().decrypt(cipher) if cipher else None
+
+
 def examples(session: Session, per_kind: int = 2) -> list[tuple[str, str, str]]:
     """A few subjects of each kind with the code to look them up by (for demos and operators).
 
