@@ -86,6 +86,24 @@ def test_ended_session_no_longer_works(session):
     assert service.resolve_login_session(session, token) is None
 
 
+def test_sessions_long_over_are_forgotten_but_the_audit_log_keeps_the_logins(session):
+    user = make_user(session, Role.OFFICER)
+    ended, _ = service.create_login_session(session, user, ip="10.0.0.1", user_agent="pytest")
+    service.end_login_session(session, ended)
+    service.create_login_session(session, user, ip="10.0.0.1", user_agent="pytest")  # expires unused
+    start = clock.now()
+    with clock.frozen(start + dt.timedelta(days=29)):
+        service.create_login_session(session, user, ip="10.0.0.1", user_agent="pytest")
+    assert len(session.scalars(select(LoginSession)).all()) == 3  # within the retention: all kept
+    with clock.frozen(start + dt.timedelta(days=32)):
+        fresh, _ = service.create_login_session(session, user, ip="10.0.0.1", user_agent="pytest")
+        kept = session.scalars(select(LoginSession)).all()
+        assert len(kept) == 2  # the ended one and the expired live one are gone
+        assert service.resolve_login_session(session, fresh) is not None
+    logins = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.login")).all()
+    assert len(logins) == 4
+
+
 def test_api_key_is_hashed_at_rest_and_revocable(session):
     department = make_department(session)
     plaintext, key = service.create_api_key(session, department_id=department.id, name="报送系统",

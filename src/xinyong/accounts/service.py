@@ -11,7 +11,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.access import Role
@@ -25,6 +25,9 @@ SESSION_IDLE = dt.timedelta(hours=8)
 SESSION_MAX_AGE = dt.timedelta(hours=24)
 # A session's last_seen_at is written at most this often, so that reading pages is not a write each time.
 SESSION_TOUCH_INTERVAL = dt.timedelta(minutes=1)
+# Login sessions that ended or expired are deleted this long after (the audit log keeps every login
+# and logout): the table holds live sessions and a short tail, not a history.
+SESSION_RETENTION = dt.timedelta(days=30)
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW = dt.timedelta(minutes=10)
 API_KEY_PREFIX = "xy_"
@@ -334,6 +337,9 @@ def create_login_session(session: Session, user: User, *, ip: str, user_agent: s
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
     now = clock.now()
+    # forget sessions long over as new ones begin, so that the table does not grow forever
+    session.execute(delete(LoginSession).where(
+        or_(LoginSession.expires_at < now - SESSION_RETENTION, LoginSession.ended_at < now - SESSION_RETENTION)))
     session.add(LoginSession(
         token_hash=_sha256(token),
         csrf_token=csrf_token,
