@@ -249,9 +249,15 @@ def reset_password_form(
     principal: Principal = Depends(require("admin.manage")),
     session: Session = Depends(get_session),
 ) -> Response:
+    return _reset_page(request, session, user_id)
+
+
+def _reset_page(request: Request, session: Session, user_id: int, error: str | None = None,
+                status: int = 200) -> Response:
     return render(request, "accounts_reset_password.html", {
-        "user": service.get_user(session, user_id), "error": None, "min_password_length": service.MIN_PASSWORD_LENGTH,
-    })
+        "user": service.get_user(session, user_id), "error": error,
+        "min_password_length": service.MIN_PASSWORD_LENGTH,
+    }, status_code=status)
 
 
 @router.post("/admin/users/{user_id}/password", dependencies=[Depends(verify_csrf)])
@@ -267,10 +273,7 @@ def reset_password(
         user = service.reset_password(session, user_id, password, password_again, actor=principal.actor,
                                       ip=client_ip(request))
     except XinyongError as exc:
-        return render(request, "accounts_reset_password.html", {
-            "user": service.get_user(session, user_id), "error": exc.message,
-            "min_password_length": service.MIN_PASSWORD_LENGTH,
-        }, status_code=exc.status_code)
+        return _reset_page(request, session, user_id, exc.message, exc.status_code)
     return RedirectResponse(f"/admin/users?reset={user.username}", status_code=303)
 
 

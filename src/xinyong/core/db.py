@@ -9,8 +9,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, exc, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Executable
 
@@ -49,7 +50,12 @@ def build_engine(url: str) -> Engine:
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=20)
+    return _postgres_engine(url, pool_size=10, max_overflow=20)
+
+
+def _postgres_engine(url: str | URL, **options: Any) -> Engine:
+    """A PostgreSQL engine: session settings on connect, a ping only for idle connections."""
+    engine = create_engine(url, **options)
     event.listen(engine, "connect", _postgres_session)
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _ping_if_idle)
@@ -129,10 +135,7 @@ def read_engine(engine: Engine | None = None) -> Engine:
     if engine.dialect.name == "sqlite":
         reads = engine.execution_options(isolation_level="AUTOCOMMIT")
     else:
-        reads = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8)
-        event.listen(reads, "connect", _postgres_session)
-        event.listen(reads, "checkin", _note_checkin)
-        event.listen(reads, "checkout", _ping_if_idle)
+        reads = _postgres_engine(engine.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8)
     _READ_ENGINES[engine] = reads
     return reads
 
@@ -168,8 +171,6 @@ class HotQuery:
             done = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
             compiled = self._compiled[dialect.name] = (str(done), dict(done.params))
         sql, defaults = compiled
-        from psycopg.rows import namedtuple_row
-
         cursor = connection.connection.dbapi_connection.cursor(row_factory=namedtuple_row)  # type: ignore[union-attr]
         try:
             cursor.execute(sql, {**defaults, **params}, prepare=True)

@@ -385,11 +385,7 @@ _SUBJECT_PUBLISHED = published_for(bindparam("subject_id"))
 
 
 def public(rows: Iterable[Any], today: dt.date, audience: str = "public") -> list[PublicRecord]:
-    """Rows of ``published_for`` as the audience may see them."""
-    return _public(rows, today, audience)
-
-
-def _public(rows: Iterable[Any], today: dt.date, audience: str) -> list[PublicRecord]:
+    """Rows of ``published_for`` (or of the other published statements) as ``audience`` may see them."""
     catalogue = get_catalogue()
     out = []
     for row in rows:
@@ -424,7 +420,7 @@ def public_records(
 ) -> list[PublicRecord]:
     """A subject's records in their publication window, newest decision first (one query)."""
     rows = session.execute(_SUBJECT_PUBLISHED, {"subject_id": subject_id, "today": today})
-    return _public(rows, today, audience)
+    return public(rows, today, audience)
 
 
 def authority_city(authority_uscc: str) -> str:
@@ -472,7 +468,7 @@ def published_records(
         .offset((max(page, 1) - 1) * per_page)
         .limit(per_page)
     )
-    return total, _public(rows, today, "public")
+    return total, public(rows, today, "public")
 
 
 def authority_cities(session: Session) -> list[str]:

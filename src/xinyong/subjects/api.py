@@ -31,7 +31,7 @@ async def search_subjects(
     per_page: int = Query(20, ge=1, le=service.MAX_PER_PAGE),
     principal: Principal = Depends(require("public.read")),
 ) -> Response:
-    # two statements outside a transaction, on the event loop (see subject_detail)
+    # one statement outside a transaction, on the event loop (see subject_detail)
     with db.read_only() as connection:
         result = service.search(connection, q, page, per_page)
     body = SubjectSearchOut(
