@@ -9,9 +9,11 @@ the cost per row stays in the database's own code and memory stays flat.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from psycopg._copy_base import format_row_text  # the driver's own (C) COPY row formatter
+from psycopg.adapt import Transformer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -37,7 +39,7 @@ STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("lr_masked", "TEXT"),
     ("authority_uscc", "TEXT"),
     ("decision_no", "TEXT"),
-    ("department_id", "BIGINT"),
+    ("source_uscc", "TEXT"),  # the source department, its id in stg_departments
     ("content_hash", "TEXT"),
     ("decision_date", "DATE"),
     ("penalty_class", "TEXT"),
@@ -86,42 +88,57 @@ class Staging:
             self._exec(f"CREATE TEMP TABLE stg ({cols}) ON COMMIT DROP")
             self._exec("CREATE TEMP TABLE stg_payload (line INTEGER PRIMARY KEY, data TEXT) ON COMMIT DROP")
             self._exec(f"CREATE TEMP TABLE stg_issues ({issue_cols}) ON COMMIT DROP")
+            self._exec("CREATE TEMP TABLE stg_departments (uscc TEXT PRIMARY KEY, id BIGINT) ON COMMIT DROP")
         else:
             self._exec("DROP TABLE IF EXISTS temp.stg")
             self._exec("DROP TABLE IF EXISTS temp.stg_issues")
             self._exec("DROP TABLE IF EXISTS temp.stg_payload")
+            self._exec("DROP TABLE IF EXISTS temp.stg_departments")
             self._exec(f"CREATE TEMP TABLE stg ({cols})")
             self._exec("CREATE TEMP TABLE stg_payload (line INTEGER PRIMARY KEY, data TEXT)")
             self._exec(f"CREATE TEMP TABLE stg_issues ({issue_cols})")
+            self._exec("CREATE TEMP TABLE stg_departments (uscc TEXT PRIMARY KEY, id BIGINT)")
 
     def drop(self) -> None:
         if self.dialect != "postgresql":
             self._exec("DROP TABLE IF EXISTS temp.stg")
             self._exec("DROP TABLE IF EXISTS temp.stg_payload")
             self._exec("DROP TABLE IF EXISTS temp.stg_issues")
+            self._exec("DROP TABLE IF EXISTS temp.stg_departments")
 
     def _dbapi(self) -> Any:
         return self.session.connection().connection.dbapi_connection
 
-    def write_rows(self, rows: Sequence[tuple[Any, ...]], payloads: Sequence[tuple[int, str]]) -> None:
-        """Stage rows (``STAGING_FIELDS`` order) and their payloads ((line, data JSON))."""
-        if not rows:
+    def encoder(self) -> Callable[[Sequence[tuple[Any, ...]]], Any]:
+        """What turns rows into what ``write_rows`` takes; it needs no connection, so the
+        preparing thread runs it (COPY text for PostgreSQL, the rows themselves for SQLite)."""
+        if self.dialect == "postgresql":
+            return _CopyText().encode
+        return list
+
+    def write_rows(self, rows: Any, payloads: Any, count: int) -> None:
+        """Stage ``count`` encoded rows (``STAGING_FIELDS`` order) and their payloads (line, data)."""
+        if not count:
             return
-        self.rows += len(rows)
+        self.rows += count
         if self.dialect == "postgresql":
             with self._dbapi().cursor() as cur:
                 with cur.copy(f"COPY stg ({', '.join(STAGING_FIELDS)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                    copy.write(rows)
                 with cur.copy("COPY stg_payload (line, data) FROM STDIN") as copy:
-                    for payload in payloads:
-                        copy.write_row(payload)
+                    copy.write(payloads)
         else:
             marks = ", ".join("?" for _ in STAGING_FIELDS)
             cur = self._dbapi().cursor()
             cur.executemany(f"INSERT INTO stg ({', '.join(STAGING_FIELDS)}) VALUES ({marks})", rows)
             cur.executemany("INSERT INTO stg_payload (line, data) VALUES (?, ?)", payloads)
             cur.close()
+
+    def add_departments(self, ids: Iterable[tuple[str, int]]) -> None:
+        """Source departments of the staged rows: (USCC, id)."""
+        for uscc, department_id in ids:
+            self._exec("INSERT INTO stg_departments (uscc, id) VALUES (:uscc, :id)",
+                       {"uscc": uscc, "id": department_id})
 
     def write_issues(self, issues: Iterable[tuple[Any, ...]]) -> None:
         batch = list(issues)
@@ -152,8 +169,8 @@ class Staging:
         else:
             # SQLite joins by nested loops: the staging table needs its lookup indexes
             for column in ("uscc", "org_code", "reg_no", "person_index", "subject_key", "line"):
-                x(f"CREATE INDEX stg_{column} ON stg ({column})")
-            x("CREATE INDEX stg_identity ON stg (authority_uscc, decision_no, line)")
+                x(f"CREATE INDEX IF NOT EXISTS stg_{column} ON stg ({column})")
+            x("CREATE INDEX IF NOT EXISTS stg_identity ON stg (authority_uscc, decision_no, line)")
         params = {"batch": batch_id, "now": _db_time(now, self.dialect)}
 
         # 1. subjects: match by each code in order of authority; create what is missing,
@@ -190,7 +207,7 @@ class Staging:
             )
             resolve()
         if self.dialect != "postgresql":
-            x("CREATE INDEX stg_subject_id ON stg (subject_id)")
+            x("CREATE INDEX IF NOT EXISTS stg_subject_id ON stg (subject_id)")
         # a code learnt later fills the gap on a subject first known by a weaker code
         for column in ("uscc", "reg_no"):
             x(
@@ -205,7 +222,8 @@ class Staging:
                 """
             )
 
-        # 2. names: a code arriving under a name never seen for it is a warning, not an error
+        # 2. names: a code arriving under a name never seen for it is a warning, not an error,
+        #    on the first row that brings the name (later rows find it in the name history)
         x(
             """
             INSERT INTO stg_issues (severity, line, field, code, message)
@@ -214,6 +232,8 @@ class Staging:
                    || ' 已登记的名称为“' || s.name || '”，本行为“' || stg.subject_name
                    || '”：已记入名称历史'
             FROM stg JOIN subjects s ON s.id = stg.subject_id
+            JOIN (SELECT MIN(line) AS line FROM stg GROUP BY subject_id, name_norm) f
+              ON f.line = stg.line
             WHERE stg.name_norm <> s.name_norm
               AND NOT EXISTS (SELECT 1 FROM subject_names n
                               WHERE n.subject_id = stg.subject_id AND n.name_norm = stg.name_norm)
@@ -336,9 +356,10 @@ class Staging:
             INSERT INTO records (subject_id, kind, item_code, decision_no, authority_uscc,
                                  department_id, current_version, current_hash, created_at,
                                  updated_at)
-            SELECT subject_id, :kind, :item, decision_no, authority_uscc, department_id, 1,
-                   content_hash, :now, :now
-            FROM stg WHERE outcome = 'new'
+            SELECT stg.subject_id, :kind, :item, stg.decision_no, stg.authority_uscc, d.id, 1,
+                   stg.content_hash, :now, :now
+            FROM stg JOIN stg_departments d ON d.uscc = stg.source_uscc
+            WHERE stg.outcome = 'new'
             """,
             {**params, "kind": kind, "item": item_code},
         )
@@ -354,8 +375,9 @@ class Staging:
                    stg.subject_name, stg.decision_date, stg.penalty_class, stg.class_reason,
                    stg.class_rule, stg.published, stg.pub_min_end, stg.pub_end, stg.pub_rule,
                    stg.deadline, stg.deadline_provisional, stg.deadline_rule, stg.on_time, :batch,
-                   stg.line, stg.department_id, :now
+                   stg.line, d.id, :now
             FROM stg JOIN stg_payload p ON p.line = stg.line
+            JOIN stg_departments d ON d.uscc = stg.source_uscc
             WHERE stg.outcome IN ('new', 'corrected')
             """,
             params,
@@ -365,9 +387,11 @@ class Staging:
             UPDATE records SET current_version = x.version, current_hash = x.content_hash,
                                subject_id = x.subject_id, department_id = x.department_id,
                                updated_at = :now
-            FROM (SELECT record_id, version, content_hash, subject_id, department_id,
-                         ROW_NUMBER() OVER (PARTITION BY record_id ORDER BY line DESC) AS rn
-                  FROM stg WHERE outcome = 'corrected') x
+            FROM (SELECT stg.record_id, stg.version, stg.content_hash, stg.subject_id,
+                         d.id AS department_id,
+                         ROW_NUMBER() OVER (PARTITION BY stg.record_id ORDER BY stg.line DESC) AS rn
+                  FROM stg JOIN stg_departments d ON d.uscc = stg.source_uscc
+                  WHERE stg.outcome = 'corrected') x
             WHERE x.rn = 1 AND records.id = x.record_id
             """,
             params,
@@ -375,15 +399,39 @@ class Staging:
         counts = {"new": 0, "corrected": 0, "unchanged": 0}
         for outcome, count in x("SELECT outcome, COUNT(*) FROM stg GROUP BY outcome"):
             counts[outcome] = count
-        x(
+        return counts
+
+    def clear(self) -> None:
+        """Empty the staged rows after a merge (the issues stay until ``finish``)."""
+        if self.dialect == "postgresql":
+            self._exec("TRUNCATE stg, stg_payload")
+        else:
+            self._exec("DELETE FROM stg")
+            self._exec("DELETE FROM stg_payload")
+
+    def finish(self, *, batch_id: int) -> None:
+        """Store the batch's issues, errors first, each kind in file order."""
+        self._exec(
             """
             INSERT INTO batch_issues (batch_id, severity, line, field, code, message)
             SELECT :batch, severity, line, field, code, message FROM stg_issues
             ORDER BY CASE severity WHEN 'error' THEN 0 ELSE 1 END, line
             """,
-            params,
+            {"batch": batch_id},
         )
-        return counts
+
+
+class _CopyText:
+    """Rows as PostgreSQL COPY text, formatted by the driver's own row formatter."""
+
+    def __init__(self) -> None:
+        self._transformer = Transformer()
+
+    def encode(self, rows: Sequence[tuple[Any, ...]]) -> bytes:
+        out = bytearray()
+        for row in rows:
+            format_row_text(row, self._transformer, out)
+        return bytes(out)
 
 
 def _db_time(value: dt.datetime, dialect: str) -> dt.datetime:
