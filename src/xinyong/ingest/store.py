@@ -165,6 +165,8 @@ class Staging:
         if self.dialect == "postgresql":
             # PostgreSQL joins the staging table by hashing; indexes on it would only make every
             # UPDATE below rewrite them (no HOT updates on full pages)
+            # a small sample is enough for the planner to see the table's size and NULLs
+            x("SET LOCAL default_statistics_target = 10")
             x("ANALYZE stg")
         else:
             # SQLite joins by nested loops: the staging table needs its lookup indexes
@@ -325,30 +327,29 @@ class Staging:
 
         attach_records()
         # within the file, each row compares with the row before it of the same identity;
-        # the first compares with what is stored
+        # the first compares with what is stored. New and corrected rows number the versions.
         x(
             """
-            UPDATE stg SET outcome = CASE
-                    WHEN w.rn = 1 AND stg.record_id IS NULL THEN 'new'
-                    WHEN w.rn = 1 AND stg.stored_hash = stg.content_hash THEN 'unchanged'
-                    WHEN w.rn > 1 AND w.prev_hash = stg.content_hash THEN 'unchanged'
-                    ELSE 'corrected' END
-            FROM (SELECT line,
-                         ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_no
-                                            ORDER BY line) AS rn,
-                         LAG(content_hash) OVER (PARTITION BY authority_uscc, decision_no
-                                                 ORDER BY line) AS prev_hash
-                  FROM stg) w
-            WHERE w.line = stg.line
-            """
-        )
-        x(
-            """
-            UPDATE stg SET version = COALESCE(stg.base_version, 0) + v.n
-            FROM (SELECT line, ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_no
-                                                  ORDER BY line) AS n
-                  FROM stg WHERE outcome IN ('new', 'corrected')) v
-            WHERE v.line = stg.line
+            UPDATE stg SET outcome = o.outcome,
+                           version = CASE WHEN o.outcome <> 'unchanged'
+                                          THEN COALESCE(stg.base_version, 0) + o.n END
+            FROM (SELECT line, outcome,
+                         COUNT(*) FILTER (WHERE outcome <> 'unchanged')
+                             OVER (PARTITION BY authority_uscc, decision_no ORDER BY line
+                                   ROWS UNBOUNDED PRECEDING) AS n
+                  FROM (SELECT line, authority_uscc, decision_no, CASE
+                                   WHEN rn = 1 AND record_id IS NULL THEN 'new'
+                                   WHEN rn = 1 AND stored_hash = content_hash THEN 'unchanged'
+                                   WHEN rn > 1 AND prev_hash = content_hash THEN 'unchanged'
+                                   ELSE 'corrected' END AS outcome
+                        FROM (SELECT line, authority_uscc, decision_no, record_id, stored_hash,
+                                     content_hash,
+                                     ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_no
+                                                        ORDER BY line) AS rn,
+                                     LAG(content_hash) OVER (PARTITION BY authority_uscc, decision_no
+                                                             ORDER BY line) AS prev_hash
+                              FROM stg) w) c) o
+            WHERE o.line = stg.line
             """
         )
         x(
