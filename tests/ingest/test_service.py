@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -12,9 +13,11 @@ from filehelpers import FIXTURES, count, ingest, sample_rows, write_rows
 from xinyong.accounts.models import Department
 from xinyong.core import clock, db
 from xinyong.core.errors import FileUnreadable
+from xinyong.ingest import service
 from xinyong.ingest.models import Batch
 from xinyong.records.models import Record, RecordVersion
 from xinyong.subjects.models import Subject
+from xinyong.subjects.service import describe, find_by_code
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -92,6 +95,53 @@ def test_repeats_and_corrections_inside_one_file(database, tmp_path):
     assert (report.accepted, report.corrected, report.unchanged, report.rejected) == (2, 1, 2, 0)
     assert report.accepted + report.corrected + report.unchanged + report.rejected == report.rows_total
     assert count(database, RecordVersion) == 3
+
+
+@pytest.mark.parametrize(("flush_rows", "merge_rows"), [(1, 2), (5000, 20000)],
+                         ids=["merged-every-two-rows", "merged-once"])
+def test_outcome_does_not_depend_on_how_a_file_is_merged(database, tmp_path, monkeypatch, flush_rows, merge_rows):
+    """On PostgreSQL a big file is merged in steps while its later rows are still being checked:
+    repeats, corrections and a new name on either side of a step come out as in one step (SQLite
+    merges once; the same outcome is expected there)."""
+    monkeypatch.setattr(service, "FLUSH_ROWS", flush_rows)
+    monkeypatch.setattr(service, "MERGE_ROWS", merge_rows)
+    headers, rows = sample_rows()
+    a, b = rows[0], rows[1]
+    b_fixed = dict(b, 处罚内容="责令改正（第一次更正）")
+    b_fixed_again = dict(b, 处罚内容="责令改正（第二次更正）")
+    renamed = dict(a, **{"行政相对人名称": "石家庄市瑞丰新源科技有限公司",
+                         "行政处罚决定书文号": "石家监督罚〔2025〕8号", "处罚决定日期": "2025/02/10"})
+    renamed_later = dict(renamed, **{"行政处罚决定书文号": "石家监督罚〔2025〕9号"})
+    file_rows = [a, b, a, b_fixed, renamed, renamed_later, b_fixed_again, b_fixed_again]
+    report = ingest(write_rows(tmp_path / "steps.csv", headers, file_rows))
+    assert (report.accepted, report.corrected, report.unchanged, report.rejected) == (4, 2, 2, 0)
+    assert [(w.line, w.code) for w in report.warnings] == [(6, "subject_renamed")]
+    with database.connect() as conn:
+        versions = conn.execute(
+            select(RecordVersion.version, RecordVersion.line)
+            .join(Record, Record.id == RecordVersion.record_id)
+            .where(Record.decision_no == b["行政处罚决定书文号"]).order_by(RecordVersion.version)
+        ).all()
+    assert [tuple(v) for v in versions] == [(1, 3), (2, 5), (3, 8)]
+    with db.transaction() as session:
+        subject = describe(session, find_by_code(session, a["行政相对人代码_1(统一社会信用代码)"]))
+    assert subject.name == "石家庄市瑞丰新源科技有限公司"
+    assert [n.name for n in subject.names] == [a["行政相对人名称"], "石家庄市瑞丰新源科技有限公司"]
+    assert count(database, Subject) == 2
+    assert len(report.departments_registered) == len({r["数据来源单位统一社会信用代码"] for r in (a, b)})
+
+
+def test_file_that_breaks_after_some_merges_stores_nothing(database, tmp_path, monkeypatch):
+    """Rows already merged when the file turns out unreadable are rolled back with the batch."""
+    monkeypatch.setattr(service, "FLUSH_ROWS", 1)
+    monkeypatch.setattr(service, "MERGE_ROWS", 2)
+    headers, rows = sample_rows()
+    broken = dict(rows[5], 违法事实="证" * (10 * 1024 * 1024 + 1))  # past the CSV reader's field limit
+    path = write_rows(tmp_path / "broken.csv", headers, [*rows[:5], broken, *rows[6:8]])
+    with pytest.raises(FileUnreadable, match="CSV 格式错误"):
+        ingest(path)
+    assert (count(database, Batch), count(database, Record), count(database, Subject)) == (0, 0, 0)
+    assert not [t for t in threading.enumerate() if t.name == "ingest-prepare"]
 
 
 def test_department_named_in_file_is_registered_once(database):

@@ -259,52 +259,61 @@ def _hand_over(handover: queue.Queue[Any], item: Any, stop: threading.Event) -> 
 
 
 def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: Callable[[Any], Any],
-             batch_id: int, handover: queue.Queue[Any], stop: threading.Event) -> None:
-    """The preparing thread: read, validate and build every row; hand them over in chunks."""
-    try:
-        sources: set[str] = set()
-        prepared = _Prepared()
-        rows: list[tuple[Any, ...]] = []
-        payloads: list[tuple[int, str]] = []
+             batch_id: int, emit: Callable[[_Prepared], bool]) -> bool:
+    """Read, validate and build every row; ``emit`` them in chunks, in file order.
 
-        def hand_over() -> bool:
-            nonlocal prepared
-            prepared.rows, prepared.payloads, prepared.count = encode(rows), encode(payloads), len(rows)
-            prepared.position = table.position()
-            rows.clear()
-            payloads.clear()
-            done, prepared = prepared, _Prepared()
-            return _hand_over(handover, done, stop)
+    Returns False as soon as ``emit`` does (the storing side has stopped), True at the end.
+    """
+    sources: set[str] = set()
+    prepared = _Prepared()
+    rows: list[tuple[Any, ...]] = []
+    payloads: list[tuple[int, str]] = []
 
-        for line, cells in table.rows:
-            if not any(c and not c.isspace() for c in cells):
-                continue
-            prepared.rows_total += 1
-            result = validator.validate(line, cells)
-            if isinstance(result, list):
+    def hand_over() -> bool:
+        nonlocal prepared
+        prepared.rows, prepared.payloads, prepared.count = encode(rows), encode(payloads), len(rows)
+        prepared.position = table.position()
+        rows.clear()
+        payloads.clear()
+        done, prepared = prepared, _Prepared()
+        return emit(done)
+
+    for line, cells in table.rows:
+        if not any(c and not c.isspace() for c in cells):
+            continue
+        prepared.rows_total += 1
+        result = validator.validate(line, cells)
+        if isinstance(result, list):
+            prepared.rejected += 1
+            prepared.issues.extend(("error", i.line, i.field, i.code, i.message) for i in result)
+            prepared.rejected_rows.append(_rejected_row(batch_id, line, table.headers, cells))
+        else:
+            try:
+                staged, payload = builder.build(result)
+            except XinyongError as exc:
                 prepared.rejected += 1
-                prepared.issues.extend(("error", i.line, i.field, i.code, i.message) for i in result)
-                prepared.rejected_rows.append(_rejected_row(batch_id, line, table.headers, cells))
-            else:
-                try:
-                    staged, payload = builder.build(result)
-                except XinyongError as exc:
-                    prepared.rejected += 1
-                    prepared.issues.append(("error", line, None, exc.code, exc.message))
-                    continue
-                source = result.values["source_uscc"]
-                if source not in sources:
-                    sources.add(source)
-                    prepared.sources.append((source, result.values["source_name"]))
-                rows.append(staged)
-                payloads.append(payload)
-                prepared.issues.extend(("warning", i.line, i.field, i.code, i.message) for i in result.warnings)
-            full = max(len(rows), len(prepared.issues), len(prepared.rejected_rows)) >= FLUSH_ROWS
-            if full and not hand_over():
-                return
-        if hand_over():
+                prepared.issues.append(("error", line, None, exc.code, exc.message))
+                continue
+            source = result.values["source_uscc"]
+            if source not in sources:
+                sources.add(source)
+                prepared.sources.append((source, result.values["source_name"]))
+            rows.append(staged)
+            payloads.append(payload)
+            prepared.issues.extend(("warning", i.line, i.field, i.code, i.message) for i in result.warnings)
+        full = max(len(rows), len(prepared.issues), len(prepared.rejected_rows)) >= FLUSH_ROWS
+        if full and not hand_over():
+            return False
+    return hand_over()
+
+
+def _prepare_in_thread(handover: queue.Queue[Any], stop: threading.Event, *args: Any) -> None:
+    """The preparing thread: ``_prepare`` into the queue, then None; an error goes in the queue
+    for the storing thread to raise, with its traceback."""
+    try:
+        if _prepare(*args, emit=lambda prepared: _hand_over(handover, prepared, stop)):
             _hand_over(handover, None, stop)
-    except BaseException as exc:  # the storing thread raises it, with its traceback
+    except BaseException as exc:
         _hand_over(handover, exc, stop)
 
 
@@ -396,14 +405,14 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     # Two threads: one reads, validates and prepares rows (Python), this one stores them and
     # merges every MERGE_ROWS (the database), so that both work at the same time. Only this
     # thread touches the session; a bounded queue keeps memory flat.
-    handover: queue.Queue[_Prepared | BaseException | None] = queue.Queue(maxsize=MERGE_ROWS // FLUSH_ROWS + 2)
-    stop = threading.Event()
-    preparing = threading.Thread(
-        target=_prepare, args=(table, validator, builder, staging.encoder(), batch.id, handover, stop),
-        name="ingest-prepare", daemon=True,
-    )
     counts = {"new": 0, "corrected": 0, "unchanged": 0}
     rows_total = rejected = staged = 0
+    # PostgreSQL works in its own process: one thread prepares rows (Python) while this one, the
+    # only one that touches the session, stores them and merges every MERGE_ROWS (the database).
+    # SQLite works inside this process and gives up the interpreter lock for every row it
+    # stores: a second thread would only make the two take turns, so rows are prepared and
+    # stored in turn and merged once (each merge step costs SQLite more than it saves).
+    concurrent = staging.dialect == "postgresql"
 
     def merge() -> None:
         nonlocal staged
@@ -414,28 +423,42 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
         staging.clear()
         staged = 0
 
-    with _prompt_handovers():
-        preparing.start()
-        try:
-            while (prepared := handover.get()) is not None:
-                if isinstance(prepared, BaseException):
-                    raise prepared
-                rows_total += prepared.rows_total
-                rejected += prepared.rejected
-                staging.add_departments((uscc, departments.id_of(uscc, name)) for uscc, name in prepared.sources)
-                staging.write_rows(prepared.rows, prepared.payloads, prepared.count)
-                staging.write_issues(prepared.issues)
-                if prepared.rejected_rows:
-                    session.execute(insert(RejectedRow), prepared.rejected_rows)
-                staged += prepared.count
-                if staged >= MERGE_ROWS:
-                    merge()
-                if progress:
-                    progress(prepared.position, table.size)
+    def store(prepared: _Prepared) -> bool:
+        nonlocal rows_total, rejected, staged
+        rows_total += prepared.rows_total
+        rejected += prepared.rejected
+        staging.add_departments((uscc, departments.id_of(uscc, name)) for uscc, name in prepared.sources)
+        staging.write_rows(prepared.rows, prepared.payloads, prepared.count)
+        staging.write_issues(prepared.issues)
+        if prepared.rejected_rows:
+            session.execute(insert(RejectedRow), prepared.rejected_rows)
+        staged += prepared.count
+        if concurrent and staged >= MERGE_ROWS:
             merge()
-        finally:
-            stop.set()
-            preparing.join()
+        if progress:
+            progress(prepared.position, table.size)
+        return True
+
+    preparing = (table, validator, builder, staging.encoder(), batch.id)
+    if not concurrent:
+        _prepare(*preparing, emit=store)
+    else:
+        # the bounded queue keeps memory flat
+        handover: queue.Queue[_Prepared | BaseException | None] = queue.Queue(maxsize=MERGE_ROWS // FLUSH_ROWS)
+        stop = threading.Event()
+        thread = threading.Thread(target=_prepare_in_thread, args=(handover, stop, *preparing),
+                                  name="ingest-prepare", daemon=True)
+        with _prompt_handovers():
+            thread.start()
+            try:
+                while (prepared := handover.get()) is not None:
+                    if isinstance(prepared, BaseException):
+                        raise prepared
+                    store(prepared)
+            finally:
+                stop.set()
+                thread.join()
+    merge()
     staging.finish(batch_id=batch.id)
     if progress:
         progress(table.size, table.size)
