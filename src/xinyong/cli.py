@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from xinyong.core import clock, db
 from xinyong.core.errors import FileUnreadable, XinyongError
+from xinyong.core.terminal import err, fail, out, require_ready
 
 app = typer.Typer(help="信用 Xinyong：公共信用信息共享平台", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -27,23 +27,6 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(subject_app, name="subject")
 app.add_typer(calendar_app, name="calendar")
 
-# Piped output (scripts, logs) gets wide lines so that no cell is cut or folded.
-out = Console(width=None if sys.stdout.isatty() else 240)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 240)
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]错误：[/]{message}")
-    return typer.Exit(code)
-
-
-def _ready() -> None:
-    try:
-        db.ensure_ready()
-    except XinyongError as exc:
-        raise _fail(exc.message, 1) from None
-
-
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """应用数据库迁移（建表或升级到当前版本）。"""
@@ -54,7 +37,7 @@ def db_upgrade(revision: str = "head") -> None:
 @db_app.command("current")
 def db_current() -> None:
     """显示数据库当前的迁移版本。"""
-    _ready()
+    require_ready()
     out.print(db.current_revision(db.get_engine()))
 
 
@@ -71,8 +54,8 @@ def ingest(
     from xinyong.ingest.service import KINDS, ingest_file
 
     if kind not in KINDS:
-        raise _fail(f"未知的数据类型 {kind}：应为 penalties（行政处罚）或 licences（行政许可）", 2)
-    _ready()
+        raise fail(f"未知的数据类型 {kind}：应为 penalties（行政处罚）或 licences（行政许可）", 2)
+    require_ready()
     progress = Progress(
         TextColumn("[bold]归集[/] {task.description}"), BarColumn(), TaskProgressColumn(),
         TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal,
@@ -89,9 +72,9 @@ def ingest(
         if report:
             report.write_text(json.dumps({"kind": kind, "file": file.name, "error": exc.message},
                                          ensure_ascii=False, indent=2), encoding="utf-8")
-        raise _fail(f"{file}：{exc.message}", 2) from None
+        raise fail(f"{file}：{exc.message}", 2) from None
     except XinyongError as exc:
-        raise _fail(exc.message, 2) from None
+        raise fail(exc.message, 2) from None
     if report:
         report.write_text(result.model_dump_json(indent=2), encoding="utf-8")
     summary = Table(title=f"归集报告：{result.file}（批次 {result.batch_id}）", show_header=False)
@@ -125,11 +108,11 @@ def policy_show(
     from xinyong.policy.cli_render import render_rules_blocks
     from xinyong.policy.service import get_policy_book
 
-    _ready()
+    require_ready()
     try:
         on = dt.date.fromisoformat(date) if date else clock.today()
     except ValueError:
-        raise _fail(f"日期格式错误：{date}（应为 YYYY-MM-DD）", 2) from None
+        raise fail(f"日期格式错误：{date}（应为 YYYY-MM-DD）", 2) from None
     where = jurisdiction or get_settings().jurisdiction
     rules = get_policy_book().rules_in_force(on, where)
     out.print(f"{on:%Y-%m-%d} 在 {where} 生效的规则：{len(rules)} 条")
@@ -146,7 +129,7 @@ def subject_show(
     from xinyong.records.service import records_of_subject
     from xinyong.subjects.service import describe, find_by_code
 
-    _ready()
+    require_ready()
     today = clock.today()
     try:
         with db.transaction() as session:
@@ -154,7 +137,7 @@ def subject_show(
             info = describe(session, subject)
             records = records_of_subject(session, subject.id, today)
     except XinyongError as exc:
-        raise _fail(exc.message, 1) from None
+        raise fail(exc.message, 1) from None
     if as_json:
         payload = {
             "as_of": today.isoformat(),
@@ -192,12 +175,12 @@ def calendar_load(file: Annotated[Path, typer.Argument(help="某年节假日安�
     """载入国务院办公厅公布的某年节假日与调休安排。"""
     from xinyong.core.calendar import import_schedule
 
-    _ready()
+    require_ready()
     try:
         with db.transaction() as session:
             schedule = import_schedule(session, file)
     except (ValueError, OSError) as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     out.print(f"已载入 {schedule.year} 年安排（{schedule.source}），共 {len(schedule.entries)} 天")
 
 
@@ -206,7 +189,7 @@ def calendar_show(year: int) -> None:
     """列出某年的非周末节假日和调休上班日，并说明该年安排是否已公布。"""
     from xinyong.core.calendar import load_calendar
 
-    _ready()
+    require_ready()
     with db.transaction() as session:
         cal = load_calendar(session)
     state = "已公布" if cal.is_published(year) else "未公布（按周末推算，结果为暂定）"
@@ -231,7 +214,7 @@ def serve(
 
     from xinyong.web.observability import configure_logging
 
-    _ready()
+    require_ready()
     configure_logging()
     out.print(f"信用 Xinyong 已启动：http://{host}:{port}/ （API 文档 /api/docs）")
     uvicorn.run("xinyong.web.app:create_app", factory=True, host=host, port=port, workers=workers,
@@ -254,7 +237,7 @@ def demo(
         for path, count in files:
             out.print(f"已写入 {path}（{count} 行）")
         return
-    _ready()
+    require_ready()
     from xinyong.subjects.service import examples
 
     reports = load_demo(subjects=subjects, seed=seed)

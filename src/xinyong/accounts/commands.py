@@ -7,24 +7,15 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from xinyong.accounts import service
 from xinyong.accounts.access import ROLE_LABELS, Role
 from xinyong.core import db
 from xinyong.core.errors import XinyongError
+from xinyong.core.terminal import fail, out, require_ready
 
 app = typer.Typer(help="用户账号", no_args_is_help=True)
-out = Console(width=None if sys.stdout.isatty() else 240)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 240)
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]错误：[/]{message}")
-    return typer.Exit(1)
-
-
 def _actor() -> str:
     try:
         return f"cli:{getpass.getuser()}"
@@ -41,10 +32,7 @@ def create(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")] = False,
 ) -> None:
     """创建用户（如第一个信用办管理员）。密码从标准输入读取或交互输入两次，不接受命令行参数。"""
-    try:
-        db.ensure_ready()
-    except XinyongError as exc:
-        raise _fail(exc.message) from None
+    require_ready()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -63,7 +51,7 @@ def create(
             )
             out.print(f"已创建用户 {user.username}（{ROLE_LABELS[role]}）")
     except XinyongError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
 
 
 @app.command("password")
@@ -72,10 +60,7 @@ def password(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取新密码（一行）")] = False,
 ) -> None:
     """为忘记密码的用户设置新密码（该用户的所有登录随即退出）。"""
-    try:
-        db.ensure_ready()
-    except XinyongError as exc:
-        raise _fail(exc.message) from None
+    require_ready()
     if password_stdin:
         new = again = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -89,16 +74,13 @@ def password(
             service.reset_password(session, user.id, new, again, actor=_actor())
             out.print(f"已重置用户 {user.username} 的密码，其所有登录已退出")
     except XinyongError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
 
 
 @app.command("list")
 def list_users() -> None:
     """列出所有用户。"""
-    try:
-        db.ensure_ready()
-    except XinyongError as exc:
-        raise _fail(exc.message) from None
+    require_ready()
     with db.transaction() as session:
         departments = {d.id: d for d in service.list_departments(session)}
         table = Table("用户名", "姓名", "角色", "所属部门", "状态", "最近登录")

@@ -57,7 +57,7 @@ def submit_batch(
 ) -> JSONResponse:
     scope = department_scope(principal)
     department = accounts.get_department(session, scope) if scope is not None else None
-    display_name = (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
+    display_name = ingest.upload_name(file.filename)
     path = ingest.spool_upload(file.file, display_name, limit_bytes=limit)
     try:
         report = ingest.ingest_file(session, path, kind, department_uscc=department.uscc if department else None,

@@ -23,7 +23,7 @@ from xinyong.catalogue.service import get_catalogue, normalize_header
 from xinyong.core import clock, ids
 from xinyong.core.calendar import load_calendar
 from xinyong.core.crypto import get_keyring
-from xinyong.core.errors import FileUnreadable, XinyongError
+from xinyong.core.errors import FileUnreadable, NotFound, XinyongError
 from xinyong.ingest.models import Batch, BatchIssue, RejectedRow
 from xinyong.ingest.readers import ENCODING_LABELS, open_table
 from xinyong.ingest.schemas import IngestReport, IssueOut, RegisteredDepartment
@@ -402,9 +402,6 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     for header in validator.unknown_headers:
         report.warnings.append(IssueOut(line=table.header_line or None, field=header,
                                         code="unknown_column", message=f"列“{header}”不在目录中，已忽略"))
-    # Two threads: one reads, validates and prepares rows (Python), this one stores them and
-    # merges every MERGE_ROWS (the database), so that both work at the same time. Only this
-    # thread touches the session; a bounded queue keeps memory flat.
     counts = {"new": 0, "corrected": 0, "unchanged": 0}
     rows_total = rejected = staged = 0
     # PostgreSQL works in its own process: one thread prepares rows (Python) while this one, the
@@ -469,13 +466,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     report.corrected = counts["corrected"]
     report.unchanged = counts["unchanged"]
     report.rejected = rejected
-    stored = session.execute(
-        select(BatchIssue.severity, BatchIssue.line, BatchIssue.field, BatchIssue.code, BatchIssue.message)
-        .where(BatchIssue.batch_id == batch.id).order_by(BatchIssue.id)
-    )
-    for severity, line, header, code, message in stored:
-        target = report.errors if severity == "error" else report.warnings
-        target.append(IssueOut(line=line, field=header, code=code, message=message))
+    _add_issues(session, batch.id, report)
     summary = report.model_dump(exclude={"errors", "warnings"})
     summary["errors_count"], summary["warnings_count"] = len(report.errors), len(report.warnings)
     session.execute(
@@ -508,6 +499,12 @@ class UploadTooLarge(XinyongError):
 class CorrectionRejected(XinyongError):
     status_code = 422
     code = "correction_rejected"
+
+
+def upload_name(file_name: str | None) -> str:
+    """The name an uploaded file is listed under: its base name as the browser sent it, at most
+    200 characters (a browser on Windows may send the whole path)."""
+    return (file_name or "upload").replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
 
 
 def spool_upload(stream: Any, file_name: str, *, limit_bytes: int, directory: Path | None = None) -> Path:
@@ -575,8 +572,6 @@ def list_batches(session: Session, *, department_id: int | None = None, kind: st
 def get_batch(session: Session, batch_id: int) -> Batch:
     batch = session.get(Batch, batch_id)
     if batch is None:
-        from xinyong.core.errors import NotFound
-
         raise NotFound(f"批次 {batch_id} 不存在")
     return batch
 
@@ -590,14 +585,19 @@ def batch_report(session: Session, batch: Batch) -> IngestReport:
     known["file"] = known.get("file") or batch.file_name
     known["batch_id"] = batch.id
     report = IngestReport.model_validate(known)
+    _add_issues(session, batch.id, report)
+    return report
+
+
+def _add_issues(session: Session, batch_id: int, report: IngestReport) -> None:
+    """A batch's stored errors and warnings into its report, in the order they were stored."""
     issues = session.execute(
         select(BatchIssue.severity, BatchIssue.line, BatchIssue.field, BatchIssue.code, BatchIssue.message)
-        .where(BatchIssue.batch_id == batch.id).order_by(BatchIssue.id)
+        .where(BatchIssue.batch_id == batch_id).order_by(BatchIssue.id)
     )
-    for severity, line, field_, code, message in issues:
+    for severity, line, header, code, message in issues:
         target = report.errors if severity == "error" else report.warnings
-        target.append(IssueOut(line=line, field=field_, code=code, message=message))
-    return report
+        target.append(IssueOut(line=line, field=header, code=code, message=message))
 
 
 def rejected_table(session: Session, batch_id: int) -> tuple[list[str], list[list[str]]]:

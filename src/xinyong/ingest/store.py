@@ -70,41 +70,35 @@ MERGE_COLUMNS = (
 ISSUE_FIELDS = ("severity", "line", "field", "code", "message")
 
 
+TEMP_TABLES = {
+    "stg": ", ".join(f"{n} {t}" for n, t in (*STAGING_COLUMNS, *MERGE_COLUMNS)),
+    "stg_payload": "line INTEGER PRIMARY KEY, data TEXT",
+    "stg_issues": "severity TEXT, line INTEGER, field TEXT, code TEXT, message TEXT",
+    "stg_departments": "uscc TEXT PRIMARY KEY, id BIGINT",
+}
+
+
 class Staging:
     """The staging tables of one batch, inside the batch's transaction."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect.name
-        self.rows = 0
 
     def _exec(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         return self.session.execute(text(sql), params or {})
 
     def create(self) -> None:
-        cols = ", ".join(f"{n} {t}" for n, t in (*STAGING_COLUMNS, *MERGE_COLUMNS))
-        issue_cols = "severity TEXT, line INTEGER, field TEXT, code TEXT, message TEXT"
-        if self.dialect == "postgresql":
-            self._exec(f"CREATE TEMP TABLE stg ({cols}) ON COMMIT DROP")
-            self._exec("CREATE TEMP TABLE stg_payload (line INTEGER PRIMARY KEY, data TEXT) ON COMMIT DROP")
-            self._exec(f"CREATE TEMP TABLE stg_issues ({issue_cols}) ON COMMIT DROP")
-            self._exec("CREATE TEMP TABLE stg_departments (uscc TEXT PRIMARY KEY, id BIGINT) ON COMMIT DROP")
-        else:
-            self._exec("DROP TABLE IF EXISTS temp.stg")
-            self._exec("DROP TABLE IF EXISTS temp.stg_issues")
-            self._exec("DROP TABLE IF EXISTS temp.stg_payload")
-            self._exec("DROP TABLE IF EXISTS temp.stg_departments")
-            self._exec(f"CREATE TEMP TABLE stg ({cols})")
-            self._exec("CREATE TEMP TABLE stg_payload (line INTEGER PRIMARY KEY, data TEXT)")
-            self._exec(f"CREATE TEMP TABLE stg_issues ({issue_cols})")
-            self._exec("CREATE TEMP TABLE stg_departments (uscc TEXT PRIMARY KEY, id BIGINT)")
+        # PostgreSQL drops them with the transaction; SQLite keeps temp tables for the connection
+        self.drop()
+        suffix = " ON COMMIT DROP" if self.dialect == "postgresql" else ""
+        for name, columns in TEMP_TABLES.items():
+            self._exec(f"CREATE TEMP TABLE {name} ({columns}){suffix}")
 
     def drop(self) -> None:
         if self.dialect != "postgresql":
-            self._exec("DROP TABLE IF EXISTS temp.stg")
-            self._exec("DROP TABLE IF EXISTS temp.stg_payload")
-            self._exec("DROP TABLE IF EXISTS temp.stg_issues")
-            self._exec("DROP TABLE IF EXISTS temp.stg_departments")
+            for name in TEMP_TABLES:
+                self._exec(f"DROP TABLE IF EXISTS temp.{name}")
 
     def _dbapi(self) -> Any:
         return self.session.connection().connection.dbapi_connection
@@ -120,7 +114,6 @@ class Staging:
         """Stage ``count`` encoded rows (``STAGING_FIELDS`` order) and their payloads (line, data)."""
         if not count:
             return
-        self.rows += count
         if self.dialect == "postgresql":
             with self._dbapi().cursor() as cur:
                 with cur.copy(f"COPY stg ({', '.join(STAGING_FIELDS)}) FROM STDIN") as copy:

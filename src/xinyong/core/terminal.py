@@ -1,0 +1,30 @@
+"""What every command-line command shares: the consoles, failing with a Chinese message, and
+refusing to run on a database that is missing or not upgraded."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from xinyong.core import db
+from xinyong.core.errors import XinyongError
+
+# Piped output (scripts, logs) gets wide lines so that no cell is cut or folded.
+out = Console(width=None if sys.stdout.isatty() else 240)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 240)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``message`` as an error and return the exit to raise."""
+    err.print(f"[bold red]错误：[/]{message}")
+    return typer.Exit(code)
+
+
+def require_ready() -> None:
+    """Exit with the database's own message unless it exists and is upgraded."""
+    try:
+        db.ensure_ready()
+    except XinyongError as exc:
+        raise fail(exc.message) from None
