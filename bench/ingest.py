@@ -50,11 +50,16 @@ def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, i
     return seconds, peak_kb // 1024, "\n".join(lines[:-1])
 
 
-def generate(path: Path, rows: int) -> float:
+def generate(path: Path, rows: int, *, rejected: bool = False) -> float:
+    """Write the bench file; ``rejected``: every row has two errors (date and amount)."""
     from xinyong.demo.generator import PENALTY_HEADERS, bench_penalty_rows, write_csv
 
+    def spoiled(row: dict[str, str]) -> dict[str, str]:
+        return {**row, "处罚决定日期": "2024/02/30", "罚款金额（万元）": "约三万"}
+
     start = time.perf_counter()
-    write_csv(path, PENALTY_HEADERS, bench_penalty_rows(rows, today=dt.date.fromisoformat(TODAY)))
+    stream = bench_penalty_rows(rows, today=dt.date.fromisoformat(TODAY))
+    write_csv(path, PENALTY_HEADERS, map(spoiled, stream) if rejected else stream)
     return time.perf_counter() - start
 
 
@@ -100,11 +105,13 @@ def raw_sqlite(db_path: str, path: str) -> None:
 
 
 def xinyong_ingest(path: str) -> None:
+    """As ``xinyong ingest penalties FILE --report REPORT.json`` does."""
     from xinyong.core import db
-    from xinyong.ingest.service import ingest_file
+    from xinyong.ingest.service import ingest_file, write_report
 
     with db.transaction() as session:
         report = ingest_file(session, Path(path), "penalties")
+    write_report(report, Path(path).with_suffix(".report.json"))
     print(json.dumps({"accepted": report.accepted, "rejected": report.rejected, "rows": report.rows_total}))
 
 
@@ -129,17 +136,21 @@ def main() -> None:
     parser.add_argument("--backends", default="postgresql,sqlite")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "ingest.json")
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--rejected", action="store_true",
+                        help="every row has two errors: the memory of a report with 2 errors per row")
     args = parser.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="xinyong-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    csv_path = work / f"penalties_{args.rows}.csv"
+    csv_path = work / f"penalties_{args.rows}{'_rejected' if args.rejected else ''}.csv"
     if not csv_path.exists():
         print(f"generating {args.rows} rows …", flush=True)
-        print(f"  {generate(csv_path, args.rows):.1f} s, {csv_path.stat().st_size / 1e6:.0f} MB")
+        seconds = generate(csv_path, args.rows, rejected=args.rejected)
+        print(f"  {seconds:.1f} s, {csv_path.stat().st_size / 1e6:.0f} MB")
     me = str(Path(__file__).resolve())
     env = {"XINYONG_TODAY": TODAY, "XINYONG_VAR_DIR": str(work),
            "XINYONG_SECRET_KEY": "YmVuY2htYXJrLWtleS1ub3QtZm9yLXByb2R1Y3Rpb24tdXNlLTEyMzQ1Ng=="}
     results: dict[str, object] = {"rows": args.rows, "file_mb": round(csv_path.stat().st_size / 1e6),
+                                  "rejected_file": args.rejected,
                                   "date": dt.date.today().isoformat(), "machine": f"{os.cpu_count()} cores"}
     for backend in args.backends.split(","):
         if backend == "postgresql":

@@ -117,11 +117,12 @@ def test_commands_refuse_an_unmigrated_database_until_db_upgrade(fresh_database,
     if state == "empty_file":
         fresh_database.parent.mkdir(parents=True)
         sqlite3.connect(fresh_database).close()
-    for command in (["policy", "show"], ["subject", "show", PERSON_ID],
+    for command in (["policy", "show"], ["subject", "show", PERSON_ID], ["audit", "verify"],
                     ["ingest", "penalties", FIXTURES / "penalties.csv"]):
         refused = run(*command)
         assert refused.exit_code != 0, command
-        assert "xinyong db upgrade" in flat(refused.output), (command, refused.output)
+        assert "xinyong db upgrade" in flat(refused.stderr), (command, refused.output)
+        assert refused.stdout == "", command  # errors go to stderr: scripts read stdout
         assert PERSON_ID not in refused.output
     upgraded = run("db", "upgrade")
     assert upgraded.exit_code == 0, upgraded.output

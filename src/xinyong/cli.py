@@ -51,7 +51,7 @@ def ingest(
     ] = None,
 ) -> None:
     """归集一个双公示文件：逐行校验，整批入库，输出质量报告。"""
-    from xinyong.ingest.service import KINDS, ingest_file
+    from xinyong.ingest.service import KINDS, ingest_file, write_report
 
     if kind not in KINDS:
         raise fail(f"未知的数据类型 {kind}：应为 penalties（行政处罚）或 licences（行政许可）", 2)
@@ -76,12 +76,12 @@ def ingest(
     except XinyongError as exc:
         raise fail(exc.message, 2) from None
     if report:
-        report.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        write_report(result, report)
     summary = Table(title=f"归集报告：{result.file}（批次 {result.batch_id}）", show_header=False)
     for label, value in (
         ("文件格式", f"{result.format} {result.encoding or ''} {result.layout}"),
         ("数据行", result.rows_total), ("新增", result.accepted), ("更正", result.corrected),
-        ("未变化", result.unchanged), ("拒收", result.rejected), ("警告", len(result.warnings)),
+        ("未变化", result.unchanged), ("拒收", result.rejected), ("警告", result.warnings_count),
         ("新登记部门", "、".join(f"{d.name}（{d.uscc}）" for d in result.departments_registered) or "无"),
     ):
         summary.add_row(label, str(value))
@@ -93,8 +93,8 @@ def ingest(
         for issue in result.errors[:50]:
             errors.add_row(str(issue.line), issue.field or "", issue.code, issue.message)
         out.print(errors)
-        if len(result.errors) > 50:
-            out.print(f"……另有 {len(result.errors) - 50} 条错误，见 --report 报告文件")
+        if result.errors_count > 50:
+            out.print(f"……另有 {result.errors_count - 50} 条错误，见 --report 报告文件")
     raise typer.Exit(result.exit_code)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
@@ -54,7 +54,7 @@ def submit_batch(
     _csrf: None = Depends(verify_csrf),
     file: UploadFile = File(description="双公示文件：CSV（UTF-8/GBK/GB18030）、XLSX 或 JSON Lines"),
     session: Session = Depends(get_session),
-) -> JSONResponse:
+) -> Response:
     scope = department_scope(principal)
     department = accounts.get_department(session, scope) if scope is not None else None
     display_name = ingest.upload_name(file.filename)
@@ -67,8 +67,9 @@ def submit_batch(
     finally:
         path.unlink(missing_ok=True)
     ingest.audit_submission(session, report, actor=principal.actor, ip=client_ip(request))
-    return JSONResponse(report.model_dump(mode="json"), status_code=201,
-                        headers={"Location": f"/api/v1/batches/{report.batch_id}"})
+    # the full report is read back from the stored batch as it is sent: commit first
+    session.commit()
+    return _full_report(report, status_code=201, headers={"Location": f"/api/v1/batches/{report.batch_id}"})
 
 
 @router.get(
@@ -80,7 +81,13 @@ def submit_batch(
     responses={401: _ERROR, 403: _ERROR, 404: _ERROR},
 )
 def read_batch(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
-               session: Session = Depends(get_session)) -> IngestReport:
+               session: Session = Depends(get_session)) -> Response:
     batch = ingest.get_batch(session, batch_id)
     ensure_department(principal, batch.department_id)
-    return ingest.batch_report(session, batch)
+    return _full_report(ingest.batch_report(session, batch))
+
+
+def _full_report(report: IngestReport, **options: Any) -> Response:
+    """Every error and warning of a batch, streamed from the database (memory stays flat)."""
+    chunks = (chunk.encode() for chunk in ingest.report_chunks(report))
+    return StreamingResponse(chunks, media_type="application/json", **options)

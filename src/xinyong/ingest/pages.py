@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from xinyong.accounts import service as accounts
 from xinyong.accounts.access import Principal, department_scope, ensure_department, require
@@ -124,33 +128,49 @@ def batch_page(request: Request, batch_id: RowId, principal: Principal = Depends
     })
 
 
-def _download(content: bytes, media_type: str, file_name: str) -> Response:
+def _attachment(file_name: str, fallback: str) -> dict[str, str]:
+    """Headers of a download named ``file_name`` (``fallback`` for clients without RFC 5987)."""
     from urllib.parse import quote
 
-    return Response(content, media_type=media_type, headers={
-        "Content-Disposition": f"attachment; filename=\"rejected.{file_name.rsplit('.', 1)[-1]}\"; "
-                               f"filename*=UTF-8''{quote(file_name)}",
+    return {
+        "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name)}",
         "Cache-Control": "no-store",
-    })
+    }
+
+
+@router.get("/workbench/batches/{batch_id}/report.json")
+def report_json(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
+                session: Session = Depends(get_session)) -> Response:
+    batch = _batch_for(session, principal, batch_id)
+    chunks = (chunk.encode() for chunk in ingest.report_chunks(ingest.batch_report(session, batch)))
+    return StreamingResponse(chunks, media_type="application/json",
+                             headers=_attachment(f"批次{batch_id}_质量报告.json", "report.json"))
 
 
 @router.get("/workbench/batches/{batch_id}/rejected.csv")
 def rejected_csv(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
                  session: Session = Depends(get_session)) -> Response:
     _batch_for(session, principal, batch_id)
-    headers, rows = ingest.rejected_table(session, batch_id)
-    return _download(ingest.rejected_csv(headers, rows), "text/csv; charset=utf-8",
-                     f"批次{batch_id}_未通过的行.csv")
+    return StreamingResponse(ingest.rejected_csv(ingest.rejected_table(batch_id)),
+                             media_type="text/csv; charset=utf-8",
+                             headers=_attachment(f"批次{batch_id}_未通过的行.csv", "rejected.csv"))
 
 
 @router.get("/workbench/batches/{batch_id}/rejected.xlsx")
 def rejected_xlsx(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
                   session: Session = Depends(get_session)) -> Response:
     _batch_for(session, principal, batch_id)
-    headers, rows = ingest.rejected_table(session, batch_id)
-    return _download(ingest.rejected_xlsx(headers, rows),
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     f"批次{batch_id}_未通过的行.xlsx")
+    handle, name = tempfile.mkstemp(prefix="xinyong-rejected-", suffix=".xlsx")
+    os.close(handle)
+    path = Path(name)
+    try:
+        ingest.rejected_xlsx(ingest.rejected_table(batch_id), path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return FileResponse(path, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers=_attachment(f"批次{batch_id}_未通过的行.xlsx", "rejected.xlsx"),
+                        background=BackgroundTask(path.unlink, missing_ok=True))
 
 
 @router.get("/workbench/records")

@@ -18,6 +18,14 @@ class RegisteredDepartment(BaseModel):
 
 
 class IngestReport(BaseModel):
+    """The quality report of a batch.
+
+    In memory (``ingest_file``, ``batch_report``) ``errors`` and ``warnings`` hold the first
+    issues only, at most ``ingest.service.ISSUE_SAMPLE`` of each, so that memory stays flat
+    whatever the file; the counts are complete. The full report, with every issue, is written
+    by ``ingest.service.report_chunks`` straight from the stored issues.
+    """
+
     kind: str
     file: str
     batch_id: int | None = None
@@ -29,8 +37,12 @@ class IngestReport(BaseModel):
     corrected: int = 0
     unchanged: int = 0
     rejected: int = 0
-    errors: list[IssueOut] = []
-    warnings: list[IssueOut] = []
+    errors_count: int = Field(0, description="错误总数（每个错误一条，一行可有多个错误）")
+    warnings_count: int = Field(0, description="警告总数")
+    errors: list[IssueOut] = Field(
+        [], description="每个错误，按行号排列（同一行内按列的顺序）；完整报告列出全部错误"
+    )
+    warnings: list[IssueOut] = Field([], description="每个警告，按行号排列；完整报告列出全部警告")
     departments_registered: list[RegisteredDepartment] = []
 
     @property

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import queue
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
 from xinyong.catalogue.service import get_catalogue, normalize_header
-from xinyong.core import clock, ids
+from xinyong.core import clock, db, ids
 from xinyong.core.calendar import load_calendar
 from xinyong.core.crypto import get_keyring
 from xinyong.core.errors import FileUnreadable, NotFound, XinyongError
@@ -40,6 +41,8 @@ KINDS = {"penalties": "penalty", "licences": "licence"}
 FLUSH_ROWS = 5000  # rows handed from the preparing thread to the database at a time
 MERGE_ROWS = 20_000  # staged rows merged into the stored data at a time
 PERSONAL_FIELDS = ("id_number", "legal_rep_id_number")
+ISSUE_SAMPLE = 200  # errors and warnings of each kind a report holds in memory (pages show them)
+REPORT_PAGE = 2000  # issues read from the database at a time when writing a full report
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -397,11 +400,11 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     staging.create()
     builder = _RowBuilder(session, item.record_kind, item.code, today, header_of=validator.header)
     departments = _Departments(session, batch.id, report)
-    for note in table.notes:
-        report.warnings.append(IssueOut(line=None, field=None, code="file_note", message=note))
-    for header in validator.unknown_headers:
-        report.warnings.append(IssueOut(line=table.header_line or None, field=header,
-                                        code="unknown_column", message=f"列“{header}”不在目录中，已忽略"))
+    staging.write_issues([
+        *(("warning", None, None, "file_note", note) for note in table.notes),
+        *(("warning", table.header_line or None, header, "unknown_column", f"列“{header}”不在目录中，已忽略")
+          for header in validator.unknown_headers),
+    ])
     counts = {"new": 0, "corrected": 0, "unchanged": 0}
     rows_total = rejected = staged = 0
     # PostgreSQL works in its own process: one thread prepares rows (Python) while this one, the
@@ -468,7 +471,6 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     report.rejected = rejected
     _add_issues(session, batch.id, report)
     summary = report.model_dump(exclude={"errors", "warnings"})
-    summary["errors_count"], summary["warnings_count"] = len(report.errors), len(report.warnings)
     session.execute(
         update(Batch).where(Batch.id == batch.id).values(
             finished_at=clock.now(), rows_total=rows_total, accepted=report.accepted,
@@ -590,59 +592,129 @@ def batch_report(session: Session, batch: Batch) -> IngestReport:
 
 
 def _add_issues(session: Session, batch_id: int, report: IngestReport) -> None:
-    """A batch's stored errors and warnings into its report, in the order they were stored."""
-    issues = session.execute(
-        select(BatchIssue.severity, BatchIssue.line, BatchIssue.field, BatchIssue.code, BatchIssue.message)
-        .where(BatchIssue.batch_id == batch_id).order_by(BatchIssue.id)
+    """A batch's issue counts, and its first ``ISSUE_SAMPLE`` errors and warnings, into its report."""
+    counts = dict(session.execute(
+        select(BatchIssue.severity, func.count()).where(BatchIssue.batch_id == batch_id)
+        .group_by(BatchIssue.severity)
+    ).all())
+    report.errors_count, report.warnings_count = counts.get("error", 0), counts.get("warning", 0)
+    report.errors = [IssueOut(**i) for i in _issues(session, batch_id, "error", limit=ISSUE_SAMPLE)]
+    report.warnings = [IssueOut(**i) for i in _issues(session, batch_id, "warning", limit=ISSUE_SAMPLE)]
+
+
+def _issues(connection: Session | Connection, batch_id: int, severity: str, *, after: int = 0,
+            limit: int) -> list[dict[str, Any]]:
+    """Issues of one severity in stored order, the ``limit`` next ones after id ``after``."""
+    rows = connection.execute(
+        select(BatchIssue.id, BatchIssue.line, BatchIssue.field, BatchIssue.code, BatchIssue.message)
+        .where(BatchIssue.batch_id == batch_id, BatchIssue.severity == severity, BatchIssue.id > after)
+        .order_by(BatchIssue.id).limit(limit)
     )
-    for severity, line, header, code, message in issues:
-        target = report.errors if severity == "error" else report.warnings
-        target.append(IssueOut(line=line, field=header, code=code, message=message))
+    return [{"id": r.id, "line": r.line, "field": r.field, "code": r.code, "message": r.message} for r in rows]
 
 
-def rejected_table(session: Session, batch_id: int) -> tuple[list[str], list[list[str]]]:
-    """The rejected rows under the file's own headers, plus line, columns, codes and reasons."""
-    rows = rejected_rows(session, batch_id)
-    issues: dict[int, list[tuple[str | None, str, str]]] = {}
-    for line, field_, code, message in session.execute(
-        select(BatchIssue.line, BatchIssue.field, BatchIssue.code, BatchIssue.message)
-        .where(BatchIssue.batch_id == batch_id, BatchIssue.severity == "error").order_by(BatchIssue.id)
-    ):
-        if line is not None:
-            issues.setdefault(line, []).append((field_, code, message))
-    headers: list[str] = []
-    seen: set[str] = set()
-    for _, cells in rows:
-        for header in cells:
-            if header not in seen:
-                seen.add(header)
-                headers.append(header)
-    table = []
-    for line, cells in rows:
-        found = issues.get(line, [])
-        columns = list(dict.fromkeys(f for f, _, _ in found if f))
-        table.append([cells.get(h, "") for h in headers] + [
-            str(line), "；".join(columns), "；".join(c for _, c, _ in found), "；".join(m for _, _, m in found),
-        ])
-    return headers + list(REASON_COLUMNS), table
+def report_chunks(report: IngestReport, *, engine: Engine | None = None) -> Iterator[str]:
+    """The full report of a stored batch as JSON text, piece by piece: the counts from
+    ``report``, then every error and warning read from the database a page at a time, so that
+    a report with a million errors needs no more memory than one with ten."""
+    if report.batch_id is None:
+        yield report.model_dump_json(indent=2)
+        return
+    head = report.model_dump(mode="json", exclude={"errors", "warnings", "departments_registered"})
+    yield "{\n" + "".join(f"  {_json(k)}: {_json(v)},\n" for k, v in head.items())
+    with db.read_only(engine) as connection:
+        for key, severity in (("errors", "error"), ("warnings", "warning")):
+            yield f'  "{key}": ['
+            after, first = 0, True
+            while page := _issues(connection, report.batch_id, severity, after=after, limit=REPORT_PAGE):
+                after = page[-1]["id"]
+                parts = []
+                for issue in page:
+                    del issue["id"]
+                    parts.append(("\n    " if first else ",\n    ") + _json(issue))
+                    first = False
+                yield "".join(parts)
+            yield "],\n" if first else "\n  ],\n"
+    departments = [d.model_dump(mode="json") for d in report.departments_registered]
+    yield '  "departments_registered": ' + json.dumps(departments, ensure_ascii=False) + "\n}\n"
 
 
-def rejected_csv(headers: list[str], rows: list[list[str]]) -> bytes:
-    """CSV in UTF-8 with a byte order mark, so that Excel opens the Chinese text correctly."""
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write_report(report: IngestReport, path: Path) -> None:
+    """Write the full report of a stored batch to ``path`` (see ``report_chunks``)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for chunk in report_chunks(report):
+            fh.write(chunk)
+
+
+def rejected_table(batch_id: int, *, engine: Engine | None = None) -> Iterator[list[str]]:
+    """The rejected rows of a batch as a table, its header row first: the cells under the file's
+    own headers, then line, columns, codes and reasons. Rows and errors are read a page at a
+    time, in line order, so that a batch of a million rejected rows needs little memory."""
+    with db.read_only(engine) as connection:
+        rows = _rejected_pages(connection, batch_id)
+        issues = _error_lines(connection, batch_id)
+        first = next(rows, None)
+        headers = list(first[1]) if first else []
+        yield headers + list(REASON_COLUMNS)
+        pending = next(issues, None)
+        for line, cells in itertools.chain([first] if first else [], rows):
+            found = []
+            while pending is not None and (pending[0] is None or pending[0] <= line):
+                if pending[0] == line:
+                    found.append(pending[1:])
+                pending = next(issues, None)
+            columns = list(dict.fromkeys(f for f, _, _ in found if f))
+            yield [cells.get(h, "") for h in headers] + [
+                str(line), "；".join(columns), "；".join(c for _, c, _ in found), "；".join(m for _, _, m in found),
+            ]
+
+
+def _rejected_pages(connection: Connection, batch_id: int) -> Iterator[tuple[int, dict[str, str]]]:
+    after = 0
+    while page := connection.execute(
+        select(RejectedRow.line, RejectedRow.cells)
+        .where(RejectedRow.batch_id == batch_id, RejectedRow.line > after)
+        .order_by(RejectedRow.line).limit(REPORT_PAGE)
+    ).all():
+        after = page[-1].line
+        for line, cells in page:
+            yield line, orjson.loads(cells)
+
+
+def _error_lines(connection: Connection, batch_id: int) -> Iterator[tuple[int | None, str | None, str, str]]:
+    """(line, field, code, message) of each error, in line order (the order they are stored in)."""
+    after = 0
+    while page := _issues(connection, batch_id, "error", after=after, limit=REPORT_PAGE):
+        after = page[-1]["id"]
+        for i in page:
+            yield i["line"], i["field"], i["code"], i["message"]
+
+
+def rejected_csv(rows: Iterable[list[str]]) -> Iterator[bytes]:
+    """CSV in UTF-8 with a byte order mark (so that Excel opens the Chinese text correctly),
+    a few hundred rows at a time."""
     import csv
     import io
 
     buffer = io.StringIO()
+    buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    for n, row in enumerate(rows, 1):
+        writer.writerow(row)
+        if n % 500 == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
 
 
-def rejected_xlsx(headers: list[str], rows: list[list[str]], *, title: str = "未通过的行") -> bytes:
-    """A workbook with one sheet; every cell is text (a value starting with = stays text)."""
-    import io
-
+def rejected_xlsx(rows: Iterable[list[str]], path: Path, *, title: str = "未通过的行") -> None:
+    """Write a workbook with one sheet to ``path``; every cell is text (a value starting with =
+    stays text). openpyxl's write-only mode keeps rows in a temporary file, not in memory."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -657,12 +729,9 @@ def rejected_xlsx(headers: list[str], rows: list[list[str]], *, title: str = "�
             out.append(cell)
         return out
 
-    sheet.append(cells(headers))
     for row in rows:
         sheet.append(cells(row))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    workbook.save(path)
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,9 @@ ISSUE_FIELDS = ("severity", "line", "field", "code", "message")
 TEMP_TABLES = {
     "stg": ", ".join(f"{n} {t}" for n, t in (*STAGING_COLUMNS, *MERGE_COLUMNS)),
     "stg_payload": "line INTEGER PRIMARY KEY, data TEXT",
-    "stg_issues": "severity TEXT, line INTEGER, field TEXT, code TEXT, message TEXT",
+    # seq keeps the order in which the issues were found (a row's errors in column order); the
+    # merge's own warnings have none and come after the others of their line
+    "stg_issues": "severity TEXT, line INTEGER, field TEXT, code TEXT, message TEXT, seq BIGINT",
     "stg_departments": "uscc TEXT PRIMARY KEY, id BIGINT",
 }
 
@@ -84,6 +86,7 @@ class Staging:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect.name
+        self._issues_written = 0
 
     def _exec(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         return self.session.execute(text(sql), params or {})
@@ -134,18 +137,20 @@ class Staging:
                        {"uscc": uscc, "id": department_id})
 
     def write_issues(self, issues: Iterable[tuple[Any, ...]]) -> None:
-        batch = list(issues)
+        """Stage issues (``ISSUE_FIELDS`` order), numbered in the order given."""
+        start = self._issues_written
+        batch = [(*issue, start + i) for i, issue in enumerate(issues)]
         if not batch:
             return
+        self._issues_written += len(batch)
+        columns = ", ".join((*ISSUE_FIELDS, "seq"))
         if self.dialect == "postgresql":
-            with self._dbapi().cursor() as cur, cur.copy(
-                f"COPY stg_issues ({', '.join(ISSUE_FIELDS)}) FROM STDIN"
-            ) as copy:
+            with self._dbapi().cursor() as cur, cur.copy(f"COPY stg_issues ({columns}) FROM STDIN") as copy:
                 for row in batch:
                     copy.write_row(row)
         else:
             cur = self._dbapi().cursor()
-            cur.executemany("INSERT INTO stg_issues VALUES (?, ?, ?, ?, ?)", batch)
+            cur.executemany(f"INSERT INTO stg_issues ({columns}) VALUES (?, ?, ?, ?, ?, ?)", batch)
             cur.close()
 
     # -- the merge -------------------------------------------------------------------------
@@ -404,12 +409,14 @@ class Staging:
             self._exec("DELETE FROM stg_payload")
 
     def finish(self, *, batch_id: int) -> None:
-        """Store the batch's issues, errors first, each kind in file order."""
+        """Store the batch's issues, errors first, each kind in file order (file-wide ones first);
+        their ids keep that order."""
         self._exec(
             """
             INSERT INTO batch_issues (batch_id, severity, line, field, code, message)
             SELECT :batch, severity, line, field, code, message FROM stg_issues
-            ORDER BY CASE severity WHEN 'error' THEN 0 ELSE 1 END, line
+            ORDER BY CASE severity WHEN 'error' THEN 0 ELSE 1 END, COALESCE(line, 0),
+                     seq IS NULL, seq
             """,
             {"batch": batch_id},
         )
