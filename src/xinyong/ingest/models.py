@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from xinyong.core.db import Base
@@ -41,9 +41,11 @@ class BatchIssue(Base):
     """An error (row rejected) or warning (row stored) found in a batch."""
 
     __tablename__ = "batch_issues"
+    # full reports read a batch's issues of one severity a page at a time, by id
+    __table_args__ = (Index("ix_batch_issues_batch_severity_id", "batch_id", "severity", "id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
     severity: Mapped[str] = mapped_column(String(10))  # error | warning
     line: Mapped[int | None] = mapped_column(Integer)
     field: Mapped[str | None] = mapped_column(String(200))
@@ -55,8 +57,9 @@ class RejectedRow(Base):
     """The cells of a rejected row as the department sent them, so staff can fix them in Excel."""
 
     __tablename__ = "batch_rejected_rows"
+    __table_args__ = (Index("ix_batch_rejected_rows_batch_line", "batch_id", "line"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
     line: Mapped[int] = mapped_column(Integer)
     cells: Mapped[str] = mapped_column(Text)  # JSON object: column header as written -> cell text

@@ -497,6 +497,9 @@ class UploadTooLarge(XinyongError):
     status_code = 413
     code = "upload_too_large"
 
+    def __init__(self, limit_bytes: int) -> None:
+        super().__init__(f"文件超过 {limit_bytes // (1024 * 1024)} MB 的上限，未保存任何数据。请将文件拆分后分批提交。")
+
 
 class CorrectionRejected(XinyongError):
     status_code = 422
@@ -527,10 +530,7 @@ def spool_upload(stream: Any, file_name: str, *, limit_bytes: int, directory: Pa
             while chunk := stream.read(1 << 20):
                 written += len(chunk)
                 if written > limit_bytes:
-                    raise UploadTooLarge(
-                        f"文件超过 {limit_bytes // (1024 * 1024)} MB 的上限，未保存任何数据。"
-                        "请将文件拆分后分批提交。"
-                    )
+                    raise UploadTooLarge(limit_bytes)
                 out.write(chunk)
     except BaseException:
         path.unlink(missing_ok=True)
@@ -855,15 +855,16 @@ def correct_record(
     return report
 
 
+UPLOAD_ENVELOPE = 64 * 1024  # what a multipart body may add to the file it carries
+
+
 def upload_limit(declared_length: str | None = None) -> int:
     """The upload limit in bytes; refuses at once a request that declares a larger body."""
     from xinyong.core.config import get_settings
 
-    max_mb = get_settings().upload_max_mb
-    limit = max_mb * 1024 * 1024
-    # the multipart envelope adds a little to the file itself
-    if declared_length and declared_length.isdigit() and int(declared_length) > limit + 64 * 1024:
-        raise UploadTooLarge(f"文件超过 {max_mb} MB 的上限，未保存任何数据。请将文件拆分后分批提交。")
+    limit = get_settings().upload_max_mb * 1024 * 1024
+    if declared_length and declared_length.isdigit() and int(declared_length) > limit + UPLOAD_ENVELOPE:
+        raise UploadTooLarge(limit)
     return limit
 
 

@@ -51,6 +51,7 @@ def create_app() -> FastAPI:
                 continue
             app.include_router(mod.router, prefix=prefix)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
+    app.add_middleware(errors.UploadBodyLimit)
     app.add_middleware(errors.RejectNulBytes)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(ObservabilityMiddleware)

@@ -85,3 +85,63 @@ class RejectNulBytes:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class UploadBodyLimit:
+    """Refuses an upload (a multipart body) larger than the upload limit as soon as that is known:
+    at once when its declared Content-Length says so, otherwise when the bytes received pass the
+    limit. Without it a body sent without a length (chunked) would be received and spooled to disk
+    whole before any handler could look at its size."""
+
+    def __init__(self, app):  # type: ignore[no-untyped-def]
+        self.app = app
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http" or not _is_multipart(scope):
+            await self.app(scope, receive, send)
+            return
+        from xinyong.ingest.service import UPLOAD_ENVELOPE, UploadTooLarge, upload_limit
+
+        declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
+        try:
+            limit = upload_limit(declared)
+        except UploadTooLarge as exc:
+            await _refuse(scope, receive, send, exc)
+            return
+        received = 0
+        refused: UploadTooLarge | None = None
+
+        async def counting_receive():  # type: ignore[no-untyped-def]
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit + UPLOAD_ENVELOPE:
+                    refused = UploadTooLarge(limit)
+                    raise refused
+            return message
+
+        async def guarded_send(message):  # type: ignore[no-untyped-def]
+            if refused is None:  # what the app answers to the broken-off body is replaced
+                await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if refused is None:
+                raise
+        if refused is not None:
+            await _refuse(scope, receive, send, refused)
+
+
+def _is_multipart(scope) -> bool:  # type: ignore[no-untyped-def]
+    content_type = dict(scope["headers"]).get(b"content-type", b"")
+    return content_type.lower().startswith(b"multipart/")
+
+
+async def _refuse(scope, receive, send, exc: XinyongError) -> None:  # type: ignore[no-untyped-def]
+    from starlette.requests import Request
+
+    response = error_response(Request(scope), exc.status_code, exc.message, exc.code,
+                              {"Connection": "close"})
+    await response(scope, receive, send)
