@@ -184,6 +184,43 @@ def test_each_bad_value_rejects_its_row_only(tmp_path, column, value, code):
     assert [(e.line, e.field, e.code) for e in report.errors] == [(2, column, code)]
 
 
+@pytest.mark.parametrize(
+    ("column", "written", "stored_key", "stored"),
+    [
+        ("处罚决定日期", "2024 年 8 月 13 日", "decision_date", "2024-08-13"),
+        ("处罚决定日期", "2024-08-13T09:30:00+08:00", "decision_date", "2024-08-13"),
+        ("处罚决定日期", "２０２４／０８／１３", "decision_date", "2024-08-13"),
+        ("罚款金额（万元）", "3.5万元", "fine_amount", "3.5"),
+        ("罚款金额（万元）", "1,200 万", "fine_amount", "1200"),
+    ],
+)
+def test_values_as_departments_write_them_are_read_as_meant(database, tmp_path, column, written, stored_key,
+                                                             stored):
+    headers, rows = sample_rows()
+    rows[0][column] = written
+    report = ingest(write_rows(tmp_path / "forms.csv", headers, rows[:1]))
+    assert (report.accepted, report.errors, report.warnings) == (1, [], [])
+    with database.connect() as conn:
+        data = json.loads(conn.execute(select(RecordVersion.data)).scalar_one())
+    assert data[stored_key] == stored
+
+
+def test_excel_serial_date_is_read_with_a_warning(database, tmp_path):
+    """A date column saved from Excel as numbers: 45517 is 2024/08/13; a number that cannot be
+    a date of 1970-2099 is still an error."""
+    headers, rows = sample_rows()
+    rows[0]["处罚决定日期"] = "45517"
+    rows[1]["处罚决定日期"] = "99999"
+    rows[2]["罚款金额（万元）"] = "3元"  # another unit than the column's is not guessed
+    report = ingest(write_rows(tmp_path / "serial.csv", headers, rows[:3]))
+    assert (report.accepted, report.rejected) == (1, 2)
+    assert [(e.line, e.code) for e in report.errors] == [(3, "invalid_date"), (4, "not_a_number")]
+    assert [(w.line, w.field, w.code) for w in report.warnings] == [(2, "处罚决定日期", "excel_serial_date")]
+    assert "2024/08/13" in report.warnings[0].message
+    with database.connect() as conn:
+        assert conn.execute(select(RecordVersion.decision_date)).scalar_one() == dt.date(2024, 8, 13)
+
+
 def test_several_penalty_kinds_with_any_separator(database, tmp_path):
     headers, rows = sample_rows()
     rows[0]["处罚类别"] = "警告；罚款"

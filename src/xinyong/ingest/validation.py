@@ -23,10 +23,19 @@ from xinyong.core.names import display_name, normalize_name
 OPEN_ENDED = dt.date(2099, 12, 31)
 MULTI_SEPARATORS = re.compile(r"[;；、,，]")
 _DATE_PATTERNS = (
-    re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
+    # a time after the date is ignored, an ISO 8601 offset too: the date is the one written
+    re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})"
+               r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+    re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$"),
 )
+# A date cell saved to CSV from Excel as a number ("General" format): days since 1899-12-30.
+# Five digits from 1970 to 2099 cannot be read any other way; the row is stored with a warning.
+_EXCEL_SERIAL = re.compile(r"^\d{5}$")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_SERIAL_RANGE = ((dt.date(1970, 1, 1) - _EXCEL_EPOCH).days, (OPEN_ENDED - _EXCEL_EPOCH).days)
+# 万元 written after an amount in a 万元 column says the same unit again
+_AMOUNT_UNIT = re.compile(r"万元?$")
 KIND_ORGANISATION = "organisation"
 KIND_INDIVIDUAL_BUSINESS = "individual_business"
 KIND_NATURAL_PERSON = "natural_person"
@@ -87,7 +96,7 @@ class ValidRow:
 
 class _DateCache(dict[str, dt.date | None]):
     def __missing__(self, text: str) -> dt.date | None:
-        value = _parse_date(text)
+        value = _parse_date(unicodedata.normalize("NFKC", text))  # full-width digits and ／
         if len(self) < 200_000:
             self[text] = value
         return value
@@ -102,6 +111,11 @@ def _parse_date(text: str) -> dt.date | None:
             except ValueError:
                 return None
     return None
+
+
+def _excel_serial_date(serial: int) -> dt.date | None:
+    low, high = _EXCEL_SERIAL_RANGE
+    return _EXCEL_EPOCH + dt.timedelta(days=serial) if low <= serial <= high else None
 
 
 def _clean(value: str) -> str:
@@ -252,6 +266,13 @@ class RowValidator:
                 continue
             if t == "date":
                 parsed = self._dates[raw]
+                if parsed is None and _EXCEL_SERIAL.match(raw):
+                    parsed = _excel_serial_date(int(raw))
+                    if parsed is not None:
+                        warnings.append(self._issue(
+                            line, f.key, "excel_serial_date",
+                            f"“{f.label}”的值 {raw} 按 Excel 日期序号读作 {parsed:%Y/%m/%d}，请核对；"
+                            "导出前请把该列设为日期或文本格式"))
                 if parsed is None:
                     errors.append(self._issue(line, f.key, "invalid_date",
                                               f"“{f.label}”不是有效日期：{raw}（应为 YYYY/MM/DD，如 2024/08/13）"))
@@ -299,7 +320,7 @@ class RowValidator:
                     self._multi[raw] = kinds
                 values[f.key] = ";".join(out)
             elif t == "decimal":
-                text = unicodedata.normalize("NFKC", raw).replace(",", "").replace(" ", "")
+                text = _AMOUNT_UNIT.sub("", unicodedata.normalize("NFKC", raw).replace(",", "").replace(" ", ""))
                 try:
                     amount = Decimal(text)
                     if not amount.is_finite():
