@@ -11,7 +11,7 @@ from stdnum.cn import ric as stdnum_ric
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.iso7064 import mod_11_10
 
-from xinyong.core import clock
+from xinyong.core import clock, ids
 from xinyong.core.ids import (
     PLACEHOLDER_USCC,
     USCC_ALPHABET,
@@ -585,3 +585,13 @@ def test_any_single_substitution_in_a_registration_number_is_rejected(
     with pytest.raises(InvalidCode) as caught:
         validate_reg_no(substituted(number, position, char))
     assert caught.value.code == "reg_no_checksum"
+
+
+@pytest.mark.parametrize(("validate", "shown"), [
+    (ids.validate_ric, "1.30102E+17"), (ids.validate_ric, "1.30102200203109e+17"),
+    (ids.validate_uscc, "9.13701E+17"), (ids.validate_reg_no, "1.30102E+14"),
+])
+def test_a_code_excel_showed_as_a_number_says_so(validate, shown) -> None:
+    with pytest.raises(ids.InvalidCode) as raised:
+        validate(shown)
+    assert raised.value.code == "excel_number" and "文本格式" in raised.value.message

@@ -296,6 +296,31 @@ def test_xlsx_gives_the_same_outcome_as_csv(database, tmp_path):
     assert again.unchanged == 47, "the spreadsheet's typed cells must normalise to the CSV's text"
 
 
+def test_id_numbers_excel_stored_as_numbers_are_rejected_as_such(database, tmp_path):
+    """The classic spreadsheet accident: an 18-digit id typed into a number cell keeps only 15
+    significant digits. The row is rejected with a message that says so, in CSV and in XLSX."""
+    import openpyxl
+
+    headers, rows = sample_rows()
+    person = next(i for i, r in enumerate(rows) if r["行政相对人类别"] == "自然人")
+    number = rows[person]["证件号码"]
+    picked = [rows[0], rows[person]]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(headers)
+    ws.append(list(picked[0].values()))
+    cells: list[object] = list(picked[1].values())
+    cells[headers.index("证件号码")] = float(number)  # what Excel keeps: 15 significant digits
+    ws.append(cells)
+    wb.save(tmp_path / "ids.xlsx")
+    picked[1] = {**picked[1], "证件号码": f"{float(number):.6G}"}  # as a CSV export shows it
+    for path in (tmp_path / "ids.xlsx", write_rows(tmp_path / "ids.csv", headers, picked)):
+        report = ingest(path)
+        assert (report.accepted + report.unchanged, report.rejected) == (1, 1), path.name
+        assert [(e.line, e.field, e.code) for e in report.errors] == [(3, "证件号码", "excel_number")]
+        assert "文本格式" in report.errors[0].message and number not in report.errors[0].message
+
+
 def test_fake_xlsx_is_unreadable(tmp_path):
     path = tmp_path / "fake.xlsx"
     path.write_text("行政相对人名称,行政相对人类别\n", encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 from operator import mul
@@ -42,10 +43,22 @@ def normalize_code(raw: str) -> str:
     return "".join(text.split()).upper()
 
 
-def _length_error(code: str, label: str, expected: str, actual: int) -> InvalidCode:
-    if actual == 0:
+# How Excel shows a long number it has stored as a number: 1.30102E+17. Excel keeps 15 significant
+# digits, so the rest of the code is gone; the only fix is to type it again in a text column.
+_EXCEL_NUMBER = re.compile(r"^\d(?:\.\d+)?E\+\d{1,2}$")
+
+
+def _length_error(code: str, label: str, expected: str, text: str) -> InvalidCode:
+    """The error for ``text`` (normalised) of the wrong length."""
+    if not text:
         return InvalidCode(code, f"{label}不能为空")
-    return InvalidCode(code, f"{label}应为 {expected} 位，实为 {actual} 位")
+    if _EXCEL_NUMBER.match(text):
+        return InvalidCode(
+            "excel_number",
+            f"{label}“{text}”是 Excel 把号码当作数字保存后的样子，后几位已经丢失：请把该列设为文本格式，"
+            "重新录入号码后再导出",
+        )
+    return InvalidCode(code, f"{label}应为 {expected} 位，实为 {len(text)} 位")
 
 
 # --------------------------------------------------------------------------- USCC (GB 32100)
@@ -115,7 +128,7 @@ def _uscc_charset_error(code: str) -> InvalidCode:
 def uscc_check_char(first17: str) -> str:
     """The GB 32100 check character for the first 17 characters of a USCC."""
     if len(first17) != 17:
-        raise _length_error("uscc_length", f"{_USCC_LABEL}本体", "17", len(first17))
+        raise _length_error("uscc_length", f"{_USCC_LABEL}本体", "17", first17)
     if any(c not in _USCC_VALUE for c in first17):
         raise _uscc_charset_error(first17)
     # stdnum's check works for every authority; only its validate() rejects letter authorities.
@@ -126,7 +139,7 @@ def validate_uscc(raw: str) -> str:
     """The normalised USCC, or InvalidCode saying what is wrong with it."""
     code = normalize_code(raw)
     if len(code) != 18:
-        raise _length_error("uscc_length", _USCC_LABEL, "18", len(code))
+        raise _length_error("uscc_length", _USCC_LABEL, "18", code)
     values = code.encode("ascii", "replace").translate(_USCC_BYTE_VALUES)
     if 0xFF in values:
         raise _uscc_charset_error(code)
@@ -182,7 +195,7 @@ def is_placeholder_uscc(raw: str) -> bool:
 def _uscc_parts(uscc: str) -> str:
     code = normalize_code(uscc)
     if len(code) != 18:
-        raise _length_error("uscc_length", _USCC_LABEL, "18", len(code))
+        raise _length_error("uscc_length", _USCC_LABEL, "18", code)
     return code
 
 
@@ -225,7 +238,7 @@ _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 def org_code_check_char(first8: str) -> str:
     """The GB 11714 check character for an 8-character organisation code body."""
     if len(first8) != 8:
-        raise _length_error("org_code_length", f"{_ORG_LABEL}本体", "8", len(first8))
+        raise _length_error("org_code_length", f"{_ORG_LABEL}本体", "8", first8)
     try:
         total = sum(map(mul, map(_ORG_BODY_VALUE.__getitem__, first8), _ORG_WEIGHTS))
     except KeyError:
@@ -246,7 +259,7 @@ def validate_org_code(raw: str) -> str:
     """The 9-character organisation code (accepts 'XXXXXXXX-X'), or InvalidCode."""
     code = normalize_code(raw)
     if len(code) != 9:
-        raise _length_error("org_code_length", _ORG_LABEL, "9", len(code))
+        raise _length_error("org_code_length", _ORG_LABEL, "9", code)
     expected = org_code_check_char(code[:8])
     if code[8] != expected:
         raise InvalidCode(
@@ -270,7 +283,7 @@ _RIC_EARLIEST_BIRTH_YEAR = 1880
 def ric_check_char(first17: str) -> str:
     """The GB 11643 check character for the first 17 digits of a resident id."""
     if len(first17) != 17:
-        raise _length_error("ric_length", f"{_RIC_LABEL}本体", "17", len(first17))
+        raise _length_error("ric_length", f"{_RIC_LABEL}本体", "17", first17)
     if not (first17.isascii() and first17.isdigit()):
         raise _ric_charset_error(first17)
     return _ric_check(first17)
@@ -342,7 +355,7 @@ def validate_ric(raw: str) -> ResidentId:
     """The resident id with birth date, sex and warnings, or InvalidCode."""
     number = normalize_code(raw)
     if len(number) != 18:
-        error = _length_error("ric_length", _RIC_LABEL, "18", len(number))
+        error = _length_error("ric_length", _RIC_LABEL, "18", number)
         if len(number) == 15:
             error = InvalidCode(
                 "ric_length", f"{_RIC_LABEL}应为 18 位，实为 15 位（旧号码请换用 18 位新号码）"
@@ -405,7 +418,7 @@ _REG_LABEL = "工商注册号"
 def reg_no_check_digit(first14: str) -> str:
     """The ISO 7064 MOD 11,10 check digit of a 15-digit business registration number."""
     if len(first14) != 14:
-        raise _length_error("reg_no_length", f"{_REG_LABEL}本体", "14", len(first14))
+        raise _length_error("reg_no_length", f"{_REG_LABEL}本体", "14", first14)
     if not (first14.isascii() and first14.isdigit()):
         raise _reg_no_charset_error(first14)
     return mod_11_10.calc_check_digit(first14)
@@ -420,7 +433,7 @@ def validate_reg_no(raw: str) -> str:
     """The 15-digit business registration number, or InvalidCode."""
     code = normalize_code(raw)
     if len(code) != 15:
-        raise _length_error("reg_no_length", _REG_LABEL, "15", len(code))
+        raise _length_error("reg_no_length", _REG_LABEL, "15", code)
     expected = reg_no_check_digit(code[:14])
     if not "0" <= code[14] <= "9":
         raise _reg_no_charset_error(code)

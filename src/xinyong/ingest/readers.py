@@ -164,7 +164,11 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
+        if abs(value) >= 1e15:
+            # past Excel's 15 significant digits: shown as Excel shows it (1.30102200203109E+17),
+            # so that a code typed into a number cell is reported as such, not as a wrong check digit
+            return f"{value:.15G}"
+        if value.is_integer():
             return str(int(value))
         return format(Decimal(repr(value)).normalize(), "f")
     return str(value)
