@@ -191,7 +191,7 @@ class Staging:
 
         resolve()
         for column, _ in resolvers:
-            x(
+            created = x(
                 f"""
                 INSERT INTO subjects (kind, category, uscc, org_code, reg_no, person_index,
                     person_cipher, person_masked, person_id_type, name, name_norm, name_as_of,
@@ -205,7 +205,8 @@ class Staging:
                 """,
                 params,
             )
-            resolve()
+            if created.rowcount:  # no new subject, nothing more to resolve
+                resolve()
         if self.dialect != "postgresql":
             x("CREATE INDEX IF NOT EXISTS stg_subject_id ON stg (subject_id)")
         # a code learnt later fills the gap on a subject first known by a weaker code
