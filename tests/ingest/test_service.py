@@ -211,14 +211,84 @@ def test_excel_serial_date_is_read_with_a_warning(database, tmp_path):
     headers, rows = sample_rows()
     rows[0]["处罚决定日期"] = "45517"
     rows[1]["处罚决定日期"] = "99999"
-    rows[2]["罚款金额（万元）"] = "3元"  # another unit than the column's is not guessed
-    report = ingest(write_rows(tmp_path / "serial.csv", headers, rows[:3]))
-    assert (report.accepted, report.rejected) == (1, 2)
-    assert [(e.line, e.code) for e in report.errors] == [(3, "invalid_date"), (4, "not_a_number")]
+    report = ingest(write_rows(tmp_path / "serial.csv", headers, rows[:2]))
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(e.line, e.code) for e in report.errors] == [(3, "invalid_date")]
     assert [(w.line, w.field, w.code) for w in report.warnings] == [(2, "处罚决定日期", "excel_serial_date")]
     assert "2024/08/13" in report.warnings[0].message
     with database.connect() as conn:
         assert conn.execute(select(RecordVersion.decision_date)).scalar_one() == dt.date(2024, 8, 13)
+
+
+def _stored(database, key):
+    with database.connect() as conn:
+        return [json.loads(d).get(key) for (d,) in conn.execute(
+            select(RecordVersion.data).order_by(RecordVersion.line))]
+
+
+def test_amount_with_its_unit_written_is_converted_with_a_warning(database, tmp_path):
+    """5000元 in the 万元 column is 0.5 万元, said in a warning; a unit that is no amount is not
+    guessed."""
+    headers, rows = sample_rows()
+    rows[0]["罚款金额（万元）"] = "5000元"
+    rows[1]["罚款金额（万元）"] = "¥1,234.5元"
+    rows[2]["罚款金额（万元）"] = "3 美元"
+    rows[3]["罚款金额（万元）"] = "人民币叁仟元"
+    report = ingest(write_rows(tmp_path / "yuan.csv", headers, rows[:4]))
+    assert (report.accepted, report.rejected) == (2, 2)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [
+        (4, "罚款金额（万元）", "not_a_number"), (5, "罚款金额（万元）", "not_a_number")]
+    assert [(w.line, w.code) for w in report.warnings] == [(2, "amount_unit_converted"),
+                                                          (3, "amount_unit_converted")]
+    assert "0.5 万元" in report.warnings[0].message
+    assert _stored(database, "fine_amount") == ["0.5", "0.12345"]
+
+
+def test_amount_column_in_yuan_is_converted_to_wan_yuan(database, tmp_path):
+    """A file whose header says 罚款金额（元）: every amount is read in 元 and stored in 万元."""
+    headers, rows = sample_rows()
+    headers[headers.index("罚款金额（万元）")] = "罚款金额(元)"
+    for r, amount in zip(rows, ["50000", "3.5万元", "800"], strict=False):
+        del r["罚款金额（万元）"]
+        r["罚款金额(元)"] = amount
+    report = ingest(write_rows(tmp_path / "yuan_column.csv", headers, rows[:3]))
+    assert (report.accepted, report.rejected) == (3, 0)
+    notes = [w for w in report.warnings if w.code == "file_note"]
+    assert len(notes) == 1 and "以元为单位" in notes[0].message
+    assert [(w.line, w.field, w.code) for w in report.warnings if w.code != "file_note"] == [
+        (3, "罚款金额(元)", "amount_unit_converted")]
+    assert _stored(database, "fine_amount") == ["5", "3.5", "0.08"]
+
+
+def test_penalty_kinds_as_departments_write_them(database, tmp_path):
+    headers, rows = sample_rows()
+    written = ["警告 罚款", "警告/罚款", "法律、行政法规规定的其他行政处罚", "罚款、法律、行政法规规定的其他行政处罚",
+               "其它"]
+    for r, kinds in zip(rows, written, strict=False):
+        r["处罚类别"] = kinds
+    report = ingest(write_rows(tmp_path / "kinds.csv", headers, rows[:5]))
+    assert (report.accepted, report.errors) == (5, [])
+    assert _stored(database, "penalty_kinds") == ["警告;罚款", "警告;罚款", "其他", "罚款;其他", "其他"]
+
+
+@pytest.mark.parametrize(
+    ("written", "shown", "advice"),
+    [
+        ("暂扣或者吊销许可证、暂扣或者吊销执照", "“暂扣或者吊销许可证”、“暂扣或者吊销执照”",
+         "“暂扣许可证件”或“吊销许可证件”"),
+        ("警告、责令改正", "“责令改正”", "第二十八条"),
+    ],
+)
+def test_kinds_that_are_no_longer_or_never_were_penalties_are_rejected_with_advice(tmp_path, written, shown,
+                                                                                  advice):
+    headers, rows = sample_rows()
+    rows[0]["处罚类别"] = written
+    report = ingest(write_rows(tmp_path / "old_kinds.csv", headers, rows[:1]))
+    assert report.rejected == 1
+    (error,) = report.errors
+    assert (error.field, error.code) == ("处罚类别", "not_in_code_table")
+    assert shown in error.message and advice in error.message
+    assert error.message.count("修订前") <= 1  # the same advice is not repeated
 
 
 def test_several_penalty_kinds_with_any_separator(database, tmp_path):

@@ -43,10 +43,16 @@ class CodeTable:
     values: tuple[CodeValue, ...]
     # normalised spelling -> canonical value, built by the loader
     lookup: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # normalised spelling of a value that is not in the table but often written -> what to do instead
+    hints: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def canonical(self, raw: str) -> str | None:
         """The canonical value for ``raw`` (an accepted spelling), or None if not in the table."""
         return self.lookup.get(raw)
+
+    def hint(self, raw: str) -> str | None:
+        """Advice for a value departments often write that the table does not hold."""
+        return self.hints.get(raw)
 
     @property
     def allowed(self) -> str:
@@ -66,6 +72,9 @@ class Field:
     open_ended: bool = False
     id_type_field: str | None = None
     aliases: tuple[str, ...] = ()
+    # decimal fields: the unit values are stored in, and other headers that bring another unit
+    unit: str | None = None
+    unit_headers: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,15 @@ def normalize_code_value(raw: str) -> str:
 class Catalogue:
     """All catalogue items and code tables, read from data files."""
 
-    def __init__(self, items: dict[str, Item], code_tables: dict[str, CodeTable]) -> None:
+    def __init__(
+        self,
+        items: dict[str, Item],
+        code_tables: dict[str, CodeTable],
+        units: dict[str, Decimal] | None = None,
+    ) -> None:
         self.items = items
         self.code_tables = code_tables
+        self.units = units or {}
 
     def item(self, key: str) -> Item:
         try:
@@ -56,12 +63,26 @@ class Catalogue:
         """Normalised header -> field key for one layout of an item."""
         mapping: dict[str, str] = {}
         for f in item.fields:
-            for header in (f.label, *f.aliases):
+            for header in (f.label, *f.aliases, *f.unit_headers):
                 mapping.setdefault(normalize_header(header), f.key)
         if layout in item.layouts:
             for header, key in item.layouts[layout].headers.items():
                 mapping[normalize_header(header)] = key
         return mapping
+
+    def column_unit(self, f: Field, header: str) -> str | None:
+        """The unit of the amounts in a column of field ``f`` headed ``header`` as written."""
+        wanted = normalize_header(header)
+        for alias, unit in f.unit_headers.items():
+            if normalize_header(alias) == wanted:
+                return unit
+        return f.unit
+
+    def convert(self, amount: Decimal, from_unit: str, to_unit: str) -> Decimal:
+        """An amount in ``from_unit`` expressed in ``to_unit`` (units of the catalogue's table)."""
+        if from_unit == to_unit:
+            return amount
+        return amount * self.units[from_unit] / self.units[to_unit]
 
     def detect_layout(self, item: Item, headers: list[str]) -> str:
         """The layout whose marker columns the file carries ("current" when none match)."""
@@ -89,7 +110,11 @@ def _load_code_tables(raw: dict[str, Any]) -> dict[str, CodeTable]:
         for v in values:
             for spelling in (v.value, v.label, *v.aliases):
                 lookup[normalize_code_value(spelling)] = v.value
-        tables[name] = CodeTable(name=name, title=spec.get("title", name), values=values, lookup=lookup)
+        hints = {normalize_code_value(str(k)): str(v) for k, v in (spec.get("not_values") or {}).items()}
+        if clash := set(hints) & set(lookup):
+            raise ValueError(f"code table {name}: {sorted(clash)} both a value and a not_value")
+        tables[name] = CodeTable(name=name, title=spec.get("title", name), values=values, lookup=lookup,
+                                 hints=hints)
     return tables
 
 
@@ -103,7 +128,12 @@ def _flatten(fields: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _load_units(raw: dict[str, Any]) -> dict[str, Decimal]:
+    return {str(name): Decimal(str(value)) for name, value in (raw.get("units") or {}).items()}
+
+
 def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable]) -> dict[str, Item]:
+    units = _load_units(raw)
     items = {}
     for key, spec in raw["items"].items():
         fields = []
@@ -125,8 +155,13 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable]) -> dict[str, 
                     open_ended=bool(f.get("open_ended", False)),
                     id_type_field=f.get("id_type_field"),
                     aliases=tuple(f.get("aliases") or ()),
+                    unit=f.get("unit"),
+                    unit_headers={str(h): str(u) for h, u in (f.get("unit_headers") or {}).items()},
                 )
             )
+            for unit in filter(None, (fields[-1].unit, *fields[-1].unit_headers.values())):
+                if unit not in units:
+                    raise ValueError(f"catalogue item {key}: field {f['key']} has unknown unit {unit}")
         keys = [f.key for f in fields]
         if len(keys) != len(set(keys)):
             raise ValueError(f"catalogue item {key}: duplicate field keys")
@@ -161,8 +196,8 @@ def load_catalogue(directory: Path = DATA_DIR) -> Catalogue:
     with open(directory / "code_tables.yaml", encoding="utf-8") as fh:
         tables = _load_code_tables(yaml.safe_load(fh))
     with open(directory / "items.yaml", encoding="utf-8") as fh:
-        items = _load_items(yaml.safe_load(fh), tables)
-    return Catalogue(items, tables)
+        raw = yaml.safe_load(fh)
+    return Catalogue(_load_items(raw, tables), tables, _load_units(raw))
 
 
 @lru_cache

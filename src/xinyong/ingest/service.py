@@ -402,6 +402,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     departments = _Departments(session, batch.id, report)
     staging.write_issues([
         *(("warning", None, None, "file_note", note) for note in table.notes),
+        *(("warning", table.header_line or None, None, "file_note", note) for note in validator.notes),
         *(("warning", table.header_line or None, header, "unknown_column", f"列“{header}”不在目录中，已忽略")
           for header in validator.unknown_headers),
     ])

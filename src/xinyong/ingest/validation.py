@@ -21,7 +21,9 @@ from xinyong.core.errors import FileUnreadable
 from xinyong.core.names import display_name, normalize_name
 
 OPEN_ENDED = dt.date(2099, 12, 31)
-MULTI_SEPARATORS = re.compile(r"[;；、,，]")
+# Several values in one cell: separated by ; ； 、 , ， / or | (spaces, when no value matches whole)
+MULTI_SEPARATORS = re.compile(r"([;；、,，/／|｜])")
+_MAX_PARTS_OF_VALUE = 4  # the most separated parts one value's spelling has, plus room
 _DATE_PATTERNS = (
     # a time after the date is ignored, an ISO 8601 offset too: the date is the one written
     re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})"
@@ -34,8 +36,10 @@ _DATE_PATTERNS = (
 _EXCEL_SERIAL = re.compile(r"^\d{5}$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _EXCEL_SERIAL_RANGE = ((dt.date(1970, 1, 1) - _EXCEL_EPOCH).days, (OPEN_ENDED - _EXCEL_EPOCH).days)
-# 万元 written after an amount in a 万元 column says the same unit again
-_AMOUNT_UNIT = re.compile(r"万元?$")
+# An amount as departments write it: an optional currency mark, the number, an optional unit
+# (万 is 万元) and an optional 整. The unit, when written, wins over the column's.
+_AMOUNT = re.compile(r"^(?:人民币|RMB|¥)?(?P<number>.*?)(?P<unit>万元|万|元)?整?$", re.IGNORECASE)
+_UNIT_SPELLINGS = {"万": "万元"}
 KIND_ORGANISATION = "organisation"
 KIND_INDIVIDUAL_BUSINESS = "individual_business"
 KIND_NATURAL_PERSON = "natural_person"
@@ -168,6 +172,15 @@ class RowValidator:
             seen[key] = index
             self.columns.append((index, f, header))
             self.header_of.setdefault(key, header)
+        # decimal fields: the unit of each column (a header may bring amounts in 元)
+        self.column_units: dict[str, str] = {}
+        self.notes: list[str] = []
+        for _index, f, header in self.columns:
+            if f.type == "decimal" and f.unit:
+                unit = catalogue.column_unit(f, header)
+                self.column_units[f.key] = unit or f.unit
+                if unit and unit != f.unit:
+                    self.notes.append(f"“{header}”列的金额以{unit}为单位，已换算为{f.unit}保存")
         missing_ok = self.layout_spec.missing_ok if self.layout_spec else frozenset()
         missing = [
             f for f in item.fields if f.required and f.key not in self.header_of and f.key not in missing_ok
@@ -201,6 +214,40 @@ class RowValidator:
             self._canon[(key, raw)] = result
         return result
 
+    def _split_codes(self, key: str, raw: str) -> tuple[list[str], list[str]]:
+        """(canonical values, parts not in the table) of a cell holding several coded values.
+
+        A value whose own spelling holds a separator (法律、行政法规规定的其他行政处罚) is matched
+        whole: the longest run of parts that is a value wins. A part that is not a value but whose
+        space-separated words all are (警告 罚款) counts as those values.
+        """
+        pieces = MULTI_SEPARATORS.split(raw)  # part, separator, part, …
+        parts = pieces[0::2]
+        out: list[str] = []
+        bad: list[str] = []
+        i = 0
+        while i < len(parts):
+            for j in range(min(len(parts), i + _MAX_PARTS_OF_VALUE), i, -1):
+                text = "".join(pieces[2 * i: 2 * j - 1]).strip()
+                found = self._canonical(key, text) if text else None
+                if found is not None:
+                    if found not in out:
+                        out.append(found)
+                    i = j
+                    break
+            else:
+                text = parts[i].strip()
+                words = text.split()
+                if len(words) > 1 and all(self._canonical(key, w) is not None for w in words):
+                    for w in words:
+                        found = self._canonical(key, w)
+                        if found not in out:
+                            out.append(found)  # type: ignore[arg-type]
+                elif text:
+                    bad.append(text)
+                i += 1
+        return out, bad
+
     def _name(self, raw: str) -> tuple[str, str]:
         """(display name, matching key) of a subject name; names repeat within a file."""
         found = self._names.get(raw)
@@ -230,6 +277,37 @@ class RowValidator:
         if len(self._uscc_cache) < 100_000:
             self._uscc_cache[raw] = result
         return result
+
+    def _amount(
+        self, line: int, f: Field, raw: str, errors: list[Issue], warnings: list[Issue]
+    ) -> Decimal | None:
+        """An amount in the field's unit; a unit written after the number is converted."""
+        text = unicodedata.normalize("NFKC", raw).replace(",", "").replace(" ", "")
+        m = _AMOUNT.match(text)
+        assert m is not None  # every part is optional
+        column_unit = self.column_units.get(f.key) or f.unit or ""
+        try:
+            amount = Decimal(m["number"])
+            if not amount.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            unit_text = f"（单位{column_unit}）" if column_unit else ""
+            errors.append(self._issue(line, f.key, "not_a_number",
+                                      f"“{f.label}”应为数字{unit_text}，实为“{raw}”"))
+            return None
+        if amount < 0:
+            errors.append(self._issue(line, f.key, "negative_amount", f"“{f.label}”不能为负数：{raw}"))
+            return None
+        written = m["unit"]
+        unit = _UNIT_SPELLINGS.get(written, written) if written else column_unit
+        if f.unit and unit != f.unit:
+            amount = self.catalogue.convert(amount, unit, f.unit)
+        if written and f.unit and unit != column_unit:
+            warnings.append(self._issue(
+                line, f.key, "amount_unit_converted",
+                f"“{self.header(f.key)}”的金额“{raw}”写明以{unit}为单位，已按 "
+                f"{format(amount.normalize(), 'f')} {f.unit}保存"))
+        return amount
 
     # -- the row ---------------------------------------------------------------------------
 
@@ -292,8 +370,9 @@ class RowValidator:
                 table = self._code_tables[f.key]
                 canonical = self._canonical(f.key, raw)
                 if canonical is None:
+                    advice = table.hint(normalize_code_value(raw)) or f"可选值：{table.allowed}"
                     errors.append(self._issue(line, f.key, "not_in_code_table",
-                                              f"“{f.label}”的值“{raw}”不在代码表中，可选值：{table.allowed}"))
+                                              f"“{f.label}”的值“{raw}”不在代码表中，{advice}"))
                     continue
                 values[f.key] = canonical
             elif t == "codes":
@@ -303,38 +382,24 @@ class RowValidator:
                     kinds = cached
                     values[f.key] = ";".join(cached)
                     continue
-                parts = [p for p in (s.strip() for s in MULTI_SEPARATORS.split(raw)) if p]
-                out: list[str] = []
-                bad = [p for p in parts if self._canonical(f.key, p) is None]
-                if bad or not parts:
+                out, bad = self._split_codes(f.key, raw)
+                if bad or not out:
                     shown = "、".join(f"“{b}”" for b in bad) or "（空）"
+                    hints = dict.fromkeys(filter(None, (table.hint(normalize_code_value(b)) for b in bad)))
+                    advice = "；".join(hints) if hints else f"可选值：{table.allowed}"
                     errors.append(self._issue(line, f.key, "not_in_code_table",
-                                              f"“{f.label}”中的 {shown} 不在代码表中，可选值：{table.allowed}"))
+                                              f"“{f.label}”中的 {shown} 不在代码表中，{advice}"))
                     continue
-                for p in parts:
-                    c = self._canonical(f.key, p)
-                    if c and c not in out:
-                        out.append(c)
                 kinds = tuple(out)
                 if len(self._multi) < 10_000:
                     self._multi[raw] = kinds
                 values[f.key] = ";".join(out)
             elif t == "decimal":
-                text = _AMOUNT_UNIT.sub("", unicodedata.normalize("NFKC", raw).replace(",", "").replace(" ", ""))
-                try:
-                    amount = Decimal(text)
-                    if not amount.is_finite():
-                        raise InvalidOperation
-                except InvalidOperation:
-                    errors.append(self._issue(line, f.key, "not_a_number",
-                                              f"“{f.label}”应为数字（单位万元），实为“{raw}”"))
+                parsed_amount = self._amount(line, f, raw, errors, warnings)
+                if parsed_amount is None:
                     continue
-                if amount < 0:
-                    errors.append(self._issue(line, f.key, "negative_amount",
-                                              f"“{f.label}”不能为负数：{raw}"))
-                    continue
-                amounts[f.key] = amount
-                values[f.key] = format(amount.normalize(), "f") if amount else "0"
+                amounts[f.key] = parsed_amount
+                values[f.key] = format(parsed_amount.normalize(), "f") if parsed_amount else "0"
             elif t == "uscc":
                 code, problem = self._uscc(raw)
                 if f.key == "uscc":
