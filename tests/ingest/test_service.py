@@ -366,6 +366,54 @@ def test_xlsx_gives_the_same_outcome_as_csv(database, tmp_path):
     assert again.unchanged == 47, "the spreadsheet's typed cells must normalise to the CSV's text"
 
 
+def test_old_excel_xls_gives_the_same_outcome_as_csv(database, tmp_path):
+    """An Excel 97–2003 workbook as departments still export it: a title row above the header,
+    typed date and number cells, a second sheet. Line numbers are the sheet's rows."""
+    import xlwt
+
+    headers, rows = sample_rows()
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("行政处罚")
+    ws.write_merge(0, 0, 0, 5, "2024年行政处罚信息报送表")
+    for col, header in enumerate(headers):
+        ws.write(1, col, header)
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    rows[3]["处罚决定日期"] = "2027/01/01"  # in the future: rejected, on the sheet's row 6
+    for index, r in enumerate(rows, start=2):
+        for col, header in enumerate(headers):
+            text = r[header]
+            if header == "处罚决定日期":
+                ws.write(index, col, dt.datetime.strptime(text, "%Y/%m/%d"), date_style)
+            elif header == "罚款金额（万元）" and text:
+                ws.write(index, col, float(text))
+            else:
+                ws.write(index, col, text)
+    wb.add_sheet("说明").write(0, 0, "填报说明")
+    wb.save(str(tmp_path / "p.xls"))
+
+    report = ingest(tmp_path / "p.xls")
+    assert (report.format, report.accepted, report.rejected) == ("xls", 46, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(6, "处罚决定日期", "future_date")]
+    assert any(w.code == "file_note" and "只读取第一个“行政处罚”" in w.message for w in report.warnings)
+    again = ingest(FIXTURES / "penalties.csv")
+    assert (again.unchanged, again.rejected) == (46, 0), "typed cells must normalise to the CSV's text"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"<html><body><table><tr><td>\xe8\xa1\x8c</td></tr></table></body></html>", "网页"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "Excel 97–2003"),
+    ],
+)
+def test_files_named_xls_that_are_no_workbook_are_unreadable_with_advice(tmp_path, content, message):
+    path = tmp_path / "export.xls"
+    path.write_bytes(content)
+    with pytest.raises(FileUnreadable, match=message) as raised:
+        ingest(path)
+    assert "另存为 .xlsx 或 CSV" in str(raised.value)
+
+
 def test_id_numbers_excel_stored_as_numbers_are_rejected_as_such(database, tmp_path):
     """The classic spreadsheet accident: an 18-digit id typed into a number cell keeps only 15
     significant digits. The row is rejected with a message that says so, in CSV and in XLSX."""

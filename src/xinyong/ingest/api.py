@@ -19,7 +19,8 @@ from xinyong.web.deps import RowId, client_ip, get_session
 router = APIRouter(prefix="/batches", tags=["批次（数据报送）"])
 
 _ERROR = {"description": "错误说明", "content": {"application/json": {"example": {
-    "error": {"code": "file_unreadable", "message": "文件是二进制内容，不是 CSV、XLSX 或 JSON Lines 文件。"}}}}}
+    "error": {"code": "file_unreadable",
+              "message": "文件是二进制内容，不是 CSV、Excel（XLSX、XLS）或 JSON Lines 文件。"}}}}}
 
 
 class UnreadableUpload(XinyongError):
@@ -37,7 +38,7 @@ def _upload_limit(request: Request) -> int:
     response_model=IngestReport,
     summary="提交一个双公示文件（一个批次）",
     description=(
-        "上传一个行政处罚或行政许可文件（CSV、XLSX 或 JSON Lines，multipart 表单字段 `file`），"
+        "上传一个行政处罚或行政许可文件（CSV、Excel（XLSX、XLS）或 JSON Lines，multipart 表单字段 `file`），"
         "平台逐行校验并入库，返回质量报告：新增、更正、未变化、未通过的行数，以及每个错误的行号、列名、"
         "错误代码和中文说明。未通过的行不入库，其余行照常保存；同一文件重复提交不会产生重复记录。\n\n"
         "认证：部门系统使用请求头 `X-API-Key`（批次归属该密钥所属部门）；已登录的部门报送人员也可使用。"

@@ -1,8 +1,10 @@
-"""Readers for submitted files: CSV (UTF-8, UTF-8 with BOM, GBK, GB18030), XLSX and JSON Lines.
+"""Readers for submitted files: CSV (UTF-8, UTF-8 with BOM, GBK, GB18030, UTF-16), XLSX, XLS and
+JSON Lines.
 
 A reader yields the header row once and then ``(line, cells)`` for every data row, where
 ``line`` is the physical line (or spreadsheet row) with the header on line 1 of a plain file.
-Rows stream: nothing holds the whole file in memory.
+Rows stream: nothing holds the whole file in memory — except an old ``.xls`` workbook, which
+xlrd reads whole; the format holds at most 65,536 rows, so that stays bounded.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import io
 import json
 import os
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -192,10 +195,24 @@ def open_xlsx(path: Path, known: Callable[[str], bool]) -> Table:
     ws = wb.worksheets[0]
     if len(wb.worksheets) > 1:
         notes.append(f"工作簿有 {len(wb.worksheets)} 个工作表，只读取第一个“{ws.title}”。")
+    return _sheet_table("xlsx", ws.iter_rows(values_only=True), known, size=ws.max_row or 1, notes=notes,
+                        close=wb.close)
+
+
+def _sheet_table(
+    format_name: str,
+    sheet_rows: Iterable[Sequence[Any]],
+    known: Callable[[str], bool],
+    *,
+    size: int,
+    notes: list[str],
+    close: Callable[[], None],
+) -> Table:
+    """A worksheet's rows (typed cell values) as a table: rows numbered as the sheet numbers them."""
     counter = {"row": 0}
 
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for index, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        for index, values in enumerate(sheet_rows, start=1):
             counter["row"] = index
             yield index, [_cell_text(v) for v in values]
 
@@ -203,18 +220,51 @@ def open_xlsx(path: Path, known: Callable[[str], bool]) -> Table:
     header_line, headers = _find_header(stream, known)
     while headers and not headers[-1]:
         headers.pop()
-    max_row = ws.max_row or 1
     return Table(
-        format="xlsx",
+        format=format_name,
         encoding=None,
         headers=headers,
         header_line=header_line,
         rows=stream,
-        size=max_row,
+        size=size,
         position=lambda: counter["row"],
         notes=notes,
-        _close=wb.close,
+        _close=close,
     )
+
+
+def open_xls(path: Path, known: Callable[[str], bool]) -> Table:
+    """An Excel 97–2003 workbook (BIFF8), read with xlrd: cells as the XLSX reader gives them."""
+    import xlrd
+
+    try:
+        # xlrd writes its warnings to stdout unless given somewhere else to write them
+        wb = xlrd.open_workbook(path, on_demand=True, logfile=io.StringIO())
+    except Exception as exc:  # xlrd raises its own errors and plain ones on a damaged file
+        raise FileUnreadable(
+            "无法读取这个 Excel 97–2003 格式的文件：它可能设置了打开密码、已损坏，或是 Word 等其他"
+            f"Office 文件。请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）后再提交。（{exc}）"
+        ) from exc
+    notes: list[str] = []
+    ws = wb.sheet_by_index(0)
+    if wb.nsheets > 1:
+        notes.append(f"工作簿有 {wb.nsheets} 个工作表，只读取第一个“{ws.name}”。")
+
+    def value(cell: Any) -> Any:
+        if cell.ctype == xlrd.XL_CELL_DATE:
+            try:
+                return xlrd.xldate_as_datetime(cell.value, wb.datemode)
+            except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+                return cell.value
+        if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+            return bool(cell.value)
+        if cell.ctype in (xlrd.XL_CELL_ERROR, xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+            return None
+        return cell.value
+
+    sheet_rows = ([value(c) for c in ws.row(index)] for index in range(ws.nrows))
+    return _sheet_table("xls", sheet_rows, known, size=max(ws.nrows, 1), notes=notes,
+                        close=wb.release_resources)
 
 
 def open_jsonl(path: Path, known: Callable[[str], bool]) -> Table:
@@ -290,6 +340,12 @@ def open_jsonl(path: Path, known: Callable[[str], bool]) -> Table:
     )
 
 
+def _looks_like_markup(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(2048).lstrip(codecs.BOM_UTF8).lstrip().lower()
+    return head.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<"))
+
+
 def open_table(path: Path, known: Callable[[str], bool]) -> Table:
     """Open ``path`` by its content (and extension); ``known`` tells a header cell from data."""
     if not path.exists():
@@ -299,12 +355,17 @@ def open_table(path: Path, known: Callable[[str], bool]) -> Table:
     with open(path, "rb") as fh:
         head = fh.read(8)
     suffix = path.suffix.lower()
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileUnreadable("不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV（UTF-8）。")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 compound file: Excel 97–2003
+        return open_xls(path, known)
+    if suffix in (".xls", ".et") and _looks_like_markup(path):
+        raise FileUnreadable(
+            "文件扩展名为 .xls，但内容是网页（HTML/XML）表格，不是 Excel 工作簿（一些系统导出的"
+            "“Excel”是这样）。请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）后再提交。"
+        )
     if head.startswith(b"PK") or suffix in (".xlsx", ".xlsm"):
         return open_xlsx(path, known)
     if suffix in (".jsonl", ".ndjson") or head.lstrip().startswith(b"{"):
         return open_jsonl(path, known)
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise FileUnreadable("文件是二进制内容，不是 CSV、XLSX 或 JSON Lines 文件。")
+        raise FileUnreadable("文件是二进制内容，不是 CSV、Excel（XLSX、XLS）或 JSON Lines 文件。")
     return open_csv(path, known)
