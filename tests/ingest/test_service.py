@@ -260,6 +260,47 @@ def test_amount_column_in_yuan_is_converted_to_wan_yuan(database, tmp_path):
     assert _stored(database, "fine_amount") == ["5", "3.5", "0.08"]
 
 
+def test_cells_that_say_nothing_and_no_end_are_read_as_meant(database, tmp_path):
+    """无, / and — in a typed column are empty (a required one is then missing, not malformed);
+    长期 and 9999/12/31 in 处罚有效期 are open-ended; in a text column 无 is kept as written."""
+    headers, rows = sample_rows()
+    rows[0].update({"罚款金额（万元）": "无", "行政相对人代码_3(组织机构代码)": "—", "公示截止期": "/",
+                    "处罚有效期": "长期", "备注": "无"})
+    rows[1].update({"法定代表人证件号码": "／", "处罚有效期": "9999-12-31"})
+    rows[2]["处罚决定日期"] = "无"
+    report = ingest(write_rows(tmp_path / "placeholders.csv", headers, rows[:3]))
+    assert (report.accepted, report.rejected, report.warnings) == (2, 1, [])
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(4, "处罚决定日期", "missing_required")]
+    with database.connect() as conn:
+        first, second = [json.loads(d) for (d,) in conn.execute(
+            select(RecordVersion.data).order_by(RecordVersion.line))]
+    assert "fine_amount" not in first and "publication_end_declared" not in first
+    assert first["remarks"] == "无"
+    assert first["valid_until"] == second["valid_until"] == "2099-12-31"
+
+
+def test_person_without_id_type_is_a_resident_when_the_number_is_a_valid_resident_id(database, tmp_path):
+    headers, rows = sample_rows()
+    people = [r for r in rows if r["行政相对人类别"] == "自然人"][:2]
+    for r in people:
+        r["证件类型"] = ""
+    people[1]["证件号码"] = people[1]["证件号码"][:-1] + ("0" if people[1]["证件号码"][-1] != "0" else "1")
+    report = ingest(write_rows(tmp_path / "people.csv", headers, people))
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(w.line, w.field, w.code) for w in report.warnings] == [(2, "证件类型", "id_type_inferred")]
+    assert [(e.line, e.code) for e in report.errors] == [(3, "missing_person_id")]
+    with db.transaction() as session:
+        assert find_by_code(session, people[0]["证件号码"]).kind == "natural_person"
+
+
+def test_licence_valid_for_ever_is_open_ended(database, tmp_path):
+    headers, rows = sample_rows("licences.csv")
+    rows[0]["有效期至"] = "长期有效"
+    report = ingest(write_rows(tmp_path / "lic.csv", headers, rows[:1]), "licences")
+    assert (report.accepted, report.errors) == (1, [])
+    assert _stored(database, "valid_to") == ["2099-12-31"]
+
+
 def test_penalty_kinds_as_departments_write_them(database, tmp_path):
     headers, rows = sample_rows()
     written = ["警告 罚款", "警告/罚款", "法律、行政法规规定的其他行政处罚", "罚款、法律、行政法规规定的其他行政处罚",

@@ -239,3 +239,45 @@ def test_credit_office_pages(client, people, database) -> None:  # type: ignore[
     assert "penalties_with_errors.csv" in client.get("/workbench").text
     records = client.get("/workbench/records?kind=penalty&q=珠海")
     assert records.status_code == 200
+
+
+def test_officer_fills_the_excel_template_and_gets_the_same_outcome_as_the_csv(client, people, database) -> None:  # type: ignore[no-untyped-def]
+    """The template of the catalogue page: the current columns, code columns formatted as text (so
+    Excel keeps every digit of an id), a drop-down list for coded columns, an explanation sheet;
+    filled with the rows of the CSV, it gives the CSV's outcome."""
+    csrf = login(client, people["a"])
+    assert "/workbench/catalogue/penalty/template.xlsx" in client.get("/workbench/catalogue").text
+    response = client.get("/workbench/catalogue/penalty/template.xlsx")
+    assert response.status_code == 200 and "attachment" in response.headers["content-disposition"]
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = workbook.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    with open(WITH_ERRORS, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        sent = list(reader)
+        assert set(reader.fieldnames or []) <= set(headers)
+    assert "地方编码" not in headers  # a 2016 column is not in the current template
+    column = {h: openpyxl.utils.get_column_letter(i) for i, h in enumerate(headers, start=1)}
+    for header in ("行政相对人代码_1(统一社会信用代码)", "证件号码", "法定代表人证件号码"):
+        assert sheet.column_dimensions[column[header]].number_format == "@", header
+    lists = {str(v.sqref).split(":")[0][:-1]: v.formula1 for v in sheet.data_validations.dataValidation}
+    assert "法人及非法人组织" in lists[column["行政相对人类别"]]
+    explained = {row[0]: row[3] for row in workbook["填报说明"].iter_rows(min_row=2, values_only=True)}
+    assert set(explained) == set(headers) and "单位万元" in explained["罚款金额（万元）"]
+
+    for row in sent:
+        sheet.append([row.get(h, "") for h in headers])
+    filled = io.BytesIO()
+    workbook.save(filled)
+    response = _upload(client, csrf, filled.getvalue(), name="模板.xlsx")
+    assert response.status_code == 303, response.text[:500]
+    with database.connect() as conn:
+        batch = conn.execute(sa.select(Batch)).one()
+    assert (batch.file_format, batch.rows_total, batch.accepted, batch.rejected) == ("xlsx", 6, 1, 5)
+
+    csv_template = client.get("/workbench/catalogue/licence/template.csv")
+    assert csv_template.content.startswith(b"\xef\xbb\xbf")
+    first_line = csv_template.content.decode("utf-8-sig").split("\r\n")[0]
+    assert first_line.split(",")[:2] == ["行政相对人名称", "行政相对人类别"]
+    assert client.get("/workbench/catalogue/penalty/template.pdf").status_code == 404
+    assert client.get("/workbench/catalogue/nothing/template.csv").status_code == 404

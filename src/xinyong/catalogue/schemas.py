@@ -75,6 +75,7 @@ class Field:
     # decimal fields: the unit values are stored in, and other headers that bring another unit
     unit: str | None = None
     unit_headers: dict[str, str] = field(default_factory=dict, compare=False)
+    legacy: bool = False  # a column only older layouts have
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,11 @@ class Item:
             if f.key == key:
                 return f
         raise KeyError(key)
+
+    @property
+    def template_fields(self) -> tuple[Field, ...]:
+        """The columns of the current layout, in the order of the 双公示 template."""
+        return tuple(f for f in self.fields if not f.legacy)
 
     @property
     def field_keys(self) -> tuple[str, ...]:

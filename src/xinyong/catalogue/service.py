@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import unicodedata
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -45,10 +49,23 @@ class Catalogue:
         items: dict[str, Item],
         code_tables: dict[str, CodeTable],
         units: dict[str, Decimal] | None = None,
+        *,
+        not_applicable: Iterable[str] = (),
+        open_ended_values: Iterable[str] = (),
     ) -> None:
         self.items = items
         self.code_tables = code_tables
         self.units = units or {}
+        self._not_applicable = frozenset(normalize_code_value(v).casefold() for v in not_applicable)
+        self._open_ended = frozenset(normalize_code_value(v).casefold() for v in open_ended_values)
+
+    def is_not_applicable(self, raw: str) -> bool:
+        """Whether a cell says "nothing here" (无, /, —…) rather than giving a value."""
+        return len(raw) <= 8 and normalize_code_value(raw).casefold() in self._not_applicable
+
+    def is_open_ended(self, raw: str) -> bool:
+        """Whether a cell of an open-ended date column says "no end" (长期, 永久…)."""
+        return len(raw) <= 8 and normalize_code_value(raw).casefold() in self._open_ended
 
     def item(self, key: str) -> Item:
         try:
@@ -93,6 +110,106 @@ class Catalogue:
             if layout.markers and score >= 2 and score > best_score:
                 best, best_score = name, score
         return best
+
+
+# Excel number formats of the template's columns: codes and ids as text, so that Excel keeps every
+# digit (an 18-digit id typed into a General cell keeps 15); dates as dates.
+_TEMPLATE_FORMATS = {"date": "yyyy/mm/dd", "decimal": "0.######", "uscc": "@", "reg_no": "@", "org_code": "@",
+                     "personal_id": "@", "text": "@", "code": "@", "codes": "@"}
+_LAST_EXCEL_ROW = 1_048_576
+
+
+def template_csv(item: Item) -> bytes:
+    """The header line of an item's current layout, UTF-8 with a BOM (Excel opens it as UTF-8)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([f.label for f in item.template_fields])
+    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+
+
+def template_xlsx(catalogue: Catalogue, item: Item) -> bytes:
+    """An Excel template for an item: the header, text-formatted code columns, date columns,
+    drop-down lists of the code tables, and a sheet that explains every column."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = item.title[:31]
+    required_fill = PatternFill("solid", fgColor="FDE9D9")
+    for column, f in enumerate(item.template_fields, start=1):
+        letter = get_column_letter(column)
+        cell = sheet.cell(row=1, column=column, value=f.label)
+        cell.font = Font(bold=True, color="C00000" if f.required else "000000")
+        if f.required:
+            cell.fill = required_fill
+        cell.comment = Comment(_column_help(catalogue, f), "信用平台")
+        dimension = sheet.column_dimensions[letter]
+        dimension.width = max(12, min(40, len(f.label) * 2 + 2))
+        dimension.number_format = _TEMPLATE_FORMATS[f.type]  # the column's style: cells typed into it
+        if f.type == "code" and f.code_table:
+            choices = ",".join(v.label for v in catalogue.code_table(f.code_table).values)
+            if len(choices) <= 255:  # Excel's limit for a list written in the rule
+                rule = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True,
+                                      showErrorMessage=True, errorTitle="不在代码表中",
+                                      error=f"请从下拉列表中选择：{choices}")
+                rule.add(f"{letter}2:{letter}{_LAST_EXCEL_ROW}")
+                sheet.add_data_validation(rule)
+    sheet.freeze_panes = "A2"
+    notes = workbook.create_sheet("填报说明")
+    notes.append(["列名", "必填", "类型", "填写要求"])
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+    for f in item.template_fields:
+        notes.append([f.label, "是" if f.required else "", _TYPE_LABELS[f.type], _column_help(catalogue, f)])
+    for letter, width in zip("ABCD", (36, 6, 18, 90), strict=True):
+        notes.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+_TYPE_LABELS = {"text": "文本", "code": "代码（单选）", "codes": "代码（可多选）", "date": "日期",
+                "decimal": "数值", "uscc": "统一社会信用代码", "reg_no": "工商注册号",
+                "org_code": "组织机构代码", "personal_id": "证件号码"}
+
+
+def field_type_label(f: Field) -> str:
+    """The type of a column in words (数值 with its unit)."""
+    label = _TYPE_LABELS.get(f.type, f.type)
+    return f"{label}（{f.unit}）" if f.unit else label
+
+
+def _column_help(catalogue: Catalogue, f: Field) -> str:
+    """What to write in a column, in the words of the template's explanation sheet."""
+    parts = ["必填。" if f.required else "选填。"]
+    if f.type == "date":
+        parts.append("日期，格式 YYYY/MM/DD。")
+        if f.open_ended:
+            parts.append("长期有效填 2099/12/31。")
+        if f.not_future:
+            parts.append("不能晚于报送当天。")
+    elif f.type == "decimal":
+        parts.append(f"数字，单位{f.unit}。" if f.unit else "数字。")
+    elif f.type == "uscc":
+        parts.append("18 位统一社会信用代码。")
+    elif f.type == "reg_no":
+        parts.append("15 位工商注册号。")
+    elif f.type == "org_code":
+        parts.append("9 位组织机构代码。")
+    elif f.type == "personal_id":
+        parts.append("证件号码；身份证为 18 位公民身份号码。")
+    if f.code_table:
+        table = catalogue.code_table(f.code_table)
+        several = "可填多个，用分号“;”分隔。" if f.type == "codes" else ""
+        parts.append(f"取值：{table.allowed}。{several}")
+    if f.max_length:
+        parts.append(f"不超过 {f.max_length} 个字符。")
+    if f.disclosure.value != "public":
+        parts.append(f"公开属性：{f.disclosure.label}（不向社会公开）。")
+    return "".join(parts)
 
 
 def _load_code_tables(raw: dict[str, Any]) -> dict[str, CodeTable]:
@@ -156,6 +273,7 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable]) -> dict[str, 
                     id_type_field=f.get("id_type_field"),
                     aliases=tuple(f.get("aliases") or ()),
                     unit=f.get("unit"),
+                    legacy=bool(f.get("legacy", False)),
                     unit_headers={str(h): str(u) for h, u in (f.get("unit_headers") or {}).items()},
                 )
             )
@@ -197,7 +315,13 @@ def load_catalogue(directory: Path = DATA_DIR) -> Catalogue:
         tables = _load_code_tables(yaml.safe_load(fh))
     with open(directory / "items.yaml", encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
-    return Catalogue(_load_items(raw, tables), tables, _load_units(raw))
+    return Catalogue(
+        _load_items(raw, tables),
+        tables,
+        _load_units(raw),
+        not_applicable=[str(v) for v in raw.get("not_applicable") or ()],
+        open_ended_values=[str(v) for v in raw.get("open_ended_values") or ()],
+    )
 
 
 @lru_cache

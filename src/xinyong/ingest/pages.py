@@ -16,10 +16,10 @@ from starlette.background import BackgroundTask
 from xinyong.accounts import service as accounts
 from xinyong.accounts.access import Principal, department_scope, ensure_department, require
 from xinyong.accounts.auth import verify_csrf
-from xinyong.catalogue.service import get_catalogue
+from xinyong.catalogue.service import field_type_label, get_catalogue, template_csv, template_xlsx
 from xinyong.core import clock
 from xinyong.core.config import get_settings
-from xinyong.core.errors import FileUnreadable, XinyongError
+from xinyong.core.errors import FileUnreadable, NotFound, XinyongError
 from xinyong.ingest import service as ingest
 from xinyong.policy.service import get_policy_book
 from xinyong.records import service as records
@@ -29,9 +29,6 @@ from xinyong.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 20
-FIELD_TYPE_LABELS = {"text": "文本", "code": "代码（单选）", "codes": "代码（可多选）", "date": "日期",
-                     "decimal": "数值（万元）", "uscc": "统一社会信用代码", "reg_no": "工商注册号",
-                     "org_code": "组织机构代码", "personal_id": "证件号码"}
 VALENCE_LABELS = {"negative": "失信信息", "positive": "守信信息", "neutral": "中性信息"}
 
 
@@ -268,8 +265,24 @@ def catalogue(request: Request, principal: Principal = Depends(require("catalogu
     cat = get_catalogue()
     return render(request, "workbench/catalogue.html", {
         "items": list(cat.items.values()), "code_tables": cat.code_tables,
-        "type_labels": FIELD_TYPE_LABELS, "valence_labels": VALENCE_LABELS,
+        "type_label": field_type_label, "valence_labels": VALENCE_LABELS,
     })
+
+
+_TEMPLATE_MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   "csv": "text/csv; charset=utf-8"}
+
+
+@router.get("/workbench/catalogue/{item_key}/template.{suffix}")
+def template(item_key: str, suffix: str, principal: Principal = Depends(require("catalogue.read"))) -> Response:
+    """The 双公示 template of a catalogue item: the header row, ready to fill in."""
+    cat = get_catalogue()
+    if suffix not in _TEMPLATE_MEDIA:
+        raise NotFound("模板只有 .xlsx 和 .csv 两种格式")
+    item = cat.item(item_key)
+    body = template_xlsx(cat, item) if suffix == "xlsx" else template_csv(item)
+    return Response(body, media_type=_TEMPLATE_MEDIA[suffix],
+                    headers=_attachment(f"{item.title}报送模板.{suffix}", f"{item.key}_template.{suffix}"))
 
 
 @router.get("/workbench/policies")

@@ -320,7 +320,7 @@ class RowValidator:
         n = len(cells)
         for index, f, _header in self.columns:
             raw = _clean(cells[index]) if index < n else ""
-            if not raw:
+            if not raw or (f.type != "text" and self.catalogue.is_not_applicable(raw)):
                 continue
             if f.type == "codes" and f.key in values:
                 values[f.key] += ";" + raw
@@ -343,6 +343,9 @@ class RowValidator:
             if t == "text":
                 continue
             if t == "date":
+                if f.open_ended and self.catalogue.is_open_ended(raw):
+                    values[f.key] = OPEN_ENDED.isoformat()
+                    continue
                 parsed = self._dates[raw]
                 if parsed is None and _EXCEL_SERIAL.match(raw):
                     parsed = _excel_serial_date(int(raw))
@@ -363,6 +366,8 @@ class RowValidator:
                     errors.append(self._issue(line, f.key, "invalid_date",
                                               f"“{f.label}”年份不合理：{raw}"))
                     continue
+                if f.open_ended and parsed > OPEN_ENDED:
+                    parsed = OPEN_ENDED  # 9999/12/31 and the like: no end
                 values[f.key] = parsed.isoformat()
                 if f.key == self.item.decision_date_field:
                     decision_date = parsed
@@ -523,6 +528,11 @@ class RowValidator:
                                             "行政相对人为自然人，不适用统一社会信用代码：该列内容未保存"))
             id_type = values.get("id_type")
             number = values.get("id_number")
+            if number and not id_type and self._is_resident_id(number):
+                # the type left out, the number a valid resident id: it can only be a 身份证
+                id_type = values["id_type"] = RESIDENT_ID_TYPE
+                warnings.append(self._issue(line, "id_type", "id_type_inferred",
+                                            "未填写证件类型：证件号码是有效的公民身份号码，已按身份证保存"))
             if not id_type or not number:
                 missing_key = "id_type" if not id_type else "id_number"
                 errors.append(self._issue(line, missing_key, "missing_person_id",
@@ -563,6 +573,14 @@ class RowValidator:
         identity.org_code = org_code
         identity.reg_no = reg_no
         return identity
+
+    @staticmethod
+    def _is_resident_id(number: str) -> bool:
+        try:
+            ids.validate_ric(number)
+        except ids.InvalidCode:
+            return False
+        return True
 
     def _personal_id(
         self, line: int, key: str, id_type: str, number: str, errors: list[Issue], warnings: list[Issue],
