@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import threading
@@ -380,6 +381,19 @@ def test_utf8_bom_and_crlf(tmp_path):
     assert (report.encoding, report.accepted, report.rejected) == ("UTF-8 (BOM)", 47, 0)
 
 
+def test_excel_unicode_text_export_utf16_tab_separated_with_a_title_line(tmp_path):
+    """Excel's "Unicode 文本" export: UTF-16 with a BOM, tabs between cells, CRLF; here with a
+    title line above the header that has no tab at all."""
+    headers, rows = sample_rows()
+    rows[1]["处罚决定日期"] = "2024/13/40"
+    lines = ["2024年行政处罚信息", "\t".join(headers), *("\t".join(r[h] for h in headers) for r in rows[:3])]
+    path = tmp_path / "unicode.txt"
+    path.write_bytes("\r\n".join(lines).encode("utf-16"))
+    report = ingest(path)
+    assert (report.encoding, report.accepted, report.rejected) == ("UTF-16", 2, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(4, "处罚决定日期", "invalid_date")]
+
+
 def test_gb18030_only_characters(tmp_path):
     headers, rows = sample_rows()
     rows[0]["行政相对人名称"] = "石家庄市𠀀记贸易有限公司"  # outside GBK, inside GB18030
@@ -591,6 +605,27 @@ def test_unknown_columns_are_reported_not_fatal(tmp_path):
     report = ingest(write_rows(tmp_path / "extra.csv", headers, rows[:1]))
     assert report.accepted == 1
     assert any(w.code == "unknown_column" and w.field == "内部编号" for w in report.warnings)
+
+
+def test_footer_rows_are_one_clear_error_and_a_repeated_header_is_skipped(tmp_path):
+    """Files as offices assemble them: two exports pasted together (the header again in the
+    middle) and a footer with the total and the name of who filled it in."""
+    headers, rows = sample_rows()
+    path = write_rows(tmp_path / "assembled.csv", headers, rows[:2])
+    with open(path, "a", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(headers)  # line 4
+        writer.writerow([rows[2][h] for h in headers])  # line 5
+        total = [""] * len(headers)
+        total[0], total[headers.index("罚款金额（万元）")] = "合计", "12.5"
+        writer.writerow(total)  # line 6
+        writer.writerow(["填报人：张三　联系电话：0311-12345678"] + [""] * (len(headers) - 1))  # line 7
+    report = ingest(path)
+    assert (report.rows_total, report.accepted, report.rejected) == (5, 3, 2)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(6, None, "not_a_record"),
+                                                                 (7, None, "not_a_record")]
+    assert "合计" in report.errors[0].message and "表尾" in report.errors[0].message
+    assert [(w.line, w.code) for w in report.warnings] == [(4, "repeated_header")]
 
 
 def test_title_row_above_header_is_skipped(tmp_path):

@@ -103,8 +103,10 @@ def _find_header(
 
 
 def _sniff_delimiter(sample: str) -> str:
-    first_line = sample.splitlines()[0] if sample else ""
-    counts = {d: first_line.count(d) for d in (",", "\t", "|")}
+    """The separator the header uses: the candidate that occurs most often on one of the first
+    lines (a title line above the header may have none)."""
+    lines = sample.splitlines()[: MAX_PREAMBLE_ROWS + 1]
+    counts = {d: max((line.count(d) for line in lines), default=0) for d in (",", "\t", "|", ";")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 

@@ -281,8 +281,13 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
         done, prepared = prepared, _Prepared()
         return emit(done)
 
+    header_start = table.headers[0] if table.headers else None
     for line, cells in table.rows:
         if not any(c and not c.isspace() for c in cells):
+            continue
+        if cells and cells[0] == header_start and _repeats_header(cells, table.headers):
+            # files pasted together from several exports repeat the header: not a data row
+            prepared.issues.append(("warning", line, None, "repeated_header", f"第 {line} 行重复了表头，已跳过"))
             continue
         prepared.rows_total += 1
         result = validator.validate(line, cells)
@@ -308,6 +313,13 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
         if full and not hand_over():
             return False
     return hand_over()
+
+
+def _repeats_header(cells: list[str], headers: list[str]) -> bool:
+    written = [c.strip() for c in cells]
+    while written and not written[-1]:
+        written.pop()
+    return written == [h.strip() for h in headers]
 
 
 def _prepare_in_thread(handover: queue.Queue[Any], stop: threading.Event, *args: Any) -> None:

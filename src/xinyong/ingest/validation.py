@@ -23,7 +23,9 @@ from xinyong.core.names import display_name, normalize_name
 OPEN_ENDED = dt.date(2099, 12, 31)
 # Several values in one cell: separated by ; ； 、 , ， / or | (spaces, when no value matches whole)
 MULTI_SEPARATORS = re.compile(r"([;；、,，/／|｜])")
-_MAX_PARTS_OF_VALUE = 4  # the most separated parts one value's spelling has, plus room
+_MAX_PARTS_OF_VALUE = 4
+# a row with this few known cells filled and no decision number is a note, not a record
+_MAX_CELLS_OF_A_NOTE = 2  # the most separated parts one value's spelling has, plus room
 _DATE_PATTERNS = (
     # a time after the date is ignored, an ISO 8601 offset too: the date is the one written
     re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})"
@@ -327,6 +329,12 @@ class RowValidator:
             else:
                 values[f.key] = raw
 
+        if len(values) <= _MAX_CELLS_OF_A_NOTE and not any(k in values for k in self.item.identity):
+            # a footer (合计, 填报人, 说明) or a stray cell: one clear error rather than one per column
+            shown = "、".join(f"“{v[:20]}”" for v in values.values()) or "（只有不在目录中的列）"
+            return [Issue(line, None, "not_a_record",
+                          f"第 {line} 行只有 {len(values)} 个已知列有内容：{shown}，不是一条记录；"
+                          "表尾的合计、填报人、说明等行请删除后再报送")]
         today = self.today
         decision_date: dt.date | None = None
         kinds: tuple[str, ...] = ()
