@@ -65,7 +65,7 @@ def ingest(
             task = progress.add_task(file.name, total=None)
 
             def tick(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
+                progress.update(task, completed=done, total=max(total, done))  # a size may be an estimate
 
             result = ingest_file(session, file, kind, department_uscc=department, progress=tick)
     except FileUnreadable as exc:

@@ -469,6 +469,31 @@ def test_files_named_xls_that_are_no_workbook_are_unreadable_with_advice(tmp_pat
     assert "另存为 .xlsx 或 CSV" in str(raised.value)
 
 
+def test_xlsx_declaring_a_smaller_sheet_than_it_holds_is_read_whole(database, tmp_path):
+    """Some generators write a wrong <dimension> (A1:A1, or the size of an older sheet); every row
+    and column the sheet holds is read all the same."""
+    import re
+    import zipfile
+
+    import openpyxl
+
+    headers, rows = sample_rows()
+    wb = openpyxl.Workbook()
+    wb.active.append(headers)
+    for r in rows[:10]:
+        wb.active.append(list(r.values()))
+    wb.save(tmp_path / "full.xlsx")
+    with zipfile.ZipFile(tmp_path / "full.xlsx") as src, zipfile.ZipFile(tmp_path / "dim.xlsx", "w") as dst:
+        for entry in src.infolist():
+            data = src.read(entry.filename)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                data, n = re.subn(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:E3"/>', data)
+                assert n == 1
+            dst.writestr(entry, data)
+    report = ingest(tmp_path / "dim.xlsx")
+    assert (report.rows_total, report.accepted, report.rejected) == (10, 10, 0)
+
+
 def test_id_numbers_excel_stored_as_numbers_are_rejected_as_such(database, tmp_path):
     """The classic spreadsheet accident: an 18-digit id typed into a number cell keeps only 15
     significant digits. The row is rejected with a message that says so, in CSV and in XLSX."""

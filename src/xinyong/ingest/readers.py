@@ -197,8 +197,11 @@ def open_xlsx(path: Path, known: Callable[[str], bool]) -> Table:
     ws = wb.worksheets[0]
     if len(wb.worksheets) > 1:
         notes.append(f"工作簿有 {len(wb.worksheets)} 个工作表，只读取第一个“{ws.title}”。")
-    return _sheet_table("xlsx", ws.iter_rows(values_only=True), known, size=ws.max_row or 1, notes=notes,
-                        close=wb.close)
+    size = ws.max_row or 1  # the dimension the file declares: only an estimate, for the progress bar
+    # Read-only mode stops at the declared dimension, and some generators declare A1:A1 or less
+    # than they wrote: without this, rows and columns past it would be dropped without a word.
+    ws.reset_dimensions()
+    return _sheet_table("xlsx", ws.iter_rows(values_only=True), known, size=size, notes=notes, close=wb.close)
 
 
 def _sheet_table(
