@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import threading
 
@@ -651,6 +652,27 @@ def test_footer_rows_are_one_clear_error_and_a_repeated_header_is_skipped(tmp_pa
                                                                  (7, None, "not_a_record")]
     assert "合计" in report.errors[0].message and "表尾" in report.errors[0].message
     assert [(w.line, w.code) for w in report.warnings] == [(4, "repeated_header")]
+
+
+def test_a_quote_never_closed_is_one_clear_error_naming_the_lines_it_swallowed(tmp_path):
+    """A cell that starts with " and is never closed makes the CSV reader take the next lines into
+    it: the report says so, with the lines, instead of listing odd values."""
+    headers, rows = sample_rows()
+
+    def line(row: dict[str, str], quoting: int = csv.QUOTE_MINIMAL) -> str:
+        buffer = io.StringIO()
+        csv.writer(buffer, quoting=quoting, lineterminator="\n").writerow([row[h] for h in headers])
+        return buffer.getvalue()
+
+    text = ",".join(headers) + "\n" + line(rows[0]) + '"' + line(rows[1]) + line(rows[2]) + line(rows[3])
+    text += line(rows[4], csv.QUOTE_ALL) + line(rows[5])  # the first " of line 6 closes the cell
+    path = tmp_path / "quote.csv"
+    path.write_text(text, encoding="utf-8")
+    report = ingest(path)
+    assert (report.rows_total, report.accepted, report.rejected) == (3, 2, 1)
+    (error,) = report.errors
+    assert (error.line, error.field, error.code) == (3, None, "unclosed_quote")
+    assert "第 6 行" in error.message
 
 
 def test_title_row_above_header_is_skipped(tmp_path):

@@ -28,6 +28,9 @@ csv.field_size_limit(10 * 1024 * 1024)
 
 ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gbk": "GBK", "gb18030": "GB18030",
                    "utf-16": "UTF-16"}
+# a row the reader could not split (validation turns it into one error): its first cell is a marker
+INVALID_JSON = "\x00invalid_json"
+UNCLOSED_QUOTE = "\x00unclosed_quote"  # then the last line the broken row swallowed
 # how many leading rows may sit above the header (a title line, an empty line)
 MAX_PREAMBLE_ROWS = 5
 
@@ -111,6 +114,14 @@ def _sniff_delimiter(sample: str) -> str:
     return best if counts[best] else ","
 
 
+def _swallowed_lines(cells: list[str], delimiter: str, width: int) -> bool:
+    """Whether a row spanning several lines holds a cell with a line break followed by a whole
+    row's worth of separators: the mark of a quote that was opened and never closed."""
+    if width < 3:
+        return False
+    return any("\n" in c and c.count(delimiter) >= width - 1 for c in cells)
+
+
 def open_csv(path: Path, known: Callable[[str], bool]) -> Table:
     encoding = detect_encoding(path)
     raw = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by Table.close
@@ -120,11 +131,17 @@ def open_csv(path: Path, known: Callable[[str], bool]) -> Table:
     delimiter = _sniff_delimiter(sample.lstrip("\ufeff"))
     reader = csv.reader(fh, delimiter=delimiter)
 
+    header_width = {"cells": 0}
+
     def rows() -> Iterator[tuple[int, list[str]]]:
         previous_end = 0
         for cells in reader:
             start = previous_end + 1
             previous_end = reader.line_num
+            if previous_end > start and _swallowed_lines(cells, delimiter, header_width["cells"]):
+                # a cell opened with " and never closed: the lines after it were read into it
+                yield start, [UNCLOSED_QUOTE, str(previous_end)]
+                continue
             yield start, cells
 
     stream = rows()
@@ -132,6 +149,7 @@ def open_csv(path: Path, known: Callable[[str], bool]) -> Table:
         header_line, headers = _find_header(stream, known)
     except csv.Error as exc:
         raise FileUnreadable(f"CSV 格式错误：{exc}") from exc
+    header_width["cells"] = len(headers)
     if headers and headers[0].startswith("\ufeff"):
         headers[0] = headers[0][1:]
 
@@ -322,10 +340,10 @@ def open_jsonl(path: Path, known: Callable[[str], bool]) -> Table:
             try:
                 obj = json.loads(text)
             except json.JSONDecodeError:
-                yield number, ["\x00invalid_json"]
+                yield number, [INVALID_JSON]
                 continue
             if not isinstance(obj, dict):
-                yield number, ["\x00invalid_json"]
+                yield number, [INVALID_JSON]
                 continue
             yield number, to_cells(obj)
 

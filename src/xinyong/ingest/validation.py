@@ -19,6 +19,7 @@ from xinyong.catalogue.service import Catalogue, normalize_code_value, normalize
 from xinyong.core import ids
 from xinyong.core.errors import FileUnreadable
 from xinyong.core.names import display_name, normalize_name
+from xinyong.ingest.readers import INVALID_JSON, UNCLOSED_QUOTE
 
 OPEN_ENDED = dt.date(2099, 12, 31)
 # Several values in one cell: separated by ; ； 、 , ， / or | (spaces, when no value matches whole)
@@ -314,8 +315,12 @@ class RowValidator:
     # -- the row ---------------------------------------------------------------------------
 
     def validate(self, line: int, cells: Sequence[str]) -> ValidRow | list[Issue]:
-        if cells and cells[0] == "\x00invalid_json":
-            return [Issue(line, None, "invalid_json", f"第 {line} 行不是有效的 JSON 对象")]
+        if cells and cells[0] in (INVALID_JSON, UNCLOSED_QUOTE):
+            if cells[0] == INVALID_JSON:
+                return [Issue(line, None, "invalid_json", f"第 {line} 行不是有效的 JSON 对象")]
+            return [Issue(line, None, "unclosed_quote",
+                          f"第 {line} 行有一个以英文双引号开头却没有闭合的单元格，直到第 {cells[1]} 行的内容都被读进了"
+                          "这个单元格，这些行都没有保存：请改正引号后重新报送这些行")]
         errors: list[Issue] = []
         warnings: list[Issue] = []
         values: dict[str, str] = {}
