@@ -450,7 +450,7 @@ def test_old_excel_xls_gives_the_same_outcome_as_csv(database, tmp_path):
     report = ingest(tmp_path / "p.xls")
     assert (report.format, report.accepted, report.rejected) == ("xls", 46, 1)
     assert [(e.line, e.field, e.code) for e in report.errors] == [(6, "处罚决定日期", "future_date")]
-    assert any(w.code == "file_note" and "只读取第一个“行政处罚”" in w.message for w in report.warnings)
+    assert any(w.code == "file_note" and "只读取“行政处罚”" in w.message for w in report.warnings)
     again = ingest(FIXTURES / "penalties.csv")
     assert (again.unchanged, again.rejected) == (46, 0), "typed cells must normalise to the CSV's text"
 
@@ -468,6 +468,34 @@ def test_files_named_xls_that_are_no_workbook_are_unreadable_with_advice(tmp_pat
     with pytest.raises(FileUnreadable, match=message) as raised:
         ingest(path)
     assert "另存为 .xlsx 或 CSV" in str(raised.value)
+
+
+def test_workbook_read_from_the_first_visible_sheet_with_a_header(database, tmp_path):
+    """An explanation sheet in front and a hidden sheet are passed over, and the report says
+    which sheet was read; a workbook where no sheet has a header is unreadable, and says so."""
+    import openpyxl
+
+    headers, rows = sample_rows()
+    wb = openpyxl.Workbook()
+    wb.active.title = "填报说明"
+    wb.active.append(["本表按双公示标准填写"])
+    hidden = wb.create_sheet("旧数据")
+    hidden.append(headers)
+    hidden.sheet_state = "hidden"
+    data = wb.create_sheet("行政处罚")
+    data.append(headers)
+    for r in rows[:3]:
+        data.append(list(r.values()))
+    wb.save(tmp_path / "sheets.xlsx")
+    report = ingest(tmp_path / "sheets.xlsx")
+    assert (report.accepted, report.rejected) == (3, 0)
+    (note,) = [w.message for w in report.warnings if w.code == "file_note"]
+    assert "只读取“行政处罚”" in note and "“填报说明”没有双公示表头" in note
+
+    del wb["行政处罚"]
+    wb.save(tmp_path / "no_data.xlsx")
+    with pytest.raises(FileUnreadable, match="没有哪个工作表有双公示格式的表头"):
+        ingest(tmp_path / "no_data.xlsx")
 
 
 def test_xlsx_declaring_a_smaller_sheet_than_it_holds_is_read_whole(database, tmp_path):

@@ -211,45 +211,70 @@ def open_xlsx(path: Path, known: Callable[[str], bool]) -> Table:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
         raise FileUnreadable(f"无法打开 Excel 工作簿：{exc.__class__.__name__}") from exc
-    notes: list[str] = []
-    ws = wb.worksheets[0]
-    if len(wb.worksheets) > 1:
-        notes.append(f"工作簿有 {len(wb.worksheets)} 个工作表，只读取第一个“{ws.title}”。")
-    size = ws.max_row or 1  # the dimension the file declares: only an estimate, for the progress bar
-    # Read-only mode stops at the declared dimension, and some generators declare A1:A1 or less
-    # than they wrote: without this, rows and columns past it would be dropped without a word.
-    ws.reset_dimensions()
-    return _sheet_table("xlsx", ws.iter_rows(values_only=True), known, size=size, notes=notes, close=wb.close)
+    sheets = []
+    for ws in wb.worksheets:
+        size = ws.max_row or 1  # the dimension the file declares: only an estimate, for the progress bar
+        # Read-only mode stops at the declared dimension, and some generators declare A1:A1 or less
+        # than they wrote: without this, rows and columns past it would be dropped without a word.
+        ws.reset_dimensions()
+        sheets.append(_Sheet(ws.title, ws.sheet_state == "visible", size,
+                             lambda ws=ws: ws.iter_rows(values_only=True)))
+    return _sheet_table("xlsx", sheets, known, close=wb.close)
+
+
+@dataclass
+class _Sheet:
+    title: str
+    visible: bool
+    size: int
+    rows: Callable[[], Iterable[Sequence[Any]]]  # a fresh iterator of typed cell values per call
 
 
 def _sheet_table(
-    format_name: str,
-    sheet_rows: Iterable[Sequence[Any]],
-    known: Callable[[str], bool],
-    *,
-    size: int,
-    notes: list[str],
-    close: Callable[[], None],
+    format_name: str, sheets: list[_Sheet], known: Callable[[str], bool], *, close: Callable[[], None]
 ) -> Table:
-    """A worksheet's rows (typed cell values) as a table: rows numbered as the sheet numbers them."""
+    """The first visible worksheet that has a 双公示 header (an explanation sheet in front of the
+    data is passed over), as a table whose rows are numbered as the sheet numbers them."""
     counter = {"row": 0}
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        for index, values in enumerate(sheet_rows, start=1):
+    def rows(sheet: _Sheet) -> Iterator[tuple[int, list[str]]]:
+        for index, values in enumerate(sheet.rows(), start=1):
             counter["row"] = index
             yield index, [_cell_text(v) for v in values]
 
-    stream = rows()
-    header_line, headers = _find_header(stream, known)
+    visible = [sheet for sheet in sheets if sheet.visible] or sheets[:1]
+    first_problem: FileUnreadable | None = None
+    for chosen in visible:
+        stream = rows(chosen)
+        try:
+            header_line, headers = _find_header(stream, known)
+        except FileUnreadable as exc:
+            first_problem = first_problem or exc
+            continue
+        break
+    else:
+        close()
+        assert first_problem is not None
+        if len(sheets) == 1:
+            raise first_problem
+        looked = "”、“".join(s.title for s in visible)
+        hidden = "；隐藏的工作表不读取" if len(visible) < len(sheets) else ""
+        raise FileUnreadable(f"工作簿中没有哪个工作表有双公示格式的表头（已查看“{looked}”{hidden}）。"
+                             f"第一个工作表：{first_problem.message}")
     while headers and not headers[-1]:
         headers.pop()
+    notes: list[str] = []
+    if len(sheets) > 1:
+        passed = [s.title for s in visible[: visible.index(chosen)]]
+        notes.append(f"工作簿有 {len(sheets)} 个工作表，只读取“{chosen.title}”"
+                     + (f"（“{'”、“'.join(passed)}”没有双公示表头）" if passed else "") + "。")
     return Table(
         format=format_name,
         encoding=None,
         headers=headers,
         header_line=header_line,
         rows=stream,
-        size=size,
+        size=chosen.size,
         position=lambda: counter["row"],
         notes=notes,
         _close=close,
@@ -268,10 +293,6 @@ def open_xls(path: Path, known: Callable[[str], bool]) -> Table:
             "无法读取这个 Excel 97–2003 格式的文件：它可能设置了打开密码、已损坏，或是 Word 等其他"
             f"Office 文件。请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）后再提交。（{exc}）"
         ) from exc
-    notes: list[str] = []
-    ws = wb.sheet_by_index(0)
-    if wb.nsheets > 1:
-        notes.append(f"工作簿有 {wb.nsheets} 个工作表，只读取第一个“{ws.name}”。")
 
     def value(cell: Any) -> Any:
         if cell.ctype == xlrd.XL_CELL_DATE:
@@ -285,9 +306,14 @@ def open_xls(path: Path, known: Callable[[str], bool]) -> Table:
             return None
         return cell.value
 
-    sheet_rows = ([value(c) for c in ws.row(index)] for index in range(ws.nrows))
-    return _sheet_table("xls", sheet_rows, known, size=max(ws.nrows, 1), notes=notes,
-                        close=wb.release_resources)
+    def sheet_rows(ws: Any) -> Iterator[list[Any]]:
+        return ([value(c) for c in ws.row(index)] for index in range(ws.nrows))
+
+    sheets = []
+    for index in range(wb.nsheets):
+        ws = wb.sheet_by_index(index)
+        sheets.append(_Sheet(ws.name, ws.visibility == 0, max(ws.nrows, 1), lambda ws=ws: sheet_rows(ws)))
+    return _sheet_table("xls", sheets, known, close=wb.release_resources)
 
 
 def open_jsonl(path: Path, known: Callable[[str], bool]) -> Table:
