@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from pydantic import BaseModel
+from pydantic import Field as PydField
+
 
 class Disclosure(StrEnum):
     """How far a field may travel (公开 / 政务共享 / 授权查询 / 不予共享)."""
@@ -115,3 +118,47 @@ class Item:
     @property
     def field_keys(self) -> tuple[str, ...]:
         return tuple(f.key for f in self.fields)
+
+
+# -- the catalogue over HTTP ------------------------------------------------------------------
+# Pydantic shapes of GET /api/v1/catalogue: what a department system needs to build its files.
+
+class CodeValueOut(BaseModel):
+    value: str = PydField(description="写入文件的值")
+    label: str = PydField(description="含义")
+    aliases: list[str] = PydField(description="也接受的写法")
+
+
+class CodeTableOut(BaseModel):
+    name: str
+    title: str
+    values: list[CodeValueOut]
+
+
+class FieldOut(BaseModel):
+    key: str = PydField(description="字段键（JSON Lines 文件的键可用字段键，也可用列名）")
+    label: str = PydField(description="现行双公示格式的列名")
+    type: str = PydField(description="text、code、codes、date、decimal、uscc、reg_no、org_code、personal_id")
+    required: bool
+    code_table: str | None = None
+    disclosure: str = PydField(description="public 公开、government 政务共享、authorised 授权查询、restricted 不予共享")
+    max_length: int | None = None
+    unit: str | None = PydField(None, description="数值的保存单位")
+    aliases: list[str] = PydField(description="也接受的列名")
+    unit_headers: dict[str, str] = PydField(description="带其他单位的列名及其单位（入库时换算）")
+
+
+class ItemOut(BaseModel):
+    key: str
+    code: str
+    title: str
+    category: str
+    valence: str = PydField(description="negative 失信、positive 守信、neutral 中性")
+    identity: list[str] = PydField(description="识别一条记录的字段：决定文书号 + 决定机关统一社会信用代码")
+    fields: list[FieldOut] = PydField(description="现行格式的列，按模板顺序")
+    layouts: list[str] = PydField(description="可识别的文件格式")
+
+
+class CatalogueOut(BaseModel):
+    items: list[ItemOut]
+    code_tables: list[CodeTableOut]

@@ -80,7 +80,7 @@ class Catalogue:
         """Normalised header -> field key for one layout of an item."""
         mapping: dict[str, str] = {}
         for f in item.fields:
-            for header in (f.label, *f.aliases, *f.unit_headers):
+            for header in (f.label, *f.aliases, *f.unit_headers, f.key):  # a key, as JSON Lines may use
                 mapping.setdefault(normalize_header(header), f.key)
         if layout in item.layouts:
             for header, key in item.layouts[layout].headers.items():
