@@ -102,3 +102,18 @@ def test_openapi_documents_the_endpoints(client, database) -> None:  # type: ign
     assert paths["/api/v1/batches"]["post"]["summary"].startswith("提交")
     assert "201" in paths["/api/v1/batches"]["post"]["responses"]
     assert paths["/api/v1/batches/{batch_id}"]["get"]["summary"]
+
+
+def test_malformed_requests_are_told_in_chinese_what_is_missing(client, keys, database) -> None:  # type: ignore[no-untyped-def]
+    """A system that posts the file as the raw body, or names an unknown kind, learns what to do."""
+    raw = client.post("/api/v1/batches?kind=penalties", content=WITH_ERRORS.read_bytes(),
+                      headers={"X-API-Key": keys["a"], "Content-Type": "text/csv"})
+    assert raw.status_code == 422
+    error = raw.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert "缺少表单字段 file" in error["message"] and "multipart/form-data" in error["message"]
+    wrong_kind = _post(client, keys["a"], WITH_ERRORS.read_bytes(), kind="fines")
+    assert wrong_kind.status_code == 422
+    assert "查询参数 kind的取值无效" in wrong_kind.json()["error"]["message"]
+    assert "'penalties'" in wrong_kind.json()["error"]["message"]
+    assert _batches(database) == 0

@@ -58,13 +58,44 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = "；".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        problems = "；".join(_problem(e) for e in exc.errors()[:5])
         return error_response(request, 422, f"提交的内容有误：{problems}", "invalid_request")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(request, 500, "服务器内部错误，已记录，请稍后再试。", "internal_error")
+
+
+_PLACES = {"query": "查询参数", "path": "路径参数", "header": "请求头", "cookie": "Cookie", "body": "表单字段"}
+
+
+def _problem(error: dict[str, object]) -> str:
+    """One request validation error in Chinese: where (查询参数 kind) and what is wrong."""
+    loc = [str(p) for p in error.get("loc", ())]  # type: ignore[attr-defined]
+    place = _PLACES.get(loc[0], loc[0]) if loc else "请求"
+    name = ".".join(loc[1:])
+    where = f"{place} {name}".strip()
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    assert isinstance(ctx, dict)
+    if kind == "missing":
+        if loc[:1] == ["body"]:
+            return f"缺少{where}（文件须以 multipart/form-data 表单上传）"
+        return f"缺少{where}"
+    if kind == "literal_error":
+        return f"{where}的取值无效，应为 {ctx.get('expected', '')}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{where}应为整数"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{where}应不小于 {ctx.get('ge', ctx.get('gt', ''))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"{where}应不大于 {ctx.get('le', ctx.get('lt', ''))}"
+    if kind == "string_too_short":
+        return f"{where}至少 {ctx.get('min_length', '')} 个字符"
+    if kind == "string_too_long":
+        return f"{where}至多 {ctx.get('max_length', '')} 个字符"
+    return f"{where}：{error.get('msg', '')}"
 
 
 class RejectNulBytes:
