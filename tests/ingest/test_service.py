@@ -585,16 +585,25 @@ def test_layout_2016_with_department_given(database, tmp_path):
         "处罚机关": r["处罚机关"], "当前状态": "0", "地方编码": "130102",
         "数据更新时间戳": "2024/08/21 10:00:00",
     })
-    path = write_rows(tmp_path / "old.csv", headers, [row])
+    revoked = dict(row, **{"行政处罚决定书文号": "石家监督罚〔2016〕9号", "当前状态": "1"})
+    path = write_rows(tmp_path / "old.csv", headers, [row, revoked])
     with pytest.raises(FileUnreadable, match="--department"):
         ingest(path)
     report = ingest(path, department_uscc=r["数据来源单位统一社会信用代码"])
-    assert (report.layout, report.accepted, report.rejected) == ("2016", 1, 0), report.errors
+    assert (report.layout, report.accepted, report.rejected) == ("2016", 2, 0), report.errors
+    assert [(w.line, w.field, w.code) for w in report.warnings] == [(3, "当前状态", "revoked_in_file")]
     with database.connect() as conn:
-        stored = conn.execute(
-            select(Record.authority_uscc).where(Record.decision_no == "石家监督罚〔2016〕8号")
-        ).scalar_one()
-    assert stored == r["处罚机关统一社会信用代码"]
+        stored = dict(conn.execute(
+            select(Record.decision_no, Record.authority_uscc).where(Record.decision_no.like("石家监督罚〔2016〕%"))
+        ).all())
+        published = dict(conn.execute(
+            select(Record.decision_no, RecordVersion.published)
+            .join(RecordVersion, RecordVersion.record_id == Record.id)
+            .where(Record.decision_no.like("石家监督罚〔2016〕%"))
+        ).all())
+    assert set(stored.values()) == {r["处罚机关统一社会信用代码"]}
+    # a decision the file says was revoked (撤销) is kept but never shown to the public
+    assert published == {"石家监督罚〔2016〕8号": True, "石家监督罚〔2016〕9号": False}
 
 
 def test_blank_lines_are_not_rows(tmp_path):
