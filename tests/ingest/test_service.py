@@ -660,6 +660,23 @@ def test_clock_decides_future_dates(tmp_path):
         assert ingest(path).accepted == 1
 
 
+def test_template_marks_in_headers_and_excel_text_formulas_in_cells(tmp_path):
+    """Templates mark columns （必填） / (选填) / *; exports write codes as ="…" so that Excel keeps
+    them as text. Neither gets in the way; errors name the column as the file wrote it."""
+    headers, rows = sample_rows()
+    renamed = {h: (f"*{h}（必填）" if i % 3 == 0 else f"{h}(选填)" if i % 3 == 1 else h)
+               for i, h in enumerate(headers)}
+    moved = [{renamed[h]: v for h, v in r.items()} for r in rows[:3]]
+    code_header = renamed["行政相对人代码_1(统一社会信用代码)"]
+    moved[0][code_header] = f'="{moved[0][code_header]}"'
+    date_header = renamed["处罚决定日期"]
+    moved[1][date_header] = "2024/02/30"
+    report = ingest(write_rows(tmp_path / "marked.csv", list(renamed.values()), moved))
+    assert (report.accepted, report.rejected) == (2, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(3, date_header, "invalid_date")]
+    assert not [w for w in report.warnings if w.code == "unknown_column"]
+
+
 def test_unknown_columns_are_reported_not_fatal(tmp_path):
     headers, rows = sample_rows()
     headers.append("内部编号")

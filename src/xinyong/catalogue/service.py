@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
@@ -28,11 +29,17 @@ from xinyong.core.errors import NotFound
 DATA_DIR = Path(__file__).with_name("data")
 
 
+# What templates add to a column name to say whether it must be filled: not part of the name.
+_HEADER_MARKS = re.compile(r"\((?:必填项?|选填项?|非必填|可选|可填|必填字段|选填字段)\)")
+
+
 def normalize_header(raw: str) -> str:
-    """Header key for matching: full-width folded, brackets unified, all spaces removed."""
+    """Header key for matching: full-width folded, brackets unified, all spaces removed, and the
+    marks templates add (*, （必填）, （选填）) dropped."""
     text = unicodedata.normalize("NFKC", raw or "")
     text = text.replace("【", "(").replace("】", ")").replace("〔", "(").replace("〕", ")")
-    return "".join(ch for ch in text if not ch.isspace() and ch not in "\ufeff\u200b*").strip()
+    text = "".join(ch for ch in text if not ch.isspace() and ch not in "\ufeff\u200b*").strip()
+    return _HEADER_MARKS.sub("", text) if "(" in text else text
 
 
 def normalize_code_value(raw: str) -> str:

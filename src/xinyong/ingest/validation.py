@@ -132,6 +132,8 @@ def _clean(value: str) -> str:
     stripped = value.strip()
     if stripped and stripped[0] == "'" and stripped[1:].isalnum():
         stripped = stripped[1:]  # Excel text-forcing apostrophe on codes
+    elif stripped.startswith('="') and stripped.endswith('"') and len(stripped) > 3:
+        stripped = stripped[2:-1].strip()  # ="0123…": how exports make Excel keep a code as text
     return stripped
 
 
