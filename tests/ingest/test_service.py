@@ -677,6 +677,31 @@ def test_template_marks_in_headers_and_excel_text_formulas_in_cells(tmp_path):
     assert not [w for w in report.warnings if w.code == "unknown_column"]
 
 
+def test_file_without_source_columns_is_the_sending_departments_own(database, tmp_path):
+    """A department's system often leaves out 数据来源单位: sent by a known department (API key,
+    officer, --department), the rows are recorded as its own; sent by nobody known, the file
+    cannot be read, and says which columns are missing."""
+    ingest(FIXTURES / "licences.csv", "licences")  # registers the departments
+    headers, rows = sample_rows()
+    kept = [h for h in headers if not h.startswith("数据来源单位")]
+    sender = rows[0]["数据来源单位统一社会信用代码"]
+    others = [r for r in rows if r["数据来源单位统一社会信用代码"] != sender][:2]
+    for r in others:
+        del r["数据来源单位"], r["数据来源单位统一社会信用代码"]
+    path = write_rows(tmp_path / "no_source.csv", kept, others)
+    with pytest.raises(FileUnreadable, match="数据来源单位"):
+        ingest(path)
+    report = ingest(path, department_uscc=sender)
+    assert (report.accepted, report.rejected, report.departments_registered) == (2, 0, [])
+    assert any(w.code == "file_note" and "报送部门" in w.message for w in report.warnings)
+    with database.connect() as conn:
+        sources = set(conn.execute(
+            select(Department.uscc).join(RecordVersion, RecordVersion.department_id == Department.id)
+            .join(Record, Record.id == RecordVersion.record_id)
+            .where(Record.decision_no.in_([r["行政处罚决定书文号"] for r in others]))).scalars())
+    assert sources == {sender}
+
+
 def test_unknown_columns_are_reported_not_fatal(tmp_path):
     headers, rows = sample_rows()
     headers.append("内部编号")

@@ -52,6 +52,7 @@ CATEGORY_KIND = {
     "自然人": KIND_NATURAL_PERSON,
 }
 RESIDENT_ID_TYPE = ids.RESIDENT_ID_TYPE
+SOURCE_KEYS = frozenset({"source_name", "source_uscc"})
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,15 @@ class RowValidator:
                 if unit and unit != f.unit:
                     self.notes.append(f"“{header}”列的金额以{unit}为单位，已换算为{f.unit}保存")
         missing_ok = self.layout_spec.missing_ok if self.layout_spec else frozenset()
+        # Without its source columns, a file sent by a known department (an API key, an officer,
+        # --department) is that department's own: the rows are recorded as coming from it.
+        self.source_from_sender = default_source is not None and not (SOURCE_KEYS & self.header_of.keys())
+        if self.source_from_sender:
+            assert default_source is not None
+            missing_ok = missing_ok | SOURCE_KEYS
+            if self.layout == "current":
+                self.notes.append(f"文件没有“数据来源单位”列：各行按报送部门{default_source[1]}"
+                                  f"（{default_source[0]}）记录")
         missing = [
             f for f in item.fields if f.required and f.key not in self.header_of and f.key not in missing_ok
         ]
@@ -478,11 +488,13 @@ class RowValidator:
         )
 
     def _fill_layout_gaps(self, values: dict[str, str]) -> None:
-        """Older layouts lack some required columns: fill them from what the file does say."""
+        """Fill required columns a file lacks from what is known: the sending department for the
+        source columns; for older layouts, what the file does say."""
+        lacks_source = self.source_from_sender or (self.layout != "current" and "source_uscc" not in values)
+        if lacks_source and self.default_source:
+            values["source_uscc"], values["source_name"] = self.default_source
         if self.layout == "current":
             return
-        if "source_uscc" not in values and self.default_source:
-            values["source_uscc"], values["source_name"] = self.default_source
         if "authority_uscc" not in values and "authority_name" in values:
             found = self.authorities_by_name.get(normalize_name(values["authority_name"]))
             if found:
