@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,23 @@ def test_malformed_requests_are_told_in_chinese_what_is_missing(client, keys, da
     assert "查询参数 kind的取值无效" in wrong_kind.json()["error"]["message"]
     assert "'penalties'" in wrong_kind.json()["error"]["message"]
     assert _batches(database) == 0
+
+
+def test_a_department_system_lists_its_batches_and_downloads_the_rejected_rows(client, keys, database) -> None:  # type: ignore[no-untyped-def]
+    """After submitting, a system finds its batches (only its own) and fetches the rows to fix."""
+    submitted = _post(client, keys["a"], WITH_ERRORS.read_bytes()).json()
+    listed = client.get("/api/v1/batches", headers={"X-API-Key": keys["a"]})
+    assert listed.status_code == 200
+    (item,) = listed.json()["items"]
+    assert (item["batch_id"], item["kind"], item["file"]) == (submitted["batch_id"], "penalties",
+                                                              "penalties_with_errors.csv")
+    assert (item["rows_total"], item["accepted"], item["rejected"], item["errors_count"]) == (6, 1, 5, 5)
+    assert client.get("/api/v1/batches?kind=licences", headers={"X-API-Key": keys["a"]}).json()["items"] == []
+    assert client.get("/api/v1/batches", headers={"X-API-Key": keys["b"]}).json()["items"] == []
+
+    rejected = client.get(item["rejected_url"], headers={"X-API-Key": keys["a"]})
+    assert rejected.status_code == 200 and rejected.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(rejected.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "行政相对人名称" and rows[0][-4:] == ["行号", "出错列", "错误代码", "错误说明"]
+    assert sorted({int(r[-4]) for r in rows[1:]}) == [2, 3, 4, 5, 6]
+    assert client.get(item["rejected_url"], headers={"X-API-Key": keys["b"]}).status_code == 403

@@ -13,7 +13,7 @@ from xinyong.accounts.access import Principal, department_scope, ensure_departme
 from xinyong.accounts.auth import verify_csrf
 from xinyong.core.errors import FileUnreadable, XinyongError
 from xinyong.ingest import service as ingest
-from xinyong.ingest.schemas import IngestReport
+from xinyong.ingest.schemas import BatchListOut, BatchOut, IngestReport
 from xinyong.web.deps import RowId, client_ip, get_session
 
 router = APIRouter(prefix="/batches", tags=["批次（数据报送）"])
@@ -71,6 +71,53 @@ def submit_batch(
     # the full report is read back from the stored batch as it is sent: commit first
     session.commit()
     return _full_report(report, status_code=201, headers={"Location": f"/api/v1/batches/{report.batch_id}"})
+
+
+@router.get(
+    "",
+    response_model=BatchListOut,
+    summary="列出批次（最新的在前）",
+    description="部门只看到本部门的批次；信用办管理员和审计人员看到全部批次。",
+    responses={401: _ERROR, 403: _ERROR},
+)
+def list_batches(
+    kind: Literal["penalties", "licences"] | None = Query(None, description="只列出一种数据"),
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=1_000_000),
+    principal: Principal = Depends(require("batch.read")),
+    session: Session = Depends(get_session),
+) -> BatchListOut:
+    listed = ingest.list_batches(session, department_id=department_scope(principal), kind=kind, limit=limit,
+                                 offset=offset)
+    return BatchListOut(limit=limit, offset=offset, items=[
+        BatchOut(
+            batch_id=b.batch.id, kind=ingest.RECORD_KIND_TO_KIND.get(b.batch.kind, b.batch.kind),
+            file=b.batch.file_name, format=b.batch.file_format, received_at=b.batch.received_at.isoformat(),
+            submitted_by=b.batch.submitted_by, department=b.department, rows_total=b.batch.rows_total,
+            accepted=b.batch.accepted, corrected=b.batch.corrected, unchanged=b.batch.unchanged,
+            rejected=b.batch.rejected, errors_count=b.errors, warnings_count=b.warnings,
+            report_url=f"/api/v1/batches/{b.batch.id}",
+            rejected_url=f"/api/v1/batches/{b.batch.id}/rejected.csv" if b.batch.rejected else None,
+        )
+        for b in listed
+    ])
+
+
+@router.get(
+    "/{batch_id}/rejected.csv",
+    summary="下载一个批次未通过的行（CSV）",
+    description="未通过校验的行，按文件原来的列名，后面加上行号、出错列、错误代码和错误说明；"
+                "改正后可作为新文件重新提交。UTF-8（带 BOM，Excel 可直接打开）。",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}, 401: _ERROR, 403: _ERROR, 404: _ERROR},
+)
+def rejected_rows(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
+                  session: Session = Depends(get_session)) -> Response:
+    batch = ingest.get_batch(session, batch_id)
+    ensure_department(principal, batch.department_id)
+    return StreamingResponse(ingest.rejected_csv(ingest.rejected_table(batch_id)),
+                             media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="batch{batch_id}_rejected.csv"'})
 
 
 @router.get(

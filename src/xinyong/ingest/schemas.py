@@ -49,3 +49,30 @@ class IngestReport(BaseModel):
     def exit_code(self) -> int:
         """0 when every row was stored or unchanged, 3 when some rows were rejected."""
         return 3 if self.rejected else 0
+
+
+class BatchOut(BaseModel):
+    """One batch in a list: what was sent, when, by whom, and how it went."""
+
+    batch_id: int
+    kind: str = Field(description="penalties 行政处罚，licences 行政许可")
+    file: str
+    format: str
+    received_at: str = Field(description="接收时间（ISO 8601，带时区）")
+    submitted_by: str
+    department: str | None = Field(description="报送部门")
+    rows_total: int
+    accepted: int
+    corrected: int
+    unchanged: int
+    rejected: int
+    errors_count: int
+    warnings_count: int
+    report_url: str = Field(description="完整质量报告")
+    rejected_url: str | None = Field(description="未通过的行（CSV，可改正后重新报送）；没有时为 null")
+
+
+class BatchListOut(BaseModel):
+    items: list[BatchOut]
+    limit: int
+    offset: int

@@ -572,14 +572,15 @@ class BatchSummary:
 
 
 def list_batches(session: Session, *, department_id: int | None = None, kind: str | None = None,
-                 limit: int = 50) -> list[BatchSummary]:
+                 limit: int = 50, offset: int = 0) -> list[BatchSummary]:
     """The most recent batches, of one department when ``department_id`` is given."""
     query = select(Batch)
     if department_id is not None:
         query = query.where(Batch.department_id == department_id)
     if kind:
         query = query.where(Batch.kind == item_key(kind))
-    batches = list(session.scalars(query.order_by(Batch.received_at.desc(), Batch.id.desc()).limit(limit)))
+    batches = list(session.scalars(
+        query.order_by(Batch.received_at.desc(), Batch.id.desc()).limit(limit).offset(offset)))
     names = {d.id: d.name for d in accounts.list_departments(session)}
     out = []
     for batch in batches:
