@@ -356,6 +356,19 @@ def test_letter_authority_uscc_is_accepted(tmp_path):
     assert (report.accepted, report.rejected) == (1, 0)
 
 
+def test_individual_business_code_under_the_organisation_category_is_an_individual_business(database, tmp_path):
+    from xinyong.core.ids import make_uscc
+
+    headers, rows = sample_rows()
+    code = make_uscc("92130102MA0000001")
+    rows[0]["行政相对人代码_1(统一社会信用代码)"] = code
+    report = ingest(write_rows(tmp_path / "92.csv", headers, rows[:1]))
+    assert (report.accepted, report.rejected) == (1, 0)
+    assert [(w.field, w.code) for w in report.warnings] == [("行政相对人类别", "category_from_code")]
+    with db.transaction() as session:
+        assert find_by_code(session, code).kind == "individual_business"
+
+
 def test_individual_business_placeholder_needs_registration_number(tmp_path):
     headers, rows = sample_rows()
     business = next(r for r in rows if r["行政相对人代码_1(统一社会信用代码)"] == "00000000000000000X")

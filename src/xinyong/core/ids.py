@@ -65,6 +65,8 @@ def _length_error(code: str, label: str, expected: str, text: str) -> InvalidCod
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 PLACEHOLDER_USCC = "00000000000000000X"
+# GB 32100: registration authority 9 (market regulation), category 2 (个体工商户)
+INDIVIDUAL_BUSINESS_USCC_PREFIX = "92"
 # The 证件类型 value of a resident identity card (the code table's canonical spelling); a person's
 # blind index is keyed by "<证件类型>:<number>", so intake and lookup must use this one constant.
 RESIDENT_ID_TYPE = "身份证"

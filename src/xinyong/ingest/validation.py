@@ -527,7 +527,7 @@ class RowValidator:
                     return None
             values["uscc"] = ids.PLACEHOLDER_USCC if placeholder else (uscc or "")
         if category is None and self.layout != "current" and "subject_category" not in self.header_of:
-            if (uscc and uscc.startswith("92")) or placeholder:
+            if (uscc and uscc.startswith(ids.INDIVIDUAL_BUSINESS_USCC_PREFIX)) or placeholder:
                 category = "个体工商户"
             elif uscc or values.get("org_code"):
                 category = "法人及非法人组织"
@@ -543,6 +543,12 @@ class RowValidator:
                 errors.append(self._issue(line, "subject_category", "missing_required",
                                           "无法判断行政相对人类别：请填写“行政相对人类别”"))
             return None
+        if category == "法人及非法人组织" and uscc and uscc.startswith(ids.INDIVIDUAL_BUSINESS_USCC_PREFIX):
+            # GB 32100: authority 9 (market regulation), category 2 is an individual business
+            category = values["subject_category"] = "个体工商户"
+            warnings.append(self._issue(line, "subject_category", "category_from_code",
+                                        f"统一社会信用代码以 {ids.INDIVIDUAL_BUSINESS_USCC_PREFIX} 开头，"
+                                        "是个体工商户的代码：行政相对人类别按“个体工商户”保存"))
         kind = CATEGORY_KIND[category]
         shown, key = self._name(name)
         identity = SubjectIdentity(kind=kind, category=category, name=shown, name_norm=key)
