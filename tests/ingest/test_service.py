@@ -579,6 +579,30 @@ def test_json_lines(tmp_path):
     assert [(e.line, e.code) for e in report.errors] == [(3, "invalid_json")]
 
 
+def test_json_lines_keys_may_differ_from_line_to_line(database, tmp_path):
+    """Serialisers leave out empty keys: a key first met on a later line is read there (not
+    dropped), a required key missing on one line rejects that line only, and an unknown key met
+    late is reported on the line that brings it."""
+    _, rows = sample_rows()
+    records = [{k: v for k, v in r.items() if v} for r in rows[:4]]
+    records[0].pop("罚款金额（万元）", None)
+    records[0].pop("备注", None)
+    records[1]["备注"] = "当场缴纳"
+    records[1]["罚款金额（万元）"] = "7.5"
+    del records[2]["违法事实"]
+    records[3]["内部编号"] = "A-17"
+    path = tmp_path / "varying.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    report = ingest(path)
+    assert (report.accepted, report.rejected) == (3, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(3, "违法事实", "missing_required")]
+    assert [(w.line, w.field, w.code) for w in report.warnings] == [(4, "内部编号", "unknown_column")]
+    stored = dict(zip(_stored(database, "decision_no"), _stored(database, "remarks"), strict=True))
+    assert stored[records[1]["行政处罚决定书文号"]] == "当场缴纳"
+    fines = dict(zip(_stored(database, "decision_no"), _stored(database, "fine_amount"), strict=True))
+    assert fines[records[1]["行政处罚决定书文号"]] == "7.5"
+
+
 def test_layout_2016_with_department_given(database, tmp_path):
     ingest(FIXTURES / "penalties.csv")  # registers the departments
     _, rows = sample_rows()

@@ -396,7 +396,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
         default_source = (department.uscc, department.name)
     validator = RowValidator(
         get_catalogue(), item, table.headers, today=today, default_source=default_source,
-        authorities_by_name=accounts.department_names(session),
+        authorities_by_name=accounts.department_names(session), columns_vary=table.format == "jsonl",
     )
     report = IngestReport(
         kind=kind, file=display_name, format=table.format,
@@ -478,6 +478,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
                 stop.set()
                 thread.join()
     merge()
+    staging.write_issues([("warning", i.line, i.field, i.code, i.message) for i in validator.late_issues])
     staging.finish(batch_id=batch.id)
     if progress:
         progress(table.size, table.size)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -151,6 +151,7 @@ class RowValidator:
         layout: str | None = None,
         default_source: tuple[str, str] | None = None,
         authorities_by_name: dict[str, str] | None = None,
+        columns_vary: bool = False,
     ) -> None:
         self.catalogue = catalogue
         self.item = item
@@ -160,33 +161,18 @@ class RowValidator:
         self.layout_spec = item.layouts.get(self.layout)
         self.default_source = default_source
         self.authorities_by_name = {normalize_name(k): v for k, v in (authorities_by_name or {}).items()}
-        mapping = catalogue.header_map(item, self.layout)
+        self._mapping = catalogue.header_map(item, self.layout)
         self.columns: list[tuple[int, Field, str]] = []  # (index, field, header as written)
         self.header_of: dict[str, str] = {}
         self.unknown_headers: list[str] = []
-        seen: dict[str, int] = {}
-        for index, header in enumerate(headers):
-            key = mapping.get(normalize_header(header))
-            if key is None:
-                if header and header.strip():
-                    self.unknown_headers.append(header)
-                continue
-            f = item.field(key)
-            if key in seen and f.type != "codes":
-                self.unknown_headers.append(header)
-                continue
-            seen[key] = index
-            self.columns.append((index, f, header))
-            self.header_of.setdefault(key, header)
-        # decimal fields: the unit of each column (a header may bring amounts in 元)
-        self.column_units: dict[str, str] = {}
+        self.column_units: dict[str, str] = {}  # decimal fields: the unit of the column
         self.notes: list[str] = []
-        for _index, f, header in self.columns:
-            if f.type == "decimal" and f.unit:
-                unit = catalogue.column_unit(f, header)
-                self.column_units[f.key] = unit or f.unit
-                if unit and unit != f.unit:
-                    self.notes.append(f"“{header}”列的金额以{unit}为单位，已换算为{f.unit}保存")
+        self._seen: dict[str, int] = {}
+        # JSON Lines: a key first met on a later line is a new column (the list grows as read)
+        self._headers = headers
+        self._mapped = 0
+        self.late_issues: list[Issue] = []  # what a column met late brings: unknown, converted
+        self._map_columns(self.unknown_headers.append, self.notes.append)
         missing_ok = self.layout_spec.missing_ok if self.layout_spec else frozenset()
         # Without its source columns, a file sent by a known department (an API key, an officer,
         # --department) is that department's own: the rows are recorded as coming from it.
@@ -197,6 +183,8 @@ class RowValidator:
             if self.layout == "current":
                 self.notes.append(f"文件没有“数据来源单位”列：各行按报送部门{default_source[1]}"
                                   f"（{default_source[0]}）记录")
+        if columns_vary:  # every line has its own keys: a missing one is missing on that line
+            missing_ok = missing_ok | {f.key for f in item.fields}
         missing = [
             f for f in item.fields if f.required and f.key not in self.header_of and f.key not in missing_ok
         ]
@@ -217,6 +205,36 @@ class RowValidator:
         self._canon: dict[tuple[str, str], str | None] = {}
         self._multi: dict[str, tuple[str, ...]] = {}
         self._names: dict[str, tuple[str, str]] = {}
+
+    def _map_columns(self, unknown: Callable[[str], None], note: Callable[[str], None]) -> None:
+        """Map the headers not mapped yet onto catalogue fields."""
+        for index in range(self._mapped, len(self._headers)):
+            header = self._headers[index]
+            key = self._mapping.get(normalize_header(header))
+            if key is None:
+                if header and header.strip():
+                    unknown(header)
+                continue
+            f = self.item.field(key)
+            if key in self._seen and f.type != "codes":
+                unknown(header)
+                continue
+            self._seen[key] = index
+            self.columns.append((index, f, header))
+            self.header_of.setdefault(key, header)
+            if f.type == "decimal" and f.unit:
+                unit = self.catalogue.column_unit(f, header) or f.unit
+                self.column_units.setdefault(f.key, unit)
+                if unit != f.unit:
+                    note(f"“{header}”列的金额以{unit}为单位，已换算为{f.unit}保存")
+        self._mapped = len(self._headers)
+
+    def _map_late_columns(self, line: int) -> None:
+        self._map_columns(
+            lambda header: self.late_issues.append(
+                Issue(line, header, "unknown_column", f"列“{header}”不在目录中，已忽略")),
+            lambda text: self.late_issues.append(Issue(line, None, "file_note", text)),
+        )
 
     def _canonical(self, key: str, raw: str) -> str | None:
         """The code-table value for ``raw`` in field ``key`` (code values repeat: cached)."""
@@ -333,6 +351,8 @@ class RowValidator:
             return [Issue(line, None, "unclosed_quote",
                           f"第 {line} 行有一个以英文双引号开头却没有闭合的单元格，直到第 {cells[1]} 行的内容都被读进了"
                           "这个单元格，这些行都没有保存：请改正引号后重新报送这些行")]
+        if len(self._headers) > self._mapped:
+            self._map_late_columns(line)
         errors: list[Issue] = []
         warnings: list[Issue] = []
         values: dict[str, str] = {}
