@@ -791,6 +791,29 @@ def test_a_quote_never_closed_is_one_clear_error_naming_the_lines_it_swallowed(t
     assert "第 6 行" in error.message
 
 
+def test_an_unquoted_comma_that_shifts_the_columns_rejects_the_row(tmp_path):
+    """Text with a comma written without quotes moves every later cell one column to the right:
+    the row is rejected as such rather than stored with its values in the wrong columns. Empty
+    cells after the last column (",,," from a spreadsheet) are harmless."""
+    headers, rows = sample_rows()
+    facts = headers.index("违法事实")
+
+    def line(row: dict[str, str], facts_text: str | None = None) -> str:
+        cells = [row[h] for h in headers]
+        if facts_text is not None:
+            cells[facts] = facts_text
+        return ",".join(cells)
+
+    text = "\n".join([",".join(headers), line(rows[0]) + ",,,",
+                      line(rows[1], "经查,当事人存在违法行为"), line(rows[2])]) + "\n"
+    path = tmp_path / "shifted.csv"
+    path.write_text(text, encoding="utf-8")
+    report = ingest(path)
+    assert (report.accepted, report.rejected) == (2, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(3, None, "column_count")]
+    assert "多 1 个" in report.errors[0].message
+
+
 def test_title_row_above_header_is_skipped(tmp_path):
     headers, rows = sample_rows()
     path = write_rows(tmp_path / "title.csv", headers, rows[:2])

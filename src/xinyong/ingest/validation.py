@@ -152,6 +152,7 @@ class RowValidator:
         default_source: tuple[str, str] | None = None,
         authorities_by_name: dict[str, str] | None = None,
         columns_vary: bool = False,
+        fixed_width: bool = False,
     ) -> None:
         self.catalogue = catalogue
         self.item = item
@@ -172,6 +173,8 @@ class RowValidator:
         self._headers = headers
         self._mapped = 0
         self.late_issues: list[Issue] = []  # what a column met late brings: unknown, converted
+        # delimited text: a row with more filled cells than the header has shifted columns
+        self._width = len(headers) if fixed_width else None
         self._map_columns(self.unknown_headers.append, self.notes.append)
         missing_ok = self.layout_spec.missing_ok if self.layout_spec else frozenset()
         # Without its source columns, a file sent by a known department (an API key, an officer,
@@ -353,6 +356,21 @@ class RowValidator:
                           "这个单元格，这些行都没有保存：请改正引号后重新报送这些行")]
         if len(self._headers) > self._mapped:
             self._map_late_columns(line)
+        if self._width is None or len(cells) <= self._width:
+            return self._validate(line, cells)
+        # More cells than the header: empty ones after the last column are harmless (",,," from a
+        # spreadsheet) unless the row is wrong anyway; then, as when they hold something, the
+        # columns have shifted and that is the one error worth reporting.
+        shifted = any(c.strip() for c in cells[self._width:])
+        result = None if shifted else self._validate(line, cells)
+        if result is not None and not isinstance(result, list):
+            return result
+        extra = len(cells) - self._width
+        return [Issue(line, None, "column_count",
+                      f"第 {line} 行有 {len(cells)} 个单元格，比表头多 {extra} 个，各列已经错位：可能是某个单元格里"
+                      "有分隔符（如英文逗号）却没有加英文双引号。请给该单元格加上引号，或改用中文逗号")]
+
+    def _validate(self, line: int, cells: Sequence[str]) -> ValidRow | list[Issue]:
         errors: list[Issue] = []
         warnings: list[Issue] = []
         values: dict[str, str] = {}
