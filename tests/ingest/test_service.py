@@ -511,6 +511,32 @@ def test_workbook_read_from_the_first_visible_sheet_with_a_header(database, tmp_
         ingest(tmp_path / "no_data.xlsx")
 
 
+def test_cells_merged_down_several_rows_count_for_every_row(database, tmp_path):
+    """Staff merge a column's cells when rows share a value (the same 处罚机关): a spreadsheet shows
+    the value in every row, and every row gets it; the report says so."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    headers, rows = sample_rows()
+    same = [r for r in rows if r["处罚机关统一社会信用代码"] == rows[0]["处罚机关统一社会信用代码"]][:2]
+    assert len(same) == 2
+    same.append(next(r for r in rows if r["处罚机关统一社会信用代码"] != same[0]["处罚机关统一社会信用代码"]))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(headers)
+    for r in same:
+        ws.append(list(r.values()))
+    for header in ("处罚机关", "处罚机关统一社会信用代码"):
+        letter = get_column_letter(headers.index(header) + 1)
+        ws[f"{letter}3"] = None
+        ws.merge_cells(f"{letter}2:{letter}3")
+    wb.save(tmp_path / "merged.xlsx")
+    report = ingest(tmp_path / "merged.xlsx")
+    assert (report.accepted, report.rejected) == (3, 0), report.errors
+    assert any(w.code == "file_note" and "2 处跨行合并" in w.message for w in report.warnings)
+    assert _stored(database, "authority_uscc") == [r["处罚机关统一社会信用代码"] for r in same]
+
+
 def test_xlsx_declaring_a_smaller_sheet_than_it_holds_is_read_whole(database, tmp_path):
     """Some generators write a wrong <dimension> (A1:A1, or the size of an older sheet); every row
     and column the sheet holds is read all the same."""

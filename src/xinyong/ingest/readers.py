@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -217,9 +218,63 @@ def open_xlsx(path: Path, known: Callable[[str], bool]) -> Table:
         # Read-only mode stops at the declared dimension, and some generators declare A1:A1 or less
         # than they wrote: without this, rows and columns past it would be dropped without a word.
         ws.reset_dimensions()
+        merged = _vertical_merges(wb._archive, ws._worksheet_path)
         sheets.append(_Sheet(ws.title, ws.sheet_state == "visible", size,
-                             lambda ws=ws: ws.iter_rows(values_only=True)))
+                             lambda ws=ws, merged=merged: _fill_merges(ws.iter_rows(values_only=True), merged),
+                             merged_note=_merge_note(merged)))
     return _sheet_table("xlsx", sheets, known, close=wb.close)
+
+
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _vertical_merges(archive: zipfile.ZipFile, part: str) -> dict[int, list[tuple[int, int]]]:
+    """Merged ranges of a sheet that span several rows, as {first row: (column, last row)} per
+    column (1-based). The sheet's XML is scanned as bytes, a chunk at a time: the list of merged
+    cells comes after the rows, and read-only mode does not read it."""
+    from openpyxl.utils import column_index_from_string
+
+    found: dict[int, list[tuple[int, int]]] = {}
+    tail = b""
+    with archive.open(part) as fh:
+        while chunk := fh.read(1 << 20):
+            data = tail + chunk
+            for m in _MERGE_REF.finditer(data):
+                first, last = int(m[2]), int(m[4])
+                if last > first:
+                    found.setdefault(first, []).append((column_index_from_string(m[1].decode()), last))
+            tail = data[-200:]
+    # a match may be seen twice across a chunk boundary: keep each range once
+    return {row: sorted(set(spans)) for row, spans in found.items()}
+
+
+def _fill_merges(rows: Iterable[Sequence[Any]], merged: dict[int, list[tuple[int, int]]]) -> Iterator[Sequence[Any]]:
+    """The rows of a sheet with the value of each cell merged across rows repeated in every row
+    it covers (a spreadsheet shows it there; read cell by cell, the rows below are empty)."""
+    if not merged:
+        yield from rows
+        return
+    pending: dict[int, tuple[Any, int]] = {}  # column -> (value, last row of the merge)
+    for index, values in enumerate(rows, start=1):
+        if pending:
+            filled = list(values)
+            for column, (value, last) in list(pending.items()):
+                if index > last:
+                    del pending[column]
+                    continue
+                filled.extend([None] * (column - len(filled)))
+                if filled[column - 1] is None:
+                    filled[column - 1] = value
+            values = filled
+        for column, last in merged.get(index, ()):
+            if column <= len(values) and values[column - 1] is not None:
+                pending[column] = (values[column - 1], last)
+        yield values
+
+
+def _merge_note(merged: dict[int, list[tuple[int, int]]]) -> str | None:
+    count = sum(len(spans) for spans in merged.values())
+    return f"工作表中有 {count} 处跨行合并的单元格：合并的值已填入它所占的每一行。" if count else None
 
 
 @dataclass
@@ -228,6 +283,7 @@ class _Sheet:
     visible: bool
     size: int
     rows: Callable[[], Iterable[Sequence[Any]]]  # a fresh iterator of typed cell values per call
+    merged_note: str | None = None
 
 
 def _sheet_table(
@@ -263,7 +319,7 @@ def _sheet_table(
                              f"第一个工作表：{first_problem.message}")
     while headers and not headers[-1]:
         headers.pop()
-    notes: list[str] = []
+    notes: list[str] = [chosen.merged_note] if chosen.merged_note else []
     if len(sheets) > 1:
         passed = [s.title for s in visible[: visible.index(chosen)]]
         notes.append(f"工作簿有 {len(sheets)} 个工作表，只读取“{chosen.title}”"
