@@ -42,10 +42,9 @@ class SubjectOut(BaseModel):
 # The public API's contract: other systems depend on these names, so change them only additively.
 
 
-class SearchHit(BaseModel):
-    """A subject found by a search, as anyone may see it."""
+class PublicIdentity(BaseModel):
+    """Who a subject is, as anyone may see it: its name and codes, a personal id masked."""
 
-    subject_id: int
     name: str
     kind: str
     kind_label: str
@@ -54,6 +53,12 @@ class SearchHit(BaseModel):
     reg_no: str | None
     org_code: str | None
     area_code: str | None
+
+
+class SearchHit(PublicIdentity):
+    """A subject found by a search, as anyone may see it."""
+
+    subject_id: int
     code: str  # how the subject is addressed in URLs: never a full personal id
     matched_name: str | None = None  # the former name that matched, when not the current one
     score: float = 0.0
@@ -106,15 +111,7 @@ class PublicRecordOut(BaseModel):
     fields: dict[str, Any]  # every field the catalogue marks public, personal ids masked
 
 
-class SubjectDetailOut(BaseModel):
-    name: str
-    kind: str
-    kind_label: str
-    uscc: str | None
-    masked_id: str | None
-    reg_no: str | None
-    org_code: str | None
-    area_code: str | None
+class SubjectDetailOut(PublicIdentity):
     url: str
     former_names: list[str]
     records: list[PublicRecordOut]
