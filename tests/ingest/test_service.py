@@ -819,8 +819,8 @@ def test_a_quote_never_closed_is_one_clear_error_naming_the_lines_it_swallowed(t
 
 def test_an_unquoted_comma_that_shifts_the_columns_rejects_the_row(tmp_path):
     """Text with a comma written without quotes moves every later cell one column to the right:
-    the row is rejected as such rather than stored with its values in the wrong columns. Empty
-    cells after the last column (",,," from a spreadsheet) are harmless."""
+    the row is rejected as such rather than reported column by column. Empty cells after the
+    last column (",,," from a spreadsheet) are harmless."""
     headers, rows = sample_rows()
     facts = headers.index("违法事实")
 
@@ -831,13 +831,16 @@ def test_an_unquoted_comma_that_shifts_the_columns_rejects_the_row(tmp_path):
         return ",".join(cells)
 
     text = "\n".join([",".join(headers), line(rows[0]) + ",,,",
-                      line(rows[1], "经查,当事人存在违法行为"), line(rows[2])]) + "\n"
+                      line(rows[1], "经查,当事人存在违法行为"), line(rows[2]) + ",,已核对"]) + "\n"
     path = tmp_path / "shifted.csv"
     path.write_text(text, encoding="utf-8")
     report = ingest(path)
     assert (report.accepted, report.rejected) == (2, 1)
     assert [(e.line, e.field, e.code) for e in report.errors] == [(3, None, "column_count")]
     assert "多 1 个" in report.errors[0].message
+    # a note typed beside the table, on a row that is right, is ignored with a warning
+    assert [(w.line, w.code) for w in report.warnings] == [(4, "extra_cells")]
+    assert "已核对" in report.warnings[0].message
 
 
 def test_title_row_above_header_is_skipped(tmp_path):

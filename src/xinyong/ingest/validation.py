@@ -358,12 +358,16 @@ class RowValidator:
             self._map_late_columns(line)
         if self._width is None or len(cells) <= self._width:
             return self._validate(line, cells)
-        # More cells than the header: empty ones after the last column are harmless (",,," from a
-        # spreadsheet) unless the row is wrong anyway; then, as when they hold something, the
-        # columns have shifted and that is the one error worth reporting.
-        shifted = any(c.strip() for c in cells[self._width:])
-        result = None if shifted else self._validate(line, cells)
-        if result is not None and not isinstance(result, list):
+        # More cells than the header. If the row is wrong, its columns have most likely shifted
+        # (a text with an unquoted comma): that is the one error worth reporting. If it is right,
+        # the cells past the last column are ",,," from a spreadsheet, or a note typed beside the
+        # table, which is ignored with a warning.
+        result = self._validate(line, cells)
+        if not isinstance(result, list):
+            beyond = [c.strip() for c in cells[self._width:] if c.strip()]
+            if beyond:
+                result.warnings.append(Issue(line, None, "extra_cells",
+                                             f"第 {line} 行在表头以外的列中有内容（“{beyond[0][:20]}”），已忽略"))
             return result
         extra = len(cells) - self._width
         return [Issue(line, None, "column_count",
