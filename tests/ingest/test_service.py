@@ -511,27 +511,46 @@ def test_workbook_read_from_the_first_visible_sheet_with_a_header(database, tmp_
         ingest(tmp_path / "no_data.xlsx")
 
 
-def test_cells_merged_down_several_rows_count_for_every_row(database, tmp_path):
+@pytest.mark.parametrize("suffix", ["xlsx", "xls"])
+def test_cells_merged_down_several_rows_count_for_every_row(database, tmp_path, suffix):
     """Staff merge a column's cells when rows share a value (the same 处罚机关): a spreadsheet shows
     the value in every row, and every row gets it; the report says so."""
-    import openpyxl
-    from openpyxl.utils import get_column_letter
-
     headers, rows = sample_rows()
     same = [r for r in rows if r["处罚机关统一社会信用代码"] == rows[0]["处罚机关统一社会信用代码"]][:2]
     assert len(same) == 2
     same.append(next(r for r in rows if r["处罚机关统一社会信用代码"] != same[0]["处罚机关统一社会信用代码"]))
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(headers)
-    for r in same:
-        ws.append(list(r.values()))
-    for header in ("处罚机关", "处罚机关统一社会信用代码"):
-        letter = get_column_letter(headers.index(header) + 1)
-        ws[f"{letter}3"] = None
-        ws.merge_cells(f"{letter}2:{letter}3")
-    wb.save(tmp_path / "merged.xlsx")
-    report = ingest(tmp_path / "merged.xlsx")
+    merged_columns = [headers.index(h) for h in ("处罚机关", "处罚机关统一社会信用代码")]
+    path = tmp_path / f"merged.{suffix}"
+    if suffix == "xlsx":
+        import openpyxl
+        from openpyxl.utils import get_column_letter
+
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.append(headers)
+        for r in same:
+            ws.append(list(r.values()))
+        for column in merged_columns:
+            letter = get_column_letter(column + 1)
+            ws[f"{letter}3"] = None
+            ws.merge_cells(f"{letter}2:{letter}3")
+        wb.save(path)
+    else:
+        import xlwt
+
+        book = xlwt.Workbook(encoding="utf-8")
+        sheet = book.add_sheet("行政处罚")
+        for col, header in enumerate(headers):
+            sheet.write(0, col, header)
+        for row, r in enumerate(same, start=1):
+            for col, header in enumerate(headers):
+                if col in merged_columns and row <= 2:
+                    if row == 1:
+                        sheet.write_merge(1, 2, col, col, r[header])
+                    continue
+                sheet.write(row, col, r[header])
+        book.save(str(path))
+    report = ingest(path)
     assert (report.accepted, report.rejected) == (3, 0), report.errors
     assert any(w.code == "file_note" and "2 处跨行合并" in w.message for w in report.warnings)
     assert _stored(database, "authority_uscc") == [r["处罚机关统一社会信用代码"] for r in same]

@@ -343,7 +343,8 @@ def open_xls(path: Path, known: Callable[[str], bool]) -> Table:
 
     try:
         # xlrd writes its warnings to stdout unless given somewhere else to write them
-        wb = xlrd.open_workbook(path, on_demand=True, logfile=io.StringIO())
+        # formatting_info: merged cells are part of it (and so is the price of a slower read)
+        wb = xlrd.open_workbook(path, on_demand=True, logfile=io.StringIO(), formatting_info=True)
     except Exception as exc:  # xlrd raises its own errors and plain ones on a damaged file
         raise FileUnreadable(
             "无法读取这个 Excel 97–2003 格式的文件：它可能设置了打开密码、已损坏，或是 Word 等其他"
@@ -368,7 +369,13 @@ def open_xls(path: Path, known: Callable[[str], bool]) -> Table:
     sheets = []
     for index in range(wb.nsheets):
         ws = wb.sheet_by_index(index)
-        sheets.append(_Sheet(ws.name, ws.visibility == 0, max(ws.nrows, 1), lambda ws=ws: sheet_rows(ws)))
+        merged: dict[int, list[tuple[int, int]]] = {}
+        for first, end, column, _column_end in ws.merged_cells:  # 0-based, ends exclusive
+            if end - first > 1:
+                merged.setdefault(first + 1, []).append((column + 1, end))
+        sheets.append(_Sheet(ws.name, ws.visibility == 0, max(ws.nrows, 1),
+                             lambda ws=ws, merged=merged: _fill_merges(sheet_rows(ws), merged),
+                             merged_note=_merge_note(merged)))
     return _sheet_table("xls", sheets, known, close=wb.release_resources)
 
 
