@@ -408,6 +408,21 @@ def test_excel_unicode_text_export_utf16_tab_separated_with_a_title_line(tmp_pat
     assert [(e.line, e.field, e.code) for e in report.errors] == [(4, "处罚决定日期", "invalid_date")]
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_utf8_file_with_gbk_lines_pasted_in_is_unreadable_and_says_where(database, tmp_path, bom):
+    """Two exports in different encodings pasted together: read as GBK the whole file would be
+    nonsense without a complaint. It is refused, nothing is stored, and the message gives the line."""
+    headers, rows = sample_rows()
+    utf8 = write_rows(tmp_path / "u.csv", headers, rows[:3]).read_bytes()
+    gbk = write_rows(tmp_path / "g.csv", headers, rows[3:5], encoding="gbk").read_bytes()
+    path = tmp_path / "pasted.csv"
+    path.write_bytes(bom + utf8 + gbk.split(b"\n", 1)[1])  # the GBK rows start on line 5
+    with pytest.raises(FileUnreadable, match="UTF-8") as raised:
+        ingest(path)
+    assert "第 5 行" in raised.value.message
+    assert count(database, Batch) == 0
+
+
 def test_gb18030_only_characters(tmp_path):
     headers, rows = sample_rows()
     rows[0]["行政相对人名称"] = "石家庄市𠀀记贸易有限公司"  # outside GBK, inside GB18030

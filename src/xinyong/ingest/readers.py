@@ -60,20 +60,63 @@ def detect_encoding(path: Path) -> str:
     with open(path, "rb") as fh:
         head = fh.read(4)
     if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    for candidate in ("utf-8", "gbk", "gb18030"):
+        candidates: tuple[str, ...] = ("utf-8-sig",)  # a BOM decides, but the rest must match it
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ("utf-16",)
+    else:
+        candidates = ("utf-8", "gbk", "gb18030")
+    furthest = (-1, candidates[0])  # (byte offset of the first undecodable byte, encoding)
+    for candidate in candidates:
         decoder = codecs.getincrementaldecoder(candidate)(errors="strict")
+        consumed = 0
         try:
             with open(path, "rb") as fh:
                 while chunk := fh.read(1 << 20):
                     decoder.decode(chunk)
+                    consumed += len(chunk)
                 decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            # (the decoder may hold back a few bytes of an unfinished character: near enough)
+            offset = consumed + exc.start
+            if consumed == 0 and candidate == "utf-8-sig":
+                offset += len(codecs.BOM_UTF8)  # the first chunk was decoded without its BOM
+            furthest = max(furthest, (offset, candidate))
+            if candidate == "utf-8" and _valid_utf8_text_before(path, offset):
+                # Chinese headers and lines that are good UTF-8, then bytes that are not: two files
+                # pasted together, or a damaged one. GBK would read it all without a complaint, as
+                # nonsense: say where it breaks instead.
+                break
             continue
         return candidate
-    raise FileUnreadable("无法识别文件编码：文件既不是 UTF-8，也不是 GBK/GB18030。请另存为 UTF-8 编码的 CSV。")
+    offset, candidate = furthest
+    line = _line_of_offset(path, offset)
+    label = ENCODING_LABELS.get(candidate, candidate)
+    if offset > 0 and candidate not in ("gbk", "gb18030"):
+        raise FileUnreadable(
+            f"无法识别文件编码：文件的前面部分是 {label}，但约第 {line} 行有不能按 {label} 解读的内容"
+            "（可能是把不同编码的文件拼在了一起）。请把整个文件另存为 UTF-8 编码的 CSV。"
+        )
+    raise FileUnreadable(f"无法识别文件编码：从第 {line} 行起既不是 UTF-8，也不是 GBK/GB18030。"
+                         "请另存为 UTF-8 编码的 CSV。")
+
+
+def _valid_utf8_text_before(path: Path, offset: int) -> bool:
+    """Whether the file holds at least one whole line with non-ASCII text (Chinese) before
+    ``offset``, all of it valid UTF-8: a GBK file fails UTF-8 on its first Chinese character."""
+    with open(path, "rb") as fh:
+        head = fh.read(min(offset, 1 << 16))
+    cut = head.rfind(b"\n")
+    return cut > 0 and not head[:cut].isascii()
+
+
+def _line_of_offset(path: Path, offset: int) -> int:
+    """The physical line (1-based) that holds the byte at ``offset``."""
+    line, seen = 1, 0
+    with open(path, "rb") as fh:
+        while seen < offset and (chunk := fh.read(min(1 << 20, offset - seen))):
+            line += chunk.count(b"\n")
+            seen += len(chunk)
+    return line
 
 
 def _is_blank(cells: list[str]) -> bool:
