@@ -409,18 +409,21 @@ def test_excel_unicode_text_export_utf16_tab_separated_with_a_title_line(tmp_pat
 
 
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
-def test_utf8_file_with_gbk_lines_pasted_in_is_unreadable_and_says_where(database, tmp_path, bom):
+def test_gbk_lines_pasted_into_a_utf8_file_are_rejected_row_by_row(database, tmp_path, bom):
     """Two exports in different encodings pasted together: read as GBK the whole file would be
-    nonsense without a complaint. It is refused, nothing is stored, and the message gives the line."""
+    nonsense without a complaint (and after a BOM the reader used to crash). The UTF-8 rows are
+    stored; each GBK row is rejected, saying why; a note gives the line where it starts."""
     headers, rows = sample_rows()
     utf8 = write_rows(tmp_path / "u.csv", headers, rows[:3]).read_bytes()
     gbk = write_rows(tmp_path / "g.csv", headers, rows[3:5], encoding="gbk").read_bytes()
     path = tmp_path / "pasted.csv"
-    path.write_bytes(bom + utf8 + gbk.split(b"\n", 1)[1])  # the GBK rows start on line 5
-    with pytest.raises(FileUnreadable, match="UTF-8") as raised:
-        ingest(path)
-    assert "第 5 行" in raised.value.message
-    assert count(database, Batch) == 0
+    path.write_bytes(bom + utf8 + gbk.split(b"\n", 1)[1])  # the GBK rows are lines 5 and 6
+    report = ingest(path)
+    assert (report.encoding, report.accepted, report.rejected) == ("UTF-8 (BOM)" if bom else "UTF-8", 3, 2)
+    assert [(e.line, e.code) for e in report.errors] == [(5, "invalid_bytes"), (6, "invalid_bytes")]
+    (note,) = [w.message for w in report.warnings if w.code == "file_note"]
+    assert "约从第 5 行起" in note
+    assert sorted(_stored(database, "subject_name")) == sorted(r["行政相对人名称"] for r in rows[:3])
 
 
 def test_gb18030_only_characters(tmp_path):

@@ -49,13 +49,24 @@ class Table:
     position: Callable[[], int]
     notes: list[str] = field(default_factory=list)
     _close: Callable[[], None] | None = None
+    damaged_from_line: int | None = None  # see Encoding: rows with undecodable bytes are rejected
 
     def close(self) -> None:
         if self._close:
             self._close()
 
 
-def detect_encoding(path: Path) -> str:
+@dataclass(frozen=True)
+class Encoding:
+    """How a text file is decoded. ``damaged_from_line``: bytes from about that line on are not
+    valid in the encoding (a damaged file, or another encoding pasted in); they are decoded as
+    U+FFFD and the rows holding them are rejected, the others are read as usual."""
+
+    name: str
+    damaged_from_line: int | None = None
+
+
+def detect_encoding(path: Path) -> Encoding:
     """The file's text encoding: a BOM decides, else strict UTF-8, else GBK, else GB18030."""
     with open(path, "rb") as fh:
         head = fh.read(4)
@@ -65,7 +76,7 @@ def detect_encoding(path: Path) -> str:
         candidates = ("utf-16",)
     else:
         candidates = ("utf-8", "gbk", "gb18030")
-    furthest = (-1, candidates[0])  # (byte offset of the first undecodable byte, encoding)
+    offset = 0
     for candidate in candidates:
         decoder = codecs.getincrementaldecoder(candidate)(errors="strict")
         consumed = 0
@@ -80,24 +91,27 @@ def detect_encoding(path: Path) -> str:
             offset = consumed + exc.start
             if consumed == 0 and candidate == "utf-8-sig":
                 offset += len(codecs.BOM_UTF8)  # the first chunk was decoded without its BOM
-            furthest = max(furthest, (offset, candidate))
-            if candidate == "utf-8" and _valid_utf8_text_before(path, offset):
-                # Chinese headers and lines that are good UTF-8, then bytes that are not: two files
+            if len(candidates) == 1 or (candidate == "utf-8" and _valid_utf8_text_before(path, offset)):
+                # A BOM, or Chinese lines that are good UTF-8, then bytes that are not: two files
                 # pasted together, or a damaged one. GBK would read it all without a complaint, as
-                # nonsense: say where it breaks instead.
-                break
+                # nonsense: keep the encoding and reject the rows that do not fit it.
+                return Encoding(candidate, _line_of_offset(path, offset))
             continue
-        return candidate
-    offset, candidate = furthest
-    line = _line_of_offset(path, offset)
-    label = ENCODING_LABELS.get(candidate, candidate)
-    if offset > 0 and candidate not in ("gbk", "gb18030"):
-        raise FileUnreadable(
-            f"无法识别文件编码：文件的前面部分是 {label}，但约第 {line} 行有不能按 {label} 解读的内容"
-            "（可能是把不同编码的文件拼在了一起）。请把整个文件另存为 UTF-8 编码的 CSV。"
-        )
-    raise FileUnreadable(f"无法识别文件编码：从第 {line} 行起既不是 UTF-8，也不是 GBK/GB18030。"
-                         "请另存为 UTF-8 编码的 CSV。")
+        return Encoding(candidate)
+    raise FileUnreadable(f"无法识别文件编码：从第 {_line_of_offset(path, offset)} 行起既不是 UTF-8，也不是 "
+                         "GBK/GB18030。请另存为 UTF-8 编码的 CSV。")
+
+
+def _errors(decoding: Encoding) -> str:
+    return "replace" if decoding.damaged_from_line else "strict"
+
+
+def _damage_notes(decoding: Encoding) -> list[str]:
+    if not decoding.damaged_from_line:
+        return []
+    label = ENCODING_LABELS.get(decoding.name, decoding.name)
+    return [f"文件是 {label} 编码，但约从第 {decoding.damaged_from_line} 行起有不能按 {label} 解读的字节"
+            "（可能是把不同编码的文件拼在了一起，或文件已损坏）：含有这些字节的行未保存，其余行照常处理。"]
 
 
 def _valid_utf8_text_before(path: Path, offset: int) -> bool:
@@ -167,9 +181,11 @@ def _swallowed_lines(cells: list[str], delimiter: str, width: int) -> bool:
 
 
 def open_csv(path: Path, known: Callable[[str], bool]) -> Table:
-    encoding = detect_encoding(path)
+    decoding = detect_encoding(path)
+    encoding = decoding.name
     raw = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by Table.close
-    fh = open(raw.fileno(), encoding=encoding, newline="", closefd=False)  # noqa: SIM115
+    fh = open(raw.fileno(), encoding=encoding, errors=_errors(decoding), newline="",  # noqa: SIM115
+              closefd=False)
     sample = fh.read(65536)
     fh.seek(0)
     delimiter = _sniff_delimiter(sample.lstrip("\ufeff"))
@@ -210,6 +226,8 @@ def open_csv(path: Path, known: Callable[[str], bool]) -> Table:
     return Table(
         format="csv",
         encoding=encoding,
+        damaged_from_line=decoding.damaged_from_line,
+        notes=_damage_notes(decoding),
         headers=headers,
         header_line=header_line,
         rows=checked(),
@@ -246,15 +264,36 @@ def open_xlsx(path: Path, known: Callable[[str], bool]) -> Table:
         raise FileUnreadable(
             "文件扩展名为 .xlsx，但内容不是 Excel 工作簿（可能是改了扩展名的其他文件）。"
         )
-    with zipfile.ZipFile(path) as zf:
-        if "xl/workbook.xml" not in zf.namelist():
-            raise FileUnreadable("文件不是 Excel 工作簿：缺少 xl/workbook.xml。")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError) as exc:
+        raise FileUnreadable(_damaged_workbook(exc)) from exc
+    if "xl/workbook.xml" not in names:
+        raise FileUnreadable("文件不是 Excel 工作簿：缺少 xl/workbook.xml。")
     import openpyxl
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # a damaged workbook fails in zipfile, zlib, the XML parser…
+        raise FileUnreadable(_damaged_workbook(exc)) from exc
+    try:
+        return _xlsx_table(wb, known)
+    except FileUnreadable:
+        wb.close()
+        raise
     except Exception as exc:
-        raise FileUnreadable(f"无法打开 Excel 工作簿：{exc.__class__.__name__}") from exc
+        wb.close()
+        raise FileUnreadable(_damaged_workbook(exc)) from exc
+
+
+def _damaged_workbook(exc: BaseException, row: int | None = None) -> str:
+    where = f"读到第 {row} 行时" if row else ""
+    return (f"Excel 工作簿已损坏，{where}无法读取（{exc.__class__.__name__}）。"
+            "请在 Excel 或 WPS 中打开，另存为新的 .xlsx 或 CSV（UTF-8）后再提交。")
+
+
+def _xlsx_table(wb: Any, known: Callable[[str], bool]) -> Table:
     sheets = []
     for ws in wb.worksheets:
         size = ws.max_row or 1  # the dimension the file declares: only an estimate, for the progress bar
@@ -337,9 +376,12 @@ def _sheet_table(
     counter = {"row": 0}
 
     def rows(sheet: _Sheet) -> Iterator[tuple[int, list[str]]]:
-        for index, values in enumerate(sheet.rows(), start=1):
-            counter["row"] = index
-            yield index, [_cell_text(v) for v in values]
+        try:
+            for index, values in enumerate(sheet.rows(), start=1):
+                counter["row"] = index
+                yield index, [_cell_text(v) for v in values]
+        except Exception as exc:  # damage met mid-sheet: the whole file is unreadable, nothing stored
+            raise FileUnreadable(_damaged_workbook(exc, counter["row"] + 1)) from exc
 
     visible = [sheet for sheet in sheets if sheet.visible] or sheets[:1]
     first_problem: FileUnreadable | None = None
@@ -409,6 +451,15 @@ def open_xls(path: Path, known: Callable[[str], bool]) -> Table:
     def sheet_rows(ws: Any) -> Iterator[list[Any]]:
         return ([value(c) for c in ws.row(index)] for index in range(ws.nrows))
 
+    try:
+        return _xls_table(wb, known, sheet_rows)
+    except FileUnreadable:
+        raise
+    except Exception as exc:  # xlrd meets a damaged record
+        raise FileUnreadable(_damaged_workbook(exc)) from exc
+
+
+def _xls_table(wb: Any, known: Callable[[str], bool], sheet_rows: Callable[[Any], Iterator[list[Any]]]) -> Table:
     sheets = []
     for index in range(wb.nsheets):
         ws = wb.sheet_by_index(index)
@@ -423,9 +474,10 @@ def open_xls(path: Path, known: Callable[[str], bool]) -> Table:
 
 
 def open_jsonl(path: Path, known: Callable[[str], bool]) -> Table:
-    encoding = detect_encoding(path)
+    decoding = detect_encoding(path)
+    encoding = decoding.name
     raw = open(path, "rb", buffering=0)  # noqa: SIM115
-    fh: IO[str] = open(raw.fileno(), encoding=encoding, closefd=False)  # noqa: SIM115
+    fh: IO[str] = open(raw.fileno(), encoding=encoding, errors=_errors(decoding), closefd=False)  # noqa: SIM115
     headers: list[str] = []
     first: list[tuple[int, Any]] = []
     line_no = 0
@@ -486,6 +538,8 @@ def open_jsonl(path: Path, known: Callable[[str], bool]) -> Table:
     return Table(
         format="jsonl",
         encoding=encoding,
+        damaged_from_line=decoding.damaged_from_line,
+        notes=_damage_notes(decoding),
         headers=headers,
         header_line=0,
         rows=rows(),

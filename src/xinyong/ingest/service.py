@@ -397,7 +397,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     validator = RowValidator(
         get_catalogue(), item, table.headers, today=today, default_source=default_source,
         authorities_by_name=accounts.department_names(session), columns_vary=table.format == "jsonl",
-        fixed_width=table.format == "csv",
+        fixed_width=table.format == "csv", lossy=table.damaged_from_line is not None,
     )
     report = IngestReport(
         kind=kind, file=display_name, format=table.format,

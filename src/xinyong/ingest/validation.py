@@ -153,6 +153,7 @@ class RowValidator:
         authorities_by_name: dict[str, str] | None = None,
         columns_vary: bool = False,
         fixed_width: bool = False,
+        lossy: bool = False,
     ) -> None:
         self.catalogue = catalogue
         self.item = item
@@ -173,6 +174,8 @@ class RowValidator:
         self._headers = headers
         self._mapped = 0
         self.late_issues: list[Issue] = []  # what a column met late brings: unknown, converted
+        # the text was decoded with U+FFFD for bytes the encoding does not have: such rows are rejected
+        self._lossy = lossy
         # delimited text: a row with more filled cells than the header has shifted columns
         self._width = len(headers) if fixed_width else None
         self._map_columns(self.unknown_headers.append, self.notes.append)
@@ -356,6 +359,10 @@ class RowValidator:
                           "这个单元格，这些行都没有保存：请改正引号后重新报送这些行")]
         if len(self._headers) > self._mapped:
             self._map_late_columns(line)
+        if self._lossy and any("\ufffd" in c for c in cells):
+            return [Issue(line, None, "invalid_bytes",
+                          f"第 {line} 行有不能按文件编码解读的字节（显示为 �），该行未保存：可能是从其他编码的文件"
+                          "复制来的，请把整个文件另存为 UTF-8 后重新报送这一行")]
         if self._width is None or len(cells) <= self._width:
             return self._validate(line, cells)
         # More cells than the header. If the row is wrong, its columns have most likely shifted
