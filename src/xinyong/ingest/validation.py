@@ -126,15 +126,19 @@ def _excel_serial_date(serial: int) -> dt.date | None:
     return _EXCEL_EPOCH + dt.timedelta(days=serial) if low <= serial <= high else None
 
 
+_TEXT_MARKS = frozenset("'=")
+
+
 def _clean(value: str) -> str:
     """Trim a cell: surrounding white space incl. U+3000 and NBSP, and Excel's '\t' prefixes."""
     if not value:
         return ""
     stripped = value.strip()
-    if stripped and stripped[0] == "'" and stripped[1:].isalnum():
-        stripped = stripped[1:]  # Excel text-forcing apostrophe on codes
-    elif stripped.startswith('="') and stripped.endswith('"') and len(stripped) > 3:
-        stripped = stripped[2:-1].strip()  # ="0123…": how exports make Excel keep a code as text
+    if stripped and stripped[0] in _TEXT_MARKS:
+        if stripped[0] == "'" and stripped[1:].isalnum():
+            return stripped[1:]  # Excel text-forcing apostrophe on codes
+        if stripped.startswith('="') and stripped.endswith('"') and len(stripped) > 3:
+            return stripped[2:-1].strip()  # ="0123…": how exports make Excel keep a code as text
     return stripped
 
 
@@ -209,6 +213,7 @@ class RowValidator:
         }
         self._uscc_cache: dict[str, tuple[str | None, ids.InvalidCode | None]] = {}
         self._canon: dict[tuple[str, str], str | None] = {}
+        self._nothing: dict[str, bool] = {}
         self._multi: dict[str, tuple[str, ...]] = {}
         self._names: dict[str, tuple[str, str]] = {}
 
@@ -234,6 +239,8 @@ class RowValidator:
                 if unit != f.unit:
                     note(f"“{header}”列的金额以{unit}为单位，已换算为{f.unit}保存")
         self._mapped = len(self._headers)
+        # what the row loop needs of each column: (index, field key, typed, may hold several values)
+        self._plan = [(index, f.key, f.type != "text", f.type == "codes") for index, f, _header in self.columns]
 
     def _map_late_columns(self, line: int) -> None:
         self._map_columns(
@@ -241,6 +248,15 @@ class RowValidator:
                 Issue(line, header, "unknown_column", f"列“{header}”不在目录中，已忽略")),
             lambda text: self.late_issues.append(Issue(line, None, "file_note", text)),
         )
+
+    def _says_nothing(self, raw: str) -> bool:
+        """Whether a typed cell says "nothing here" (无, /, —); values repeat, so answers are kept."""
+        found = self._nothing.get(raw)
+        if found is None:
+            found = self.catalogue.is_not_applicable(raw)
+            if len(self._nothing) < 50_000:
+                self._nothing[raw] = found
+        return found
 
     def _canonical(self, key: str, raw: str) -> str | None:
         """The code-table value for ``raw`` in field ``key`` (code values repeat: cached)."""
@@ -386,14 +402,17 @@ class RowValidator:
         warnings: list[Issue] = []
         values: dict[str, str] = {}
         n = len(cells)
-        for index, f, _header in self.columns:
+        nothing = self._nothing
+        for index, key, typed, several in self._plan:
             raw = _clean(cells[index]) if index < n else ""
-            if not raw or (f.type != "text" and self.catalogue.is_not_applicable(raw)):
+            if not raw:
                 continue
-            if f.type == "codes" and f.key in values:
-                values[f.key] += ";" + raw
+            if typed and (nothing.get(raw) or (raw not in nothing and self._says_nothing(raw))):
+                continue
+            if several and key in values:
+                values[key] += ";" + raw
             else:
-                values[f.key] = raw
+                values[key] = raw
 
         if len(values) <= _MAX_CELLS_OF_A_NOTE and not any(k in values for k in self.item.identity):
             # a footer (合计, 填报人, 说明) or a stray cell: one clear error rather than one per column
