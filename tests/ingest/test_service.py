@@ -268,7 +268,7 @@ def test_cells_that_say_nothing_and_no_end_are_read_as_meant(database, tmp_path)
     headers, rows = sample_rows()
     rows[0].update({"罚款金额（万元）": "无", "行政相对人代码_3(组织机构代码)": "—", "公示截止期": "/",
                     "处罚有效期": "长期", "备注": "无"})
-    rows[1].update({"法定代表人证件号码": "／", "处罚有效期": "9999-12-31"})
+    rows[1].update({"法定代表人证件号码": "／", "处罚有效期": "9999-12-31", "公示截止期": "0000-00-00 00:00:00"})
     rows[2]["处罚决定日期"] = "无"
     report = ingest(write_rows(tmp_path / "placeholders.csv", headers, rows[:3]))
     assert (report.accepted, report.rejected, report.warnings) == (2, 1, [])
@@ -277,6 +277,7 @@ def test_cells_that_say_nothing_and_no_end_are_read_as_meant(database, tmp_path)
         first, second = [json.loads(d) for (d,) in conn.execute(
             select(RecordVersion.data).order_by(RecordVersion.line))]
     assert "fine_amount" not in first and "publication_end_declared" not in first
+    assert "publication_end_declared" not in second  # a database's "no date" is no date
     assert first["remarks"] == "无"
     assert first["valid_until"] == second["valid_until"] == "2099-12-31"
 

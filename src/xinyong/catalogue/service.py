@@ -68,7 +68,7 @@ class Catalogue:
 
     def is_not_applicable(self, raw: str) -> bool:
         """Whether a cell says "nothing here" (无, /, —…) rather than giving a value."""
-        return len(raw) <= 8 and normalize_code_value(raw).casefold() in self._not_applicable
+        return len(raw) <= 20 and normalize_code_value(raw).casefold() in self._not_applicable
 
     def is_open_ended(self, raw: str) -> bool:
         """Whether a cell of an open-ended date column says "no end" (长期, 永久…)."""
