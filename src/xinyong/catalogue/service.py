@@ -48,6 +48,19 @@ def normalize_code_value(raw: str) -> str:
     return "".join(ch for ch in text if not ch.isspace())
 
 
+def _spellings(values: Iterable[str]) -> tuple[frozenset[str], int]:
+    """Normalised spellings of a list of data-file words, and the longest of them."""
+    keys = frozenset(normalize_code_value(v).casefold() for v in values)
+    return keys, max(map(len, keys), default=0)
+
+
+def _spelled(raw: str, spellings: tuple[frozenset[str], int]) -> bool:
+    """Whether ``raw`` is one of the spellings. A cell more than twice as long as the longest
+    (spaces and full-width forms fold away in normalising) cannot be one: it is not normalised."""
+    keys, longest = spellings
+    return len(raw) <= 2 * longest and normalize_code_value(raw).casefold() in keys
+
+
 class Catalogue:
     """All catalogue items and code tables, read from data files."""
 
@@ -63,16 +76,16 @@ class Catalogue:
         self.items = items
         self.code_tables = code_tables
         self.units = units or {}
-        self._not_applicable = frozenset(normalize_code_value(v).casefold() for v in not_applicable)
-        self._open_ended = frozenset(normalize_code_value(v).casefold() for v in open_ended_values)
+        self._not_applicable = _spellings(not_applicable)
+        self._open_ended = _spellings(open_ended_values)
 
     def is_not_applicable(self, raw: str) -> bool:
         """Whether a cell says "nothing here" (无, /, —…) rather than giving a value."""
-        return len(raw) <= 20 and normalize_code_value(raw).casefold() in self._not_applicable
+        return _spelled(raw, self._not_applicable)
 
     def is_open_ended(self, raw: str) -> bool:
         """Whether a cell of an open-ended date column says "no end" (长期, 永久…)."""
-        return len(raw) <= 8 and normalize_code_value(raw).casefold() in self._open_ended
+        return _spelled(raw, self._open_ended)
 
     def item(self, key: str) -> Item:
         try:
@@ -256,8 +269,7 @@ def _load_units(raw: dict[str, Any]) -> dict[str, Decimal]:
     return {str(name): Decimal(str(value)) for name, value in (raw.get("units") or {}).items()}
 
 
-def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable]) -> dict[str, Item]:
-    units = _load_units(raw)
+def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[str, Decimal]) -> dict[str, Item]:
     items = {}
     for key, spec in raw["items"].items():
         fields = []
@@ -322,10 +334,11 @@ def load_catalogue(directory: Path = DATA_DIR) -> Catalogue:
         tables = _load_code_tables(yaml.safe_load(fh))
     with open(directory / "items.yaml", encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
+    units = _load_units(raw)
     return Catalogue(
-        _load_items(raw, tables),
+        _load_items(raw, tables, units),
         tables,
-        _load_units(raw),
+        units,
         not_applicable=[str(v) for v in raw.get("not_applicable") or ()],
         open_ended_values=[str(v) for v in raw.get("open_ended_values") or ()],
     )

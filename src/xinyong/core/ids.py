@@ -65,8 +65,6 @@ def _length_error(code: str, label: str, expected: str, text: str) -> InvalidCod
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 PLACEHOLDER_USCC = "00000000000000000X"
-# GB 32100: registration authority 9 (market regulation), category 2 (个体工商户)
-INDIVIDUAL_BUSINESS_USCC_PREFIX = "92"
 # The 证件类型 value of a resident identity card (the code table's canonical spelling); a person's
 # blind index is keyed by "<证件类型>:<number>", so intake and lookup must use this one constant.
 RESIDENT_ID_TYPE = "身份证"
@@ -219,6 +217,11 @@ def uscc_kind(uscc: str) -> tuple[str, str]:
         return ("未知", "未知")
     authority_label, categories = entry
     return (authority_label, categories.get(code[1], "未知"))
+
+
+def is_individual_business_uscc(uscc: str) -> bool:
+    """Whether the code's authority and category (characters 1–2) are those of a 个体工商户."""
+    return uscc_kind(uscc)[1] == "个体工商户"
 
 
 def is_government_body(uscc: str) -> bool:
@@ -392,6 +395,14 @@ def validate_ric(raw: str) -> ResidentId:
         area_code=area,
         warnings=_area_warnings(area, birth.year),
     )
+
+
+def is_valid_ric(raw: str) -> bool:
+    try:
+        validate_ric(raw)
+    except InvalidCode:
+        return False
+    return True
 
 
 def mask_ric(number: str) -> str:

@@ -14,7 +14,7 @@ from xinyong.accounts.auth import verify_csrf
 from xinyong.core.errors import FileUnreadable, XinyongError
 from xinyong.ingest import service as ingest
 from xinyong.ingest.schemas import BatchListOut, BatchOut, IngestReport
-from xinyong.web.deps import RowId, client_ip, get_session
+from xinyong.web.deps import RowId, client_ip, download_headers, get_session
 
 router = APIRouter(prefix="/batches", tags=["批次（数据报送）"])
 
@@ -115,9 +115,9 @@ def rejected_rows(batch_id: RowId, principal: Principal = Depends(require("batch
                   session: Session = Depends(get_session)) -> Response:
     batch = ingest.get_batch(session, batch_id)
     ensure_department(principal, batch.department_id)
+    headers = download_headers(f"批次{batch_id}_未通过的行.csv", f"batch{batch_id}_rejected.csv")
     return StreamingResponse(ingest.rejected_csv(ingest.rejected_table(batch_id)),
-                             media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="batch{batch_id}_rejected.csv"'})
+                             media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get(

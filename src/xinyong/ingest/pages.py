@@ -23,7 +23,7 @@ from xinyong.core.errors import FileUnreadable, NotFound, XinyongError
 from xinyong.ingest import service as ingest
 from xinyong.policy.service import get_policy_book
 from xinyong.records import service as records
-from xinyong.web.deps import MAX_ROW_ID, RowId, client_ip, get_session
+from xinyong.web.deps import MAX_ROW_ID, RowId, client_ip, download_headers, get_session
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -125,23 +125,13 @@ def batch_page(request: Request, batch_id: RowId, principal: Principal = Depends
     })
 
 
-def _attachment(file_name: str, fallback: str) -> dict[str, str]:
-    """Headers of a download named ``file_name`` (``fallback`` for clients without RFC 5987)."""
-    from urllib.parse import quote
-
-    return {
-        "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name)}",
-        "Cache-Control": "no-store",
-    }
-
-
 @router.get("/workbench/batches/{batch_id}/report.json")
 def report_json(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
                 session: Session = Depends(get_session)) -> Response:
     batch = _batch_for(session, principal, batch_id)
     chunks = (chunk.encode() for chunk in ingest.report_chunks(ingest.batch_report(session, batch)))
     return StreamingResponse(chunks, media_type="application/json",
-                             headers=_attachment(f"批次{batch_id}_质量报告.json", "report.json"))
+                             headers=download_headers(f"批次{batch_id}_质量报告.json", "report.json"))
 
 
 @router.get("/workbench/batches/{batch_id}/rejected.csv")
@@ -150,7 +140,7 @@ def rejected_csv(batch_id: RowId, principal: Principal = Depends(require("batch.
     _batch_for(session, principal, batch_id)
     return StreamingResponse(ingest.rejected_csv(ingest.rejected_table(batch_id)),
                              media_type="text/csv; charset=utf-8",
-                             headers=_attachment(f"批次{batch_id}_未通过的行.csv", "rejected.csv"))
+                             headers=download_headers(f"批次{batch_id}_未通过的行.csv", "rejected.csv"))
 
 
 @router.get("/workbench/batches/{batch_id}/rejected.xlsx")
@@ -166,7 +156,7 @@ def rejected_xlsx(batch_id: RowId, principal: Principal = Depends(require("batch
         path.unlink(missing_ok=True)
         raise
     return FileResponse(path, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers=_attachment(f"批次{batch_id}_未通过的行.xlsx", "rejected.xlsx"),
+                        headers=download_headers(f"批次{batch_id}_未通过的行.xlsx", "rejected.xlsx"),
                         background=BackgroundTask(path.unlink, missing_ok=True))
 
 
@@ -282,7 +272,7 @@ def template(item_key: str, suffix: str, principal: Principal = Depends(require(
     item = cat.item(item_key)
     body = template_xlsx(cat, item) if suffix == "xlsx" else template_csv(item)
     return Response(body, media_type=_TEMPLATE_MEDIA[suffix],
-                    headers=_attachment(f"{item.title}报送模板.{suffix}", f"{item.key}_template.{suffix}"))
+                    headers=download_headers(f"{item.title}报送模板.{suffix}", f"{item.key}_template.{suffix}"))
 
 
 @router.get("/workbench/policies")

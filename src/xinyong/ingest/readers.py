@@ -277,13 +277,19 @@ def open_xlsx(path: Path, known: Callable[[str], bool]) -> Table:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a damaged workbook fails in zipfile, zlib, the XML parser…
         raise FileUnreadable(_damaged_workbook(exc)) from exc
+    return _built_or_closed(lambda: _xlsx_table(wb, known), wb.close)
+
+
+def _built_or_closed(build: Callable[[], Table], close: Callable[[], None]) -> Table:
+    """The table of an opened workbook; if building it fails, the workbook is closed and a
+    damaged one is reported as such."""
     try:
-        return _xlsx_table(wb, known)
+        return build()
     except FileUnreadable:
-        wb.close()
+        close()
         raise
-    except Exception as exc:
-        wb.close()
+    except Exception as exc:  # a damaged workbook fails in zipfile, zlib, the XML parser, xlrd…
+        close()
         raise FileUnreadable(_damaged_workbook(exc)) from exc
 
 
@@ -300,10 +306,9 @@ def _xlsx_table(wb: Any, known: Callable[[str], bool]) -> Table:
         # Read-only mode stops at the declared dimension, and some generators declare A1:A1 or less
         # than they wrote: without this, rows and columns past it would be dropped without a word.
         ws.reset_dimensions()
-        merged = _vertical_merges(wb._archive, ws._worksheet_path)
         sheets.append(_Sheet(ws.title, ws.sheet_state == "visible", size,
-                             lambda ws=ws, merged=merged: _fill_merges(ws.iter_rows(values_only=True), merged),
-                             merged_note=_merge_note(merged)))
+                             lambda ws=ws: ws.iter_rows(values_only=True),
+                             lambda ws=ws: _vertical_merges(wb._archive, ws._worksheet_path)))
     return _sheet_table("xlsx", sheets, known, close=wb.close)
 
 
@@ -364,8 +369,20 @@ class _Sheet:
     title: str
     visible: bool
     size: int
-    rows: Callable[[], Iterable[Sequence[Any]]]  # a fresh iterator of typed cell values per call
-    merged_note: str | None = None
+    cells: Callable[[], Iterable[Sequence[Any]]]  # a fresh iterator of typed cell values per call
+    # {first row: [(column, last row)]} of the cells merged down several rows; read when first
+    # needed (for XLSX it means reading the sheet's XML once more)
+    find_merges: Callable[[], dict[int, list[tuple[int, int]]]]
+    _merges: dict[int, list[tuple[int, int]]] | None = None
+
+    @property
+    def merges(self) -> dict[int, list[tuple[int, int]]]:
+        if self._merges is None:
+            self._merges = self.find_merges()
+        return self._merges
+
+    def rows(self) -> Iterator[Sequence[Any]]:
+        return _fill_merges(self.cells(), self.merges)
 
 
 def _sheet_table(
@@ -394,7 +411,6 @@ def _sheet_table(
             continue
         break
     else:
-        close()
         assert first_problem is not None
         if len(sheets) == 1:
             raise first_problem
@@ -404,7 +420,8 @@ def _sheet_table(
                              f"第一个工作表：{first_problem.message}")
     while headers and not headers[-1]:
         headers.pop()
-    notes: list[str] = [chosen.merged_note] if chosen.merged_note else []
+    merge_note = _merge_note(chosen.merges)
+    notes: list[str] = [merge_note] if merge_note else []
     if len(sheets) > 1:
         passed = [s.title for s in visible[: visible.index(chosen)]]
         notes.append(f"工作簿有 {len(sheets)} 个工作表，只读取“{chosen.title}”"
@@ -451,26 +468,24 @@ def open_xls(path: Path, known: Callable[[str], bool]) -> Table:
     def sheet_rows(ws: Any) -> Iterator[list[Any]]:
         return ([value(c) for c in ws.row(index)] for index in range(ws.nrows))
 
-    try:
-        return _xls_table(wb, known, sheet_rows)
-    except FileUnreadable:
-        raise
-    except Exception as exc:  # xlrd meets a damaged record
-        raise FileUnreadable(_damaged_workbook(exc)) from exc
+    return _built_or_closed(lambda: _xls_table(wb, known, sheet_rows), wb.release_resources)
 
 
 def _xls_table(wb: Any, known: Callable[[str], bool], sheet_rows: Callable[[Any], Iterator[list[Any]]]) -> Table:
     sheets = []
     for index in range(wb.nsheets):
         ws = wb.sheet_by_index(index)
-        merged: dict[int, list[tuple[int, int]]] = {}
-        for first, end, column, _column_end in ws.merged_cells:  # 0-based, ends exclusive
-            if end - first > 1:
-                merged.setdefault(first + 1, []).append((column + 1, end))
         sheets.append(_Sheet(ws.name, ws.visibility == 0, max(ws.nrows, 1),
-                             lambda ws=ws, merged=merged: _fill_merges(sheet_rows(ws), merged),
-                             merged_note=_merge_note(merged)))
+                             lambda ws=ws: sheet_rows(ws), lambda ws=ws: _xls_merges(ws)))
     return _sheet_table("xls", sheets, known, close=wb.release_resources)
+
+
+def _xls_merges(ws: Any) -> dict[int, list[tuple[int, int]]]:
+    merged: dict[int, list[tuple[int, int]]] = {}
+    for first, end, column, _column_end in ws.merged_cells:  # 0-based, ends exclusive
+        if end - first > 1:
+            merged.setdefault(first + 1, []).append((column + 1, end))
+    return merged
 
 
 def open_jsonl(path: Path, known: Callable[[str], bool]) -> Table:

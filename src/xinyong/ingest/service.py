@@ -177,14 +177,15 @@ class _RowBuilder:
             published, min_end, pub_end, pub_rule = (
                 window.published, window.min_end, window.max_end, window.rule.id
             )
-            if v.get("record_status_2016") == "撤销":
+            revoked_in_file = v.get("record_status_2016") == "撤销"
+            if revoked_in_file:
                 published = False
                 row.warnings.append(Issue(
                     row.line, self.header_of("record_status_2016"), "revoked_in_file",
                     "当前状态为“撤销”：该处罚决定已被撤销，记录保存但不公示",
                 ))
             declared = v.get("publication_end_declared")
-            if declared and v.get("record_status_2016") != "撤销":
+            if declared and not revoked_in_file:
                 declared_date = dt.date.fromisoformat(declared)
                 if min_end <= declared_date <= window.max_end:
                     pub_end = declared_date

@@ -24,9 +24,9 @@ from xinyong.ingest.readers import INVALID_JSON, UNCLOSED_QUOTE
 OPEN_ENDED = dt.date(2099, 12, 31)
 # Several values in one cell: separated by ; ； 、 , ， / or | (spaces, when no value matches whole)
 MULTI_SEPARATORS = re.compile(r"([;；、,，/／|｜])")
-_MAX_PARTS_OF_VALUE = 4
+_MAX_PARTS_OF_VALUE = 4  # the most separated parts one value's spelling has, plus room
 # a row with this few known cells filled and no decision number is a note, not a record
-_MAX_CELLS_OF_A_NOTE = 2  # the most separated parts one value's spelling has, plus room
+_MAX_CELLS_OF_A_NOTE = 2
 _DATE_PATTERNS = (
     # a time after the date is ignored, an ISO 8601 offset too: the date is the one written
     re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})"
@@ -250,12 +250,11 @@ class RowValidator:
         )
 
     def _says_nothing(self, raw: str) -> bool:
-        """Whether a typed cell says "nothing here" (无, /, —); values repeat, so answers are kept."""
-        found = self._nothing.get(raw)
-        if found is None:
-            found = self.catalogue.is_not_applicable(raw)
-            if len(self._nothing) < 50_000:
-                self._nothing[raw] = found
+        """Whether a typed cell says "nothing here" (无, /, —), asked of the catalogue once per
+        value: the row loop looks in ``_nothing`` first."""
+        found = self.catalogue.is_not_applicable(raw)
+        if len(self._nothing) < 50_000:
+            self._nothing[raw] = found
         return found
 
     def _canonical(self, key: str, raw: str) -> str | None:
@@ -407,8 +406,10 @@ class RowValidator:
             raw = _clean(cells[index]) if index < n else ""
             if not raw:
                 continue
-            if typed and (nothing.get(raw) or (raw not in nothing and self._says_nothing(raw))):
-                continue
+            if typed:
+                said = nothing.get(raw)
+                if said or (said is None and self._says_nothing(raw)):
+                    continue
             if several and key in values:
                 values[key] += ";" + raw
             else:
@@ -595,7 +596,7 @@ class RowValidator:
                     return None
             values["uscc"] = ids.PLACEHOLDER_USCC if placeholder else (uscc or "")
         if category is None and self.layout != "current" and "subject_category" not in self.header_of:
-            if (uscc and uscc.startswith(ids.INDIVIDUAL_BUSINESS_USCC_PREFIX)) or placeholder:
+            if (uscc and ids.is_individual_business_uscc(uscc)) or placeholder:
                 category = "个体工商户"
             elif uscc or values.get("org_code"):
                 category = "法人及非法人组织"
@@ -611,12 +612,11 @@ class RowValidator:
                 errors.append(self._issue(line, "subject_category", "missing_required",
                                           "无法判断行政相对人类别：请填写“行政相对人类别”"))
             return None
-        if category == "法人及非法人组织" and uscc and uscc.startswith(ids.INDIVIDUAL_BUSINESS_USCC_PREFIX):
-            # GB 32100: authority 9 (market regulation), category 2 is an individual business
+        if category == "法人及非法人组织" and uscc and ids.is_individual_business_uscc(uscc):
             category = values["subject_category"] = "个体工商户"
             warnings.append(self._issue(line, "subject_category", "category_from_code",
-                                        f"统一社会信用代码以 {ids.INDIVIDUAL_BUSINESS_USCC_PREFIX} 开头，"
-                                        "是个体工商户的代码：行政相对人类别按“个体工商户”保存"))
+                                        f"统一社会信用代码以 {uscc[:2]} 开头，是个体工商户的代码："
+                                        "行政相对人类别按“个体工商户”保存"))
         kind = CATEGORY_KIND[category]
         shown, key = self._name(name)
         identity = SubjectIdentity(kind=kind, category=category, name=shown, name_norm=key)
@@ -629,7 +629,7 @@ class RowValidator:
                                             "行政相对人为自然人，不适用统一社会信用代码：该列内容未保存"))
             id_type = values.get("id_type")
             number = values.get("id_number")
-            if number and not id_type and self._is_resident_id(number):
+            if number and not id_type and ids.is_valid_ric(number):
                 # the type left out, the number a valid resident id: it can only be a 身份证
                 id_type = values["id_type"] = RESIDENT_ID_TYPE
                 warnings.append(self._issue(line, "id_type", "id_type_inferred",
@@ -674,14 +674,6 @@ class RowValidator:
         identity.org_code = org_code
         identity.reg_no = reg_no
         return identity
-
-    @staticmethod
-    def _is_resident_id(number: str) -> bool:
-        try:
-            ids.validate_ric(number)
-        except ids.InvalidCode:
-            return False
-        return True
 
     def _personal_id(
         self, line: int, key: str, id_type: str, number: str, errors: list[Issue], warnings: list[Issue],

@@ -32,3 +32,13 @@ def client_ip(request) -> str:  # type: ignore[no-untyped-def]
 # database error.
 MAX_ROW_ID = 2**63 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="记录编号")]
+
+
+def download_headers(file_name: str, fallback: str) -> dict[str, str]:
+    """Headers of a download named ``file_name`` (``fallback`` for clients without RFC 5987)."""
+    from urllib.parse import quote
+
+    return {
+        "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name)}",
+        "Cache-Control": "no-store",
+    }
