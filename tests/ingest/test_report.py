@@ -128,3 +128,22 @@ def test_rejected_rows_download_pairs_each_row_with_all_its_errors(many_issues, 
     table = [list(r) for r in sheet.iter_rows(values_only=True)]
     at = table[0].index("行号")
     assert [tuple(r[at:at + 3]) for r in table[1:]] == expected
+
+
+def test_rejected_rows_of_json_lines_keep_keys_first_met_on_later_lines(tmp_path):
+    """JSON Lines may bring a key on a later line: the rejected-rows table has a column for it,
+    with each row's own value, though the first rejected row did not have it."""
+    _, rows = sample_rows()
+    records = [{k: v for k, v in r.items() if v} for r in rows[:3]]
+    for r in records:
+        r.pop("备注", None)
+        r["处罚决定日期"] = "2024/02/30"
+    records[2]["备注"] = "第三行才有的备注"
+    path = tmp_path / "varying.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    report = ingest(path)
+    assert report.rejected == 3
+    table = list(service.rejected_table(report.batch_id))
+    header = table[0]
+    assert "备注" in header
+    assert [row[header.index("备注")] for row in table[1:]] == ["", "", "第三行才有的备注"]

@@ -676,12 +676,16 @@ def write_report(report: IngestReport, path: Path) -> None:
 def rejected_table(batch_id: int, *, engine: Engine | None = None) -> Iterator[list[str]]:
     """The rejected rows of a batch as a table, its header row first: the cells under the file's
     own headers, then line, columns, codes and reasons. Rows and errors are read a page at a
-    time, in line order, so that a batch of a million rejected rows needs little memory."""
+    time, in line order, so that a batch of a million rejected rows needs little memory (a JSON
+    Lines batch is read twice: once for the keys, as its lines may differ)."""
     with db.read_only(engine) as connection:
         rows = _rejected_pages(connection, batch_id)
         issues = _error_lines(connection, batch_id)
         first = next(rows, None)
         headers = list(first[1]) if first else []
+        if connection.scalar(select(Batch.file_format).where(Batch.id == batch_id)) == "jsonl":
+            # lines may bring keys the first rejected one did not have: every key is a column
+            headers = list(dict.fromkeys(key for _, cells in _rejected_pages(connection, batch_id) for key in cells))
         yield headers + list(REASON_COLUMNS)
         pending = next(issues, None)
         for line, cells in itertools.chain([first] if first else [], rows):
