@@ -44,7 +44,7 @@ def db_current() -> None:
 @app.command()
 def ingest(
     kind: Annotated[str, typer.Argument(help="penalties（行政处罚）或 licences（行政许可）")],
-    file: Annotated[Path, typer.Argument(help="CSV、Excel（XLSX、XLS）或 JSON Lines 文件")],
+    file: Annotated[Path, typer.Argument(help="CSV、Excel（XLSX、XLS）、JSON 或 JSON Lines 文件")],
     report: Annotated[Path | None, typer.Option(help="把质量报告写入此 JSON 文件")] = None,
     department: Annotated[
         str | None, typer.Option(help="提交单位的统一社会信用代码（2016 年格式文件需要）")

@@ -38,6 +38,7 @@ def test_a_file_built_from_the_catalogue_alone_is_accepted(client, api_key) -> N
     fields = {f["label"]: f for f in penalty["fields"]}
     assert fields["行政相对人名称"]["required"] and fields["证件号码"]["disclosure"] == "government"
     assert fields["罚款金额（万元）"]["unit"] == "万元"
+    assert fields["行政相对人名称"]["standard_code"] == "CF_XDR_MC"
     assert "罚款金额（元）" in fields["罚款金额（万元）"]["unit_headers"]
     tables = {t["name"]: [v["value"] for v in t["values"]] for t in body["code_tables"]}
     assert "警告" in tables[fields["处罚类别"]["code_table"]]

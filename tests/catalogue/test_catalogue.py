@@ -61,6 +61,7 @@ def test_data_files_load():
     [
         ("code_table: 处罚类别,", "code_table: 处罚种类,", "处罚种类"),
         ("type: decimal,", "type: money,", "fine_amount"),
+        ("      remarks: BZ\n", "      remark: BZ\n", "remark"),  # a field code for a field that is not there
     ],
 )
 def test_a_malformed_data_file_fails_loudly_naming_the_field(tmp_path, original, replacement, named):

@@ -106,14 +106,30 @@ def test_openapi_documents_the_endpoints(client, database) -> None:  # type: ign
     assert paths["/api/v1/batches/{batch_id}"]["get"]["summary"]
 
 
+def test_a_file_sent_as_the_request_body_itself_is_a_batch(client, keys, database) -> None:  # type: ignore[no-untyped-def]
+    """Systems that post the file as the raw body (Content-Type saying the format) get the same
+    report as a form upload; the batch is listed under the name they give, or a default one."""
+    raw = client.post("/api/v1/batches?kind=penalties&file_name=2026年11月行政处罚.csv",
+                      content=WITH_ERRORS.read_bytes(), headers={"X-API-Key": keys["a"], "Content-Type": "text/csv"})
+    assert raw.status_code == 201, raw.text
+    assert (raw.json()["file"], raw.json()["accepted"], raw.json()["rejected"]) == ("2026年11月行政处罚.csv", 1, 5)
+    with open(WITH_ERRORS, encoding="utf-8", newline="") as fh:
+        records = list(csv.DictReader(fh))
+    as_json = client.post("/api/v1/batches?kind=penalties", json={"total": len(records), "rows": records},
+                          headers={"X-API-Key": keys["a"]})
+    assert as_json.status_code == 201, as_json.text
+    report = as_json.json()
+    assert (report["file"], report["format"], report["unchanged"], report["rejected"]) == ("upload.json", "json", 1, 5)
+    assert _batches(database) == 2
+
+
 def test_malformed_requests_are_told_in_chinese_what_is_missing(client, keys, database) -> None:  # type: ignore[no-untyped-def]
-    """A system that posts the file as the raw body, or names an unknown kind, learns what to do."""
-    raw = client.post("/api/v1/batches?kind=penalties", content=WITH_ERRORS.read_bytes(),
-                      headers={"X-API-Key": keys["a"], "Content-Type": "text/csv"})
-    assert raw.status_code == 422
-    error = raw.json()["error"]
-    assert error["code"] == "invalid_request"
-    assert "缺少表单字段 file" in error["message"] and "multipart/form-data" in error["message"]
+    """A request without a file, or naming an unknown kind, learns what to do."""
+    empty = client.post("/api/v1/batches?kind=penalties", headers={"X-API-Key": keys["a"]})
+    assert empty.status_code == 422
+    error = empty.json()["error"]
+    assert error["code"] == "file_unreadable"
+    assert "没有收到文件" in error["message"] and "multipart" in error["message"]
     wrong_kind = _post(client, keys["a"], WITH_ERRORS.read_bytes(), kind="fines")
     assert wrong_kind.status_code == 422
     assert "查询参数 kind的取值无效" in wrong_kind.json()["error"]["message"]

@@ -147,3 +147,36 @@ def test_rejected_rows_of_json_lines_keep_keys_first_met_on_later_lines(tmp_path
     header = table[0]
     assert "备注" in header
     assert [row[header.index("备注")] for row in table[1:]] == ["", "", "第三行才有的备注"]
+
+
+def test_rejected_rows_that_are_no_records_are_handed_back_as_written(tmp_path):
+    """A JSON Lines line that is not JSON comes back in 原始内容, as written; a CSV row with a quote
+    never closed comes back with what it swallowed; control characters pasted into a cell (which
+    Excel cannot hold) are left out of the Excel download instead of breaking it."""
+    _, rows = sample_rows()
+    path = tmp_path / "broken.jsonl"
+    path.write_text("\n".join([json.dumps(rows[0], ensure_ascii=False), '{"行政相对人名称": "甲公司",',
+                               json.dumps(dict(rows[1], 违法事实="事实\x0b说明", 处罚决定日期="2024/02/30"),
+                                          ensure_ascii=False)]) + "\n", encoding="utf-8")
+    report = ingest(path)
+    assert [(e.line, e.code) for e in report.errors] == [(2, "invalid_json"), (3, "invalid_date")]
+    table = list(service.rejected_table(report.batch_id))
+    header = table[0]
+    assert table[1][header.index("原始内容")] == '{"行政相对人名称": "甲公司",'
+    assert table[2][header.index("违法事实")] == "事实\x0b说明"
+    service.rejected_xlsx(iter(table), tmp_path / "rejected.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "rejected.xlsx", read_only=True).worksheets[0]
+    written = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert written[1][header.index("原始内容")] == '{"行政相对人名称": "甲公司",'
+    assert written[2][header.index("违法事实")] == "事实说明"
+
+    headers, rows = sample_rows()
+    lines = [",".join(headers), ",".join(rows[0].values()), '"' + ",".join(rows[1].values()),
+             ",".join(rows[2].values()) + '"', ",".join(rows[3].values())]
+    path = tmp_path / "quote.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = ingest(path)
+    assert [(e.line, e.code) for e in report.errors] == [(3, "unclosed_quote")]
+    table = list(service.rejected_table(report.batch_id))
+    name = table[1][table[0].index(headers[0])]
+    assert name.startswith(rows[1][headers[0]]) and rows[2][headers[0]] in name

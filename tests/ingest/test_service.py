@@ -176,6 +176,7 @@ def test_line_numbers_are_physical_lines_even_with_multiline_cells(tmp_path):
         ("行政相对人类别", "外国公司", "not_in_code_table"),
         ("违法事实", "", "missing_required"),
         ("处罚有效期", "2024/01/01", "date_order"),
+        ("处罚决定日期", "二〇二四年二月三十日", "invalid_date"),
     ],
 )
 def test_each_bad_value_rejects_its_row_only(tmp_path, column, value, code):
@@ -192,6 +193,8 @@ def test_each_bad_value_rejects_its_row_only(tmp_path, column, value, code):
         ("处罚决定日期", "2024 年 8 月 13 日", "decision_date", "2024-08-13"),
         ("处罚决定日期", "2024-08-13T09:30:00+08:00", "decision_date", "2024-08-13"),
         ("处罚决定日期", "２０２４／０８／１３", "decision_date", "2024-08-13"),
+        ("处罚决定日期", "二〇二四年八月十三日", "decision_date", "2024-08-13"),  # as the decision prints it
+        ("处罚决定日期", "二零二三年十二月三十一日", "decision_date", "2023-12-31"),
         ("罚款金额（万元）", "3.5万元", "fine_amount", "3.5"),
         ("罚款金额（万元）", "1,200 万", "fine_amount", "1200"),
     ],
@@ -282,6 +285,26 @@ def test_cells_that_say_nothing_and_no_end_are_read_as_meant(database, tmp_path)
     assert first["valid_until"] == second["valid_until"] == "2099-12-31"
 
 
+def test_a_database_null_is_empty_in_every_column_text_too(database, tmp_path):
+    """A database export writes NULL or \\N for a value that is not set: never stored as text
+    (it would be published as 备注 “NULL”), and in a required text column it is missing."""
+    headers, rows = sample_rows()
+    rows[0].update({"备注": "NULL", "法定代表人": "\\N", "罚款金额（万元）": "null", "公示截止期": "None"})
+    rows[1]["违法事实"] = "NULL"
+    rows[2].update({"备注": "NULL 值说明", "公示截止期": ""})  # the same columns filled, for comparison
+    report = ingest(write_rows(tmp_path / "nulls.csv", headers, rows[:3]))
+    assert (report.accepted, report.rejected) == (2, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(3, "违法事实", "missing_required")]
+    nulls, filled = [json.loads(d) for d in _stored_data(database)]
+    assert not {"remarks", "legal_rep", "fine_amount"} & nulls.keys()
+    assert {"remarks", "legal_rep", "fine_amount"} <= filled.keys() and filled["remarks"] == "NULL 值说明"
+
+
+def _stored_data(database):
+    with database.connect() as conn:
+        return [d for (d,) in conn.execute(select(RecordVersion.data).order_by(RecordVersion.line))]
+
+
 def test_person_without_id_type_is_a_resident_when_the_number_is_a_valid_resident_id(database, tmp_path):
     headers, rows = sample_rows()
     people = [r for r in rows if r["行政相对人类别"] == "自然人"][:2]
@@ -302,6 +325,17 @@ def test_licence_valid_for_ever_is_open_ended(database, tmp_path):
     report = ingest(write_rows(tmp_path / "lic.csv", headers, rows[:1]), "licences")
     assert (report.accepted, report.errors) == (1, [])
     assert _stored(database, "valid_to") == ["2099-12-31"]
+
+
+def test_licence_codes_as_database_exports_write_them(database, tmp_path):
+    """A 前置库 export writes the code of 许可类别 (02 特许, 06 其他) and of 行政相对人类别 (1)."""
+    headers, rows = sample_rows("licences.csv")
+    rows[0]["许可类别"], rows[1]["许可类别"] = "02", "06"
+    rows[0]["行政相对人类别"] = "1"
+    report = ingest(write_rows(tmp_path / "codes.csv", headers, rows[:2]), "licences")
+    assert (report.accepted, report.errors) == (2, [])
+    assert _stored(database, "licence_category") == ["特许", "其他"]
+    assert _stored(database, "subject_category")[0] == "法人及非法人组织"
 
 
 def test_penalty_kinds_as_departments_write_them(database, tmp_path):
@@ -368,6 +402,50 @@ def test_individual_business_code_under_the_organisation_category_is_an_individu
     assert [(w.field, w.code) for w in report.warnings] == [("行政相对人类别", "category_from_code")]
     with db.transaction() as session:
         assert find_by_code(session, code).kind == "individual_business"
+
+
+def test_subject_category_left_empty_is_told_from_the_codes(database, tmp_path):
+    """行政相对人类别 follows from the codes: a USCC beginning 92 is an individual business's, the
+    placeholder with a registration number too, any other USCC an organisation's, an id number alone a
+    person's. Each such row is stored with a warning; a row whose codes tell nothing is rejected. A
+    file without the column at all is read the same way, with one note instead of a warning a row."""
+    headers, rows = sample_rows()
+    categories = ("法人及非法人组织", "个体工商户", "自然人")
+    by_category = {c: [r for r in rows if r["行政相对人类别"] == c] for c in categories}
+    from xinyong.core.ids import make_uscc
+
+    organisation = by_category["法人及非法人组织"][0]
+    placeholder, business_92 = by_category["个体工商户"][:2]
+    business_92 = dict(business_92, **{"行政相对人代码_1(统一社会信用代码)": make_uscc("92130102MA0000001"),
+                                       "行政相对人代码_2(工商注册号)": "", "行政处罚决定书文号": "测试罚〔2024〕92号"})
+    person = by_category["自然人"][0]
+    nothing = dict(by_category["法人及非法人组织"][1], **{"行政相对人代码_1(统一社会信用代码)": ""})
+    chosen = [organisation, business_92, placeholder, person, nothing]
+    for r in chosen:
+        r["行政相对人类别"] = ""
+    report = ingest(write_rows(tmp_path / "no_category.csv", headers, chosen))
+    assert (report.accepted, report.rejected) == (4, 1)
+    assert [(w.line, w.code) for w in report.warnings if w.field == "行政相对人类别"] == [
+        (line, "category_inferred") for line in (2, 3, 4, 5)]
+    assert "按统一社会信用代码判断为“个体工商户”" in report.warnings[1].message
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(6, "行政相对人类别", "missing_required")]
+    with db.transaction() as session:
+        kinds = {r["行政相对人名称"]: find_by_code(session, code).kind for r, code in (
+            (organisation, organisation["行政相对人代码_1(统一社会信用代码)"]),
+            (business_92, business_92["行政相对人代码_1(统一社会信用代码)"]),
+            (placeholder, placeholder["行政相对人代码_2(工商注册号)"]),
+            (person, person["证件号码"]))}
+    assert list(kinds.values()) == ["organisation", "individual_business", "individual_business", "natural_person"]
+
+    headers.remove("行政相对人类别")
+    for r in rows:
+        r.pop("行政相对人类别")
+    whole = ingest(write_rows(tmp_path / "no_column.csv", headers, rows))
+    assert (whole.rejected, whole.unchanged, whole.accepted) == (0, 3, len(rows) - 3), whole.errors[:3]
+    assert not [w for w in whole.warnings if w.code == "category_inferred"]
+    assert any("没有“行政相对人类别”列" in w.message for w in whole.warnings if w.code == "file_note")
+    again = ingest(FIXTURES / "penalties.csv")
+    assert (again.unchanged, again.corrected) == (len(rows), 0), "every category must be the one the file gave"
 
 
 def test_individual_business_placeholder_needs_registration_number(tmp_path):

@@ -233,6 +233,7 @@ def test_credit_office_pages(client, people, database) -> None:  # type: ignore[
     assert "（0/1）" in cells[3] or "（1/1）" in cells[3]
     catalogue = client.get("/workbench/catalogue")
     assert catalogue.status_code == 200 and "行政处罚信息" in catalogue.text and "政务共享" in catalogue.text
+    assert "<code>CF_XDR_MC</code>" in catalogue.text and "<code>XK_LYDWDM</code>" in catalogue.text
     policies = client.get("/workbench/policies")
     assert policies.status_code == 200 and "《" in policies.text
     # the administrator sees every department's batches and may filter them

@@ -27,7 +27,8 @@ def catalogue(principal: Principal = Depends(require("catalogue.read"))) -> Cata
                 fields=[
                     FieldOut(key=f.key, label=f.label, type=f.type, required=f.required, code_table=f.code_table,
                              disclosure=f.disclosure.value, max_length=f.max_length, unit=f.unit,
-                             aliases=list(f.aliases), unit_headers=dict(f.unit_headers))
+                             standard_code=f.standard_code, aliases=list(f.aliases),
+                             unit_headers=dict(f.unit_headers))
                     for f in item.template_fields
                 ],
             )

@@ -37,6 +37,7 @@ class CodeValue:
     value: str
     label: str
     aliases: tuple[str, ...] = ()
+    publish: bool = True  # a status value with False: records carrying it are not published
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Field:
     unit: str | None = None
     unit_headers: dict[str, str] = field(default_factory=dict, compare=False)
     legacy: bool = False  # a column only older layouts have
+    standard_code: str | None = None  # 字段代码 of the 双公示 data standard (CF_XDR_MC…)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,8 @@ class FieldOut(BaseModel):
     disclosure: str = PydField(description="public 公开、government 政务共享、authorised 授权查询、restricted 不予共享")
     max_length: int | None = None
     unit: str | None = PydField(None, description="数值的保存单位")
+    standard_code: str | None = PydField(
+        None, description="双公示数据标准的字段代码（如 CF_XDR_MC），也可用作列名或键，不分大小写")
     aliases: list[str] = PydField(description="也接受的列名")
     unit_headers: dict[str, str] = PydField(description="带其他单位的列名及其单位（入库时换算）")
 

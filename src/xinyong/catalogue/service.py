@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 import re
 import unicodedata
@@ -29,14 +30,24 @@ from xinyong.core.errors import NotFound
 DATA_DIR = Path(__file__).with_name("data")
 
 
-# What templates add to a column name to say whether it must be filled: not part of the name.
-_HEADER_MARKS = re.compile(r"\((?:必填项?|选填项?|非必填|可选|可填|必填字段|选填字段)\)")
+# What templates add to a column name, or write in a row under the names, to say whether a
+# column must be filled: not part of the name.
+_FILL_WORDS = "必填项?|选填项?|非必填|可选填?|可填|必填字段|选填字段|必须填写|可不填"
+_HEADER_MARKS = re.compile(rf"\((?:{_FILL_WORDS})\)")
+_FILL_MARK = re.compile(rf"\(?(?:{_FILL_WORDS})\)?")
+
+
+def is_fill_mark(raw: str) -> bool:
+    """Whether a cell only says whether its column must be filled (必填, （选填）, *必填项)."""
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", raw) if not ch.isspace() and ch != "*")
+    return _FILL_MARK.fullmatch(text) is not None
 
 
 def normalize_header(raw: str) -> str:
-    """Header key for matching: full-width folded, brackets unified, all spaces removed, and the
-    marks templates add (*, （必填）, （选填）) dropped."""
-    text = unicodedata.normalize("NFKC", raw or "")
+    """Header key for matching: full-width folded, brackets unified, all spaces removed, the
+    marks templates add (*, （必填）, （选填）) dropped, and case folded (field codes come as
+    CF_XDR_MC or cf_xdr_mc)."""
+    text = unicodedata.normalize("NFKC", raw or "").casefold()
     text = text.replace("【", "(").replace("】", ")").replace("〔", "(").replace("〕", ")")
     text = "".join(ch for ch in text if not ch.isspace() and ch not in "\ufeff\u200b*").strip()
     return _HEADER_MARKS.sub("", text) if "(" in text else text
@@ -71,17 +82,25 @@ class Catalogue:
         units: dict[str, Decimal] | None = None,
         *,
         not_applicable: Iterable[str] = (),
+        null_values: Iterable[str] = (),
         open_ended_values: Iterable[str] = (),
+        open_ended_date: dt.date,
     ) -> None:
         self.items = items
         self.code_tables = code_tables
         self.units = units or {}
+        self.open_ended_date = open_ended_date  # what "no end" is stored as
         self._not_applicable = _spellings(not_applicable)
+        self._null = _spellings(null_values)
         self._open_ended = _spellings(open_ended_values)
 
     def is_not_applicable(self, raw: str) -> bool:
         """Whether a cell says "nothing here" (无, /, —…) rather than giving a value."""
         return _spelled(raw, self._not_applicable)
+
+    def is_null(self, raw: str) -> bool:
+        """Whether a cell is how a database or a program exports "not set" (\\N, NULL, None)."""
+        return _spelled(raw, self._null)
 
     def is_open_ended(self, raw: str) -> bool:
         """Whether a cell of an open-ended date column says "no end" (长期, 永久…)."""
@@ -100,11 +119,22 @@ class Catalogue:
         """Normalised header -> field key for one layout of an item."""
         mapping: dict[str, str] = {}
         for f in item.fields:
-            for header in (f.label, *f.aliases, *f.unit_headers, f.key):  # a key, as JSON Lines may use
-                mapping.setdefault(normalize_header(header), f.key)
+            # a key, as JSON Lines may use; the standard's code, as database exports use
+            for header in (f.label, *f.aliases, *f.unit_headers, f.key, f.standard_code or ""):
+                if header:
+                    mapping.setdefault(normalize_header(header), f.key)
         if layout in item.layouts:
             for header, key in item.layouts[layout].headers.items():
                 mapping[normalize_header(header)] = key
+        return mapping
+
+    def any_layout_map(self, item: Item) -> dict[str, str]:
+        """Normalised header -> field key over every layout of an item (the current one first):
+        what tells a header row from data before the layout is known."""
+        mapping: dict[str, str] = {}
+        for layout in item.layouts:
+            for header, key in self.header_map(item, layout).items():
+                mapping.setdefault(header, key)
         return mapping
 
     def column_unit(self, f: Field, header: str) -> str | None:
@@ -208,7 +238,7 @@ def _column_help(catalogue: Catalogue, f: Field) -> str:
     if f.type == "date":
         parts.append("日期，格式 YYYY/MM/DD。")
         if f.open_ended:
-            parts.append("长期有效填 2099/12/31。")
+            parts.append(f"长期有效填 {catalogue.open_ended_date:%Y/%m/%d}。")
         if f.not_future:
             parts.append("不能晚于报送当天。")
     elif f.type == "decimal":
@@ -240,6 +270,7 @@ def _load_code_tables(raw: dict[str, Any]) -> dict[str, CodeTable]:
                 value=str(v["value"]),
                 label=str(v.get("label", v["value"])),
                 aliases=tuple(str(a) for a in v.get("aliases") or ()),
+                publish=bool(v.get("publish", True)),
             )
             for v in spec["values"]
         )
@@ -273,6 +304,7 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
     items = {}
     for key, spec in raw["items"].items():
         fields = []
+        codes = {str(k): str(v) for k, v in (spec.get("field_codes") or {}).items()}
         for f in _flatten(spec["fields"]):
             if f["type"] not in FIELD_TYPES:
                 raise ValueError(f"catalogue item {key}: field {f['key']} has unknown type {f['type']}")
@@ -294,6 +326,7 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
                     unit=f.get("unit"),
                     legacy=bool(f.get("legacy", False)),
                     unit_headers={str(h): str(u) for h, u in (f.get("unit_headers") or {}).items()},
+                    standard_code=codes.get(f["key"]),
                 )
             )
             for unit in filter(None, (fields[-1].unit, *fields[-1].unit_headers.values())):
@@ -302,6 +335,8 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
         keys = [f.key for f in fields]
         if len(keys) != len(set(keys)):
             raise ValueError(f"catalogue item {key}: duplicate field keys")
+        if unknown := set(codes) - set(keys):
+            raise ValueError(f"catalogue item {key}: field_codes for unknown fields {sorted(unknown)}")
         layouts = {}
         for name, lay in (spec.get("layouts") or {"current": {}}).items():
             layouts[str(name)] = Layout(
@@ -340,8 +375,15 @@ def load_catalogue(directory: Path = DATA_DIR) -> Catalogue:
         tables,
         units,
         not_applicable=[str(v) for v in raw.get("not_applicable") or ()],
+        null_values=[str(v) for v in raw.get("null_values") or ()],
         open_ended_values=[str(v) for v in raw.get("open_ended_values") or ()],
+        open_ended_date=_date(raw["open_ended_date"]),
     )
+
+
+def _date(value: Any) -> dt.date:
+    """A date of a data file (YAML reads 2099-12-31 as a date already)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 @lru_cache

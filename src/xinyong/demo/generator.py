@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from xinyong.catalogue.service import get_catalogue
 from xinyong.core.ids import PLACEHOLDER_USCC, make_org_code, make_reg_no, make_ric, make_uscc
 
 __all__ = [
@@ -113,7 +114,9 @@ LICENCE_HEADERS: tuple[str, ...] = (
     "备注",
 )
 
-OPEN_ENDED = "2099/12/31"
+def _open_ended() -> str:
+    """How the 双公示 format writes "no end" (a catalogue convention)."""
+    return f"{get_catalogue().open_ended_date:%Y/%m/%d}"
 
 KIND_ORGANISATION = "法人及非法人组织"
 KIND_PERSON = "自然人"
@@ -1068,7 +1071,7 @@ class _PenaltyStream:
                 "" if tier.revoke is None else _revoked_licence(tier.revoke, cells, area, year, int(random_() * 10**7))
             )
             term = tier.term_years
-            valid_until = _add_years(day, term).strftime("%Y/%m/%d") if term else OPEN_ENDED
+            valid_until = _add_years(day, term).strftime("%Y/%m/%d") if term else _open_ended()
             remark = _REMARKS[int(random_() * 3)] if random_() < 0.03 else ""
             yield {
                 **cells,
@@ -1236,7 +1239,7 @@ def licence_rows(
             day = days[day_no]
             authority = authorities[_DEPT_INDEX[t.dept]]
             if t.years is None:
-                until = OPEN_ENDED
+                until = _open_ended()
                 status, remark = "1", ""
             else:
                 end = _add_years(day, t.years) - dt.timedelta(days=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
@@ -20,7 +22,7 @@ router = APIRouter(prefix="/batches", tags=["批次（数据报送）"])
 
 _ERROR = {"description": "错误说明", "content": {"application/json": {"example": {
     "error": {"code": "file_unreadable",
-              "message": "文件是二进制内容，不是 CSV、Excel（XLSX、XLS）或 JSON Lines 文件。"}}}}}
+              "message": "文件是二进制内容，不是 CSV、Excel（XLSX、XLS）、JSON 或 JSON Lines 文件。"}}}}}
 
 
 class UnreadableUpload(XinyongError):
@@ -32,13 +34,61 @@ def _upload_limit(request: Request) -> int:
     return ingest.upload_limit(request.headers.get("content-length"))
 
 
+# The format of a file sent as the request body itself, by its Content-Type
+_BODY_SUFFIXES = {
+    "application/json": ".json", "application/x-ndjson": ".jsonl", "application/jsonl": ".jsonl",
+    "application/jsonlines": ".jsonl", "application/x-jsonlines": ".jsonl", "text/csv": ".csv",
+    "text/plain": ".csv", "application/vnd.ms-excel": ".xls",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+}
+_BODY_TYPES = {"application/json": {"schema": {}},
+               "application/x-ndjson": {"schema": {"type": "string"}},
+               "text/csv": {"schema": {"type": "string"}}}
+
+
+async def _body_file(
+    request: Request,
+    file_name: str | None = Query(None, max_length=200,
+                                  description="文件作为请求体发送时的文件名（列在批次中），如 2026年11月行政处罚.json"),
+    limit: int = Depends(_upload_limit),
+) -> AsyncIterator[tuple[Path, str] | None]:
+    """A file sent as the request body itself (its Content-Type saying the format), spooled like
+    an upload; None for a form upload or an empty body. The spooled file is deleted when the
+    request is done, whatever happened to it."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type.startswith("multipart/") or content_type == "application/x-www-form-urlencoded":
+        yield None
+        return
+    name = ingest.upload_name(file_name)
+    if not Path(name).suffix:  # the format the Content-Type says, for the readers
+        name += _BODY_SUFFIXES.get(content_type, "")
+    spool = ingest.Spool(name, limit_bytes=limit)
+    try:
+        async for chunk in request.stream():
+            spool.write(chunk)
+    except BaseException:
+        spool.discard()
+        raise
+    if not spool.written:
+        spool.discard()
+        yield None
+        return
+    path = spool.finish()
+    try:
+        yield path, name
+    finally:
+        path.unlink(missing_ok=True)
+
+
 @router.post(
     "",
     status_code=201,
     response_model=IngestReport,
     summary="提交一个双公示文件（一个批次）",
     description=(
-        "上传一个行政处罚或行政许可文件（CSV、Excel（XLSX、XLS）或 JSON Lines，multipart 表单字段 `file`），"
+        "上传一个行政处罚或行政许可文件（CSV、Excel（XLSX、XLS）、JSON 或 JSON Lines）：multipart 表单字段 `file`，"
+        "或把文件内容直接作为请求体发送（`Content-Type: application/json`、`application/x-ndjson`、`text/csv`……，"
+        "可用参数 `file_name` 给出文件名）。"
         "平台逐行校验并入库，返回质量报告：新增、更正、未变化、未通过的行数，以及每个错误的行号、列名、"
         "错误代码和中文说明。未通过的行不入库，其余行照常保存；同一文件重复提交不会产生重复记录。\n\n"
         "认证：部门系统使用请求头 `X-API-Key`（批次归属该密钥所属部门）；已登录的部门报送人员也可使用。"
@@ -46,6 +96,7 @@ def _upload_limit(request: Request) -> int:
         "编码无法识别、缺少必填列）时返回 422，且不保存任何数据。"
     ),
     responses={401: _ERROR, 403: _ERROR, 413: _ERROR, 422: _ERROR},
+    openapi_extra={"requestBody": {"content": _BODY_TYPES}},
 )
 def submit_batch(
     request: Request,
@@ -53,13 +104,21 @@ def submit_batch(
     principal: Principal = Depends(require("batch.submit")),
     limit: int = Depends(_upload_limit),
     _csrf: None = Depends(verify_csrf),
-    file: UploadFile = File(description="双公示文件：CSV（UTF-8/GBK/GB18030）、XLSX 或 JSON Lines"),
+    file: UploadFile | None = File(
+        None, description="双公示文件：CSV（UTF-8/GBK/GB18030）、XLSX、XLS、JSON 或 JSON Lines"),
+    body: tuple[Path, str] | None = Depends(_body_file),
     session: Session = Depends(get_session),
 ) -> Response:
     scope = department_scope(principal)
     department = accounts.get_department(session, scope) if scope is not None else None
-    display_name = ingest.upload_name(file.filename)
-    path = ingest.spool_upload(file.file, display_name, limit_bytes=limit)
+    if file is not None:
+        display_name = ingest.upload_name(file.filename)
+        path = ingest.spool_upload(file.file, display_name, limit_bytes=limit)
+    elif body is not None:
+        path, display_name = body
+    else:
+        raise UnreadableUpload("没有收到文件：请用 multipart 表单字段 file 上传，或把文件内容作为请求体发送"
+                               "（Content-Type 写明格式，如 application/json、text/csv）。")
     try:
         report = ingest.ingest_file(session, path, kind, department_uscc=department.uscc if department else None,
                                     submitted_by=principal.actor, display_name=display_name)

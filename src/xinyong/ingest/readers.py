@@ -13,6 +13,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from xinyong.catalogue.service import is_fill_mark
 from xinyong.core.errors import FileUnreadable
 
 csv.field_size_limit(10 * 1024 * 1024)
@@ -30,10 +32,12 @@ csv.field_size_limit(10 * 1024 * 1024)
 ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gbk": "GBK", "gb18030": "GB18030",
                    "utf-16": "UTF-16"}
 # a row the reader could not split (validation turns it into one error): its first cell is a marker
-INVALID_JSON = "\x00invalid_json"
-UNCLOSED_QUOTE = "\x00unclosed_quote"  # then the last line the broken row swallowed
+INVALID_JSON = "\x00invalid_json"  # then the message and the record's text
+UNCLOSED_QUOTE = "\x00unclosed_quote"  # then the last line the broken row swallowed, then its cells
 # how many leading rows may sit above the header (a title line, an empty line)
 MAX_PREAMBLE_ROWS = 5
+# the catalogue field a column name stands for (None: not a known column)
+FieldOf = Callable[[str], "str | None"]
 
 
 @dataclass
@@ -50,6 +54,13 @@ class Table:
     notes: list[str] = field(default_factory=list)
     _close: Callable[[], None] | None = None
     damaged_from_line: int | None = None  # see Encoding: rows with undecodable bytes are rejected
+    # the header row(s) as written, when the header takes several rows (see _header_rows_below)
+    header_rows: list[list[str]] = field(default_factory=list)
+
+    @property
+    def written_headers(self) -> list[list[str]]:
+        """The header row(s) as written: a data row that repeats one is a pasted-in header."""
+        return self.header_rows or [self.headers]
 
     def close(self) -> None:
         if self._close:
@@ -102,8 +113,14 @@ def detect_encoding(path: Path) -> Encoding:
                          "GBK/GB18030。请另存为 UTF-8 编码的 CSV。")
 
 
-def _errors(decoding: Encoding) -> str:
-    return "replace" if decoding.damaged_from_line else "strict"
+def _open_text(path: Path, decoding: Encoding, newline: str | None = None) -> tuple[IO[bytes], IO[str]]:
+    """The file as raw bytes (whose position tells the progress) and as text over the same
+    descriptor; damaged bytes decode as U+FFFD (their rows are rejected). Both are closed by the
+    table's close."""
+    raw = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by Table.close
+    errors = "replace" if decoding.damaged_from_line else "strict"
+    fh = open(raw.fileno(), encoding=decoding.name, errors=errors, newline=newline, closefd=False)  # noqa: SIM115
+    return raw, fh
 
 
 def _damage_notes(decoding: Encoding) -> list[str]:
@@ -137,13 +154,28 @@ def _is_blank(cells: list[str]) -> bool:
     return all(not c or not c.strip() for c in cells)
 
 
-def _looks_like_header(cells: list[str], known: Callable[[str], bool]) -> bool:
-    return sum(1 for c in cells if c and known(c)) >= 3
+def _looks_like_header(cells: list[str], field_of: FieldOf) -> bool:
+    return sum(1 for c in cells if c and field_of(c)) >= 3
+
+
+@dataclass
+class _Header:
+    """The header found at the top of a sheet or file, and the data rows after it."""
+
+    line: int  # the (first) header row
+    cells: list[str]  # one name per column
+    rows: Iterator[tuple[int, list[str]]]
+    written: list[list[str]]  # the header row(s) as written: a row repeating one later is skipped
+    note: str | None = None
 
 
 def _find_header(
-    rows: Iterator[tuple[int, list[str]]], known: Callable[[str], bool]
-) -> tuple[int, list[str]]:
+    rows: Iterator[tuple[int, list[str]]], field_of: FieldOf,
+    found: Callable[[list[str]], None] | None = None,
+) -> _Header:
+    """The first row that names at least three columns, within the first rows (a title or a
+    blank row may sit above it), with the rows under it that belong to it (see
+    ``_header_rows_below``). ``found`` is told the header row before the rows under it are read."""
     first: tuple[int, list[str]] | None = None
     for _ in range(MAX_PREAMBLE_ROWS + 1):
         try:
@@ -154,13 +186,99 @@ def _find_header(
             continue
         if first is None:
             first = (line, cells)
-        if _looks_like_header(cells, known):
-            return line, cells
+        if _looks_like_header(cells, field_of):
+            if found:
+                found(cells)
+            return _header_rows_below(line, cells, rows, field_of)
     if first is None:
         raise FileUnreadable("文件为空：没有表头，也没有数据行。")
     raise FileUnreadable(
         f"第 {first[0]} 行不是可识别的表头：找不到双公示格式的列名（如“行政相对人名称”）。"
     )
+
+
+# how many rows under the first header row may belong to the header (group names, field codes)
+MAX_EXTRA_HEADER_ROWS = 2
+# a name's bracketed last part: 法定代表人（负责人） heads the same group as 法定代表人
+_BRACKETED_TAIL = re.compile(r"[（(][^（）()]*[）)]$")
+
+
+def _header_rows_below(
+    line: int, cells: list[str], rows: Iterator[tuple[int, list[str]]], field_of: FieldOf
+) -> _Header:
+    """Templates spread a header over two or three rows: group names over their columns
+    (行政相对人代码 over 统一社会信用代码 | 工商注册号 …, 法定代表人 over 姓名 | 证件类型 | 证件号码), or
+    the standard's field codes (CF_XDR_MC …) under the names. A row under the header whose
+    cells mostly name columns that way is read as part of the header; any other row is data."""
+    headers, written, last = cells, [cells], line
+    kinds: set[str] = set()
+    for _ in range(MAX_EXTRA_HEADER_ROWS):
+        try:
+            below_line, below = next(rows)
+        except StopIteration:
+            return _Header(line, headers, iter(()), written, _two_row_note(line, last, kinds))
+        combined = _combine_header_rows(headers, below, field_of)
+        if combined is None:
+            rows = itertools.chain([(below_line, below)], rows)
+            break
+        headers, kind = combined
+        written.append(below)
+        kinds.add(kind)
+        last = below_line
+    return _Header(line, headers, rows, written, _two_row_note(line, last, kinds))
+
+
+def _two_row_note(first: int, last: int, kinds: set[str]) -> str | None:
+    if last == first:
+        return None
+    what = {"codes": "字段代码或填写说明", "names": "列名"}
+    said = "和".join(what[k] for k in ("names", "codes") if k in kinds)
+    return (f"表头占第 {first}–{last} 行：下面一行的{said}与上面一行合起来识别列"
+            f"（如“法定代表人”下的“证件类型”即“法定代表人证件类型”），这些行不是数据。")
+
+
+def _combine_header_rows(
+    top: list[str], below: list[str], field_of: FieldOf
+) -> tuple[list[str], str] | None:
+    """The column names of a header whose row ``below`` carries the names under ``top``'s
+    groups, or the field codes of ``top``'s names; None when ``below`` is not such a row.
+
+    A group name is written once over several columns (the cells right of it are empty, as a
+    merged cell reads). Under a group, a name is read with the group in front (法定代表人 +
+    证件类型), else alone (行政相对人代码 over 统一社会信用代码) unless the group is itself a column
+    (处罚机关 over a name that does not combine keeps 处罚机关)."""
+    width = max(len(top), len(below))
+    top = [c.strip() for c in top] + [""] * (width - len(top))
+    below = [c.strip() for c in below] + [""] * (width - len(below))
+    headers: list[str] = []
+    group = ""
+    written = named = codes = 0
+    for above, under in zip(top, below, strict=True):
+        group = above or (group if under else "")
+        if not under or under == group:  # a column of one row (merged down in a workbook)
+            headers.append(above)
+            continue
+        written += 1
+        parent_field = field_of(group) if group else None
+        if parent_field and (field_of(under) == parent_field or (above and is_fill_mark(under))):
+            codes += 1  # the field code (or another name) of the column above, or 必填 / 选填
+            headers.append(group)
+            continue
+        base = _BRACKETED_TAIL.sub("", group)
+        candidates = [group + under, base + under] if group else []
+        if not parent_field:
+            candidates.append(under)
+        name = next((c for c in candidates if field_of(c)), None)
+        if name:
+            named += 1
+            headers.append(name)
+        elif parent_field and above:
+            headers.append(group)  # a column whose second row only annotates it (an unknown code)
+        else:
+            headers.append(f"{group}（{under}）" if group else under)  # not a column: reported unknown
+    if named + codes < 2 or 2 * (named + codes) <= written:
+        return None
+    return headers, ("names" if named >= codes else "codes")
 
 
 def _sniff_delimiter(sample: str) -> str:
@@ -180,12 +298,10 @@ def _swallowed_lines(cells: list[str], delimiter: str, width: int) -> bool:
     return any("\n" in c and c.count(delimiter) >= width - 1 for c in cells)
 
 
-def open_csv(path: Path, known: Callable[[str], bool]) -> Table:
+def open_csv(path: Path, field_of: FieldOf) -> Table:
     decoding = detect_encoding(path)
     encoding = decoding.name
-    raw = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by Table.close
-    fh = open(raw.fileno(), encoding=encoding, errors=_errors(decoding), newline="",  # noqa: SIM115
-              closefd=False)
+    raw, fh = _open_text(path, decoding, newline="")
     sample = fh.read(65536)
     fh.seek(0)
     delimiter = _sniff_delimiter(sample.lstrip("\ufeff"))
@@ -200,22 +316,23 @@ def open_csv(path: Path, known: Callable[[str], bool]) -> Table:
             previous_end = reader.line_num
             if previous_end > start and _swallowed_lines(cells, delimiter, header_width["cells"]):
                 # a cell opened with " and never closed: the lines after it were read into it
-                yield start, [UNCLOSED_QUOTE, str(previous_end)]
+                yield start, [UNCLOSED_QUOTE, str(previous_end), *cells]
                 continue
             yield start, cells
 
-    stream = rows()
+    def found(cells: list[str]) -> None:
+        header_width["cells"] = len(cells)
+        if cells and cells[0].startswith("\ufeff"):
+            cells[0] = cells[0][1:]
+
     try:
-        header_line, headers = _find_header(stream, known)
+        header = _find_header(rows(), field_of, found)
     except csv.Error as exc:
         raise FileUnreadable(f"CSV 格式错误：{exc}") from exc
-    header_width["cells"] = len(headers)
-    if headers and headers[0].startswith("\ufeff"):
-        headers[0] = headers[0][1:]
 
     def checked() -> Iterator[tuple[int, list[str]]]:
         try:
-            yield from stream
+            yield from header.rows
         except csv.Error as exc:
             raise FileUnreadable(f"CSV 格式错误（约第 {reader.line_num} 行）：{exc}") from exc
 
@@ -227,9 +344,10 @@ def open_csv(path: Path, known: Callable[[str], bool]) -> Table:
         format="csv",
         encoding=encoding,
         damaged_from_line=decoding.damaged_from_line,
-        notes=_damage_notes(decoding),
-        headers=headers,
-        header_line=header_line,
+        notes=_damage_notes(decoding) + ([header.note] if header.note else []),
+        headers=header.cells,
+        header_line=header.line,
+        header_rows=header.written,
         rows=checked(),
         size=os.path.getsize(path),
         position=lambda: os.lseek(raw.fileno(), 0, os.SEEK_CUR),
@@ -259,7 +377,7 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def open_xlsx(path: Path, known: Callable[[str], bool]) -> Table:
+def open_xlsx(path: Path, field_of: FieldOf) -> Table:
     if not zipfile.is_zipfile(path):
         raise FileUnreadable(
             "文件扩展名为 .xlsx，但内容不是 Excel 工作簿（可能是改了扩展名的其他文件）。"
@@ -277,7 +395,7 @@ def open_xlsx(path: Path, known: Callable[[str], bool]) -> Table:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a damaged workbook fails in zipfile, zlib, the XML parser…
         raise FileUnreadable(_damaged_workbook(exc)) from exc
-    return _built_or_closed(lambda: _xlsx_table(wb, known), wb.close)
+    return _built_or_closed(lambda: _xlsx_table(wb, field_of), wb.close)
 
 
 def _built_or_closed(build: Callable[[], Table], close: Callable[[], None]) -> Table:
@@ -299,7 +417,7 @@ def _damaged_workbook(exc: BaseException, row: int | None = None) -> str:
             "请在 Excel 或 WPS 中打开，另存为新的 .xlsx 或 CSV（UTF-8）后再提交。")
 
 
-def _xlsx_table(wb: Any, known: Callable[[str], bool]) -> Table:
+def _xlsx_table(wb: Any, field_of: FieldOf) -> Table:
     sheets = []
     for ws in wb.worksheets:
         size = ws.max_row or 1  # the dimension the file declares: only an estimate, for the progress bar
@@ -309,7 +427,7 @@ def _xlsx_table(wb: Any, known: Callable[[str], bool]) -> Table:
         sheets.append(_Sheet(ws.title, ws.sheet_state == "visible", size,
                              lambda ws=ws: ws.iter_rows(values_only=True),
                              lambda ws=ws: _vertical_merges(wb._archive, ws._worksheet_path)))
-    return _sheet_table("xlsx", sheets, known, close=wb.close)
+    return _sheet_table("xlsx", sheets, field_of, close=wb.close)
 
 
 _MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
@@ -359,8 +477,9 @@ def _fill_merges(rows: Iterable[Sequence[Any]], merged: dict[int, list[tuple[int
         yield values
 
 
-def _merge_note(merged: dict[int, list[tuple[int, int]]]) -> str | None:
-    count = sum(len(spans) for spans in merged.values())
+def _merge_note(merged: dict[int, list[tuple[int, int]]], *, after: int = 0) -> str | None:
+    """A note on the cells merged down several rows of the data (the header's do not count)."""
+    count = sum(len(spans) for row, spans in merged.items() if row > after)
     return f"工作表中有 {count} 处跨行合并的单元格：合并的值已填入它所占的每一行。" if count else None
 
 
@@ -386,7 +505,7 @@ class _Sheet:
 
 
 def _sheet_table(
-    format_name: str, sheets: list[_Sheet], known: Callable[[str], bool], *, close: Callable[[], None]
+    format_name: str, sheets: list[_Sheet], field_of: FieldOf, *, close: Callable[[], None]
 ) -> Table:
     """The first visible worksheet that has a 双公示 header (an explanation sheet in front of the
     data is passed over), as a table whose rows are numbered as the sheet numbers them."""
@@ -403,9 +522,8 @@ def _sheet_table(
     visible = [sheet for sheet in sheets if sheet.visible] or sheets[:1]
     first_problem: FileUnreadable | None = None
     for chosen in visible:
-        stream = rows(chosen)
         try:
-            header_line, headers = _find_header(stream, known)
+            header = _find_header(rows(chosen), field_of)
         except FileUnreadable as exc:
             first_problem = first_problem or exc
             continue
@@ -418,10 +536,13 @@ def _sheet_table(
         hidden = "；隐藏的工作表不读取" if len(visible) < len(sheets) else ""
         raise FileUnreadable(f"工作簿中没有哪个工作表有双公示格式的表头（已查看“{looked}”{hidden}）。"
                              f"第一个工作表：{first_problem.message}")
+    headers = header.cells
     while headers and not headers[-1]:
         headers.pop()
-    merge_note = _merge_note(chosen.merges)
+    merge_note = _merge_note(chosen.merges, after=header.line + len(header.written) - 1)
     notes: list[str] = [merge_note] if merge_note else []
+    if header.note:
+        notes.append(header.note)
     if len(sheets) > 1:
         passed = [s.title for s in visible[: visible.index(chosen)]]
         notes.append(f"工作簿有 {len(sheets)} 个工作表，只读取“{chosen.title}”"
@@ -430,8 +551,9 @@ def _sheet_table(
         format=format_name,
         encoding=None,
         headers=headers,
-        header_line=header_line,
-        rows=stream,
+        header_line=header.line,
+        header_rows=header.written,
+        rows=header.rows,
         size=chosen.size,
         position=lambda: counter["row"],
         notes=notes,
@@ -439,7 +561,7 @@ def _sheet_table(
     )
 
 
-def open_xls(path: Path, known: Callable[[str], bool]) -> Table:
+def open_xls(path: Path, field_of: FieldOf) -> Table:
     """An Excel 97–2003 workbook (BIFF8), read with xlrd: cells as the XLSX reader gives them."""
     import xlrd
 
@@ -468,16 +590,16 @@ def open_xls(path: Path, known: Callable[[str], bool]) -> Table:
     def sheet_rows(ws: Any) -> Iterator[list[Any]]:
         return ([value(c) for c in ws.row(index)] for index in range(ws.nrows))
 
-    return _built_or_closed(lambda: _xls_table(wb, known, sheet_rows), wb.release_resources)
+    return _built_or_closed(lambda: _xls_table(wb, field_of, sheet_rows), wb.release_resources)
 
 
-def _xls_table(wb: Any, known: Callable[[str], bool], sheet_rows: Callable[[Any], Iterator[list[Any]]]) -> Table:
+def _xls_table(wb: Any, field_of: FieldOf, sheet_rows: Callable[[Any], Iterator[list[Any]]]) -> Table:
     sheets = []
     for index in range(wb.nsheets):
         ws = wb.sheet_by_index(index)
         sheets.append(_Sheet(ws.name, ws.visibility == 0, max(ws.nrows, 1),
                              lambda ws=ws: sheet_rows(ws), lambda ws=ws: _xls_merges(ws)))
-    return _sheet_table("xls", sheets, known, close=wb.release_resources)
+    return _sheet_table("xls", sheets, field_of, close=wb.release_resources)
 
 
 def _xls_merges(ws: Any) -> dict[int, list[tuple[int, int]]]:
@@ -488,33 +610,63 @@ def _xls_merges(ws: Any) -> dict[int, list[tuple[int, int]]]:
     return merged
 
 
-def open_jsonl(path: Path, known: Callable[[str], bool]) -> Table:
-    decoding = detect_encoding(path)
-    encoding = decoding.name
-    raw = open(path, "rb", buffering=0)  # noqa: SIM115
-    fh: IO[str] = open(raw.fileno(), encoding=encoding, errors=_errors(decoding), closefd=False)  # noqa: SIM115
+def open_jsonl(path: Path, field_of: FieldOf, decoding: Encoding | None = None) -> Table:
+    decoding = decoding or detect_encoding(path)
+    raw, fh = _open_text(path, decoding)
+
+    def objects() -> Iterator[tuple[int, Any]]:
+        for number, text in enumerate(fh, start=1):
+            if not text.strip():
+                continue
+            try:
+                yield number, json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield number, _Undecodable(text.rstrip("\r\n"), exc.msg)
+
+    return _keyed_table("jsonl", path, decoding, raw, fh, objects(), field_of)
+
+
+def open_json(path: Path, field_of: FieldOf, decoding: Encoding | None = None) -> Table:
+    """A JSON document: an array of records, an object holding the array ({"rows": [...]},
+    {"data": {"list": [...]}}), or records one after another. Read a record at a time."""
+    decoding = decoding or detect_encoding(path)
+    raw, fh = _open_text(path, decoding)
+    stream = _JsonStream(fh)
+    try:
+        return _keyed_table("json", path, decoding, raw, fh, _document_records(stream, field_of), field_of)
+    except BaseException:
+        fh.close()
+        raw.close()
+        raise
+
+
+@dataclass(frozen=True)
+class _Undecodable:
+    """A JSON Lines line that is not JSON: its text, and what the decoder said."""
+
+    text: str
+    problem: str
+
+
+def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes], fh: IO[str],
+                 objects: Iterator[tuple[int, Any]], field_of: FieldOf) -> Table:
+    """A table of JSON records: the keys of the first record are the columns, and a key first
+    met in a later record becomes a column from there on. A record that is not a JSON object is
+    a row of its own, rejected."""
     headers: list[str] = []
-    first: list[tuple[int, Any]] = []
-    line_no = 0
-    for text in fh:
-        line_no += 1
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FileUnreadable(f"第 {line_no} 行不是有效的 JSON：{exc.msg}") from exc
+    first_line = 0
+    for first_line, obj in objects:
+        if isinstance(obj, _Undecodable):
+            raise FileUnreadable(f"第 {first_line} 行不是有效的 JSON：{obj.problem}")
         if not isinstance(obj, dict):
-            raise FileUnreadable(f"第 {line_no} 行不是 JSON 对象。")
+            raise FileUnreadable(f"第 {first_line} 行不是 JSON 对象。")
         headers = [str(k) for k in obj]
-        first.append((line_no, obj))
         break
-    if not headers:
+    else:
         raise FileUnreadable("文件为空：没有任何 JSON 记录。")
-    if sum(1 for h in headers if known(h)) < 3:
-        raise FileUnreadable(f"第 {line_no} 行的键不是双公示格式的列名（如“行政相对人名称”）。")
+    if sum(1 for h in headers if field_of(h)) < 3:
+        raise FileUnreadable(f"第 {first_line} 行的键不是双公示格式的列名（如“行政相对人名称”）。")
     index = {h: i for i, h in enumerate(headers)}
-    extra_rows: list[tuple[int, list[str]]] = []
 
     def to_cells(obj: dict[str, Any]) -> list[str]:
         cells = [""] * len(headers)
@@ -527,32 +679,24 @@ def open_jsonl(path: Path, known: Callable[[str], bool]) -> Table:
             cells[i] = _cell_text(value)
         return cells
 
+    where = "第 {} 条记录" if format_name == "json" else "第 {} 行"
+
     def rows() -> Iterator[tuple[int, list[str]]]:
-        for number, obj in first:
-            yield number, to_cells(obj)
-        yield from extra_rows
-        number = line_no
-        for text in fh:
-            number += 1
-            if not text.strip():
-                continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError:
-                yield number, [INVALID_JSON]
-                continue
-            if not isinstance(obj, dict):
-                yield number, [INVALID_JSON]
-                continue
-            yield number, to_cells(obj)
+        yield first_line, to_cells(obj)
+        for number, value in objects:
+            if isinstance(value, dict):
+                yield number, to_cells(value)
+            else:  # the text is handed back with the rejected rows, to correct
+                text = value.text if isinstance(value, _Undecodable) else json.dumps(value, ensure_ascii=False)
+                yield number, [INVALID_JSON, where.format(number) + "不是有效的 JSON 对象（应为 {…}）", text]
 
     def close() -> None:
         fh.close()
         raw.close()
 
     return Table(
-        format="jsonl",
-        encoding=encoding,
+        format=format_name,
+        encoding=decoding.name,
         damaged_from_line=decoding.damaged_from_line,
         notes=_damage_notes(decoding),
         headers=headers,
@@ -564,32 +708,191 @@ def open_jsonl(path: Path, known: Callable[[str], bool]) -> Table:
     )
 
 
+_JSON_SPACE = re.compile(r"[ \t\r\n]*")
+_JSON_DECODER = json.JSONDecoder()
+# how deep inside objects the array of records may sit ({"data": {"list": [...]}} is 2)
+_MAX_JSON_WRAPPING = 3
+_MAX_JSON_VALUE_CHARS = 64 << 20
+JSON_CHUNK_CHARS = 1 << 20  # how much of a JSON document is read at a time
+
+
+class _JsonStream:
+    """A JSON text read a piece at a time: whole values are decoded from a buffer that holds
+    what is not consumed yet; ``line`` is the physical line of the next character."""
+
+    def __init__(self, fh: IO[str]) -> None:
+        self.fh, self.chunk = fh, JSON_CHUNK_CHARS
+        self.buffer, self.pos, self.line, self.ended = "", 0, 1, False
+
+    def _more(self) -> bool:
+        if self.ended:
+            return False
+        text = self.fh.read(self.chunk)
+        if not text:
+            self.ended = True
+            return False
+        self.buffer = self.buffer[self.pos:] + text
+        self.pos = 0
+        return True
+
+    def _advance(self, to: int) -> None:
+        self.line += self.buffer.count("\n", self.pos, to)
+        self.pos = to
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end of the text)."""
+        while True:
+            match = _JSON_SPACE.match(self.buffer, self.pos)
+            assert match is not None
+            self._advance(match.end())
+            if self.pos < len(self.buffer):
+                return self.buffer[self.pos]
+            if not self._more():
+                return ""
+
+    def take(self, expected: str) -> None:
+        found = self.peek()
+        if found != expected:
+            shown = f"“{found}”" if found else "文件结尾"
+            raise FileUnreadable(f"JSON 格式错误（第 {self.line} 行）：此处应为“{expected}”，实为{shown}。")
+        self._advance(self.pos + 1)
+
+    def value(self) -> Any:
+        """The next whole value (an object, a string, a number…)."""
+        self.peek()
+        while True:
+            try:
+                value, end = _JSON_DECODER.raw_decode(self.buffer, self.pos)
+            except json.JSONDecodeError as exc:
+                if len(self.buffer) - self.pos < _MAX_JSON_VALUE_CHARS and self._more():
+                    continue  # the value goes on in the next piece of the text
+                line = self.line + self.buffer.count("\n", self.pos, exc.pos)
+                raise FileUnreadable(f"JSON 格式错误（第 {line} 行）：{exc.msg}。") from exc
+            if end == len(self.buffer) and self._more():
+                continue  # a number may go on in the next piece
+            self._advance(end)
+            return value
+
+
+def _document_records(stream: _JsonStream, field_of: FieldOf) -> Iterator[tuple[int, Any]]:
+    """(number, value) of each record of a JSON document, numbered from 1 in the order of the
+    document (records need not start lines: a document may be one line)."""
+    first = stream.peek()
+    if first == "[":
+        stream.take("[")
+        yield from enumerate(_array_elements(stream), start=1)
+        return
+    if first != "{":
+        raise FileUnreadable("文件不是 JSON 数组或对象，也不是 CSV、Excel 文件。")
+    number = 0
+    while stream.peek() == "{":
+        records, obj = _object_or_records(stream, field_of, depth=0)
+        if records is not None:
+            yield from enumerate(records, start=1)  # the rest of the wrapping object (a count) is not needed
+            return
+        number += 1
+        yield number, obj
+    if stream.peek():
+        raise FileUnreadable(f"JSON 格式错误（第 {stream.line} 行）：记录之后还有多余的内容。")
+
+
+def _array_elements(stream: _JsonStream) -> Iterator[Any]:
+    """The elements of an array whose "[" is taken, up to its "]"."""
+    if stream.peek() == "]":
+        stream.take("]")
+        return
+    while True:
+        yield stream.value()
+        if stream.peek() == ",":
+            stream.take(",")
+            continue
+        stream.take("]")
+        return
+
+
+def _object_or_records(
+    stream: _JsonStream, field_of: FieldOf, depth: int
+) -> tuple[Iterator[Any] | None, dict[str, Any]]:
+    """Read an object member by member: if it holds an array of objects (and is not itself a
+    record), the records of that array, read lazily; otherwise the object."""
+    stream.take("{")
+    obj: dict[str, Any] = {}
+    if stream.peek() == "}":
+        stream.take("}")
+        return None, obj
+    while True:
+        key = stream.value()
+        if not isinstance(key, str):
+            raise FileUnreadable(f"JSON 格式错误（第 {stream.line} 行）：对象的键应为字符串。")
+        stream.take(":")
+        found = stream.peek()
+        wrapper = depth < _MAX_JSON_WRAPPING and sum(1 for k in obj if field_of(k)) < 3
+        if found == "[" and wrapper:
+            stream.take("[")
+            if stream.peek() == "{":
+                return _array_elements(stream), obj
+            obj[key] = list(_array_elements(stream))
+        elif found == "{" and wrapper:
+            records, inner = _object_or_records(stream, field_of, depth + 1)
+            if records is not None:
+                return records, obj
+            obj[key] = inner
+        else:
+            obj[key] = stream.value()
+        if stream.peek() == ",":
+            stream.take(",")
+            continue
+        stream.take("}")
+        return None, obj
+
+
+def _first_line_is_a_record(path: Path, decoding: Encoding, field_of: FieldOf) -> bool:
+    """Whether a file opens with a JSON Lines record: a whole object on its first line, keyed
+    by column names. A document that wraps its records ({"total": 2, "rows": [...]}) or spreads
+    one over several lines is read as JSON instead."""
+    with open(path, encoding=decoding.name, errors="replace") as fh:
+        for text in fh:
+            if text.strip():
+                try:
+                    obj = json.loads(text)
+                except json.JSONDecodeError:
+                    return False
+                return isinstance(obj, dict) and sum(1 for k in obj if field_of(str(k))) >= 3
+    return True
+
+
 def _looks_like_markup(path: Path) -> bool:
     with open(path, "rb") as fh:
         head = fh.read(2048).lstrip(codecs.BOM_UTF8).lstrip().lower()
     return head.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<"))
 
 
-def open_table(path: Path, known: Callable[[str], bool]) -> Table:
-    """Open ``path`` by its content (and extension); ``known`` tells a header cell from data."""
+def open_table(path: Path, field_of: FieldOf) -> Table:
+    """Open ``path`` by its content (and extension); ``field_of`` names the field a header cell stands for."""
     if not path.exists():
         raise FileUnreadable(f"文件不存在：{path}")
     if path.is_dir():
         raise FileUnreadable(f"这是一个目录，不是文件：{path}")
     with open(path, "rb") as fh:
-        head = fh.read(8)
+        head = fh.read(512)
     suffix = path.suffix.lower()
     if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 compound file: Excel 97–2003
-        return open_xls(path, known)
+        return open_xls(path, field_of)
     if suffix in (".xls", ".et") and _looks_like_markup(path):
         raise FileUnreadable(
             "文件扩展名为 .xls，但内容是网页（HTML/XML）表格，不是 Excel 工作簿（一些系统导出的"
             "“Excel”是这样）。请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）后再提交。"
         )
     if head.startswith(b"PK") or suffix in (".xlsx", ".xlsm"):
-        return open_xlsx(path, known)
-    if suffix in (".jsonl", ".ndjson") or head.lstrip().startswith(b"{"):
-        return open_jsonl(path, known)
+        return open_xlsx(path, field_of)
+    text_head = head.lstrip(codecs.BOM_UTF8).lstrip()
+    if suffix in (".jsonl", ".ndjson") or (text_head.startswith(b"{") and suffix != ".json"):
+        decoding = detect_encoding(path)  # once: it reads the whole file
+        if _first_line_is_a_record(path, decoding, field_of):
+            return open_jsonl(path, field_of, decoding)
+        return open_json(path, field_of, decoding)
+    if suffix == ".json" or text_head.startswith((b"[", b"{")):
+        return open_json(path, field_of)
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise FileUnreadable("文件是二进制内容，不是 CSV、Excel（XLSX、XLS）或 JSON Lines 文件。")
-    return open_csv(path, known)
+        raise FileUnreadable("文件是二进制内容，不是 CSV、Excel（XLSX、XLS）、JSON 或 JSON Lines 文件。")
+    return open_csv(path, field_of)

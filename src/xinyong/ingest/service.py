@@ -20,16 +20,17 @@ from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
+from xinyong.catalogue.schemas import Item
 from xinyong.catalogue.service import get_catalogue, normalize_header
 from xinyong.core import clock, db, ids
 from xinyong.core.calendar import load_calendar
 from xinyong.core.crypto import get_keyring
 from xinyong.core.errors import FileUnreadable, NotFound, XinyongError
 from xinyong.ingest.models import Batch, BatchIssue, RejectedRow
-from xinyong.ingest.readers import ENCODING_LABELS, open_table
+from xinyong.ingest.readers import ENCODING_LABELS, INVALID_JSON, UNCLOSED_QUOTE, open_table
 from xinyong.ingest.schemas import IngestReport, IssueOut, RegisteredDepartment
 from xinyong.ingest.store import Staging
-from xinyong.ingest.validation import OPEN_ENDED, Issue, RowValidator, ValidRow
+from xinyong.ingest.validation import Issue, RowValidator, ValidRow
 from xinyong.policy.service import (
     classify_penalty,
     get_policy_book,
@@ -97,11 +98,18 @@ class _RowBuilder:
     department by USCC; the storing thread registers departments (``_Departments``).
     """
 
-    def __init__(self, session: Session, kind: str, item_code: str, today: dt.date,
+    def __init__(self, session: Session, item: Item, today: dt.date,
                  header_of: Callable[[str], str] = str) -> None:
         self.header_of = header_of  # field key -> the column header as written in the file
-        self.kind = kind
-        self.item_code = item_code
+        catalogue = get_catalogue()
+        self.open_ended = catalogue.open_ended_date
+        # values of the 2016 当前状态 whose records are kept but not published (撤销)
+        status = next((f for f in item.fields if f.key == "record_status_2016"), None)
+        self.unpublished_statuses = frozenset(
+            v.value for v in catalogue.code_table(status.code_table).values if not v.publish
+        ) if status and status.code_table else frozenset()
+        self.kind = item.record_kind
+        self.item_code = item.code
         self.today = today
         self.book = get_policy_book()
         self.calendar = load_calendar(session)
@@ -177,12 +185,12 @@ class _RowBuilder:
             published, min_end, pub_end, pub_rule = (
                 window.published, window.min_end, window.max_end, window.rule.id
             )
-            revoked_in_file = v.get("record_status_2016") == "撤销"
+            revoked_in_file = v.get("record_status_2016") in self.unpublished_statuses
             if revoked_in_file:
                 published = False
                 row.warnings.append(Issue(
                     row.line, self.header_of("record_status_2016"), "revoked_in_file",
-                    "当前状态为“撤销”：该处罚决定已被撤销，记录保存但不公示",
+                    f"当前状态为“{v['record_status_2016']}”：该处罚决定已被撤销，记录保存但不公示",
                 ))
             declared = v.get("publication_end_declared")
             if declared and not revoked_in_file:
@@ -190,7 +198,7 @@ class _RowBuilder:
                 if min_end <= declared_date <= window.max_end:
                     pub_end = declared_date
                     published = True
-                elif declared_date != OPEN_ENDED:
+                elif declared_date != self.open_ended:
                     row.warnings.append(Issue(
                         row.line, self.header_of("publication_end_declared"), "publication_end_out_of_range",
                         f"公示截止期 {declared_date:%Y/%m/%d} 不在{penalty_class}失信信息的公示期限内"
@@ -288,11 +296,12 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
         done, prepared = prepared, _Prepared()
         return emit(done)
 
-    header_start = table.headers[0] if table.headers else None
+    written_headers = [_trimmed(row) for row in table.written_headers]
+    header_starts = {row[0] for row in written_headers if row}
     for line, cells in table.rows:
         if not any(c and not c.isspace() for c in cells):
             continue
-        if cells and cells[0] == header_start and _repeats_header(cells, table.headers):
+        if cells and cells[0].strip() in header_starts and _trimmed(cells) in written_headers:
             # files pasted together from several exports repeat the header: not a data row
             prepared.issues.append(("warning", line, None, "repeated_header", f"第 {line} 行重复了表头，已跳过"))
             continue
@@ -322,11 +331,12 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
     return hand_over()
 
 
-def _repeats_header(cells: list[str], headers: list[str]) -> bool:
+def _trimmed(cells: list[str]) -> list[str]:
+    """A row's cells stripped, without its empty cells at the end."""
     written = [c.strip() for c in cells]
     while written and not written[-1]:
         written.pop()
-    return written == [h.strip() for h in headers]
+    return written
 
 
 def _prepare_in_thread(handover: queue.Queue[Any], stop: threading.Event, *args: Any) -> None:
@@ -340,7 +350,13 @@ def _prepare_in_thread(handover: queue.Queue[Any], stop: threading.Event, *args:
 
 
 def _rejected_row(batch_id: int, line: int, headers: list[str], cells: list[str]) -> dict[str, Any]:
-    """A rejected row's cells under the file's own headers, to hand back for correction."""
+    """A rejected row's cells under the file's own headers, to hand back for correction (a JSON
+    text that is no record, as written)."""
+    if cells and cells[0] == INVALID_JSON:
+        named = {RAW_TEXT_COLUMN: cells[2] if len(cells) > 2 else ""}
+        return {"batch_id": batch_id, "line": line, "cells": orjson.dumps(named).decode()}
+    if cells and cells[0] == UNCLOSED_QUOTE:
+        cells = cells[2:]  # the row as the reader split it: the broken cell holds the lines it swallowed
     named = {h or f"列{i + 1}": (cells[i] if i < len(cells) else "") for i, h in enumerate(headers)}
     return {"batch_id": batch_id, "line": line, "cells": orjson.dumps(named).decode()}
 
@@ -370,10 +386,8 @@ def ingest_file(
     """
     catalogue = get_catalogue()
     item = catalogue.item(item_key(kind))
-    known_headers = set()
-    for layout in item.layouts:
-        known_headers.update(catalogue.header_map(item, layout))
-    table = open_table(path, lambda h: normalize_header(h) in known_headers)
+    headers = catalogue.any_layout_map(item)
+    table = open_table(path, lambda h: headers.get(normalize_header(h)))
     try:
         return _ingest_table(session, table, path, kind, item, department_uscc=department_uscc,
                              submitted_by=submitted_by, progress=progress,
@@ -397,8 +411,9 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
         default_source = (department.uscc, department.name)
     validator = RowValidator(
         get_catalogue(), item, table.headers, today=today, default_source=default_source,
-        authorities_by_name=accounts.department_names(session), columns_vary=table.format == "jsonl",
+        authorities_by_name=accounts.department_names(session), columns_vary=table.format in ("jsonl", "json"),
         fixed_width=table.format == "csv", lossy=table.damaged_from_line is not None,
+        numbered_records=table.format == "json",
     )
     report = IngestReport(
         kind=kind, file=display_name, format=table.format,
@@ -418,7 +433,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     session.flush()
     staging = Staging(session)
     staging.create()
-    builder = _RowBuilder(session, item.record_kind, item.code, today, header_of=validator.header)
+    builder = _RowBuilder(session, item, today, header_of=validator.header)
     departments = _Departments(session, batch.id, report)
     staging.write_issues([
         *(("warning", None, None, "file_note", note) for note in table.notes),
@@ -510,6 +525,9 @@ __all__ = ["KINDS", "FileUnreadable", "IngestReport", "ingest_file"]
 # The department workbench: uploads, batches, their reports, rejected rows and online corrections.
 
 REASON_COLUMNS = ("行号", "出错列", "错误代码", "错误说明")
+RAW_TEXT_COLUMN = "原始内容"  # a JSON text that is no record, handed back as written
+# what Excel cannot hold: control characters, and more than 32,767 characters in a cell
+_EXCEL_CELL_CHARS = 32_767
 KIND_LABELS = {"penalties": "行政处罚", "licences": "行政许可"}
 RECORD_KIND_TO_KIND = {v: k for k, v in KINDS.items()}
 _UPLOAD_SUFFIXES = frozenset({".csv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson", ".json", ".xls"})
@@ -539,25 +557,47 @@ def spool_upload(stream: Any, file_name: str, *, limit_bytes: int, directory: Pa
 
     The temporary file keeps the upload's extension (the readers look at it); the caller deletes it.
     """
-    import tempfile
-
-    suffix = Path(file_name or "").suffix.lower()
-    if suffix not in _UPLOAD_SUFFIXES:
-        suffix = ".dat"
-    fd, name = tempfile.mkstemp(prefix="xinyong-upload-", suffix=suffix, dir=directory)
-    path = Path(name)
-    written = 0
+    spool = Spool(file_name, limit_bytes=limit_bytes, directory=directory)
     try:
-        with open(fd, "wb") as out:
-            while chunk := stream.read(1 << 20):
-                written += len(chunk)
-                if written > limit_bytes:
-                    raise UploadTooLarge(limit_bytes)
-                out.write(chunk)
+        while chunk := stream.read(1 << 20):
+            spool.write(chunk)
     except BaseException:
-        path.unlink(missing_ok=True)
+        spool.discard()
         raise
-    return path
+    return spool.finish()
+
+
+class Spool:
+    """A temporary file an upload is copied to as it arrives (from a form field, or the request
+    body itself), refused as soon as it passes ``limit_bytes``. It keeps the upload's extension
+    (the readers look at it); the caller deletes the file ``finish`` returns."""
+
+    def __init__(self, file_name: str, *, limit_bytes: int, directory: Path | None = None) -> None:
+        import tempfile
+
+        suffix = Path(file_name or "").suffix.lower()
+        if suffix not in _UPLOAD_SUFFIXES:
+            suffix = ".dat"
+        fd, name = tempfile.mkstemp(prefix="xinyong-upload-", suffix=suffix, dir=directory)
+        self.path = Path(name)
+        self._out = open(fd, "wb")  # noqa: SIM115 - closed by finish or discard
+        self.limit_bytes = limit_bytes
+        self.written = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.written += len(chunk)
+        if self.written > self.limit_bytes:
+            self.discard()
+            raise UploadTooLarge(self.limit_bytes)
+        self._out.write(chunk)
+
+    def finish(self) -> Path:
+        self._out.close()
+        return self.path
+
+    def discard(self) -> None:
+        self._out.close()
+        self.path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -683,7 +723,7 @@ def rejected_table(batch_id: int, *, engine: Engine | None = None) -> Iterator[l
         issues = _error_lines(connection, batch_id)
         first = next(rows, None)
         headers = list(first[1]) if first else []
-        if connection.scalar(select(Batch.file_format).where(Batch.id == batch_id)) == "jsonl":
+        if connection.scalar(select(Batch.file_format).where(Batch.id == batch_id)) in ("jsonl", "json"):
             # lines may bring keys the first rejected one did not have: every key is a column
             headers = list(dict.fromkeys(key for _, cells in _rejected_pages(connection, batch_id) for key in cells))
         yield headers + list(REASON_COLUMNS)
@@ -744,6 +784,7 @@ def rejected_xlsx(rows: Iterable[list[str]], path: Path, *, title: str = "未通
     stays text). openpyxl's write-only mode keeps rows in a temporary file, not in memory."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title)
@@ -751,6 +792,9 @@ def rejected_xlsx(rows: Iterable[list[str]], path: Path, *, title: str = "未通
     def cells(values: list[str]) -> list[WriteOnlyCell]:
         out = []
         for value in values:
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+            if len(value) > _EXCEL_CELL_CHARS:
+                value = value[: _EXCEL_CELL_CHARS - 10] + "…（已截断）"
             cell = WriteOnlyCell(sheet, value=value)
             cell.data_type = "s"
             out.append(cell)

@@ -21,7 +21,6 @@ from xinyong.core.errors import FileUnreadable
 from xinyong.core.names import display_name, normalize_name
 from xinyong.ingest.readers import INVALID_JSON, UNCLOSED_QUOTE
 
-OPEN_ENDED = dt.date(2099, 12, 31)
 # Several values in one cell: separated by ; ； 、 , ， / or | (spaces, when no value matches whole)
 MULTI_SEPARATORS = re.compile(r"([;；、,，/／|｜])")
 _MAX_PARTS_OF_VALUE = 4  # the most separated parts one value's spelling has, plus room
@@ -34,11 +33,15 @@ _DATE_PATTERNS = (
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
     re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$"),
 )
+# A date in Chinese numerals, as decision documents print it: 二〇二四年八月十三日
+_CHINESE_DATE = re.compile(r"^([〇零一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,2})\s*月"
+                           r"\s*([一二三四五六七八九十]{1,3})\s*日$")
+_CHINESE_DIGITS = {ch: n for n, ch in enumerate("〇一二三四五六七八九")} | {"零": 0}
 # A date cell saved to CSV from Excel as a number ("General" format): days since 1899-12-30.
 # Five digits from 1970 to 2099 cannot be read any other way; the row is stored with a warning.
 _EXCEL_SERIAL = re.compile(r"^\d{5}$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
-_EXCEL_SERIAL_RANGE = ((dt.date(1970, 1, 1) - _EXCEL_EPOCH).days, (OPEN_ENDED - _EXCEL_EPOCH).days)
+_EXCEL_SERIAL_FROM = dt.date(1970, 1, 1)
 # An amount as departments write it: an optional currency mark, the number, an optional unit
 # (万 is 万元) and an optional 整. The unit, when written, wins over the column's.
 _AMOUNT = re.compile(r"^(?:人民币|RMB|¥)?(?P<number>.*?)(?P<unit>万元|万|元)?整?$", re.IGNORECASE)
@@ -118,12 +121,31 @@ def _parse_date(text: str) -> dt.date | None:
                 return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             except ValueError:
                 return None
+    m = _CHINESE_DATE.match(text)
+    if m:
+        year = int("".join(str(_CHINESE_DIGITS[ch]) for ch in m.group(1)))
+        month, day = _chinese_number(m.group(2)), _chinese_number(m.group(3))
+        try:
+            return dt.date(year, month, day) if month and day else None
+        except ValueError:
+            return None
     return None
 
 
-def _excel_serial_date(serial: int) -> dt.date | None:
-    low, high = _EXCEL_SERIAL_RANGE
-    return _EXCEL_EPOCH + dt.timedelta(days=serial) if low <= serial <= high else None
+def _chinese_number(text: str) -> int | None:
+    """A month or day in Chinese numerals (八, 十, 十三, 二十, 三十一); None if not one."""
+    if "十" not in text:
+        return _CHINESE_DIGITS.get(text) if len(text) == 1 else None
+    tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+        return None
+    return (_CHINESE_DIGITS[tens] if tens else 1) * 10 + (_CHINESE_DIGITS[ones] if ones else 0)
+
+
+def _excel_serial_date(serial: int, latest: dt.date) -> dt.date | None:
+    """The date an Excel serial stands for, if it falls between 1970 and ``latest``."""
+    day = _EXCEL_EPOCH + dt.timedelta(days=serial)
+    return day if _EXCEL_SERIAL_FROM <= day <= latest else None
 
 
 _TEXT_MARKS = frozenset("'=")
@@ -158,10 +180,12 @@ class RowValidator:
         columns_vary: bool = False,
         fixed_width: bool = False,
         lossy: bool = False,
+        numbered_records: bool = False,
     ) -> None:
         self.catalogue = catalogue
         self.item = item
         self.today = today
+        self.open_ended = catalogue.open_ended_date  # what "no end" is stored as
         self.layout = layout or catalogue.detect_layout(item, list(headers))
         self.field_keys = frozenset(item.field_keys)
         self.layout_spec = item.layouts.get(self.layout)
@@ -174,12 +198,14 @@ class RowValidator:
         self.column_units: dict[str, str] = {}  # decimal fields: the unit of the column
         self.notes: list[str] = []
         self._seen: dict[str, int] = {}
-        # JSON Lines: a key first met on a later line is a new column (the list grows as read)
+        # JSON (Lines): a key first met on a later line is a new column (the list grows as read)
         self._headers = headers
         self._mapped = 0
         self.late_issues: list[Issue] = []  # what a column met late brings: unknown, converted
         # the text was decoded with U+FFFD for bytes the encoding does not have: such rows are rejected
         self._lossy = lossy
+        # a JSON document numbers its records (they need not start lines): "第 3 条记录", not "第 3 行"
+        self._where = "第 {} 条记录" if numbered_records else "第 {} 行"
         # delimited text: a row with more filled cells than the header has shifted columns
         self._width = len(headers) if fixed_width else None
         self._map_columns(self.unknown_headers.append, self.notes.append)
@@ -193,6 +219,9 @@ class RowValidator:
             if self.layout == "current":
                 self.notes.append(f"文件没有“数据来源单位”列：各行按报送部门{default_source[1]}"
                                   f"（{default_source[0]}）记录")
+        if self.layout == "current" and "subject_category" not in self.header_of and not columns_vary:
+            self.notes.append("文件没有“行政相对人类别”列：各行按行政相对人的代码判断类别"
+                              "（统一社会信用代码 92 开头为个体工商户，其他为法人及非法人组织；只有证件号码为自然人）")
         if columns_vary:  # every line has its own keys: a missing one is missing on that line
             missing_ok = missing_ok | {f.key for f in item.fields}
         missing = [
@@ -252,7 +281,7 @@ class RowValidator:
     def _says_nothing(self, raw: str) -> bool:
         """Whether a typed cell says "nothing here" (无, /, —), asked of the catalogue once per
         value: the row loop looks in ``_nothing`` first."""
-        found = self.catalogue.is_not_applicable(raw)
+        found = self.catalogue.is_not_applicable(raw) or self.catalogue.is_null(raw)
         if len(self._nothing) < 50_000:
             self._nothing[raw] = found
         return found
@@ -368,7 +397,8 @@ class RowValidator:
     def validate(self, line: int, cells: Sequence[str]) -> ValidRow | list[Issue]:
         if cells and cells[0] in (INVALID_JSON, UNCLOSED_QUOTE):
             if cells[0] == INVALID_JSON:
-                return [Issue(line, None, "invalid_json", f"第 {line} 行不是有效的 JSON 对象")]
+                said = cells[1] if len(cells) > 1 else f"第 {line} 行不是有效的 JSON 对象"
+                return [Issue(line, None, "invalid_json", said)]
             return [Issue(line, None, "unclosed_quote",
                           f"第 {line} 行有一个以英文双引号开头却没有闭合的单元格，直到第 {cells[1]} 行的内容都被读进了"
                           "这个单元格，这些行都没有保存：请改正引号后重新报送这些行")]
@@ -402,6 +432,7 @@ class RowValidator:
         values: dict[str, str] = {}
         n = len(cells)
         nothing = self._nothing
+        is_null = self.catalogue.is_null
         for index, key, typed, several in self._plan:
             raw = _clean(cells[index]) if index < n else ""
             if not raw:
@@ -410,6 +441,8 @@ class RowValidator:
                 said = nothing.get(raw)
                 if said or (said is None and self._says_nothing(raw)):
                     continue
+            elif raw.isascii() and is_null(raw):  # NULL, \N: a database's "not set", not text to publish
+                continue
             if several and key in values:
                 values[key] += ";" + raw
             else:
@@ -419,7 +452,7 @@ class RowValidator:
             # a footer (合计, 填报人, 说明) or a stray cell: one clear error rather than one per column
             shown = "、".join(f"“{v[:20]}”" for v in values.values()) or "（只有不在目录中的列）"
             return [Issue(line, None, "not_a_record",
-                          f"第 {line} 行只有 {len(values)} 个已知列有内容：{shown}，不是一条记录；"
+                          f"{self._where.format(line)}只有 {len(values)} 个已知列有内容：{shown}，不是一条记录；"
                           "表尾的合计、填报人、说明等行请删除后再报送")]
         today = self.today
         decision_date: dt.date | None = None
@@ -438,11 +471,11 @@ class RowValidator:
                 continue
             if t == "date":
                 if f.open_ended and self.catalogue.is_open_ended(raw):
-                    values[f.key] = OPEN_ENDED.isoformat()
+                    values[f.key] = self.open_ended.isoformat()
                     continue
                 parsed = self._dates[raw]
                 if parsed is None and _EXCEL_SERIAL.match(raw):
-                    parsed = _excel_serial_date(int(raw))
+                    parsed = _excel_serial_date(int(raw), self.open_ended)
                     if parsed is not None:
                         warnings.append(self._issue(
                             line, f.key, "excel_serial_date",
@@ -460,8 +493,8 @@ class RowValidator:
                     errors.append(self._issue(line, f.key, "invalid_date",
                                               f"“{f.label}”年份不合理：{raw}"))
                     continue
-                if f.open_ended and parsed > OPEN_ENDED:
-                    parsed = OPEN_ENDED  # 9999/12/31 and the like: no end
+                if f.open_ended and parsed > self.open_ended:
+                    parsed = self.open_ended  # 9999/12/31 and the like: no end
                 values[f.key] = parsed.isoformat()
                 if f.key == self.item.decision_date_field:
                     decision_date = parsed
@@ -529,14 +562,13 @@ class RowValidator:
         for f in self.item.fields:
             if not f.required or f.key in values or any(e.field == self.header(f.key) for e in errors):
                 continue
-            if f.key not in self.header_of:  # a column an older layout lacks and that was not derived
-                if f.key == "subject_category":
-                    continue  # inferred from the codes with the subject below
-                if f.key == "authority_uscc":
-                    name = values.get("authority_name", "")
-                    errors.append(self._issue(line, f.key, "authority_unknown",
-                                              f"文件没有“{f.label}”列，且机关“{name}”未在平台登记，无法确定其统一社会信用代码"))
-                    continue
+            if f.key == "subject_category":
+                continue  # inferred from the codes with the subject below, or reported there
+            if f.key == "authority_uscc" and f.key not in self.header_of:  # the 2016 layout lacks it
+                name = values.get("authority_name", "")
+                errors.append(self._issue(line, f.key, "authority_unknown",
+                                          f"文件没有“{f.label}”列，且机关“{name}”未在平台登记，无法确定其统一社会信用代码"))
+                continue
             errors.append(self._issue(line, f.key, "missing_required", f"必填项“{f.label}”为空"))
 
         subject = self._subject(line, values, errors, warnings)
@@ -569,7 +601,7 @@ class RowValidator:
             if found:
                 values["authority_uscc"] = found
         if "valid_until" in self.field_keys and "valid_until" not in values:
-            values["valid_until"] = OPEN_ENDED.isoformat()
+            values["valid_until"] = self.open_ended.isoformat()
         if (
             "violation_type" in self.field_keys
             and "violation_type" not in values
@@ -595,22 +627,18 @@ class RowValidator:
                                               f"行政相对人代码：{problem.message}"))
                     return None
             values["uscc"] = ids.PLACEHOLDER_USCC if placeholder else (uscc or "")
-        if category is None and self.layout != "current" and "subject_category" not in self.header_of:
-            if (uscc and ids.is_individual_business_uscc(uscc)) or placeholder:
-                category = "个体工商户"
-            elif uscc or values.get("org_code"):
-                category = "法人及非法人组织"
-            elif values.get("id_number"):
-                category = "自然人"
-                values.setdefault("id_type", RESIDENT_ID_TYPE)
+        category_failed = any(e.field == self.header("subject_category") for e in errors)
+        if category is None and not category_failed:
+            category, basis = self._category_from_codes(values, uscc, placeholder)
             if category:
                 values["subject_category"] = category
+                if "subject_category" in self.header_of:  # an empty cell (a missing column has a note)
+                    warnings.append(self._issue(line, "subject_category", "category_inferred",
+                                                f"未填写行政相对人类别：按{basis}判断为“{category}”"))
         if not name or not category:
-            if category is None and "subject_category" not in self.header_of and not any(
-                e.code == "missing_required" and e.field == self.header("subject_category") for e in errors
-            ):
+            if category is None and not category_failed:
                 errors.append(self._issue(line, "subject_category", "missing_required",
-                                          "无法判断行政相对人类别：请填写“行政相对人类别”"))
+                                          "必填项“行政相对人类别”为空，且无法从代码判断：请填写“行政相对人类别”"))
             return None
         if category == "法人及非法人组织" and uscc and ids.is_individual_business_uscc(uscc):
             category = values["subject_category"] = "个体工商户"
@@ -674,6 +702,25 @@ class RowValidator:
         identity.org_code = org_code
         identity.reg_no = reg_no
         return identity
+
+    def _category_from_codes(
+        self, values: dict[str, str], uscc: str | None, placeholder: bool
+    ) -> tuple[str | None, str]:
+        """The subject category a row's codes tell, and which code told it (GB 32100: a USCC
+        beginning 92 is an individual business's); (None, "") when they tell nothing."""
+        if uscc and ids.is_individual_business_uscc(uscc):
+            return "个体工商户", "统一社会信用代码"
+        if placeholder:
+            return "个体工商户", f"个体工商户占位代码 {ids.PLACEHOLDER_USCC}"
+        if uscc:
+            return "法人及非法人组织", "统一社会信用代码"
+        if values.get("org_code"):
+            return "法人及非法人组织", "组织机构代码"
+        if values.get("id_number") and not values.get("reg_no"):
+            if self.layout != "current":
+                values.setdefault("id_type", RESIDENT_ID_TYPE)  # the 2016 column is 居民身份证号
+            return "自然人", "证件号码"
+        return None, ""
 
     def _personal_id(
         self, line: int, key: str, id_type: str, number: str, errors: list[Issue], warnings: list[Issue],

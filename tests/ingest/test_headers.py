@@ -1,0 +1,210 @@
+"""How a file's header is recognised: headers spread over two rows, and the field codes of the
+双公示 data standard (CF_XDR_MC…) that database exports use as column names."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from tests.filehelpers import FIXTURES, ingest, sample_rows, write_rows
+
+# A provincial template writes some columns as a group name over the columns' own names.
+GROUPS = {
+    "行政相对人代码": ["行政相对人代码_1(统一社会信用代码)", "行政相对人代码_2(工商注册号)",
+                "行政相对人代码_3(组织机构代码)", "行政相对人代码_4(税务登记号)",
+                "行政相对人代码_5(事业单位证书号)", "行政相对人代码_6(社会组织登记证号)"],
+    "法定代表人": ["法定代表人", "法定代表人证件类型", "法定代表人证件号码"],
+    "处罚机关": ["处罚机关", "处罚机关统一社会信用代码"],
+    "数据来源单位": ["数据来源单位", "数据来源单位统一社会信用代码"],
+}
+NAMES_UNDER_GROUPS = {
+    "行政相对人代码": ["统一社会信用代码", "工商注册号", "组织机构代码", "税务登记号", "事业单位证书号",
+                "社会组织登记证号"],
+    "法定代表人": ["姓名", "证件类型", "证件号码"],
+    "处罚机关": ["名称", "统一社会信用代码"],
+    "数据来源单位": ["名称", "统一社会信用代码"],
+}
+
+
+def _two_header_rows(headers: list[str]) -> tuple[list[str], list[str], list[tuple[int, int]]]:
+    """The group row, the row of names under it (empty under a column of one name) and the
+    (first, last) column of each group, for the current layout's headers."""
+    top, below, spans = [], [], []
+    column = 0
+    while column < len(headers):
+        group = next((g for g, members in GROUPS.items() if members[0] == headers[column]), None)
+        if group is None:
+            top.append(headers[column])
+            below.append("")
+            column += 1
+            continue
+        members = GROUPS[group]
+        assert headers[column:column + len(members)] == members
+        top.extend([group] + [""] * (len(members) - 1))
+        below.extend(NAMES_UNDER_GROUPS[group])
+        spans.append((column, column + len(members) - 1))
+        column += len(members)
+    return top, below, spans
+
+
+def _csv(path: Path, header_rows: list[list[str]], rows: list[list[str]]) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(header_rows + rows)
+    return path
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "csv"])
+def test_header_of_two_rows_with_group_names_is_read_as_one(database, tmp_path, suffix):
+    """行政相对人代码 over 统一社会信用代码 | 工商注册号 …, 法定代表人 over 姓名 | 证件类型 | 证件号码,
+    处罚机关 over 名称 | 统一社会信用代码: every column lands where the one-row header puts it (the
+    legal representative's id type is not taken for the subject's), and line numbers stay the
+    sheet's rows."""
+    headers, rows = sample_rows()
+    rows[3]["处罚决定日期"] = "2027/01/01"  # in the future: rejected, on row 1 + 2 + 4 = 7
+    top, below, spans = _two_header_rows(headers)
+    title = ["2024年行政处罚信息报送表"]
+    path = tmp_path / f"two_rows.{suffix}"
+    if suffix == "xlsx":
+        import openpyxl
+        from openpyxl.utils import get_column_letter
+
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        for values in (title, top, below):
+            ws.append(values)
+        for r in rows:
+            ws.append([r[h] for h in headers])
+        ws.merge_cells(start_row=1, end_row=1, start_column=1, end_column=8)
+        for first, last in spans:
+            ws.merge_cells(start_row=2, end_row=2, start_column=first + 1, end_column=last + 1)
+        grouped = {c for first, last in spans for c in range(first, last + 1)}
+        for column in range(len(headers)):
+            if column not in grouped:  # a column of one name: merged down the two header rows
+                letter = get_column_letter(column + 1)
+                ws.merge_cells(f"{letter}2:{letter}3")
+        wb.save(path)
+    else:
+        with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerows([title, top, below])
+            writer.writerows([r[h] for h in headers] for r in rows)
+
+    report = ingest(path)
+    assert (report.accepted, report.rejected) == (46, 1), report.errors[:3]
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(7, "处罚决定日期", "future_date")]
+    notes = [w.message for w in report.warnings if w.code == "file_note"]
+    assert any("表头占第 2–3 行" in n for n in notes), notes
+    assert not any("跨行合并" in n for n in notes), "merged header cells are not data merged down rows"
+    assert not [w for w in report.warnings if w.code == "unknown_column"]
+    again = ingest(FIXTURES / "penalties.csv")
+    assert (again.unchanged, again.accepted, again.corrected) == (46, 1, 0), "every column must land as in the CSV"
+
+
+def test_group_that_is_itself_a_column_keeps_its_name_when_what_is_under_it_is_unknown(database, tmp_path):
+    """法定代表人（负责人） over 负责人名称 | 证件类型 | 证件号码 reads as the legal representative's
+    columns, never as the subject's own 证件类型 / 证件号码; a name under a group that is no column
+    and means nothing with it is reported as an unknown column, not guessed."""
+    headers, rows = sample_rows()
+    top, below, _ = _two_header_rows(headers)
+    start = headers.index("法定代表人")
+    top[start], below[start] = "法定代表人（负责人）", "负责人名称"
+    below[headers.index("行政相对人代码_6(社会组织登记证号)")] = "其他代码"
+    report = ingest(_csv(tmp_path / "groups.csv", [top, below], [[r[h] for h in headers] for r in rows[:3]]))
+    assert (report.accepted, report.rejected) == (3, 0), report.errors
+    assert [w.field for w in report.warnings if w.code == "unknown_column"] == ["行政相对人代码（其他代码）"]
+    again = ingest(FIXTURES / "penalties.csv")
+    assert (again.unchanged, again.corrected) == (3, 0), "the legal representative's columns must land as in the CSV"
+
+
+def test_row_of_field_codes_under_the_names_is_part_of_the_header(database, tmp_path):
+    """Templates of the data standard put each column's field code (CF_XDR_MC…) under its name:
+    that row is not a record. Two such exports pasted together repeat both rows: skipped."""
+    headers, rows = sample_rows()
+    codes = [PENALTY_CODES[h].upper() for h in headers]
+    cells = [[r[h] for h in headers] for r in rows[:20]]
+    report = ingest(_csv(tmp_path / "codes.csv", [headers, codes], [*cells[:10], headers, codes, *cells[10:]]))
+    assert (report.rows_total, report.accepted, report.rejected) == (20, 20, 0), report.errors[:3]
+    assert [(w.line, w.code) for w in report.warnings if w.code == "repeated_header"] == [
+        (13, "repeated_header"), (14, "repeated_header")]
+    assert any("表头占第 1–2 行" in w.message for w in report.warnings if w.code == "file_note")
+
+
+def test_row_of_fill_marks_under_the_names_is_part_of_the_header(database, tmp_path):
+    """A template's row saying 必填 / 选填 under each name is not a record."""
+    headers, rows = sample_rows()
+    items_required = {"行政相对人名称", "行政相对人类别", "行政处罚决定书文号", "处罚决定日期"}
+    marks = ["（必填）" if h in items_required else "选填" for h in headers]
+    report = ingest(_csv(tmp_path / "marks.csv", [headers, marks], [[r[h] for h in headers] for r in rows[:5]]))
+    assert (report.rows_total, report.accepted, report.rejected) == (5, 5, 0), report.errors[:3]
+
+
+# The field codes of the data standard, as a department's database names its columns.
+PENALTY_CODES = {
+    "行政相对人名称": "cf_xdr_mc", "行政相对人类别": "cf_xdr_lb", "行政相对人代码_1(统一社会信用代码)": "cf_xdr_shxym",
+    "行政相对人代码_2(工商注册号)": "cf_xdr_gszc", "行政相对人代码_3(组织机构代码)": "cf_xdr_zzjg",
+    "行政相对人代码_4(税务登记号)": "cf_xdr_swdj", "行政相对人代码_5(事业单位证书号)": "cf_xdr_sydw",
+    "行政相对人代码_6(社会组织登记证号)": "cf_xdr_shzz", "法定代表人": "cf_frdb", "法定代表人证件类型": "cf_fr_zjlx",
+    "法定代表人证件号码": "cf_fr_zjhm", "证件类型": "cf_xdr_zjlx", "证件号码": "cf_xdr_zjhm",
+    "行政处罚决定书文号": "cf_wsh", "违法行为类型": "cf_wfxw", "违法事实": "cf_sy", "处罚依据": "cf_yj",
+    "处罚类别": "cf_cflb", "处罚内容": "cf_nr", "罚款金额（万元）": "cf_nr_fk",
+    "没收违法所得、没收非法财物的金额（万元）": "cf_nr_wfff", "暂扣或吊销证照名称及编号": "cf_nr_zkdx",
+    "处罚决定日期": "cf_jdrq", "处罚有效期": "cf_yxq", "公示截止期": "cf_gsjzq", "处罚机关": "cf_cfjg",
+    "处罚机关统一社会信用代码": "cf_cfjgdm", "数据来源单位": "cf_sjly", "数据来源单位统一社会信用代码": "cf_sjlydm",
+    "备注": "bz",
+}
+LICENCE_CODES = {
+    "行政相对人名称": "XK_XDR_MC", "行政相对人类别": "XK_XDR_LB", "行政相对人代码_1(统一社会信用代码)": "XK_XDR_SHXYM",
+    "行政相对人代码_2(工商注册号)": "XK_XDR_GSZC", "行政相对人代码_3(组织机构代码)": "XK_XDR_ZZJG",
+    "行政相对人代码_4(税务登记号)": "XK_XDR_SWDJ", "行政相对人代码_5(事业单位证书号)": "XK_XDR_SYDW",
+    "行政相对人代码_6(社会组织登记证号)": "XK_XDR_SHZZ", "法定代表人": "XK_FRDB", "法定代表人证件类型": "XK_FR_ZJLX",
+    "法定代表人证件号码": "XK_FR_ZJHM", "证件类型": "XK_XDR_ZJLX", "证件号码": "XK_XDR_ZJHM",
+    "行政许可决定文书名称": "XK_XKWS", "行政许可决定文书号": "XK_WSH", "许可类别": "XK_XKLB", "许可证书名称": "XK_XKZS",
+    "许可编号": "XK_XKBH", "许可内容": "XK_NR", "许可决定日期": "XK_JDRQ", "有效期自": "XK_YXQZ",
+    "有效期至": "XK_YXQZI",
+    "许可机关": "XK_XKJG", "许可机关统一社会信用代码": "XK_XKJGDM", "当前状态": "XK_ZT", "数据来源单位": "XK_LYDW",
+    "数据来源单位统一社会信用代码": "XK_LYDWDM", "备注": "BZ",
+}
+
+
+@pytest.mark.parametrize(("kind", "fixture", "codes"), [
+    ("penalties", "penalties.csv", PENALTY_CODES),
+    ("licences", "licences.csv", LICENCE_CODES),
+])
+def test_database_export_named_by_field_codes_gives_the_same_records(database, tmp_path, kind, fixture, codes):
+    """A department's 前置库 exports JSON Lines (null for an empty value) or CSV whose keys are
+    the standard's field codes, in lower or upper case: read as the named columns."""
+    headers, rows = sample_rows(fixture)
+    assert set(codes) == set(headers)
+    path = tmp_path / "export.jsonl"
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps({codes[h]: (r[h] or None) for h in headers}, ensure_ascii=False) + "\n")
+    report = ingest(path, kind)
+    assert (report.accepted, report.rejected) == (len(rows), 0), report.errors[:3]
+    assert not [w for w in report.warnings if w.code == "unknown_column"]
+    as_csv = write_rows(tmp_path / "export.csv", [codes[h].swapcase() for h in headers],
+                        [{codes[h].swapcase(): r[h] for h in headers} for r in rows])
+    assert ingest(as_csv, kind).unchanged == len(rows)
+    assert ingest(FIXTURES / fixture, kind).unchanged == len(rows), "every column must land as in the CSV"
+
+
+def test_2016_layout_named_by_its_field_codes(database, tmp_path):
+    """The 2016 standard's codes (CF_CFMC 处罚名称, CF_JG 处罚结果, CF_XZJG 处罚机关 …) mark the
+    2016 layout and map like its headers."""
+    ingest(FIXTURES / "penalties.csv")  # registers the departments
+    _, rows = sample_rows()
+    r = rows[0]
+    row = {
+        "CF_WSH": "石家监督罚〔2016〕8号", "CF_CFMC": "不执行政府定价", "CF_CFLB1": "罚款", "CF_CFLB2": "警告",
+        "CF_SY": r["违法事实"], "CF_YJ": r["处罚依据"], "CF_XDR_MC": r["行政相对人名称"],
+        "CF_XDR_SHXYM": r["行政相对人代码_1(统一社会信用代码)"], "CF_XDR_ZDM": "", "CF_XDR_GSDJ": "",
+        "CF_XDR_SWDJ": "", "CF_XDR_SFZ": "", "CF_FR": r["法定代表人"], "CF_JG": "罚款 1 万元",
+        "CF_JDRQ": "2024/08/20", "CF_XZJG": r["处罚机关"], "CF_ZT": "0", "DFBM": "130102",
+        "SJC": "2024/08/21 10:00:00", "BZ": "",
+    }
+    path = write_rows(tmp_path / "old.csv", list(row), [row])
+    report = ingest(path, department_uscc=r["数据来源单位统一社会信用代码"])
+    assert (report.layout, report.accepted, report.rejected) == ("2016", 1, 0), report.errors
+    assert not [w for w in report.warnings if w.code == "unknown_column"]

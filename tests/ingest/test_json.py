@@ -1,0 +1,118 @@
+"""JSON documents as systems send them: an array of records, the array inside an object
+({"total": 2, "rows": [...]}), or records one after another. Read a record at a time."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+from tests.filehelpers import FIXTURES, count, ingest, sample_rows
+
+from xinyong.core.errors import FileUnreadable
+from xinyong.ingest import readers
+from xinyong.ingest.models import Batch
+from xinyong.records.models import Record
+
+
+def _records(rows: list[dict[str, str]]) -> list[dict[str, str | None]]:
+    return [{k: (v or None) for k, v in r.items()} for r in rows]
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 7], ids=["whole", "seven-characters-at-a-time"])
+def test_array_of_records_gives_the_csv_outcome(database, tmp_path, monkeypatch, chunk):
+    """A pretty-printed array: a bad record's error gives its number in the array (a document
+    may be one line: records are numbered, not lines). Read in pieces of seven characters,
+    values cut at any place (numbers too) read the same."""
+    monkeypatch.setattr(readers, "JSON_CHUNK_CHARS", chunk)
+    _, rows = sample_rows()
+    rows[3]["处罚决定日期"] = "2027/01/01"
+    text = json.dumps(_records(rows), ensure_ascii=False, indent=2)
+    path = tmp_path / "records.json"
+    path.write_text(text, encoding="utf-8")
+    report = ingest(path)
+    assert (report.format, report.accepted, report.rejected) == ("json", 46, 1), report.errors[:3]
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(4, "处罚决定日期", "future_date")]
+    again = ingest(FIXTURES / "penalties.csv")
+    assert (again.unchanged, again.accepted) == (46, 1), "every value must land as in the CSV"
+
+
+@pytest.mark.parametrize("shape", ["rows", "data-list", "one-after-another"])
+def test_records_wrapped_in_an_object_or_one_after_another(database, tmp_path, shape):
+    """{"total": 47, "rows": [...]} on one line, {"code": 200, "data": {"total": 47, "list": [...]}}
+    pretty-printed, and pretty-printed objects one after another: the records are read, the rest
+    (a count, a status) is not a record."""
+    _, rows = sample_rows()
+    records = _records(rows)
+    if shape == "rows":
+        text = json.dumps({"total": len(records), "rows": records}, ensure_ascii=False)
+    elif shape == "data-list":
+        text = json.dumps({"code": 200, "msg": "成功", "tags": ["双公示"], "data": {"total": len(records),
+                                                                       "list": records}},
+                          ensure_ascii=False, indent=4)
+    else:
+        text = "\n".join(json.dumps(r, ensure_ascii=False, indent=2) for r in records)
+    path = tmp_path / "export.json"
+    path.write_text(text, encoding="utf-8")
+    report = ingest(path)
+    assert (report.rows_total, report.accepted, report.rejected) == (len(rows), len(rows), 0), report.errors[:3]
+    assert ingest(FIXTURES / "penalties.csv").unchanged == len(rows)
+
+
+def test_wrapped_records_sent_as_jsonl_are_read_as_json(database, tmp_path):
+    """A one-line {"rows": [...]} saved as .jsonl is a JSON document, not one bad line."""
+    _, rows = sample_rows()
+    path = tmp_path / "export.jsonl"
+    path.write_text(json.dumps({"rows": _records(rows[:5])}, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = ingest(path)
+    assert (report.format, report.accepted) == ("json", 5)
+
+
+def test_element_that_is_not_an_object_rejects_itself_only(database, tmp_path):
+    _, rows = sample_rows()
+    text = json.dumps(_records(rows[:2]), ensure_ascii=False, indent=2)
+    first, second = text.split("\n  },\n  {")
+    text = first + "\n  },\n  42,\n  {" + second  # a stray value between the two records
+    path = tmp_path / "stray.json"
+    path.write_text(text, encoding="utf-8")
+    report = ingest(path)
+    assert (report.accepted, report.rejected) == (2, 1)
+    assert [(e.line, e.code, e.message) for e in report.errors] == [
+        (2, "invalid_json", "第 2 条记录不是有效的 JSON 对象（应为 {…}）")]
+
+
+def test_broken_json_document_is_unreadable_saying_where_and_nothing_is_stored(database, tmp_path, monkeypatch):
+    """Cut short (a transfer that broke off) or with a syntax error half-way: no record of it is
+    stored, even those before the break, and the error gives the line."""
+    monkeypatch.setattr(readers, "JSON_CHUNK_CHARS", 64)
+    _, rows = sample_rows()
+    text = json.dumps(_records(rows), ensure_ascii=False, indent=2)
+    broken = {"cut.json": text[: len(text) * 2 // 3],
+              "syntax.json": text.replace('",\n    "处罚依据"', '"\n    "处罚依据"', 1)}
+    for name, content in broken.items():
+        path = tmp_path / name
+        path.write_text(content, encoding="utf-8")
+        with pytest.raises(FileUnreadable, match=r"JSON 格式错误（第 \d+ 行）"):
+            ingest(path)
+    assert count(database, Batch) == 0
+    with database.connect() as conn:
+        assert conn.execute(select(Record.id)).first() is None
+
+
+def test_a_record_that_is_only_a_note_is_named_by_its_number(database, tmp_path):
+    _, rows = sample_rows()
+    path = tmp_path / "note.json"
+    path.write_text(json.dumps([rows[0], {"备注": "以上数据已核对", "处罚机关": "某局"}], ensure_ascii=False),
+                    encoding="utf-8")
+    report = ingest(path)
+    assert [(e.line, e.code) for e in report.errors] == [(2, "not_a_record")]
+    assert report.errors[0].message.startswith("第 2 条记录只有 2 个已知列有内容")
+
+
+def test_json_that_holds_no_records_is_unreadable(tmp_path):
+    for name, content in {"empty.json": "[]", "other.json": '{"total": 0, "rows": []}',
+                          "scalar.json": "[1, 2, 3]"}.items():
+        path = tmp_path / name
+        path.write_text(content, encoding="utf-8")
+        with pytest.raises(FileUnreadable):
+            ingest(path)
