@@ -295,3 +295,37 @@ def test_an_administrator_resets_a_forgotten_password(client):
     with db.transaction() as s:
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "user.password_reset")).one()
         assert entry.actor == f"user:{admin}" and entry.target_id == str(officer_id)
+
+
+def test_a_login_is_stored_before_the_browser_is_sent_on(app, database):
+    """The redirect after logging in reaches the browser only once the login session is committed:
+    a browser that follows it at once (as Chromium does) must find itself logged in. The app is
+    called as the server calls it, and the database is read, from another connection, at the
+    moment the answer's first bytes go out."""
+    import anyio
+    from sqlalchemy import func
+
+    from xinyong.accounts.models import LoginSession
+
+    (username,) = _setup(Role.OFFICER)
+    body = f"username={username}&password={PASSWORD}&next=/account".encode()
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/login", "raw_path": b"/login", "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/x-www-form-urlencoded"),
+                    (b"content-length", str(len(body)).encode())],
+        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+    }
+    sent: list[tuple[int, int]] = []
+
+    async def receive():  # type: ignore[no-untyped-def]
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        if message["type"] == "http.response.start":
+            with database.connect() as conn:
+                stored = conn.scalar(select(func.count()).select_from(LoginSession))
+            sent.append((message["status"], stored))
+
+    anyio.run(app, scope, receive, send)
+    assert sent == [(303, 1)]

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from xinyong.accounts import service
 from xinyong.accounts.access import Principal, require
 from xinyong.accounts.schemas import PrincipalOut
-from xinyong.web.deps import get_session
+from xinyong.web.deps import DbSession
 
 router = APIRouter(tags=["账号"])
 
@@ -16,7 +16,7 @@ router = APIRouter(tags=["账号"])
 @router.get("/accounts/me", response_model=PrincipalOut, summary="当前调用者")
 def whoami(
     principal: Principal = Depends(require("public.read")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> PrincipalOut:
     """The caller as the platform sees it: anonymous, a logged-in user, or a department's API key."""
     department = service.get_department(session, principal.department_id) if principal.department_id else None

@@ -19,7 +19,7 @@ from xinyong.accounts.auth import (
     verify_csrf,
 )
 from xinyong.core.errors import XinyongError
-from xinyong.web.deps import MAX_ROW_ID, RowId, client_ip, get_session
+from xinyong.web.deps import MAX_ROW_ID, DbSession, RowId, client_ip
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -65,7 +65,7 @@ def login(
     username: str = Form("", max_length=200),
     password: str = Form("", max_length=1000),
     next: str = Form("/account", max_length=2000),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     target = _safe_next(next)
     ip = client_ip(request)
@@ -97,7 +97,7 @@ def login(
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])
-def logout(request: Request, session: Session = Depends(get_session)) -> Response:
+def logout(request: Request, session: Session = DbSession) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         service.end_login_session(session, token)
@@ -123,7 +123,7 @@ def account(
     request: Request,
     changed: int | None = Query(None, ge=0, le=10_000),
     principal: Principal = Depends(require("public.read")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     if principal.kind != "user":
         return RedirectResponse("/login?next=/account", status_code=303)
@@ -140,7 +140,7 @@ def change_password(
     new_password: str = Form("", max_length=1000),
     new_password_again: str = Form("", max_length=1000),
     principal: Principal = Depends(require("account.self")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     if principal.kind != "user" or principal.user_id is None:
         raise Forbidden("只有登录的用户可以修改密码")
@@ -176,7 +176,7 @@ def users_page(
     created: str | None = Query(None, max_length=64),
     reset: str | None = Query(None, max_length=64),
     principal: Principal = Depends(require("admin.manage")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     notice = f"已创建用户 {created}。" if created else None
     if reset:
@@ -195,7 +195,7 @@ def create_user(
     password: str = Form("", max_length=1000),
     password_again: str = Form("", max_length=1000),
     principal: Principal = Depends(require("admin.manage")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     form = {"username": username, "display_name": display_name, "role": role,
             "department_id": department_id, "subject_code": subject_code}
@@ -225,7 +225,7 @@ def disable_user(
     request: Request,
     user_id: RowId,
     principal: Principal = Depends(require("admin.manage")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     service.set_user_disabled(session, user_id, True, actor=principal.actor, ip=client_ip(request))
     return RedirectResponse("/admin/users", status_code=303)
@@ -236,7 +236,7 @@ def enable_user(
     request: Request,
     user_id: RowId,
     principal: Principal = Depends(require("admin.manage")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     service.set_user_disabled(session, user_id, False, actor=principal.actor, ip=client_ip(request))
     return RedirectResponse("/admin/users", status_code=303)
@@ -247,7 +247,7 @@ def reset_password_form(
     request: Request,
     user_id: RowId,
     principal: Principal = Depends(require("admin.manage")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     return _reset_page(request, session, user_id)
 
@@ -267,7 +267,7 @@ def reset_password(
     password: str = Form("", max_length=1000),
     password_again: str = Form("", max_length=1000),
     principal: Principal = Depends(require("admin.manage")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     try:
         user = service.reset_password(session, user_id, password, password_again, actor=principal.actor,
@@ -294,7 +294,7 @@ def departments_page(
     request: Request,
     created: str | None = None,
     principal: Principal = Depends(require("admin.manage")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     return _departments_page(request, session, notice=f"已登记部门 {created}。" if created else None)
 
@@ -305,7 +305,7 @@ def register_department(
     uscc: str = Form("", max_length=40),
     name: str = Form("", max_length=400),
     principal: Principal = Depends(require("admin.manage")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     try:
         department = service.register_department_by_office(
@@ -339,7 +339,7 @@ def api_keys_page(
     request: Request,
     department_id: int | None = Query(None, ge=1, le=MAX_ROW_ID),
     principal: Principal = Depends(require("admin.manage")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     return _api_keys_page(request, session, department_id)
 
@@ -350,7 +350,7 @@ def create_api_key(
     department_id: str = Form("", max_length=20),
     name: str = Form("", max_length=400),
     principal: Principal = Depends(require("admin.manage")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     try:
         if not department_id.strip().isdigit():
@@ -369,7 +369,7 @@ def revoke_api_key(
     request: Request,
     key_id: RowId,
     principal: Principal = Depends(require("admin.manage")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     key = service.get_api_key(session, key_id)
     service.revoke_api_key(session, key_id, actor=principal.actor, ip=client_ip(request))

@@ -16,7 +16,7 @@ from xinyong.accounts.auth import verify_csrf
 from xinyong.core.errors import FileUnreadable, XinyongError
 from xinyong.ingest import service as ingest
 from xinyong.ingest.schemas import BatchListOut, BatchOut, IngestReport
-from xinyong.web.deps import RowId, client_ip, download_headers, get_session
+from xinyong.web.deps import DbSession, RowId, client_ip, download_headers
 
 router = APIRouter(prefix="/batches", tags=["批次（数据报送）"])
 
@@ -107,7 +107,7 @@ def submit_batch(
     file: UploadFile | None = File(
         None, description="双公示文件：CSV（UTF-8/GBK/GB18030）、XLSX、XLS、JSON 或 JSON Lines"),
     body: tuple[Path, str] | None = Depends(_body_file),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     scope = department_scope(principal)
     department = accounts.get_department(session, scope) if scope is not None else None
@@ -144,7 +144,7 @@ def list_batches(
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0, le=1_000_000),
     principal: Principal = Depends(require("batch.read")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> BatchListOut:
     listed = ingest.list_batches(session, department_id=department_scope(principal), kind=kind, limit=limit,
                                  offset=offset)
@@ -171,7 +171,7 @@ def list_batches(
     responses={200: {"content": {"text/csv": {}}}, 401: _ERROR, 403: _ERROR, 404: _ERROR},
 )
 def rejected_rows(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
-                  session: Session = Depends(get_session)) -> Response:
+                  session: Session = DbSession) -> Response:
     batch = ingest.get_batch(session, batch_id)
     ensure_department(principal, batch.department_id)
     headers = download_headers(f"批次{batch_id}_未通过的行.csv", f"batch{batch_id}_rejected.csv")
@@ -188,7 +188,7 @@ def rejected_rows(batch_id: RowId, principal: Principal = Depends(require("batch
     responses={401: _ERROR, 403: _ERROR, 404: _ERROR},
 )
 def read_batch(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
-               session: Session = Depends(get_session)) -> Response:
+               session: Session = DbSession) -> Response:
     batch = ingest.get_batch(session, batch_id)
     ensure_department(principal, batch.department_id)
     return _full_report(ingest.batch_report(session, batch))

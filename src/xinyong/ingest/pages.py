@@ -23,7 +23,7 @@ from xinyong.core.errors import FileUnreadable, NotFound, XinyongError
 from xinyong.ingest import service as ingest
 from xinyong.policy.service import get_policy_book
 from xinyong.records import service as records
-from xinyong.web.deps import MAX_ROW_ID, RowId, client_ip, download_headers, get_session
+from xinyong.web.deps import MAX_ROW_ID, DbSession, RowId, client_ip, download_headers
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -44,7 +44,7 @@ def _own_department(session: Session, principal: Principal) -> Any:
 @router.get("/workbench")
 def workbench(request: Request, department: str | None = Query(None),
               principal: Principal = Depends(require("batch.read")),
-              session: Session = Depends(get_session)) -> Response:
+              session: Session = DbSession) -> Response:
     scope = department_scope(principal)
     departments = []
     selected = None
@@ -62,7 +62,7 @@ def workbench(request: Request, department: str | None = Query(None),
 
 @router.get("/workbench/upload")
 def upload_form(request: Request, principal: Principal = Depends(require("batch.submit")),
-                session: Session = Depends(get_session)) -> Response:
+                session: Session = DbSession) -> Response:
     return _upload_page(request, session, principal)
 
 
@@ -84,7 +84,7 @@ def upload_submit(
     kind: str = Form(...),
     file: UploadFile = File(...),
     department_id: str | None = Form(None),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     if kind not in ingest.KINDS:
         return _upload_page(request, session, principal, error="请选择数据类型：行政处罚或行政许可。",
@@ -115,7 +115,7 @@ def _batch_for(session: Session, principal: Principal, batch_id: int) -> Any:
 
 @router.get("/workbench/batches/{batch_id}")
 def batch_page(request: Request, batch_id: RowId, principal: Principal = Depends(require("batch.read")),
-               session: Session = Depends(get_session)) -> Response:
+               session: Session = DbSession) -> Response:
     batch = _batch_for(session, principal, batch_id)
     report = ingest.batch_report(session, batch)
     return render(request, "workbench/batch.html", {
@@ -127,7 +127,7 @@ def batch_page(request: Request, batch_id: RowId, principal: Principal = Depends
 
 @router.get("/workbench/batches/{batch_id}/report.json")
 def report_json(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
-                session: Session = Depends(get_session)) -> Response:
+                session: Session = DbSession) -> Response:
     batch = _batch_for(session, principal, batch_id)
     chunks = (chunk.encode() for chunk in ingest.report_chunks(ingest.batch_report(session, batch)))
     return StreamingResponse(chunks, media_type="application/json",
@@ -136,7 +136,7 @@ def report_json(batch_id: RowId, principal: Principal = Depends(require("batch.r
 
 @router.get("/workbench/batches/{batch_id}/rejected.csv")
 def rejected_csv(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
-                 session: Session = Depends(get_session)) -> Response:
+                 session: Session = DbSession) -> Response:
     _batch_for(session, principal, batch_id)
     return StreamingResponse(ingest.rejected_csv(ingest.rejected_table(batch_id)),
                              media_type="text/csv; charset=utf-8",
@@ -145,7 +145,7 @@ def rejected_csv(batch_id: RowId, principal: Principal = Depends(require("batch.
 
 @router.get("/workbench/batches/{batch_id}/rejected.xlsx")
 def rejected_xlsx(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
-                  session: Session = Depends(get_session)) -> Response:
+                  session: Session = DbSession) -> Response:
     _batch_for(session, principal, batch_id)
     handle, name = tempfile.mkstemp(prefix="xinyong-rejected-", suffix=".xlsx")
     os.close(handle)
@@ -163,7 +163,7 @@ def rejected_xlsx(batch_id: RowId, principal: Principal = Depends(require("batch
 @router.get("/workbench/records")
 def records_page(request: Request, kind: str | None = Query(None), q: str | None = Query(None),
                  page: int = Query(1, ge=1, le=100_000), principal: Principal = Depends(require("batch.read")),
-                 session: Session = Depends(get_session)) -> Response:
+                 session: Session = DbSession) -> Response:
     kind = kind if kind in ("penalty", "licence") else None
     rows, total = records.search_records(session, today=clock.today(), department_id=department_scope(principal),
                                          kind=kind, q=q, page=page, per_page=PER_PAGE)
@@ -185,7 +185,7 @@ MESSAGES = {"revoked": "记录已撤销。", "corrected": "更正已保存为新
 @router.get("/workbench/records/{record_id}")
 def record_page(request: Request, record_id: RowId, done: str | None = Query(None),
                 principal: Principal = Depends(require("batch.read")),
-                session: Session = Depends(get_session)) -> Response:
+                session: Session = DbSession) -> Response:
     record = _record_for(session, principal, record_id)
     item = get_catalogue().item(record.kind)
     return render(request, "workbench/record.html", {
@@ -197,7 +197,7 @@ def record_page(request: Request, record_id: RowId, done: str | None = Query(Non
 @router.post("/workbench/records/{record_id}/revoke")
 def revoke(request: Request, record_id: RowId, reason: str = Form(""),
            principal: Principal = Depends(require("record.change")), _csrf: None = Depends(verify_csrf),
-           session: Session = Depends(get_session)) -> Response:
+           session: Session = DbSession) -> Response:
     _record_for(session, principal, record_id)
     records.revoke_record(session, record_id, reason=reason, actor=principal.actor, ip=client_ip(request))
     return RedirectResponse(f"/workbench/records/{record_id}?done=revoked", status_code=303)
@@ -213,7 +213,7 @@ def _correct_page(request: Request, session: Session, record: Any, *, values: di
 
 @router.get("/workbench/records/{record_id}/correct")
 def correct_form(request: Request, record_id: RowId, principal: Principal = Depends(require("record.change")),
-                 session: Session = Depends(get_session)) -> Response:
+                 session: Session = DbSession) -> Response:
     record = _record_for(session, principal, record_id)
     if record.revoked_at is not None:
         raise records.RecordAlreadyRevoked("已撤销的记录不能更正")
@@ -228,7 +228,7 @@ async def _form_fields(request: Request) -> dict[str, str]:
 @router.post("/workbench/records/{record_id}/correct")
 def correct_submit(request: Request, record_id: RowId, principal: Principal = Depends(require("record.change")),
                    _csrf: None = Depends(verify_csrf), form: dict[str, str] = Depends(_form_fields),
-                   session: Session = Depends(get_session)) -> Response:
+                   session: Session = DbSession) -> Response:
     record = _record_for(session, principal, record_id)
     reason = form.pop("reason", "")
     try:
@@ -246,7 +246,7 @@ def correct_submit(request: Request, record_id: RowId, principal: Principal = De
 
 @router.get("/workbench/quality")
 def quality(request: Request, principal: Principal = Depends(require("quality.read")),
-            session: Session = Depends(get_session)) -> Response:
+            session: Session = DbSession) -> Response:
     return render(request, "workbench/quality.html", {"rows": ingest.quality_overview(session)})
 
 

@@ -21,7 +21,7 @@ from xinyong.policy.service import get_policy_book
 from xinyong.records.service import authority_cities, public_records, published_records
 from xinyong.subjects import service
 from xinyong.subjects.models import LegalRepresentative
-from xinyong.web.deps import client_ip, get_session
+from xinyong.web.deps import DbSession, client_ip
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -60,7 +60,7 @@ def subject_page(
     request: Request,
     code: str,
     principal: Principal = Depends(require("public.read")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     subject = service.find_public(session, code)
     staff = can(principal, "nonpublic.read")
@@ -96,7 +96,7 @@ def disclosures_page(
     to: str = Query(""),
     page: int = Query(1, ge=1, le=10_000),
     principal: Principal = Depends(require("public.read")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     if kind not in DISCLOSURE_KINDS:
         kind = "penalty"
@@ -176,7 +176,7 @@ def city_label(city: str) -> str:
 def my_credit_page(
     request: Request,
     principal: Principal = Depends(require("subject.self")),
-    session: Session = Depends(get_session),
+    session: Session = DbSession,
 ) -> Response:
     """A subject's own file: every record with its versions and status, and who read its
     non-public data (谁查询了我)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Depends, Path
 from sqlalchemy.orm import Session
 
 from xinyong.core import db
@@ -15,6 +15,13 @@ def get_session() -> Iterator[Session]:
     """A session whose transaction commits when the request succeeds and rolls back otherwise."""
     with db.transaction() as session:
         yield session
+
+
+# What routes depend on. ``scope="function"``: the transaction ends when the route returns, before
+# the answer is sent. With FastAPI's default it would end after the answer had gone out, so a
+# browser following the redirect after a login (or any form) could arrive before the change was
+# committed and not find it, and a failed commit would follow an answer that said it worked.
+DbSession = Depends(get_session, scope="function")
 
 
 def client_ip(request) -> str:  # type: ignore[no-untyped-def]
