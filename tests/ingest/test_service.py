@@ -608,6 +608,66 @@ def test_workbook_read_from_the_first_visible_sheet_with_a_header(database, tmp_
         ingest(tmp_path / "no_data.xlsx")
 
 
+def test_records_on_several_sheets_are_all_read_and_example_sheets_are_not(database, tmp_path):
+    """Templates put 法人 and 自然人 records on sheets of their own, with columns of their own, and
+    a filled-in example and the code lists on others. Every sheet of records is read (before, only
+    the first, and the persons were dropped with a note); the example row and the code lists are
+    not; a later sheet's rows are numbered on from the sheet before, as the note says."""
+    import openpyxl
+
+    from xinyong.ingest.models import RejectedRow
+
+    headers, rows = sample_rows()
+    organisations = [r for r in rows if r["行政相对人类别"] != "自然人"]
+    persons = [r for r in rows if r["行政相对人类别"] == "自然人"]
+    assert len(persons) == 5
+    wb = openpyxl.Workbook()
+    example = wb.active
+    example.title = "填写示例"
+    example.append(headers)
+    example.append([f"示例{v}" if h == "行政处罚决定书文号" else v for h, v in organisations[0].items()])
+    sheet = wb.create_sheet("法人")
+    sheet.append(["2024年行政处罚信息（法人）"])
+    sheet.append(headers)
+    for r in organisations:
+        sheet.append(list(r.values()))
+    # the persons' sheet: no organisation codes, its own column order, a column of its own
+    person_headers = ["序号", *[h for h in reversed(headers) if not h.startswith("行政相对人代码")]]
+    sheet = wb.create_sheet("自然人")
+    sheet.append(person_headers)
+    for n, r in enumerate(persons, 1):
+        sheet.append([n, *[r[h] for h in person_headers[1:]]])
+    sheet.cell(row=4, column=person_headers.index("处罚决定日期") + 1, value="2024/02/30")
+    codes = wb.create_sheet("代码表")
+    codes.append(["行政相对人类别", "证件类型", "处罚类别"])
+    codes.append(["法人及非法人组织", "身份证", "警告"])
+    wb.save(tmp_path / "sheets.xlsx")
+
+    report = ingest(tmp_path / "sheets.xlsx")
+    assert (report.rows_total, report.accepted, report.rejected) == (47, 46, 1)
+    last_organisation_row = 2 + len(organisations)
+    (error,) = report.errors
+    assert (error.line, error.field, error.code) == (last_organisation_row + 4, "处罚决定日期", "invalid_date")
+    notes = [w.message for w in report.warnings if w.code == "file_note"]
+    assert any("读取了有数据的“法人”、“自然人”" in n and "“填写示例”、“代码表”是示例、说明或代码表" in n
+               for n in notes), notes
+    assert any(f"“自然人”接在后面读：它的第 n 行在报告中记为第 {last_organisation_row}+n 行" in n for n in notes)
+    assert any(w.code == "unknown_column" and w.field == "序号" for w in report.warnings)
+    assert not any(str(d).startswith("示例") for d in _stored(database, "decision_no"))
+    with database.connect() as conn:
+        (cells,) = conn.execute(select(RejectedRow.cells)).scalars()
+    rejected = json.loads(cells)
+    bad = persons[2]
+    assert rejected["证件号码"] == bad["证件号码"] and rejected["处罚决定日期"] == "2024/02/30"
+    # the rejected-rows download has the persons' sheet's own column too
+    head, row = list(service.rejected_table(report.batch_id))
+    assert "序号" in head and row[head.index("序号")] == "3" and row[head.index("行号")] == str(error.line)
+    # every column of both sheets landed where the one-sheet CSV puts it
+    bad_line = next(n for n, r in enumerate(rows, 2) if r is bad)
+    again = ingest(write_rows(tmp_path / "same.csv", headers, [r for r in rows if r is not bad]))
+    assert (again.unchanged, again.accepted, again.corrected) == (46, 0, 0), bad_line
+
+
 @pytest.mark.parametrize("suffix", ["xlsx", "xls"])
 def test_cells_merged_down_several_rows_count_for_every_row(database, tmp_path, suffix):
     """Staff merge a column's cells when rows share a value (the same 处罚机关): a spreadsheet shows
@@ -891,9 +951,11 @@ def test_unknown_columns_are_reported_not_fatal(tmp_path):
     assert any(w.code == "unknown_column" and w.field == "内部编号" for w in report.warnings)
 
 
-def test_footer_rows_are_one_clear_error_and_a_repeated_header_is_skipped(tmp_path):
+def test_footer_rows_and_a_repeated_header_are_skipped_and_a_stray_row_is_one_clear_error(tmp_path):
     """Files as offices assemble them: two exports pasted together (the header again in the
-    middle) and a footer with the total and the name of who filled it in."""
+    middle), a footer with the total and who filled it in (skipped, with a warning: before, each
+    was a rejected row and the file failed with exit 3), and a stray row that is neither a record
+    nor a footer (one clear error)."""
     headers, rows = sample_rows()
     path = write_rows(tmp_path / "assembled.csv", headers, rows[:2])
     with open(path, "a", encoding="utf-8", newline="") as fh:
@@ -901,15 +963,20 @@ def test_footer_rows_are_one_clear_error_and_a_repeated_header_is_skipped(tmp_pa
         writer.writerow(headers)  # line 4
         writer.writerow([rows[2][h] for h in headers])  # line 5
         total = [""] * len(headers)
-        total[0], total[headers.index("罚款金额（万元）")] = "合计", "12.5"
+        total[0], total[headers.index("罚款金额（万元）")] = "合　计", "12.5"
         writer.writerow(total)  # line 6
-        writer.writerow(["填报人：张三　联系电话：0311-12345678"] + [""] * (len(headers) - 1))  # line 7
+        writer.writerow(["填报单位（盖章）：", "", "填报人：张三", "联系电话：0311-12345678"]
+                        + [""] * (len(headers) - 4))  # line 7
+        stray = [""] * len(headers)
+        stray[0], stray[headers.index("罚款金额（万元）")] = "张三", "12.5"
+        writer.writerow(stray)  # line 8
     report = ingest(path)
-    assert (report.rows_total, report.accepted, report.rejected) == (5, 3, 2)
-    assert [(e.line, e.field, e.code) for e in report.errors] == [(6, None, "not_a_record"),
-                                                                 (7, None, "not_a_record")]
-    assert "合计" in report.errors[0].message and "表尾" in report.errors[0].message
-    assert [(w.line, w.code) for w in report.warnings] == [(4, "repeated_header")]
+    assert (report.rows_total, report.accepted, report.rejected) == (4, 3, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(8, None, "not_a_record")]
+    assert "张三" in report.errors[0].message and "表尾" in report.errors[0].message
+    assert [(w.line, w.code) for w in report.warnings] == [(4, "repeated_header"), (6, "footer_skipped"),
+                                                           (7, "footer_skipped")]
+    assert "“合　计”" in report.warnings[1].message and "“填报单位（盖章）：”" in report.warnings[2].message
 
 
 def test_a_quote_never_closed_is_one_clear_error_naming_the_lines_it_swallowed(tmp_path):

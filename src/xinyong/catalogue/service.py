@@ -65,6 +65,14 @@ def _spellings(values: Iterable[str]) -> tuple[frozenset[str], int]:
     return keys, max(map(len, keys), default=0)
 
 
+def _is_number(raw: str) -> bool:
+    try:
+        Decimal(normalize_code_value(raw).replace(",", ""))
+    except ArithmeticError:
+        return False
+    return True
+
+
 def _spelled(raw: str, spellings: tuple[frozenset[str], int]) -> bool:
     """Whether ``raw`` is one of the spellings. A cell more than twice as long as the longest
     (spaces and full-width forms fold away in normalising) cannot be one: it is not normalised."""
@@ -85,6 +93,9 @@ class Catalogue:
         null_values: Iterable[str] = (),
         open_ended_values: Iterable[str] = (),
         open_ended_date: dt.date,
+        example_sheet_words: Iterable[str] = (),
+        footer_labels: Iterable[str] = (),
+        total_labels: Iterable[str] = (),
     ) -> None:
         self.items = items
         self.code_tables = code_tables
@@ -93,6 +104,11 @@ class Catalogue:
         self._not_applicable = _spellings(not_applicable)
         self._null = _spellings(null_values)
         self._open_ended = _spellings(open_ended_values)
+        self._example_sheet_words = tuple(unicodedata.normalize("NFKC", w) for w in example_sheet_words)
+        labels = "|".join(re.escape(normalize_code_value(w)) for w in footer_labels)
+        # 填报人：张三, 填报单位（盖章）：, 联系电话: 0311…, 注：
+        self._footer_cell = re.compile(rf"\(?(?:{labels})(?:\([^)]*\))?\)?(?::.*)?", re.S) if labels else None
+        self._totals = _spellings(total_labels)
 
     def is_not_applicable(self, raw: str) -> bool:
         """Whether a cell says "nothing here" (无, /, —…) rather than giving a value."""
@@ -101,6 +117,23 @@ class Catalogue:
     def is_null(self, raw: str) -> bool:
         """Whether a cell is how a database or a program exports "not set" (\\N, NULL, None)."""
         return _spelled(raw, self._null)
+
+    def is_example_sheet(self, title: str) -> bool:
+        """Whether a worksheet's name says it holds an example, instructions or code lists (填写示例,
+        填报说明, 代码表…) rather than records: such a sheet is never read as data."""
+        text = unicodedata.normalize("NFKC", title)
+        return any(word in text for word in self._example_sheet_words)
+
+    def is_footer_row(self, cells: Iterable[str]) -> bool:
+        """Whether a row is a table's footer rather than a record: every filled cell is a footer
+        label (填报人：张三, 审核人：, 联系电话：…, 填报单位（盖章）), or the row is a total (合计 and
+        numbers only). A record always has a name or a text that is neither."""
+        filled = [c for c in cells if c and not c.isspace()]
+        if not filled or self._footer_cell is None:
+            return False
+        if _spelled(filled[0], self._totals):
+            return all(_is_number(c) for c in filled[1:])
+        return all(len(c) <= 200 and self._footer_cell.fullmatch(normalize_code_value(c)) for c in filled)
 
     def is_open_ended(self, raw: str) -> bool:
         """Whether a cell of an open-ended date column says "no end" (长期, 永久…)."""
@@ -378,6 +411,9 @@ def load_catalogue(directory: Path = DATA_DIR) -> Catalogue:
         null_values=[str(v) for v in raw.get("null_values") or ()],
         open_ended_values=[str(v) for v in raw.get("open_ended_values") or ()],
         open_ended_date=_date(raw["open_ended_date"]),
+        example_sheet_words=[str(v) for v in raw.get("example_sheet_words") or ()],
+        footer_labels=[str(v) for v in raw.get("footer_labels") or ()],
+        total_labels=[str(v) for v in raw.get("total_labels") or ()],
     )
 
 

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from xinyong.catalogue.service import is_fill_mark
+from xinyong.catalogue.service import get_catalogue, is_fill_mark, normalize_header
 from xinyong.core.errors import FileUnreadable
 
 csv.field_size_limit(10 * 1024 * 1024)
@@ -504,61 +504,142 @@ class _Sheet:
         return _fill_merges(self.cells(), self.merges)
 
 
+# What a sheet's header must name for the sheet to hold records: a sheet of code lists or
+# drop-down values names code columns (行政相对人类别, 证件类型, 处罚类别…) but neither of these.
+_RECORD_FIELDS = frozenset({"subject_name", "decision_no"})
+
+
 def _sheet_table(
     format_name: str, sheets: list[_Sheet], field_of: FieldOf, *, close: Callable[[], None]
 ) -> Table:
-    """The first visible worksheet that has a 双公示 header (an explanation sheet in front of the
-    data is passed over), as a table whose rows are numbered as the sheet numbers them."""
-    counter = {"row": 0}
+    """The worksheets that hold records, as one table. A sheet is read when it is visible, has a
+    双公示 header naming the subject and the decision number, and is not named as an example,
+    instructions or code lists (catalogue data); an explanation sheet in front of the data is
+    passed over. Templates often put 法人 and 自然人 records on sheets of their own: every such
+    sheet that has data rows is read, one after the other, and its columns are matched to the
+    first one's by the catalogue field they stand for (a column only a later sheet has is added).
+    Rows are numbered as the sheets would number them pasted one under the other: the first
+    sheet's rows keep their numbers, a later sheet's continue from the last row of the one before
+    (a note says where each sheet starts)."""
+    many = len(sheets) > 1
+    reading = {"sheet": "", "row": 0, "offset": 0}  # the sheet and row being read; rows before it
 
     def rows(sheet: _Sheet) -> Iterator[tuple[int, list[str]]]:
+        reading["sheet"], reading["row"] = sheet.title, 0
         try:
             for index, values in enumerate(sheet.rows(), start=1):
-                counter["row"] = index
+                reading["row"] = index
                 yield index, [_cell_text(v) for v in values]
         except Exception as exc:  # damage met mid-sheet: the whole file is unreadable, nothing stored
-            raise FileUnreadable(_damaged_workbook(exc, counter["row"] + 1)) from exc
+            where = f"工作表“{sheet.title}”" if many else ""
+            raise FileUnreadable(where + _damaged_workbook(exc, reading["row"] + 1)) from exc
 
     visible = [sheet for sheet in sheets if sheet.visible] or sheets[:1]
     first_problem: FileUnreadable | None = None
-    for chosen in visible:
+    headed: list[tuple[_Sheet, _Header]] = []
+    for sheet in visible:
         try:
-            header = _find_header(rows(chosen), field_of)
+            headed.append((sheet, _find_header(rows(sheet), field_of)))
         except FileUnreadable as exc:
             first_problem = first_problem or exc
-            continue
-        break
-    else:
+    if not headed:
         assert first_problem is not None
-        if len(sheets) == 1:
+        if not many:
             raise first_problem
         looked = "”、“".join(s.title for s in visible)
         hidden = "；隐藏的工作表不读取" if len(visible) < len(sheets) else ""
         raise FileUnreadable(f"工作簿中没有哪个工作表有双公示格式的表头（已查看“{looked}”{hidden}）。"
                              f"第一个工作表：{first_problem.message}")
+    catalogue = get_catalogue()
+    examples = [s.title for s, _h in headed if catalogue.is_example_sheet(s.title)]
+    holding = [(s, h) for s, h in headed if s.title not in examples
+               and {field_of(c) for c in h.cells if c} >= _RECORD_FIELDS]
+    filled = [(s, h) for s, h in holding if any(not _is_blank(cells) for _line, cells in h.rows)]
+    chosen = filled or holding[:1] or headed[:1]
+    reading.update(row=0, offset=0)
+    first_sheet, header = chosen[0]
     headers = header.cells
     while headers and not headers[-1]:
         headers.pop()
-    merge_note = _merge_note(chosen.merges, after=header.line + len(header.written) - 1)
-    notes: list[str] = [merge_note] if merge_note else []
+    notes: list[str] = []
+    merge_note = _merge_note(first_sheet.merges, after=header.line + len(header.written) - 1)
+    if merge_note:
+        notes.append(merge_note)
     if header.note:
         notes.append(header.note)
-    if len(sheets) > 1:
-        passed = [s.title for s in visible[: visible.index(chosen)]]
-        notes.append(f"工作簿有 {len(sheets)} 个工作表，只读取“{chosen.title}”"
-                     + (f"（“{'”、“'.join(passed)}”没有双公示表头）" if passed else "") + "。")
+    if many:
+        read = "”、“".join(s.title for s, _h in chosen)
+        no_header = [s.title for s in visible if all(s is not t for t, _h in headed)]
+        passed = "".join([
+            f"；“{'”、“'.join(no_header)}”没有双公示表头" if no_header else "",
+            f"；“{'”、“'.join(examples)}”是示例、说明或代码表，未读取" if examples else "",
+        ])
+        if len(chosen) == 1:
+            notes.append(f"工作簿有 {len(sheets)} 个工作表，只读取“{read}”{passed}。")
+        else:
+            notes.append(f"工作簿有 {len(sheets)} 个工作表，读取了有数据的“{read}”，按顺序接在一起读{passed}。"
+                         "报告中的行号按各工作表依次连排：后一个工作表接着前一个的最后一行编号（见下面的说明）。")
+    key_of = _column_key(field_of)
+    column_of: dict[str, int] = {}
+    for index, name in enumerate(headers):
+        column_of.setdefault(key_of(name), index)
+
+    def later_sheet_columns(cells: list[str]) -> list[int | None]:
+        """Where each column of a later sheet goes in the table (None: a repeated column)."""
+        placed: list[int | None] = []
+        for name in cells:
+            if not name.strip():
+                placed.append(None)
+                continue
+            key = key_of(name)
+            if key not in column_of:
+                column_of[key] = len(headers)
+                headers.append(name)  # the validator maps a column added later when it meets it
+            index = column_of[key]
+            placed.append(None if index in placed else index)
+        return placed
+
+    def stacked() -> Iterator[tuple[int, list[str]]]:
+        for number, (sheet, _first_look) in enumerate(chosen):
+            found = _find_header(rows(sheet), field_of)  # read again from the sheet's first row
+            if number == 0:
+                yield from found.rows
+            else:
+                offset = reading["offset"]
+                placed = later_sheet_columns(found.cells)
+                merged = _merge_note(sheet.merges, after=found.line + len(found.written) - 1)
+                notes.append(f"工作表“{sheet.title}”接在后面读：它的第 n 行在报告中记为第 {offset}+n 行"
+                             f"（表头第 {found.line} 行记为第 {offset + found.line} 行）"
+                             + (f"；{merged}" if merged else "") + "。")
+                for line, cells in found.rows:
+                    row = [""] * len(headers)
+                    for index, cell in zip(placed, cells, strict=False):
+                        if index is not None:
+                            row[index] = cell
+                    yield offset + line, row
+            reading["offset"] += reading["row"]
+
     return Table(
         format=format_name,
         encoding=None,
         headers=headers,
         header_line=header.line,
         header_rows=header.written,
-        rows=header.rows,
-        size=chosen.size,
-        position=lambda: counter["row"],
+        rows=stacked(),
+        size=sum(sheet.size for sheet, _h in chosen),
+        position=lambda: reading["offset"] + reading["row"],
         notes=notes,
         _close=close,
     )
+
+
+def _column_key(field_of: FieldOf) -> Callable[[str], str]:
+    """What a column stands for, to match the columns of several sheets: its catalogue field, or
+    its name when it is no known column."""
+    def key(name: str) -> str:
+        found = field_of(name)
+        return f"field:{found}" if found else f"name:{normalize_header(name)}"
+    return key
 
 
 def open_xls(path: Path, field_of: FieldOf) -> Table:

@@ -305,8 +305,14 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
             # files pasted together from several exports repeat the header: not a data row
             prepared.issues.append(("warning", line, None, "repeated_header", f"第 {line} 行重复了表头，已跳过"))
             continue
-        prepared.rows_total += 1
         result = validator.validate(line, cells)
+        if isinstance(result, list) and validator.catalogue.is_footer_row(cells):
+            # 填报人：张三 | 联系电话：… or 合计 under the data: the table's footer, no record
+            shown = next(c.strip() for c in cells if c and not c.isspace())[:20]
+            prepared.issues.append(("warning", line, None, "footer_skipped",
+                                    f"第 {line} 行是表尾（“{shown}”…），不是记录，已跳过"))
+            continue
+        prepared.rows_total += 1
         if isinstance(result, list):
             prepared.rejected += 1
             prepared.issues.extend(("error", i.line, i.field, i.code, i.message) for i in result)
@@ -435,6 +441,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     staging.create()
     builder = _RowBuilder(session, item, today, header_of=validator.header)
     departments = _Departments(session, batch.id, report)
+    opening_notes = len(table.notes)
     staging.write_issues([
         *(("warning", None, None, "file_note", note) for note in table.notes),
         *(("warning", table.header_line or None, None, "file_note", note) for note in validator.notes),
@@ -496,6 +503,8 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
                 thread.join()
     merge()
     staging.write_issues([("warning", i.line, i.field, i.code, i.message) for i in validator.late_issues])
+    # what the reader found out while reading (where a later worksheet starts)
+    staging.write_issues([("warning", None, None, "file_note", note) for note in table.notes[opening_notes:]])
     staging.finish(batch_id=batch.id)
     if progress:
         progress(table.size, table.size)
@@ -716,16 +725,14 @@ def write_report(report: IngestReport, path: Path) -> None:
 def rejected_table(batch_id: int, *, engine: Engine | None = None) -> Iterator[list[str]]:
     """The rejected rows of a batch as a table, its header row first: the cells under the file's
     own headers, then line, columns, codes and reasons. Rows and errors are read a page at a
-    time, in line order, so that a batch of a million rejected rows needs little memory (a JSON
-    Lines batch is read twice: once for the keys, as its lines may differ)."""
+    time, in line order, so that a batch of a million rejected rows needs little memory (the rows
+    are read twice: once for the columns, as a later row may have more — a JSON Lines key first met
+    on a later line, a column only a later worksheet has)."""
     with db.read_only(engine) as connection:
+        headers = list(dict.fromkeys(key for _, cells in _rejected_pages(connection, batch_id) for key in cells))
         rows = _rejected_pages(connection, batch_id)
         issues = _error_lines(connection, batch_id)
         first = next(rows, None)
-        headers = list(first[1]) if first else []
-        if connection.scalar(select(Batch.file_format).where(Batch.id == batch_id)) in ("jsonl", "json"):
-            # lines may bring keys the first rejected one did not have: every key is a column
-            headers = list(dict.fromkeys(key for _, cells in _rejected_pages(connection, batch_id) for key in cells))
         yield headers + list(REASON_COLUMNS)
         pending = next(issues, None)
         for line, cells in itertools.chain([first] if first else [], rows):
