@@ -192,6 +192,8 @@ def test_each_bad_value_rejects_its_row_only(tmp_path, column, value, code):
     [
         ("处罚决定日期", "2024 年 8 月 13 日", "decision_date", "2024-08-13"),
         ("处罚决定日期", "2024-08-13T09:30:00+08:00", "decision_date", "2024-08-13"),
+        ("处罚决定日期", "2024年08月13日 09:30", "decision_date", "2024-08-13"),  # a database's datetime
+        ("处罚决定日期", "2024年8月13日 9时30分", "decision_date", "2024-08-13"),
         ("处罚决定日期", "２０２４／０８／１３", "decision_date", "2024-08-13"),
         ("处罚决定日期", "二〇二四年八月十三日", "decision_date", "2024-08-13"),  # as the decision prints it
         ("处罚决定日期", "二零二三年十二月三十一日", "decision_date", "2023-12-31"),

@@ -31,7 +31,8 @@ _DATE_PATTERNS = (
     re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})"
                r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-    re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$"),
+    re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+               r"(?:\s*\d{1,2}(?::\d{2}(?::\d{2})?|\s*时(?:\s*\d{1,2}\s*分(?:\s*\d{1,2}\s*秒)?)?))?$"),
 )
 # A date in Chinese numerals, as decision documents print it: 二〇二四年八月十三日
 _CHINESE_DATE = re.compile(r"^([〇零一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,2})\s*月"
