@@ -330,13 +330,14 @@ def test_licence_valid_for_ever_is_open_ended(database, tmp_path):
 
 
 def test_licence_codes_as_database_exports_write_them(database, tmp_path):
-    """A 前置库 export writes the code of 许可类别 (02 特许, 06 其他) and of 行政相对人类别 (1)."""
+    """A 前置库 export writes the code of 许可类别 (02 特许, 06 其他) and of 行政相对人类别 (1); a
+    code typed into a spreadsheet's number cell has lost its leading zero (5 for 05 登记)."""
     headers, rows = sample_rows("licences.csv")
-    rows[0]["许可类别"], rows[1]["许可类别"] = "02", "06"
+    rows[0]["许可类别"], rows[1]["许可类别"], rows[2]["许可类别"] = "02", "06", "5"
     rows[0]["行政相对人类别"] = "1"
-    report = ingest(write_rows(tmp_path / "codes.csv", headers, rows[:2]), "licences")
-    assert (report.accepted, report.errors) == (2, [])
-    assert _stored(database, "licence_category") == ["特许", "其他"]
+    report = ingest(write_rows(tmp_path / "codes.csv", headers, rows[:3]), "licences")
+    assert (report.accepted, report.errors) == (3, [])
+    assert _stored(database, "licence_category") == ["特许", "其他", "登记"]
     assert _stored(database, "subject_category")[0] == "法人及非法人组织"
 
 

@@ -311,6 +311,12 @@ def _load_code_tables(raw: dict[str, Any]) -> dict[str, CodeTable]:
         for v in values:
             for spelling in (v.value, v.label, *v.aliases):
                 lookup[normalize_code_value(spelling)] = v.value
+        # A numeric code typed into a spreadsheet loses its leading zeros (01 → 1, 001 → 1): the
+        # short form means the same, unless the table gives it another meaning.
+        for v in values:
+            for spelling in (v.value, *v.aliases):
+                if spelling.isdigit() and spelling.startswith("0") and len(spelling) > 1:
+                    lookup.setdefault(spelling.lstrip("0") or "0", v.value)
         hints = {normalize_code_value(str(k)): str(v) for k, v in (spec.get("not_values") or {}).items()}
         if clash := set(hints) & set(lookup):
             raise ValueError(f"code table {name}: {sorted(clash)} both a value and a not_value")
