@@ -87,3 +87,32 @@ def test_a_workbook_damaged_inside_its_sheet_is_unreadable_and_says_so(database,
     with pytest.raises(FileUnreadable, match="已损坏"):
         ingest(path)
     assert count(database, Batch) == 0 and count(database, Record) == 0
+
+
+def test_damage_in_a_later_sheet_makes_the_workbook_unreadable(database, tmp_path):
+    """A workbook's records may run over several sheets: damage in the second is no mere "sheet
+    without a header" to pass over — the file is unreadable, and nothing of the first is stored."""
+    import zipfile
+
+    import openpyxl
+
+    headers, rows = sample_rows()
+    workbook = openpyxl.Workbook()
+    for title, part in (("法人", rows[:20]), ("自然人", rows[20:40])):
+        sheet = workbook.active if title == "法人" else workbook.create_sheet(title)
+        sheet.title = title
+        sheet.append(headers)
+        for r in part:
+            sheet.append(list(r.values()))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    data = bytearray(buffer.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        info = archive.getinfo("xl/worksheets/sheet2.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0xFF
+    path = tmp_path / "two.xlsx"
+    path.write_bytes(bytes(data))
+    with pytest.raises(FileUnreadable, match=r"工作表“自然人”.*已损坏"):
+        ingest(path)
+    assert count(database, Batch) == 0 and count(database, Record) == 0

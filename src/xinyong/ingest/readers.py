@@ -532,7 +532,7 @@ def _sheet_table(
                 yield index, [_cell_text(v) for v in values]
         except Exception as exc:  # damage met mid-sheet: the whole file is unreadable, nothing stored
             where = f"工作表“{sheet.title}”" if many else ""
-            raise FileUnreadable(where + _damaged_workbook(exc, reading["row"] + 1)) from exc
+            raise _DamagedSheet(where + _damaged_workbook(exc, reading["row"] + 1)) from exc
 
     visible = [sheet for sheet in sheets if sheet.visible] or sheets[:1]
     first_problem: FileUnreadable | None = None
@@ -540,7 +540,9 @@ def _sheet_table(
     for sheet in visible:
         try:
             headed.append((sheet, _find_header(rows(sheet), field_of)))
-        except FileUnreadable as exc:
+        except _DamagedSheet:
+            raise
+        except FileUnreadable as exc:  # no header on this sheet
             first_problem = first_problem or exc
     if not headed:
         assert first_problem is not None
@@ -551,13 +553,15 @@ def _sheet_table(
         raise FileUnreadable(f"工作簿中没有哪个工作表有双公示格式的表头（已查看“{looked}”{hidden}）。"
                              f"第一个工作表：{first_problem.message}")
     catalogue = get_catalogue()
-    examples = [s.title for s, _h in headed if catalogue.is_example_sheet(s.title)]
+    looked_at = [s for s, _h in headed]
+    examples = [s.title for s in looked_at if catalogue.is_example_sheet(s.title)]
     holding = [(s, h) for s, h in headed if s.title not in examples
                and {field_of(c) for c in h.cells if c} >= _RECORD_FIELDS]
     filled = [(s, h) for s, h in holding if any(not _is_blank(cells) for _line, cells in h.rows)]
-    chosen = filled or holding[:1] or headed[:1]
+    chosen = [sheet for sheet, _h in filled or holding[:1] or headed[:1]]
     reading.update(row=0, offset=0)
-    first_sheet, header = chosen[0]
+    first_sheet, header = next((s, h) for s, h in headed if s is chosen[0])
+    del headed, holding, filled  # the first look at each sheet is over: let its reader go
     headers = header.cells
     while headers and not headers[-1]:
         headers.pop()
@@ -568,8 +572,8 @@ def _sheet_table(
     if header.note:
         notes.append(header.note)
     if many:
-        read = "”、“".join(s.title for s, _h in chosen)
-        no_header = [s.title for s in visible if all(s is not t for t, _h in headed)]
+        read = "”、“".join(s.title for s in chosen)
+        no_header = [s.title for s in visible if all(s is not t for t in looked_at)]
         passed = "".join([
             f"；“{'”、“'.join(no_header)}”没有双公示表头" if no_header else "",
             f"；“{'”、“'.join(examples)}”是示例、说明或代码表，未读取" if examples else "",
@@ -600,7 +604,7 @@ def _sheet_table(
         return placed
 
     def stacked() -> Iterator[tuple[int, list[str]]]:
-        for number, (sheet, _first_look) in enumerate(chosen):
+        for number, sheet in enumerate(chosen):
             found = _find_header(rows(sheet), field_of)  # read again from the sheet's first row
             if number == 0:
                 yield from found.rows
@@ -626,11 +630,16 @@ def _sheet_table(
         header_line=header.line,
         header_rows=header.written,
         rows=stacked(),
-        size=sum(sheet.size for sheet, _h in chosen),
+        size=sum(sheet.size for sheet in chosen),
         position=lambda: reading["offset"] + reading["row"],
         notes=notes,
         _close=close,
     )
+
+
+class _DamagedSheet(FileUnreadable):
+    """A sheet that breaks while read: the workbook is unreadable (not merely a sheet without a
+    header to pass over)."""
 
 
 def _column_key(field_of: FieldOf) -> Callable[[str], str]:
