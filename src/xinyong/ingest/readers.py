@@ -522,10 +522,10 @@ def _sheet_table(
     sheet's rows keep their numbers, a later sheet's continue from the last row of the one before
     (a note says where each sheet starts)."""
     many = len(sheets) > 1
-    reading = {"sheet": "", "row": 0, "offset": 0}  # the sheet and row being read; rows before it
+    reading = {"row": 0, "offset": 0}  # the row being read in its sheet; the rows of the sheets before
 
     def rows(sheet: _Sheet) -> Iterator[tuple[int, list[str]]]:
-        reading["sheet"], reading["row"] = sheet.title, 0
+        reading["row"] = 0
         try:
             for index, values in enumerate(sheet.rows(), start=1):
                 reading["row"] = index

@@ -725,14 +725,17 @@ def write_report(report: IngestReport, path: Path) -> None:
 def rejected_table(batch_id: int, *, engine: Engine | None = None) -> Iterator[list[str]]:
     """The rejected rows of a batch as a table, its header row first: the cells under the file's
     own headers, then line, columns, codes and reasons. Rows and errors are read a page at a
-    time, in line order, so that a batch of a million rejected rows needs little memory (the rows
-    are read twice: once for the columns, as a later row may have more — a JSON Lines key first met
-    on a later line, a column only a later worksheet has)."""
+    time, in line order, so that a batch of a million rejected rows needs little memory. A CSV
+    file has one header for all its rows; in other formats a later row may have more columns (a
+    JSON Lines key first met on a later line, a column only a later worksheet has), so their rows
+    are read twice: once for the columns."""
     with db.read_only(engine) as connection:
-        headers = list(dict.fromkeys(key for _, cells in _rejected_pages(connection, batch_id) for key in cells))
         rows = _rejected_pages(connection, batch_id)
         issues = _error_lines(connection, batch_id)
         first = next(rows, None)
+        headers = list(first[1]) if first else []
+        if first and connection.scalar(select(Batch.file_format).where(Batch.id == batch_id)) != "csv":
+            headers = list(dict.fromkeys(key for _, cells in _rejected_pages(connection, batch_id) for key in cells))
         yield headers + list(REASON_COLUMNS)
         pending = next(issues, None)
         for line, cells in itertools.chain([first] if first else [], rows):
