@@ -91,7 +91,7 @@ def ingest(
         for col in ("行", "列", "代码", "说明"):
             errors.add_column(col)
         for issue in result.errors[:50]:
-            errors.add_row(str(issue.line), issue.field or "", issue.code, issue.message)
+            errors.add_row(issue.place, issue.field or "", issue.code, issue.message)
         out.print(errors)
         if result.errors_count > 50:
             out.print(f"……另有 {result.errors_count - 50} 条错误，见 --report 报告文件")
@@ -165,7 +165,7 @@ def subject_show(
                 record.kind_label, record.decision_no, f"{v.decision_date}", str(v.version),
                 v.status_label, v.penalty_class or "", str(v.publication_end or ""),
                 "是" if v.on_time else "否",
-                f"{v.provenance.department} 批次{v.provenance.batch_id} 第{v.provenance.line}行",
+                f"{v.provenance.department} 批次{v.provenance.batch_id} {v.provenance.where}",
             )
     out.print(table if records else "暂无信用记录")
 

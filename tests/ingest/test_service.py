@@ -615,10 +615,13 @@ def test_records_on_several_sheets_are_all_read_and_example_sheets_are_not(datab
     """Templates put 法人 and 自然人 records on sheets of their own, with columns of their own, and
     a filled-in example and the code lists on others. Every sheet of records is read (before, only
     the first, and the persons were dropped with a note); the example row and the code lists are
-    not; a later sheet's rows are numbered on from the sheet before, as the note says."""
+    not. Every row is shown under its sheet and its own row number, as staff find it in Excel: in
+    the report, the messages, the rejected-rows download and a record's provenance."""
     import openpyxl
+    from sqlalchemy.orm import Session
 
     from xinyong.ingest.models import RejectedRow
+    from xinyong.records.service import records_of_subject
 
     headers, rows = sample_rows()
     organisations = [r for r in rows if r["行政相对人类别"] != "自然人"]
@@ -641,6 +644,8 @@ def test_records_on_several_sheets_are_all_read_and_example_sheets_are_not(datab
     for n, r in enumerate(persons, 1):
         sheet.append([n, *[r[h] for h in person_headers[1:]]])
     sheet.cell(row=4, column=person_headers.index("处罚决定日期") + 1, value="2024/02/30")
+    sheet.append([])
+    sheet.append(["", "填报人：张三", "联系电话：0755-12345678"])
     codes = wb.create_sheet("代码表")
     codes.append(["行政相对人类别", "证件类型", "处罚类别"])
     codes.append(["法人及非法人组织", "身份证", "警告"])
@@ -648,27 +653,52 @@ def test_records_on_several_sheets_are_all_read_and_example_sheets_are_not(datab
 
     report = ingest(tmp_path / "sheets.xlsx")
     assert (report.rows_total, report.accepted, report.rejected) == (47, 46, 1)
-    last_organisation_row = 2 + len(organisations)
     (error,) = report.errors
-    assert (error.line, error.field, error.code) == (last_organisation_row + 4, "处罚决定日期", "invalid_date")
+    # row 4 of the persons' sheet, where Excel shows it (not the rows of 法人 plus 4)
+    assert (error.sheet, error.line, error.field, error.code) == ("自然人", 4, "处罚决定日期", "invalid_date")
+    assert [(s.name, s.rows_before) for s in report.sheets] == [("法人", 0), ("自然人", 2 + len(organisations))]
+    footer = next(w for w in report.warnings if w.code == "footer_skipped")
+    assert (footer.sheet, footer.line) == ("自然人", 8)
+    assert footer.message.startswith("工作表“自然人”第 8 行是表尾")
     notes = [w.message for w in report.warnings if w.code == "file_note"]
     assert any("读取了有数据的“法人”、“自然人”" in n and "“填写示例”、“代码表”是示例、说明或代码表" in n
                for n in notes), notes
-    assert any(f"“自然人”接在后面读：它的第 n 行在报告中记为第 {last_organisation_row}+n 行" in n for n in notes)
     assert any(w.code == "unknown_column" and w.field == "序号" for w in report.warnings)
     assert not any(str(d).startswith("示例") for d in _stored(database, "decision_no"))
+    # the full report (API, --report) and the stored batch's report say the same
+    full = json.loads("".join(service.report_chunks(report)))
+    assert {k: full["errors"][0][k] for k in ("sheet", "line", "code")} == {
+        "sheet": "自然人", "line": 4, "code": "invalid_date"}
+    assert full["sheets"][1] == {"name": "自然人", "rows_before": 2 + len(organisations)}
+    with Session(database) as session:
+        stored = service.batch_report(session, service.get_batch(session, report.batch_id))
+        assert (stored.errors[0].sheet, stored.errors[0].line) == ("自然人", 4)
+        # a person's record comes from row 2 of the persons' sheet, and says so
+        subject = find_by_code(session, persons[0]["证件号码"])
+        (record,) = records_of_subject(session, subject.id, dt.date(2026, 11, 21))
+        provenance = record.versions[-1].provenance
+        assert (provenance.sheet, provenance.line, provenance.where) == ("自然人", 2, "工作表“自然人”第 2 行")
+        # an organisation's record, from the first sheet, also names its sheet
+        subject = find_by_code(session, organisations[0]["行政相对人代码_1(统一社会信用代码)"])
+        records = records_of_subject(session, subject.id, dt.date(2026, 11, 21))
+        first = next(r for r in records if r.decision_no == organisations[0]["行政处罚决定书文号"])
+        assert (first.versions[-1].provenance.sheet, first.versions[-1].provenance.line) == ("法人", 3)
     with database.connect() as conn:
         (cells,) = conn.execute(select(RejectedRow.cells)).scalars()
     rejected = json.loads(cells)
     bad = persons[2]
     assert rejected["证件号码"] == bad["证件号码"] and rejected["处罚决定日期"] == "2024/02/30"
-    # the rejected-rows download has the persons' sheet's own column too
+    # the rejected-rows download has the persons' sheet's own column too, and the sheet
     head, row = list(service.rejected_table(report.batch_id))
-    assert "序号" in head and row[head.index("序号")] == "3" and row[head.index("行号")] == str(error.line)
+    assert "序号" in head and row[head.index("序号")] == "3"
+    assert head[-5:-3] == ["工作表", "行号"] and row[-5:-3] == ["自然人", "4"]
     # every column of both sheets landed where the one-sheet CSV puts it
     bad_line = next(n for n, r in enumerate(rows, 2) if r is bad)
     again = ingest(write_rows(tmp_path / "same.csv", headers, [r for r in rows if r is not bad]))
     assert (again.unchanged, again.accepted, again.corrected) == (46, 0, 0), bad_line
+    # a one-sheet file names no sheet anywhere
+    assert again.sheets == []
+    assert not any("sheet" in i for i in json.loads("".join(service.report_chunks(again)))["warnings"])
 
 
 @pytest.mark.parametrize("suffix", ["xlsx", "xls"])

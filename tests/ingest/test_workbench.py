@@ -282,3 +282,35 @@ def test_officer_fills_the_excel_template_and_gets_the_same_outcome_as_the_csv(c
     assert first_line.split(",")[:2] == ["行政相对人名称", "行政相对人类别"]
     assert client.get("/workbench/catalogue/penalty/template.pdf").status_code == 404
     assert client.get("/workbench/catalogue/nothing/template.csv").status_code == 404
+
+
+def test_rows_of_a_workbook_with_two_sheets_are_shown_under_their_sheet(client, people, database) -> None:  # type: ignore[no-untyped-def]
+    """A workbook with records on two sheets: the report page, the rejected-rows download and the
+    record's provenance give each row as staff find it in Excel, its sheet and its own row."""
+    with open(WITH_ERRORS, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        headers, sent = list(reader.fieldnames or []), list(reader)
+    workbook = openpyxl.Workbook()
+    for title, rows in (("第一批", sent[:3]), ("第二批", sent[3:])):
+        sheet = workbook.active if title == "第一批" else workbook.create_sheet(title)
+        sheet.title = title
+        sheet.append(headers)
+        for row in rows:
+            sheet.append([row[h] for h in headers])
+    filled = io.BytesIO()
+    workbook.save(filled)
+    csrf = login(client, people["a"])
+    response = _upload(client, csrf, filled.getvalue(), name="两个工作表.xlsx")
+    assert response.status_code == 303, response.text[:500]
+    batch_id = int(response.headers["location"].rsplit("/", 1)[1])
+
+    errors = client.get(f"/workbench/batches/{batch_id}").text.split('id="errors"')[1].split("</table>")[0]
+    places = set(re.findall(r"<tr><td>([^<]+)</td>", errors))
+    assert places == {"第一批 2", "第一批 3", "第一批 4", "第二批 2", "第二批 3"}
+    download = client.get(f"/workbench/batches/{batch_id}/rejected.csv").content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(download)))
+    assert [(r["工作表"], r["行号"]) for r in rows] == [
+        ("第一批", "2"), ("第一批", "3"), ("第一批", "4"), ("第二批", "2"), ("第二批", "3")]
+    # the one valid row is the last of the second sheet: row 4 there
+    record = client.get(f"/workbench/records/{_record_id(database, batch_id)}").text
+    assert "工作表“第二批”第 4 行" in record

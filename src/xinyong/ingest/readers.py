@@ -40,6 +40,58 @@ MAX_PREAMBLE_ROWS = 5
 FieldOf = Callable[[str], "str | None"]
 
 
+WORKBOOK_FORMATS = ("xlsx", "xls")  # the formats whose records may be on several sheets
+
+
+class SheetLines:
+    """Where each worksheet of a workbook read as one table starts in the batch's line numbers.
+
+    The rows of every sheet read are numbered as if the sheets were pasted one under the
+    other, so that a line number is unique in its batch (rejected rows and provenance are
+    stored by it). Users are shown a later sheet's rows under the sheet's name and its own row
+    number: ``locate`` turns one into the other. With one sheet (or no workbook) a line is
+    shown as it is.
+    """
+
+    def __init__(self, titles: Sequence[str] = (), offsets: Sequence[int] = ()) -> None:
+        self.titles = list(titles)
+        self.offsets = list(offsets)  # the rows of the sheets before: known as reading reaches each
+
+    @property
+    def several(self) -> bool:
+        return len(self.titles) > 1
+
+    def start(self, offset: int) -> None:
+        """The next sheet is read from here on; ``offset`` is the number of rows before it."""
+        self.offsets.append(offset)
+
+    def locate(self, line: int | None) -> tuple[str | None, int | None]:
+        """(sheet, row in that sheet) of a batch line; (None, line) with a single sheet."""
+        if line is None or not self.several:
+            return None, line
+        for title, offset in reversed(list(zip(self.titles, self.offsets, strict=False))):
+            if line > offset:
+                return title, line - offset
+        return self.titles[0], line
+
+    def where(self, line: int) -> str:
+        """A line as users are told it: 第 12 行, or 工作表“自然人”第 12 行."""
+        sheet, row = self.locate(line)
+        return f"工作表“{sheet}”第 {row} 行" if sheet else f"第 {row} 行"
+
+    def as_list(self) -> list[dict[str, Any]]:
+        """The sheets read and the rows before each, as a batch's report keeps them."""
+        if not self.several:
+            return []
+        return [{"name": t, "rows_before": o} for t, o in zip(self.titles, self.offsets, strict=False)]
+
+    @classmethod
+    def from_list(cls, sheets: Iterable[Any]) -> SheetLines:
+        pairs = [(s["name"], s["rows_before"]) if isinstance(s, dict) else (s.name, s.rows_before)
+                 for s in sheets]
+        return cls([t for t, _ in pairs], [o for _, o in pairs])
+
+
 @dataclass
 class Table:
     """An opened file: its format, header, and a stream of data rows."""
@@ -56,6 +108,14 @@ class Table:
     damaged_from_line: int | None = None  # see Encoding: rows with undecodable bytes are rejected
     # the header row(s) as written, when the header takes several rows (see _header_rows_below)
     header_rows: list[list[str]] = field(default_factory=list)
+    # a workbook whose records are on several sheets: where each starts in the line numbers
+    sheets: SheetLines = field(default_factory=SheetLines)
+
+    def where(self, line: int) -> str:
+        """A line as users are told it: 第 12 行, 工作表“自然人”第 12 行, 第 12 条记录 (JSON)."""
+        if self.format == "json":
+            return f"第 {line} 条记录"
+        return self.sheets.where(line)
 
     @property
     def written_headers(self) -> list[list[str]]:
@@ -477,10 +537,11 @@ def _fill_merges(rows: Iterable[Sequence[Any]], merged: dict[int, list[tuple[int
         yield values
 
 
-def _merge_note(merged: dict[int, list[tuple[int, int]]], *, after: int = 0) -> str | None:
+def _merge_note(merged: dict[int, list[tuple[int, int]]], *, after: int = 0, title: str | None = None) -> str | None:
     """A note on the cells merged down several rows of the data (the header's do not count)."""
     count = sum(len(spans) for row, spans in merged.items() if row > after)
-    return f"工作表中有 {count} 处跨行合并的单元格：合并的值已填入它所占的每一行。" if count else None
+    where = f"工作表“{title}”" if title else "工作表"
+    return f"{where}中有 {count} 处跨行合并的单元格：合并的值已填入它所占的每一行。" if count else None
 
 
 @dataclass
@@ -518,9 +579,10 @@ def _sheet_table(
     passed over. Templates often put 法人 and 自然人 records on sheets of their own: every such
     sheet that has data rows is read, one after the other, and its columns are matched to the
     first one's by the catalogue field they stand for (a column only a later sheet has is added).
-    Rows are numbered as the sheets would number them pasted one under the other: the first
-    sheet's rows keep their numbers, a later sheet's continue from the last row of the one before
-    (a note says where each sheet starts)."""
+    Rows are numbered as the sheets would number them pasted one under the other (the first
+    sheet's rows keep their numbers, a later sheet's continue from the last row of the one
+    before), so that a line is unique in the batch; users are shown each row under its sheet and
+    its own row number (``SheetLines``)."""
     many = len(sheets) > 1
     reading = {"row": 0, "offset": 0}  # the row being read in its sheet; the rows of the sheets before
 
@@ -566,7 +628,8 @@ def _sheet_table(
     while headers and not headers[-1]:
         headers.pop()
     notes: list[str] = []
-    merge_note = _merge_note(first_sheet.merges, after=header.line + len(header.written) - 1)
+    merge_note = _merge_note(first_sheet.merges, after=header.line + len(header.written) - 1,
+                             title=first_sheet.title if len(chosen) > 1 else None)
     if merge_note:
         notes.append(merge_note)
     if header.note:
@@ -582,7 +645,7 @@ def _sheet_table(
             notes.append(f"工作簿有 {len(sheets)} 个工作表，只读取“{read}”{passed}。")
         else:
             notes.append(f"工作簿有 {len(sheets)} 个工作表，读取了有数据的“{read}”，按顺序接在一起读{passed}。"
-                         "报告中的行号按各工作表依次连排：后一个工作表接着前一个的最后一行编号（见下面的说明）。")
+                         "报告中的行号是各工作表自己的行号，并注明所在的工作表。")
     key_of = _column_key(field_of)
     column_of: dict[str, int] = {}
     for index, name in enumerate(headers):
@@ -603,18 +666,20 @@ def _sheet_table(
             placed.append(None if index in placed else index)
         return placed
 
+    lines = SheetLines([sheet.title for sheet in chosen])
+
     def stacked() -> Iterator[tuple[int, list[str]]]:
         for number, sheet in enumerate(chosen):
+            lines.start(reading["offset"])
             found = _find_header(rows(sheet), field_of)  # read again from the sheet's first row
             if number == 0:
                 yield from found.rows
             else:
                 offset = reading["offset"]
                 placed = later_sheet_columns(found.cells)
-                merged = _merge_note(sheet.merges, after=found.line + len(found.written) - 1)
-                notes.append(f"工作表“{sheet.title}”接在后面读：它的第 n 行在报告中记为第 {offset}+n 行"
-                             f"（表头第 {found.line} 行记为第 {offset + found.line} 行）"
-                             + (f"；{merged}" if merged else "") + "。")
+                merged = _merge_note(sheet.merges, after=found.line + len(found.written) - 1, title=sheet.title)
+                if merged:
+                    notes.append(merged)
                 for line, cells in found.rows:
                     row = [""] * len(headers)
                     for index, cell in zip(placed, cells, strict=False):
@@ -634,6 +699,7 @@ def _sheet_table(
         position=lambda: reading["offset"] + reading["row"],
         notes=notes,
         _close=close,
+        sheets=lines,
     )
 
 

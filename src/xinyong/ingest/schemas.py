@@ -6,10 +6,28 @@ from pydantic import BaseModel, Field
 
 
 class IssueOut(BaseModel):
-    line: int | None = Field(description="physical line in the file; the header is line 1")
+    line: int | None = Field(description="physical line in the file (in its worksheet); the header is line 1")
     field: str | None = Field(description="the column header as written in the file")
     code: str
     message: str = Field(description="说明（中文）")
+    sheet: str | None = Field(
+        None, exclude_if=lambda v: v is None,
+        description="工作表名称：只在工作簿有多个工作表的记录时给出（line 是该工作表的行号）")
+
+    @property
+    def place(self) -> str:
+        """The line as a table shows it: 12, or 自然人 12 when the workbook had several sheets."""
+        if self.line is None:
+            return ""
+        return f"{self.sheet} {self.line}" if self.sheet else str(self.line)
+
+
+class SheetRead(BaseModel):
+    """A worksheet read, when a workbook has records on several."""
+
+    name: str
+    rows_before: int = Field(description="前面各工作表的行数：平台内部按各表连排编号，"
+                                         "该表第 n 行即批次中的第 rows_before + n 行（出处中的行号仍按工作表给出）")
 
 
 class RegisteredDepartment(BaseModel):
@@ -44,6 +62,8 @@ class IngestReport(BaseModel):
     )
     warnings: list[IssueOut] = Field([], description="每个警告，按行号排列；完整报告列出全部警告")
     departments_registered: list[RegisteredDepartment] = []
+    sheets: list[SheetRead] = Field([], exclude_if=lambda v: not v,
+                                    description="读取的各工作表，按顺序：只在工作簿有多个工作表的记录时给出")
 
     @property
     def exit_code(self) -> int:

@@ -27,8 +27,15 @@ from xinyong.core.calendar import load_calendar
 from xinyong.core.crypto import get_keyring
 from xinyong.core.errors import FileUnreadable, NotFound, XinyongError
 from xinyong.ingest.models import Batch, BatchIssue, RejectedRow
-from xinyong.ingest.readers import ENCODING_LABELS, INVALID_JSON, UNCLOSED_QUOTE, open_table
-from xinyong.ingest.schemas import IngestReport, IssueOut, RegisteredDepartment
+from xinyong.ingest.readers import (
+    ENCODING_LABELS,
+    INVALID_JSON,
+    UNCLOSED_QUOTE,
+    WORKBOOK_FORMATS,
+    SheetLines,
+    open_table,
+)
+from xinyong.ingest.schemas import IngestReport, IssueOut, RegisteredDepartment, SheetRead
 from xinyong.ingest.store import Staging
 from xinyong.ingest.validation import Issue, RowValidator, ValidRow
 from xinyong.policy.service import (
@@ -303,14 +310,14 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
             continue
         if cells and cells[0].strip() in header_starts and _trimmed(cells) in written_headers:
             # files pasted together from several exports repeat the header: not a data row
-            prepared.issues.append(("warning", line, None, "repeated_header", f"第 {line} 行重复了表头，已跳过"))
+            prepared.issues.append(("warning", line, None, "repeated_header", f"{table.where(line)}重复了表头，已跳过"))
             continue
         result = validator.validate(line, cells)
         if isinstance(result, list) and validator.catalogue.is_footer_row(cells):
             # 填报人：张三 | 联系电话：… or 合计 under the data: the table's footer, no record
             shown = next(c.strip() for c in cells if c and not c.isspace())[:20]
             prepared.issues.append(("warning", line, None, "footer_skipped",
-                                    f"第 {line} 行是表尾（“{shown}”…），不是记录，已跳过"))
+                                    f"{table.where(line)}是表尾（“{shown}”…），不是记录，已跳过"))
             continue
         prepared.rows_total += 1
         if isinstance(result, list):
@@ -419,7 +426,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
         get_catalogue(), item, table.headers, today=today, default_source=default_source,
         authorities_by_name=accounts.department_names(session), columns_vary=table.format in ("jsonl", "json"),
         fixed_width=table.format == "csv", lossy=table.damaged_from_line is not None,
-        numbered_records=table.format == "json",
+        where=table.where,
     )
     report = IngestReport(
         kind=kind, file=display_name, format=table.format,
@@ -515,6 +522,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     report.corrected = counts["corrected"]
     report.unchanged = counts["unchanged"]
     report.rejected = rejected
+    report.sheets = [SheetRead(**sheet) for sheet in table.sheets.as_list()]
     _add_issues(session, batch.id, report)
     summary = report.model_dump(exclude={"errors", "warnings"})
     session.execute(
@@ -534,6 +542,7 @@ __all__ = ["KINDS", "FileUnreadable", "IngestReport", "ingest_file"]
 # The department workbench: uploads, batches, their reports, rejected rows and online corrections.
 
 REASON_COLUMNS = ("行号", "出错列", "错误代码", "错误说明")
+SHEET_COLUMN = "工作表"  # before 行号, when a workbook had records on several sheets
 RAW_TEXT_COLUMN = "原始内容"  # a JSON text that is no record, handed back as written
 # what Excel cannot hold: control characters, and more than 32,767 characters in a cell
 _EXCEL_CELL_CHARS = 32_767
@@ -663,6 +672,19 @@ def batch_report(session: Session, batch: Batch) -> IngestReport:
     return report
 
 
+def sheet_lines(session: Session, batch_ids: Iterable[int]) -> dict[int, SheetLines]:
+    """Of the given batches, those from a workbook with records on several sheets: where each
+    sheet starts in the batch's line numbers (``SheetLines.locate`` gives a line's sheet and row)."""
+    ids_ = list(batch_ids)
+    if not ids_:
+        return {}
+    rows = session.execute(select(Batch.id, Batch.report_json).where(
+        Batch.id.in_(ids_), Batch.file_format.in_(WORKBOOK_FORMATS)))
+    found = {batch_id: SheetLines.from_list(json.loads(summary or "{}").get("sheets", []))
+             for batch_id, summary in rows}
+    return {batch_id: sheets for batch_id, sheets in found.items() if sheets.several}
+
+
 def _add_issues(session: Session, batch_id: int, report: IngestReport) -> None:
     """A batch's issue counts, and its first ``ISSUE_SAMPLE`` errors and warnings, into its report."""
     counts = dict(session.execute(
@@ -670,19 +692,27 @@ def _add_issues(session: Session, batch_id: int, report: IngestReport) -> None:
         .group_by(BatchIssue.severity)
     ).all())
     report.errors_count, report.warnings_count = counts.get("error", 0), counts.get("warning", 0)
-    report.errors = [IssueOut(**i) for i in _issues(session, batch_id, "error", limit=ISSUE_SAMPLE)]
-    report.warnings = [IssueOut(**i) for i in _issues(session, batch_id, "warning", limit=ISSUE_SAMPLE)]
+    sheets = SheetLines.from_list(report.sheets)
+    report.errors = [IssueOut(**i) for i in _issues(session, batch_id, "error", limit=ISSUE_SAMPLE, sheets=sheets)]
+    report.warnings = [IssueOut(**i) for i in _issues(session, batch_id, "warning", limit=ISSUE_SAMPLE,
+                                                      sheets=sheets)]
 
 
 def _issues(connection: Session | Connection, batch_id: int, severity: str, *, after: int = 0,
-            limit: int) -> list[dict[str, Any]]:
-    """Issues of one severity in stored order, the ``limit`` next ones after id ``after``."""
+            limit: int, sheets: SheetLines | None = None) -> list[dict[str, Any]]:
+    """Issues of one severity in stored order, the ``limit`` next ones after id ``after``. With
+    ``sheets`` (a workbook with records on several sheets), a line is given as its sheet and
+    the row in it; without, as stored."""
     rows = connection.execute(
         select(BatchIssue.id, BatchIssue.line, BatchIssue.field, BatchIssue.code, BatchIssue.message)
         .where(BatchIssue.batch_id == batch_id, BatchIssue.severity == severity, BatchIssue.id > after)
         .order_by(BatchIssue.id).limit(limit)
     )
-    return [{"id": r.id, "line": r.line, "field": r.field, "code": r.code, "message": r.message} for r in rows]
+    out = [{"id": r.id, "line": r.line, "field": r.field, "code": r.code, "message": r.message} for r in rows]
+    if sheets is not None and sheets.several:
+        for issue in out:
+            issue["sheet"], issue["line"] = sheets.locate(issue["line"])
+    return out
 
 
 def report_chunks(report: IngestReport, *, engine: Engine | None = None) -> Iterator[str]:
@@ -692,13 +722,15 @@ def report_chunks(report: IngestReport, *, engine: Engine | None = None) -> Iter
     if report.batch_id is None:
         yield report.model_dump_json(indent=2)
         return
-    head = report.model_dump(mode="json", exclude={"errors", "warnings", "departments_registered"})
+    head = report.model_dump(mode="json", exclude={"errors", "warnings", "departments_registered", "sheets"})
+    sheets = SheetLines.from_list(report.sheets)
     yield "{\n" + "".join(f"  {_json(k)}: {_json(v)},\n" for k, v in head.items())
     with db.read_only(engine) as connection:
         for key, severity in (("errors", "error"), ("warnings", "warning")):
             yield f'  "{key}": ['
             after, first = 0, True
-            while page := _issues(connection, report.batch_id, severity, after=after, limit=REPORT_PAGE):
+            while page := _issues(connection, report.batch_id, severity, after=after, limit=REPORT_PAGE,
+                                  sheets=sheets):
                 after = page[-1]["id"]
                 parts = []
                 for issue in page:
@@ -708,7 +740,10 @@ def report_chunks(report: IngestReport, *, engine: Engine | None = None) -> Iter
                 yield "".join(parts)
             yield "],\n" if first else "\n  ],\n"
     departments = [d.model_dump(mode="json") for d in report.departments_registered]
-    yield '  "departments_registered": ' + json.dumps(departments, ensure_ascii=False) + "\n}\n"
+    yield '  "departments_registered": ' + json.dumps(departments, ensure_ascii=False)
+    if report.sheets:  # a workbook with records on several sheets: the sheets, in the order read
+        yield ',\n  "sheets": ' + json.dumps([s.model_dump() for s in report.sheets], ensure_ascii=False)
+    yield "\n}\n"
 
 
 def _json(value: Any) -> str:
@@ -728,15 +763,19 @@ def rejected_table(batch_id: int, *, engine: Engine | None = None) -> Iterator[l
     time, in line order, so that a batch of a million rejected rows needs little memory. A CSV
     file has one header for all its rows; in other formats a later row may have more columns (a
     JSON Lines key first met on a later line, a column only a later worksheet has), so their rows
-    are read twice: once for the columns."""
+    are read twice: once for the columns. Rows from a workbook with records on several sheets
+    are given with their sheet and the row in it."""
     with db.read_only(engine) as connection:
         rows = _rejected_pages(connection, batch_id)
         issues = _error_lines(connection, batch_id)
         first = next(rows, None)
         headers = list(first[1]) if first else []
-        if first and connection.scalar(select(Batch.file_format).where(Batch.id == batch_id)) != "csv":
+        file_format, summary = connection.execute(
+            select(Batch.file_format, Batch.report_json).where(Batch.id == batch_id)).one()
+        if first and file_format != "csv":
             headers = list(dict.fromkeys(key for _, cells in _rejected_pages(connection, batch_id) for key in cells))
-        yield headers + list(REASON_COLUMNS)
+        sheets = SheetLines.from_list(json.loads(summary or "{}").get("sheets", []))
+        yield headers + ([SHEET_COLUMN] if sheets.several else []) + list(REASON_COLUMNS)
         pending = next(issues, None)
         for line, cells in itertools.chain([first] if first else [], rows):
             found = []
@@ -745,8 +784,9 @@ def rejected_table(batch_id: int, *, engine: Engine | None = None) -> Iterator[l
                     found.append(pending[1:])
                 pending = next(issues, None)
             columns = list(dict.fromkeys(f for f, _, _ in found if f))
-            yield [cells.get(h, "") for h in headers] + [
-                str(line), "；".join(columns), "；".join(c for _, c, _ in found), "；".join(m for _, _, m in found),
+            sheet, row = sheets.locate(line)
+            yield [cells.get(h, "") for h in headers] + ([sheet or ""] if sheets.several else []) + [
+                str(row), "；".join(columns), "；".join(c for _, c, _ in found), "；".join(m for _, _, m in found),
             ]
 
 

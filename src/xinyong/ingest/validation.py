@@ -181,7 +181,7 @@ class RowValidator:
         columns_vary: bool = False,
         fixed_width: bool = False,
         lossy: bool = False,
-        numbered_records: bool = False,
+        where: Callable[[int], str] | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.item = item
@@ -205,8 +205,9 @@ class RowValidator:
         self.late_issues: list[Issue] = []  # what a column met late brings: unknown, converted
         # the text was decoded with U+FFFD for bytes the encoding does not have: such rows are rejected
         self._lossy = lossy
-        # a JSON document numbers its records (they need not start lines): "第 3 条记录", not "第 3 行"
-        self._where = "第 {} 条记录" if numbered_records else "第 {} 行"
+        # a line as users are told it: 第 3 行; 第 3 条记录 in a JSON document (records need not
+        # start lines); 工作表“自然人”第 3 行 in a workbook whose records are on several sheets
+        self._where = where or "第 {} 行".format
         # delimited text: a row with more filled cells than the header has shifted columns
         self._width = len(headers) if fixed_width else None
         self._map_columns(self.unknown_headers.append, self.notes.append)
@@ -398,17 +399,18 @@ class RowValidator:
     def validate(self, line: int, cells: Sequence[str]) -> ValidRow | list[Issue]:
         if cells and cells[0] in (INVALID_JSON, UNCLOSED_QUOTE):
             if cells[0] == INVALID_JSON:
-                said = cells[1] if len(cells) > 1 else f"第 {line} 行不是有效的 JSON 对象"
+                said = cells[1] if len(cells) > 1 else f"{self._where(line)}不是有效的 JSON 对象"
                 return [Issue(line, None, "invalid_json", said)]
             return [Issue(line, None, "unclosed_quote",
-                          f"第 {line} 行有一个以英文双引号开头却没有闭合的单元格，直到第 {cells[1]} 行的内容都被读进了"
-                          "这个单元格，这些行都没有保存：请改正引号后重新报送这些行")]
+                          f"{self._where(line)}有一个以英文双引号开头却没有闭合的单元格，"
+                          f"直到第 {cells[1]} 行的内容都被读进了这个单元格，这些行都没有保存："
+                          "请改正引号后重新报送这些行")]
         if len(self._headers) > self._mapped:
             self._map_late_columns(line)
         if self._lossy and any("\ufffd" in c for c in cells):
             return [Issue(line, None, "invalid_bytes",
-                          f"第 {line} 行有不能按文件编码解读的字节（显示为 �），该行未保存：可能是从其他编码的文件"
-                          "复制来的，请把整个文件另存为 UTF-8 后重新报送这一行")]
+                          f"{self._where(line)}有不能按文件编码解读的字节（显示为 �），该行未保存："
+                          "可能是从其他编码的文件复制来的，请把整个文件另存为 UTF-8 后重新报送这一行")]
         if self._width is None or len(cells) <= self._width:
             return self._validate(line, cells)
         # More cells than the header. If the row is wrong, its columns have most likely shifted
@@ -420,12 +422,12 @@ class RowValidator:
             beyond = [c.strip() for c in cells[self._width:] if c.strip()]
             if beyond:
                 result.warnings.append(Issue(line, None, "extra_cells",
-                                             f"第 {line} 行在表头以外的列中有内容（“{beyond[0][:20]}”），已忽略"))
+                                             f"{self._where(line)}在表头以外的列中有内容（“{beyond[0][:20]}”），已忽略"))
             return result
         extra = len(cells) - self._width
         return [Issue(line, None, "column_count",
-                      f"第 {line} 行有 {len(cells)} 个单元格，比表头多 {extra} 个，各列已经错位：可能是某个单元格里"
-                      "有分隔符（如英文逗号）却没有加英文双引号。请给该单元格加上引号，或改用中文逗号")]
+                      f"{self._where(line)}有 {len(cells)} 个单元格，比表头多 {extra} 个，各列已经错位："
+                      "可能是某个单元格里有分隔符（如英文逗号）却没有加英文双引号。请给该单元格加上引号，或改用中文逗号")]
 
     def _validate(self, line: int, cells: Sequence[str]) -> ValidRow | list[Issue]:
         errors: list[Issue] = []
@@ -453,7 +455,7 @@ class RowValidator:
             # a footer (合计, 填报人, 说明) or a stray cell: one clear error rather than one per column
             shown = "、".join(f"“{v[:20]}”" for v in values.values()) or "（只有不在目录中的列）"
             return [Issue(line, None, "not_a_record",
-                          f"{self._where.format(line)}只有 {len(values)} 个已知列有内容：{shown}，不是一条记录；"
+                          f"{self._where(line)}只有 {len(values)} 个已知列有内容：{shown}，不是一条记录；"
                           "表尾的合计、填报人、说明等行请删除后再报送")]
         today = self.today
         decision_date: dt.date | None = None

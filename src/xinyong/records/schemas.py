@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Status(StrEnum):
@@ -32,10 +32,16 @@ STATUS_LABELS = {
 
 class Provenance(BaseModel):
     batch_id: int
-    line: int
+    line: int = Field(description="文件中的行号（表头为第 1 行；工作簿有多个工作表的记录时为所在工作表的行号）")
+    sheet: str | None = Field(None, description="所在工作表：只在工作簿有多个工作表的记录时给出")
     department: str
     department_uscc: str
     received_at: dt.datetime
+
+    @property
+    def where(self) -> str:
+        """第 12 行, or 工作表“自然人”第 12 行."""
+        return f"工作表“{self.sheet}”第 {self.line} 行" if self.sheet else f"第 {self.line} 行"
 
 
 class VersionOut(BaseModel):

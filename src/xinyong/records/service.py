@@ -60,10 +60,11 @@ def records_of_subject(session: Session, subject_id: int, today: dt.date) -> lis
     )
     for version, department in rows:
         by_record[version.record_id].append((version, department))
+    sheets = _sheet_lines(session, {v.batch_id for versions in by_record.values() for v, _d in versions})
     out = []
     for record in records:
         versions = [
-            _version_out(record, v, d, today) for v, d in by_record[record.id]
+            _version_out(record, v, d, today, sheets) for v, d in by_record[record.id]
         ]
         status = versions[-1].status if versions else Status.REVOKED
         out.append(
@@ -84,8 +85,17 @@ def records_of_subject(session: Session, subject_id: int, today: dt.date) -> lis
     return out
 
 
-def _version_out(record: Record, v: RecordVersion, department: Department, today: dt.date) -> VersionOut:
+def _sheet_lines(session: Session, batch_ids: set[int]) -> dict[int, Any]:
+    """Where the worksheets of the batches that read several start in their line numbers."""
+    from xinyong.ingest import service as ingest  # the intake writes records, so imported here
+
+    return ingest.sheet_lines(session, batch_ids)
+
+
+def _version_out(record: Record, v: RecordVersion, department: Department, today: dt.date,
+                 sheets: dict[int, Any]) -> VersionOut:
     status = version_status(record, v, today)
+    sheet, line = sheets[v.batch_id].locate(v.line) if v.batch_id in sheets else (None, v.line)
     return VersionOut(
         version=v.version,
         status=status,
@@ -105,7 +115,8 @@ def _version_out(record: Record, v: RecordVersion, department: Department, today
         data=json.loads(v.data),
         provenance=Provenance(
             batch_id=v.batch_id,
-            line=v.line,
+            line=line,
+            sheet=sheet,
             department=department.name,
             department_uscc=department.uscc,
             received_at=v.received_at,
@@ -188,7 +199,9 @@ def record_detail(session: Session, record: Record, today: dt.date) -> RecordOut
         .where(RecordVersion.record_id == record.id)
         .order_by(RecordVersion.version)
     )
-    versions = [_version_out(record, v, d, today) for v, d in rows]
+    rows = list(rows)
+    sheets = _sheet_lines(session, {v.batch_id for v, _d in rows})
+    versions = [_version_out(record, v, d, today, sheets) for v, d in rows]
     status = versions[-1].status if versions else Status.REVOKED
     return RecordOut(
         id=record.id, kind=record.kind, kind_label=KIND_LABELS.get(record.kind, record.kind),
