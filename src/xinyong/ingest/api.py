@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal
@@ -104,14 +105,17 @@ def submit_batch(
     principal: Principal = Depends(require("batch.submit")),
     limit: int = Depends(_upload_limit),
     _csrf: None = Depends(verify_csrf),
-    file: UploadFile | None = File(
+    file: UploadFile | str | None = File(
         None, description="双公示文件：CSV（UTF-8/GBK/GB18030）、XLSX、XLS、JSON 或 JSON Lines"),
     body: tuple[Path, str] | None = Depends(_body_file),
     session: Session = DbSession,
 ) -> Response:
     scope = department_scope(principal)
     department = accounts.get_department(session, scope) if scope is not None else None
-    if file is not None:
+    if isinstance(file, str) and file:  # a form field without a file name (curl -F 'file=<x.csv')
+        display_name = ingest.upload_name(None)
+        path = ingest.spool_upload(io.BytesIO(_field_bytes(file)), display_name, limit_bytes=limit)
+    elif file:  # an uploaded file (the form parser's own UploadFile class)
         display_name = ingest.upload_name(file.filename)
         path = ingest.spool_upload(file.file, display_name, limit_bytes=limit)
     elif body is not None:
@@ -192,6 +196,22 @@ def read_batch(batch_id: RowId, principal: Principal = Depends(require("batch.re
     batch = ingest.get_batch(session, batch_id)
     ensure_department(principal, batch.department_id)
     return _full_report(ingest.batch_report(session, batch))
+
+
+def _field_bytes(value: str) -> bytes:
+    """The bytes a client sent as a form field's value. The form parser decodes a value as
+    UTF-8, or as Latin-1 (byte for byte) when it is not UTF-8 (GBK text, a workbook); this
+    undoes either. Only a value of Latin-1 letters without any Chinese is ambiguous (taken as
+    Latin-1): no 双公示 file is such a value."""
+    try:
+        raw = value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+    return value.encode("utf-8")
 
 
 def _full_report(report: IngestReport, **options: Any) -> Response:

@@ -451,11 +451,20 @@ def open_xlsx(path: Path, field_of: FieldOf) -> Table:
         raise FileUnreadable("文件不是 Excel 工作簿：缺少 xl/workbook.xml。")
     import openpyxl
 
+    # opened as a file, not by name: openpyxl refuses a name not ending in .xlsx/.xlsm/.xltx/.xltm,
+    # and a workbook may come under any name (an upload saved without one, 处罚信息.dat…)
+    fh = open(path, "rb")  # noqa: SIM115 - closed with the workbook
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     except Exception as exc:  # a damaged workbook fails in zipfile, zlib, the XML parser…
+        fh.close()
         raise FileUnreadable(_damaged_workbook(exc)) from exc
-    return _built_or_closed(lambda: _xlsx_table(wb, field_of), wb.close)
+
+    def close() -> None:
+        wb.close()
+        fh.close()
+
+    return _built_or_closed(lambda: _xlsx_table(wb, field_of, close), close)
 
 
 def _built_or_closed(build: Callable[[], Table], close: Callable[[], None]) -> Table:
@@ -477,7 +486,7 @@ def _damaged_workbook(exc: BaseException, row: int | None = None) -> str:
             "请在 Excel 或 WPS 中打开，另存为新的 .xlsx 或 CSV（UTF-8）后再提交。")
 
 
-def _xlsx_table(wb: Any, field_of: FieldOf) -> Table:
+def _xlsx_table(wb: Any, field_of: FieldOf, close: Callable[[], None]) -> Table:
     sheets = []
     for ws in wb.worksheets:
         size = ws.max_row or 1  # the dimension the file declares: only an estimate, for the progress bar
@@ -487,7 +496,7 @@ def _xlsx_table(wb: Any, field_of: FieldOf) -> Table:
         sheets.append(_Sheet(ws.title, ws.sheet_state == "visible", size,
                              lambda ws=ws: ws.iter_rows(values_only=True),
                              lambda ws=ws: _vertical_merges(wb._archive, ws._worksheet_path)))
-    return _sheet_table("xlsx", sheets, field_of, close=wb.close)
+    return _sheet_table("xlsx", sheets, field_of, close=close)
 
 
 _MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')

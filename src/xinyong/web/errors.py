@@ -50,10 +50,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 404:
-            message = "您要找的页面不存在。"
-        else:
-            message = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
+        message = "您要找的页面不存在。" if exc.status_code == 404 else _chinese(exc.detail, exc.status_code)
         return error_response(request, exc.status_code, message, f"http_{exc.status_code}")
 
     @app.exception_handler(RequestValidationError)
@@ -65,6 +62,32 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(request, 500, "服务器内部错误，已记录，请稍后再试。", "internal_error")
+
+
+# What the web framework's own refusals say (in English), as users are told it
+_LIBRARY_DETAILS = (
+    ("exceeded maximum size", "表单中的一个字段超过了 1 MB 的上限：文件请作为表单的文件字段上传（带文件名，"
+                              "如 curl -F 'file=@文件名'），或把文件内容直接作为请求体发送。"),
+    ("Too many files", "表单中的文件太多。"),
+    ("Too many fields", "表单中的字段太多。"),
+    ("Missing boundary", "multipart 请求的 Content-Type 缺少 boundary 参数。"),
+    ('"name" must be provided', "multipart 表单的一部分缺少字段名（Content-Disposition 的 name）。"),
+    ("error parsing the body", "请求体无法解析：请检查 Content-Type 与内容是否一致。"),
+)
+
+
+def _chinese(detail: object, status: int) -> str:
+    """An HTTP refusal's message: ours are Chinese already; the framework's are put in Chinese
+    (the original kept in brackets when there is no translation, for the client's developers)."""
+    title = TITLES.get(status, "出错了")
+    if not isinstance(detail, str) or not detail:
+        return title
+    if not detail.isascii():
+        return detail
+    for phrase, said in _LIBRARY_DETAILS:
+        if phrase in detail:
+            return said
+    return f"{title}（{detail}）"
 
 
 _PLACES = {"query": "查询参数", "path": "路径参数", "header": "请求头", "cookie": "Cookie", "body": "表单字段"}
@@ -84,7 +107,8 @@ def _problem(error: dict[str, object]) -> str:
             return f"缺少{where}（文件须以 multipart/form-data 表单上传）"
         return f"缺少{where}"
     if kind == "literal_error":
-        return f"{where}的取值无效，应为 {ctx.get('expected', '')}"
+        expected = str(ctx.get("expected", "")).replace(" or ", " 或 ")
+        return f"{where}的取值无效，应为 {expected}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"{where}应为整数"
     if kind in ("greater_than_equal", "greater_than"):
