@@ -154,6 +154,15 @@ def test_2016_layout_is_detected_from_its_marker_columns():
     assert catalogue.detect_layout(penalty, [" 处罚名称 ", "处罚事由\u3000", *current]) == "2016"
     # one marker alone (a current file with an extra 地方编码 column) is not enough
     assert catalogue.detect_layout(penalty, [*current, "地方编码"]) == "current"
+    # nor are markers the current layout reads too, in a file with columns only it has: a current
+    # licence file with the legacy 地方编码 and 数据更新时间戳, or spelling 审批类别 and 许可截止期
+    # (before, it was read as 2016 and its 当前状态 1 有效 stored as 2 无效)
+    licence_now = [f.label for f in licence.template_fields]
+    assert catalogue.detect_layout(licence, [*licence_now, "地方编码", "数据更新时间戳"]) == "current"
+    renamed = [{"许可类别": "审批类别", "有效期至": "许可截止期"}.get(h, h) for h in licence_now]
+    assert catalogue.detect_layout(licence, renamed) == "current"
+    # the 2016 file with a column only the current layout has is still 2016 by its own markers
+    assert catalogue.detect_layout(licence, [*old_licence, "数据来源单位"]) == "2016"
 
 
 def test_2016_layout_maps_old_headers_onto_catalogue_fields():

@@ -197,6 +197,8 @@ def test_each_bad_value_rejects_its_row_only(tmp_path, column, value, code):
         ("处罚决定日期", "２０２４／０８／１３", "decision_date", "2024-08-13"),
         ("处罚决定日期", "二〇二四年八月十三日", "decision_date", "2024-08-13"),  # as the decision prints it
         ("处罚决定日期", "二零二三年十二月三十一日", "decision_date", "2023-12-31"),
+        ("处罚决定日期", "二○二四年八月十三日", "decision_date", "2024-08-13"),  # ○, a circle, typed for 〇
+        ("处罚决定日期", "二0二四年八月十三日", "decision_date", "2024-08-13"),
         ("罚款金额（万元）", "3.5万元", "fine_amount", "3.5"),
         ("罚款金额（万元）", "1,200 万", "fine_amount", "1200"),
     ],
@@ -1069,3 +1071,70 @@ def test_title_row_above_header_is_skipped(tmp_path):
     assert report.accepted == 1
     assert [e.line for e in report.errors] == [3]
 
+
+
+def test_a_current_licence_file_with_legacy_columns_keeps_its_status_and_bare_code_headers_are_read(
+        database, tmp_path):
+    """A current licence file from a database export with the legacy 地方编码 and 数据更新时间戳
+    columns was taken for the 2016 layout, and 当前状态 re-coded the 2016 way: 1 有效 stored as 2
+    无效 and 2 as 1, exit 0. Column headers written as the bare 行政相对人代码_2 … _6 (as many
+    exports do) mean what the current standard says; before, they were ignored as unknown."""
+    headers, rows = sample_rows("licences.csv")
+    rows = rows[:3]
+    rows[2]["当前状态"] = "2"
+    bare = {h: h.split("(")[0] for h in headers if h.startswith("行政相对人代码_")}
+    legacy = [bare.get(h, h) for h in headers] + ["地方编码", "数据更新时间戳"]
+    written = [{**{bare.get(h, h): v for h, v in r.items()}, "地方编码": "220402",
+                "数据更新时间戳": "2024-12-01 10:00:00"} for r in rows]
+    report = ingest(write_rows(tmp_path / "export.csv", legacy, written), "licences")
+    assert (report.layout, report.accepted, report.rejected) == ("current", 3, 0)
+    assert not [w for w in report.warnings if w.code == "unknown_column"]
+    with database.connect() as conn:
+        stored = conn.execute(select(RecordVersion.data).order_by(RecordVersion.line)).scalars().all()
+    assert [json.loads(d)["licence_status"] for d in stored] == [r["当前状态"] for r in rows] == ["1", "1", "2"]
+    # every code landed where the template's own headers put it: the template file is unchanged
+    same = [{**r, "地方编码": "220402", "数据更新时间戳": "2024-12-01 10:00:00"} for r in rows]
+    again = ingest(write_rows(tmp_path / "template.csv", [*headers, "地方编码", "数据更新时间戳"], same), "licences")
+    assert (again.unchanged, again.corrected) == (3, 0)
+
+
+def test_sheets_whose_amounts_are_in_different_units_are_not_stacked(database, tmp_path):
+    """罚款金额（万元） on the 法人 sheet and 罚款金额（元） on the 自然人 sheet: stacked into one column,
+    the persons' fines in 元 were read as 万元 (×10,000, and 严重 by amount), exit 0. The file is
+    now refused, saying which columns differ, and nothing is stored."""
+    import openpyxl
+
+    headers, rows = sample_rows()
+    fine = "罚款金额（万元）"
+    assert fine in headers
+    workbook = openpyxl.Workbook()
+    for title, part, unit in (("法人", rows[:20], "万元"), ("自然人", rows[20:40], "元")):
+        sheet = workbook.active if title == "法人" else workbook.create_sheet(title)
+        sheet.title = title
+        sheet.append([f"罚款金额（{unit}）" if h == fine else h for h in headers])
+        for r in part:
+            sheet.append(list(r.values()))
+    workbook.save(tmp_path / "units.xlsx")
+    said = r"工作表“自然人”的“罚款金额（元）”与工作表“法人”的“罚款金额（万元）”金额单位不同"
+    with pytest.raises(FileUnreadable, match=said):
+        ingest(tmp_path / "units.xlsx")
+    assert count(database, Record) == 0 and count(database, Batch) == 0
+
+
+def test_amounts_computed_by_excel_formulas_are_read_as_excel_shows_them(database, tmp_path):
+    """A 万元 column computed as =元/10000 holds 0.45678900000000006 in the file; Excel shows (and
+    keeps) 15 significant digits, 0.456789. The noise was stored and published, and the same row
+    sent again as CSV counted as a correction."""
+    import openpyxl
+
+    headers, rows = sample_rows()
+    fine = "罚款金额（万元）"
+    row = next(r for r in rows if r[fine])
+    workbook = openpyxl.Workbook()
+    workbook.active.append(headers)
+    workbook.active.append([0.1 * 4.56789 if h == fine else v for h, v in row.items()])
+    assert repr(0.1 * 4.56789) == "0.45678900000000006"
+    workbook.save(tmp_path / "formula.xlsx")
+    assert ingest(tmp_path / "formula.xlsx").accepted == 1
+    again = ingest(write_rows(tmp_path / "same.csv", headers, [{**row, fine: "0.456789"}]))
+    assert (again.unchanged, again.corrected) == (1, 0)

@@ -178,6 +178,15 @@ class Catalogue:
                 return unit
         return f.unit
 
+    def header_unit(self, key: str, header: str) -> str | None:
+        """The unit of the amounts under ``header``, a column of the field ``key`` (any item's);
+        None when the field has no unit."""
+        for item in self.items.values():
+            for f in item.fields:
+                if f.key == key and f.unit:
+                    return self.column_unit(f, header)
+        return None
+
     def convert(self, amount: Decimal, from_unit: str, to_unit: str) -> Decimal:
         """An amount in ``from_unit`` expressed in ``to_unit`` (units of the catalogue's table)."""
         if from_unit == to_unit:
@@ -185,13 +194,26 @@ class Catalogue:
         return amount * self.units[from_unit] / self.units[to_unit]
 
     def detect_layout(self, item: Item, headers: list[str]) -> str:
-        """The layout whose marker columns the file carries ("current" when none match)."""
+        """The layout whose marker columns the file carries ("current" when none match).
+
+        Two markers make an older layout when two of them are names the current layout does not
+        read (处罚名称, 处罚事由, 项目名称…), or when the markers outnumber the columns only the
+        current layout has (fields the older one lacks, such as 数据来源单位 or 有效期自): a current
+        file may carry legacy columns (地方编码, 数据更新时间戳) and spell a column the old way
+        (审批类别, 许可截止期). Taking such a file for the 2016 layout would re-code its values
+        (当前状态 1 有效 read as 2016's 1 撤销)."""
         present = {normalize_header(h) for h in headers}
+        current = self.header_map(item, "current")
+        current_missing = item.layouts["current"].missing_ok if "current" in item.layouts else frozenset()
         best, best_score = "current", 0
         for name, layout in item.layouts.items():
-            score = sum(1 for m in layout.markers if normalize_header(m) in present)
-            if layout.markers and score >= 2 and score > best_score:
-                best, best_score = name, score
+            if not layout.markers or name == "current":
+                continue
+            found = [m for m in (normalize_header(m) for m in layout.markers) if m in present]
+            own = [m for m in found if m not in current]
+            newer = {current[h] for h in present if h in current} & (layout.missing_ok - current_missing)
+            if len(found) >= 2 and (len(own) >= 2 or len(found) > len(newer)) and len(found) > best_score:
+                best, best_score = name, len(found)
         return best
 
 

@@ -433,7 +433,9 @@ def _cell_text(value: Any) -> str:
             return f"{value:.15G}"
         if value.is_integer():
             return str(int(value))
-        return format(Decimal(repr(value)).normalize(), "f")
+        # Excel keeps 15 significant digits: a formula's result (=B2/10000) carries binary noise
+        # past them (0.45678900000000006) that Excel never shows, and that is not the amount
+        return format(Decimal(f"{value:.15G}").normalize(), "f")
     return str(value)
 
 
@@ -672,10 +674,19 @@ def _sheet_table(
                 column_of[key] = len(headers)
                 headers.append(name)  # the validator maps a column added later when it meets it
             index = column_of[key]
+            field = field_of(name)
+            if field and catalogue.header_unit(field, name) != catalogue.header_unit(field, headers[index]):
+                # one column holds one unit: 罚款金额（元） on one sheet, （万元） on another cannot be stacked
+                raise FileUnreadable(
+                    f"工作表“{sheet_title[0]}”的“{name.strip()}”与工作表“{chosen[0].title}”的"
+                    f"“{headers[index].strip()}”金额单位不同（{catalogue.header_unit(field, name)}、"
+                    f"{catalogue.header_unit(field, headers[index])}），不能合在一起读：请把各工作表改为同一单位，"
+                    "或分成两个文件提交。未保存任何数据。")
             placed.append(None if index in placed else index)
         return placed
 
     lines = SheetLines([sheet.title for sheet in chosen])
+    sheet_title = [chosen[0].title]  # the later sheet whose columns are being placed
 
     def stacked() -> Iterator[tuple[int, list[str]]]:
         for number, sheet in enumerate(chosen):
@@ -685,6 +696,7 @@ def _sheet_table(
                 yield from found.rows
             else:
                 offset = reading["offset"]
+                sheet_title[0] = sheet.title
                 placed = later_sheet_columns(found.cells)
                 merged = _merge_note(sheet.merges, after=found.line + len(found.written) - 1, title=sheet.title)
                 if merged:

@@ -35,9 +35,10 @@ _DATE_PATTERNS = (
                r"(?:\s*\d{1,2}(?::\d{2}(?::\d{2})?|\s*时(?:\s*\d{1,2}\s*分(?:\s*\d{1,2}\s*秒)?)?))?$"),
 )
 # A date in Chinese numerals, as decision documents print it: 二〇二四年八月十三日
-_CHINESE_DATE = re.compile(r"^([〇零一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,2})\s*月"
+_CHINESE_DATE = re.compile(r"^([〇○零0Oo一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,2})\s*月"
                            r"\s*([一二三四五六七八九十]{1,3})\s*日$")
-_CHINESE_DIGITS = {ch: n for n, ch in enumerate("〇一二三四五六七八九")} | {"零": 0}
+# 〇 is often typed as ○ (a circle), 零, or the digit 0 / letter O
+_CHINESE_DIGITS = {ch: n for n, ch in enumerate("〇一二三四五六七八九")} | dict.fromkeys("零○0Oo", 0)
 # A date cell saved to CSV from Excel as a number ("General" format): days since 1899-12-30.
 # Five digits from 1970 to 2099 cannot be read any other way; the row is stored with a warning.
 _EXCEL_SERIAL = re.compile(r"^\d{5}$")
