@@ -1138,3 +1138,19 @@ def test_amounts_computed_by_excel_formulas_are_read_as_excel_shows_them(databas
     assert ingest(tmp_path / "formula.xlsx").accepted == 1
     again = ingest(write_rows(tmp_path / "same.csv", headers, [{**row, fine: "0.456789"}]))
     assert (again.unchanged, again.corrected) == (1, 0)
+
+
+@pytest.mark.parametrize(("header", "written", "stored"), [
+    ("罚款金额（单位：元）", "1500000", "150"), ("罚款金额(单位:万元)", "150", "150"),
+    ("罚款金额（人民币万元）", "150", "150"),
+])
+def test_amount_headers_that_name_their_unit_in_other_words(database, tmp_path, header, written, stored):
+    """Provincial templates write the unit as （单位：元） or （人民币万元）: the column was ignored
+    as unknown, the fine lost (exit 0) and the penalty classed by what was left."""
+    headers, rows = sample_rows()
+    row = next(r for r in rows if r["罚款金额（万元）"])
+    renamed = [header if h == "罚款金额（万元）" else h for h in headers]
+    written_row = {(header if h == "罚款金额（万元）" else h): v for h, v in row.items()} | {header: written}
+    report = ingest(write_rows(tmp_path / "unit.csv", renamed, [written_row]))
+    assert report.accepted == 1 and not [w for w in report.warnings if w.code == "unknown_column"]
+    assert _stored(database, "fine_amount") == [stored]
