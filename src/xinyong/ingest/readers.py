@@ -675,13 +675,13 @@ def _sheet_table(
                 headers.append(name)  # the validator maps a column added later when it meets it
             index = column_of[key]
             field = field_of(name)
-            if field and catalogue.header_unit(field, name) != catalogue.header_unit(field, headers[index]):
+            units = (catalogue.header_unit(field, name), catalogue.header_unit(field, headers[index])) if field else ()
+            if units and units[0] != units[1]:
                 # one column holds one unit: 罚款金额（元） on one sheet, （万元） on another cannot be stacked
                 raise FileUnreadable(
                     f"工作表“{sheet_title[0]}”的“{name.strip()}”与工作表“{chosen[0].title}”的"
-                    f"“{headers[index].strip()}”金额单位不同（{catalogue.header_unit(field, name)}、"
-                    f"{catalogue.header_unit(field, headers[index])}），不能合在一起读：请把各工作表改为同一单位，"
-                    "或分成两个文件提交。未保存任何数据。")
+                    f"“{headers[index].strip()}”金额单位不同（{units[0]}、{units[1]}），不能合在一起读："
+                    "请把各工作表改为同一单位，或分成两个文件提交。未保存任何数据。")
             placed.append(None if index in placed else index)
         return placed
 

@@ -680,9 +680,13 @@ def sheet_lines(session: Session, batch_ids: Iterable[int]) -> dict[int, SheetLi
         return {}
     rows = session.execute(select(Batch.id, Batch.report_json).where(
         Batch.id.in_(ids_), Batch.file_format.in_(WORKBOOK_FORMATS)))
-    found = {batch_id: SheetLines.from_list(json.loads(summary or "{}").get("sheets", []))
-             for batch_id, summary in rows}
+    found = {batch_id: _stored_sheets(summary) for batch_id, summary in rows}
     return {batch_id: sheets for batch_id, sheets in found.items() if sheets.several}
+
+
+def _stored_sheets(report_json: str | None) -> SheetLines:
+    """The sheets a stored batch's report keeps (``Batch.report_json``)."""
+    return SheetLines.from_list(json.loads(report_json or "{}").get("sheets", []))
 
 
 def _add_issues(session: Session, batch_id: int, report: IngestReport) -> None:
@@ -774,7 +778,7 @@ def rejected_table(batch_id: int, *, engine: Engine | None = None) -> Iterator[l
             select(Batch.file_format, Batch.report_json).where(Batch.id == batch_id)).one()
         if first and file_format != "csv":
             headers = list(dict.fromkeys(key for _, cells in _rejected_pages(connection, batch_id) for key in cells))
-        sheets = SheetLines.from_list(json.loads(summary or "{}").get("sheets", []))
+        sheets = _stored_sheets(summary)
         yield headers + ([SHEET_COLUMN] if sheets.several else []) + list(REASON_COLUMNS)
         pending = next(issues, None)
         for line, cells in itertools.chain([first] if first else [], rows):
