@@ -62,6 +62,28 @@ def _migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
     next(pg, None)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path,
+                       monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A database of its own with no tables, configured as the platform's database (for tests
+    of the migrations themselves)."""
+    if request.param == "sqlite":
+        urls: Iterator[str] = iter([f"sqlite:///{tmp_path / 'fresh.db'}"])
+    else:
+        urls = _pg_database(f"fresh_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
+    url = next(urls)
+    monkeypatch.setenv("XINYONG_DATABASE_URL", url)
+    reset_settings()
+    db.reset_engine()
+    reset_keyring()
+    try:
+        yield url
+    finally:
+        db.reset_engine()
+        reset_settings()
+        next(urls, None)
+
+
 def _truncate(engine: sa.Engine) -> None:
     from xinyong.core.registry import metadata
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from filehelpers import FIXTURES, ingest, sample_rows, write_rows
+from xinyong.core import db
 from xinyong.core.registry import metadata
 
 
@@ -22,3 +29,58 @@ def test_models_and_migrations_agree(database):
     tables_and_columns = [d for d in tables_and_columns
                           if not (d[0] == "remove_table" and str(d[1].name).startswith("subject_name_fts"))]
     assert tables_and_columns == []
+
+
+def test_records_whose_numbers_differ_only_in_spelling_are_merged_when_the_key_arrives(
+        empty_database_url, tmp_path, caplog):
+    """Before migration 0008 〔2024〕 and [2024] made two records of one decision; the upgrade
+    merges them into the first, keeps every version in the order received, and touches nothing
+    else (on SQLite the table is rebuilt: no version may be lost to ON DELETE CASCADE)."""
+    url = empty_database_url
+    db.upgrade(url)
+    assert ingest(FIXTURES / "penalties.csv").accepted == 47
+    headers, rows = sample_rows()
+    by_authority: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_authority.setdefault(row["处罚机关统一社会信用代码"], []).append(row)
+    a, b = next(group for group in by_authority.values() if len(group) >= 2)[:2]
+    corrected = ingest(write_rows(tmp_path / "fix.csv", headers, [dict(a, 处罚内容="责令改正（更正）")]))
+    assert corrected.corrected == 1
+    command.downgrade(db.alembic_config(url), "0007")
+    respelled = a["行政处罚决定书文号"].replace("〔", "[").replace("〕", "]")
+    assert respelled != a["行政处罚决定书文号"]
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        # what an older platform stored for b, had it been sent under a's number spelled another way
+        b_id = conn.execute(sa.text("SELECT id FROM records WHERE decision_no = :n"),
+                            {"n": b["行政处罚决定书文号"]}).scalar_one()
+        conn.execute(sa.text("UPDATE records SET decision_no = :n WHERE id = :id"), {"n": respelled, "id": b_id})
+        a_id = conn.execute(sa.text("SELECT id FROM records WHERE decision_no = :n"),
+                            {"n": a["行政处罚决定书文号"]}).scalar_one()
+    engine.dispose()
+    db.reset_engine()
+
+    with caplog.at_level(logging.WARNING, logger="alembic.runtime.migration"):
+        db.upgrade(url)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM records")).scalar_one() == 46
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM record_versions")).scalar_one() == 48
+        merged = conn.execute(sa.text("SELECT * FROM records WHERE id = :id"), {"id": a_id}).one()
+        versions = conn.execute(sa.text(
+            "SELECT version, data, batch_id FROM record_versions WHERE record_id = :id ORDER BY version"),
+            {"id": a_id}).all()
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM records WHERE decision_key IS NULL")).scalar_one() == 0
+    engine.dispose()
+    # a's first version, b's (same batch, later line), then a's correction: the last received is current
+    assert [json.loads(v.data)["subject_name"] for v in versions] == [
+        a["行政相对人名称"], b["行政相对人名称"], a["行政相对人名称"]]
+    assert [v.version for v in versions] == [1, 2, 3]
+    assert (merged.current_version, merged.decision_no) == (3, a["行政处罚决定书文号"])
+    assert merged.decision_key == a["行政处罚决定书文号"].replace("〔", "(").replace("〕", ")").lower()
+    assert f"records {a_id}, {b_id}" in caplog.text and "merged into record" in caplog.text
+
+    # the platform now treats the spellings as one decision
+    again = ingest(write_rows(tmp_path / "again.csv", headers,
+                              [dict(a, 处罚内容="责令改正（更正）", 行政处罚决定书文号=respelled)]))
+    assert (again.accepted, again.corrected) == (0, 1)

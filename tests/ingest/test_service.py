@@ -99,6 +99,43 @@ def test_repeats_and_corrections_inside_one_file(database, tmp_path):
     assert count(database, RecordVersion) == 3
 
 
+def test_a_decision_number_written_another_way_is_the_same_decision(database, tmp_path):
+    """〔2024〕, [2024], 【2024】, full-width digits and stray spaces are one decision: a department
+    that changes template or input method corrects its penalty, it does not publish a second one."""
+    headers, rows = sample_rows()
+    first = rows[0]
+    number = first["行政处罚决定书文号"]
+    assert "〔" in number and "〕" in number
+    ingest(write_rows(tmp_path / "v1.csv", headers, [first, rows[1]]))
+    spellings = [
+        number.replace("〔", "[").replace("〕", "]"),
+        number.replace("〔", "【").replace("〕", "】"),
+        number.replace("〔", "（").replace("〕", "）").translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+        number.replace("〔", " 〔 ").replace("〕", "〕 "),
+    ]
+    report = ingest(write_rows(tmp_path / "v2.csv", headers,
+                               [dict(first, 行政处罚决定书文号=s) for s in spellings]))
+    assert (report.accepted, report.corrected, report.unchanged, report.rejected) == (0, 4, 0, 0)
+    assert [(w.line, w.field, w.code) for w in report.warnings] == [
+        (line, "行政处罚决定书文号", "decision_no_respelled") for line in (2, 3, 4, 5)]
+    assert f"与已登记的“{number}”是同一文号的不同写法" in report.warnings[0].message
+    assert f"与文件中前面一行的“{spellings[0]}”" in report.warnings[1].message
+    assert count(database, Record) == 2
+    with database.connect() as conn:
+        record = conn.execute(select(Record).where(Record.decision_no == spellings[-1])).one()
+        versions = conn.scalars(select(RecordVersion.data).where(RecordVersion.record_id == record.id)
+                                .order_by(RecordVersion.version)).all()
+    # the history keeps each spelling as sent; the record shows the latest
+    assert [json.loads(d)["decision_no"] for d in versions] == [number, *(s.strip() for s in spellings)]
+    assert record.current_version == 5
+    # sending the latest spelling again changes nothing; a real other number is another decision
+    again = ingest(write_rows(tmp_path / "v3.csv", headers, [dict(first, 行政处罚决定书文号=spellings[-1])]))
+    assert (again.unchanged, again.warnings) == (1, [])
+    other = ingest(write_rows(tmp_path / "v4.csv", headers,
+                              [dict(first, 行政处罚决定书文号=number.replace("〕", "〕第"))]))
+    assert other.accepted == 1 and count(database, Record) == 3
+
+
 @pytest.mark.parametrize(("flush_rows", "merge_rows"), [(1, 2), (5000, 20000)],
                          ids=["merged-every-two-rows", "merged-once"])
 def test_outcome_does_not_depend_on_how_a_file_is_merged(database, tmp_path, monkeypatch, flush_rows, merge_rows):

@@ -10,7 +10,7 @@ import pytest
 from filehelpers import ingest, sample_rows, write_rows
 from xinyong.core import clock, db
 from xinyong.records.schemas import RecordOut
-from xinyong.records.service import records_of_subject
+from xinyong.records.service import records_of_subject, search_records
 from xinyong.subjects.service import find_by_code
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -133,6 +133,15 @@ def test_corrected_record_keeps_both_versions_with_their_provenance(tmp_path):
     assert (v2.provenance.batch_id, v2.provenance.line, v2.provenance.department) == (
         second.batch_id, 3, "舞钢市交通运输局")
     assert v2.provenance.department_uscc == rows[1]["数据来源单位统一社会信用代码"]
+
+
+def test_records_are_found_by_their_number_however_its_brackets_are_typed(tmp_path):
+    store(tmp_path, penalty(8), penalty(18))
+    with db.transaction() as session:
+        for typed in ("〔2026〕8号", "[2026]8号", "【２０２６】８号", "(2026) 8号", "石家监督罚（2026）8"):
+            found, total = search_records(session, today=clock.today(), q=typed)
+            assert (total, [r.decision_no for r in found]) == (1, ["石家监督罚〔2026〕8号"]), typed
+        assert search_records(session, today=clock.today(), q="〔2026〕")[1] == 2
 
 
 def test_identical_resubmission_adds_no_version(tmp_path):

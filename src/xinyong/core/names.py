@@ -27,6 +27,16 @@ def normalize_name(raw: str) -> str:
     return again
 
 
+def document_number_key(raw: str) -> str:
+    """The key under which two spellings of one document number compare equal.
+
+    A department writes the year of 石家监督罚〔2024〕1号 with whatever brackets its input method
+    or template offers (〔〕, [], 【】, （）, full-width digits, stray spaces); all of them are one
+    decision. The number itself is compared as written: 1号, 01号 and 第1号 stay different.
+    """
+    return normalize_name(raw)
+
+
 def display_name(raw: str) -> str:
     """The department's own text, without the blank or invisible padding around it."""
     return _PADDING.sub("", raw)

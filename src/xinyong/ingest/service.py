@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from xinyong.accounts import service as accounts
 from xinyong.catalogue.schemas import Item
 from xinyong.catalogue.service import get_catalogue, normalize_header
-from xinyong.core import clock, db, ids
+from xinyong.core import clock, db, ids, names
 from xinyong.core.calendar import load_calendar
 from xinyong.core.crypto import get_keyring
 from xinyong.core.errors import FileUnreadable, NotFound, XinyongError
@@ -215,7 +215,8 @@ class _RowBuilder:
             row.line, s.key, s.kind, s.category, s.uscc, s.org_code, s.reg_no,
             person_index, person_cipher, person_masked, s.person_id_type if s.person_id else None,
             s.name, s.name_norm, subject_area, v.get("legal_rep"), v.get("legal_rep_id_type") if lr_number else None,
-            lr_index, lr_cipher, lr_masked, authority, v["decision_no"], v["source_uscc"],
+            lr_index, lr_cipher, lr_masked, authority, v["decision_no"],
+            names.document_number_key(v["decision_no"]), v["source_uscc"],
             content_hash, row.decision_date.isoformat(), penalty_class, class_reason,
             class_rule, published, _iso(min_end), _iso(pub_end), pub_rule,
             deadline.date.isoformat(), deadline.date.provisional, deadline.rule.id,
@@ -467,7 +468,8 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     def merge() -> None:
         nonlocal staged
         merged = staging.merge(kind=item.record_kind, item_code=item.code, batch_id=batch.id, now=now,
-                               name_header=validator.header("subject_name"))
+                               name_header=validator.header("subject_name"),
+                               number_header=validator.header("decision_no"))
         for outcome, count in merged.items():
             counts[outcome] += count
         staging.clear()

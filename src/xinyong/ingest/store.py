@@ -39,6 +39,7 @@ STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("lr_masked", "TEXT"),
     ("authority_uscc", "TEXT"),
     ("decision_no", "TEXT"),
+    ("decision_key", "TEXT"),  # the number with its spelling folded: the identity compares this
     ("source_uscc", "TEXT"),  # the source department, its id in stg_departments
     ("content_hash", "TEXT"),
     ("decision_date", "DATE"),
@@ -64,6 +65,7 @@ MERGE_COLUMNS = (
     ("record_id", "BIGINT"),
     ("base_version", "INTEGER"),
     ("stored_hash", "TEXT"),
+    ("stored_no", "TEXT"),
     ("outcome", "TEXT"),
     ("version", "INTEGER"),
 )
@@ -156,7 +158,8 @@ class Staging:
     # -- the merge -------------------------------------------------------------------------
 
     def merge(
-        self, *, kind: str, item_code: str, batch_id: int, now: dt.datetime, name_header: str
+        self, *, kind: str, item_code: str, batch_id: int, now: dt.datetime, name_header: str,
+        number_header: str,
     ) -> dict[str, int]:
         """Resolve subjects and records and write them; returns the count of each outcome."""
         x = self._exec
@@ -170,7 +173,7 @@ class Staging:
             # SQLite joins by nested loops: the staging table needs its lookup indexes
             for column in ("uscc", "org_code", "reg_no", "person_index", "subject_key", "line"):
                 x(f"CREATE INDEX IF NOT EXISTS stg_{column} ON stg ({column})")
-            x("CREATE INDEX IF NOT EXISTS stg_identity ON stg (authority_uscc, decision_no, line)")
+            x("CREATE INDEX IF NOT EXISTS stg_identity ON stg (authority_uscc, decision_key, line)")
         params = {"batch": batch_id, "now": _db_time(now, self.dialect)}
 
         # 1. subjects: match by each code in order of authority; create what is missing,
@@ -311,15 +314,15 @@ class Staging:
             """
         )
 
-        # 4. records: identity is (kind, authority USCC, decision number)
+        # 4. records: identity is (kind, authority USCC, decision number compared by its key)
         def attach_records() -> None:
             x(
                 """
                 UPDATE stg SET record_id = r.id, base_version = r.current_version,
-                               stored_hash = r.current_hash
+                               stored_hash = r.current_hash, stored_no = r.decision_no
                 FROM records r
                 WHERE stg.record_id IS NULL AND r.kind = :kind
-                  AND r.authority_uscc = stg.authority_uscc AND r.decision_no = stg.decision_no
+                  AND r.authority_uscc = stg.authority_uscc AND r.decision_key = stg.decision_key
                 """,
                 {"kind": kind},
             )
@@ -334,29 +337,51 @@ class Staging:
                                           THEN COALESCE(stg.base_version, 0) + o.n END
             FROM (SELECT line, outcome,
                          COUNT(*) FILTER (WHERE outcome <> 'unchanged')
-                             OVER (PARTITION BY authority_uscc, decision_no ORDER BY line
+                             OVER (PARTITION BY authority_uscc, decision_key ORDER BY line
                                    ROWS UNBOUNDED PRECEDING) AS n
-                  FROM (SELECT line, authority_uscc, decision_no, CASE
+                  FROM (SELECT line, authority_uscc, decision_key, CASE
                                    WHEN rn = 1 AND record_id IS NULL THEN 'new'
                                    WHEN rn = 1 AND stored_hash = content_hash THEN 'unchanged'
                                    WHEN rn > 1 AND prev_hash = content_hash THEN 'unchanged'
                                    ELSE 'corrected' END AS outcome
-                        FROM (SELECT line, authority_uscc, decision_no, record_id, stored_hash,
+                        FROM (SELECT line, authority_uscc, decision_key, record_id, stored_hash,
                                      content_hash,
-                                     ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_no
+                                     ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_key
                                                         ORDER BY line) AS rn,
-                                     LAG(content_hash) OVER (PARTITION BY authority_uscc, decision_no
+                                     LAG(content_hash) OVER (PARTITION BY authority_uscc, decision_key
                                                              ORDER BY line) AS prev_hash
                               FROM stg) w) c) o
             WHERE o.line = stg.line
             """
         )
+        # a number written another way than the record's (or the row's before it in the file)
+        # is the same decision: say so, since the row then corrects that record
         x(
             """
-            INSERT INTO records (subject_id, kind, item_code, decision_no, authority_uscc,
-                                 department_id, current_version, current_hash, created_at,
-                                 updated_at)
-            SELECT stg.subject_id, :kind, :item, stg.decision_no, stg.authority_uscc, d.id, 1,
+            INSERT INTO stg_issues (severity, line, field, code, message)
+            SELECT 'warning', line, :number_header, 'decision_no_respelled',
+                   '“' || decision_no || '”与' || CASE WHEN rn = 1 THEN '已登记的' ELSE '文件中前面一行的' END
+                   || '“' || ref || '”是同一文号的不同写法（括号、全角半角、空格或大小写不同），'
+                   || '按同一决定处理：本行作为该决定的更正保存'
+            FROM (SELECT line, decision_no, rn,
+                         CASE WHEN rn = 1 THEN stored_no ELSE prev_no END AS ref
+                  FROM (SELECT line, decision_no, stored_no,
+                               ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_key
+                                                  ORDER BY line) AS rn,
+                               LAG(decision_no) OVER (PARTITION BY authority_uscc, decision_key
+                                                      ORDER BY line) AS prev_no
+                        FROM stg) w) c
+            WHERE ref <> decision_no
+            """,
+            {"number_header": number_header},
+        )
+        x(
+            """
+            INSERT INTO records (subject_id, kind, item_code, decision_no, decision_key,
+                                 authority_uscc, department_id, current_version, current_hash,
+                                 created_at, updated_at)
+            SELECT stg.subject_id, :kind, :item, stg.decision_no, stg.decision_key,
+                   stg.authority_uscc, d.id, 1,
                    stg.content_hash, :now, :now
             FROM stg JOIN stg_departments d ON d.uscc = stg.source_uscc
             WHERE stg.outcome = 'new'
@@ -386,9 +411,9 @@ class Staging:
             """
             UPDATE records SET current_version = x.version, current_hash = x.content_hash,
                                subject_id = x.subject_id, department_id = x.department_id,
-                               updated_at = :now
+                               decision_no = x.decision_no, updated_at = :now
             FROM (SELECT stg.record_id, stg.version, stg.content_hash, stg.subject_id,
-                         d.id AS department_id,
+                         stg.decision_no, d.id AS department_id,
                          ROW_NUMBER() OVER (PARTITION BY stg.record_id ORDER BY stg.line DESC) AS rn
                   FROM stg JOIN stg_departments d ON d.uscc = stg.source_uscc
                   WHERE stg.outcome = 'corrected') x

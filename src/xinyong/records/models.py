@@ -12,16 +12,22 @@ from xinyong.core.types import BigId, UTCDateTime
 
 
 class Record(Base):
-    """A licence or penalty decision, identified by decision number + authority USCC."""
+    """A licence or penalty decision, identified by decision number + authority USCC.
+
+    The number is compared by its key (``names.document_number_key``: brackets, width, spaces
+    and case folded), so 〔2024〕 and [2024] are one decision; ``decision_no`` is the spelling of
+    the current version, as the department wrote it.
+    """
 
     __tablename__ = "records"
-    __table_args__ = (UniqueConstraint("kind", "authority_uscc", "decision_no"),)
+    __table_args__ = (UniqueConstraint("kind", "authority_uscc", "decision_key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     item_code: Mapped[str] = mapped_column(String(20))
     decision_no: Mapped[str] = mapped_column(String(128))
+    decision_key: Mapped[str] = mapped_column(Text)
     authority_uscc: Mapped[str] = mapped_column(String(18))
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     current_version: Mapped[int] = mapped_column(Integer)

@@ -17,6 +17,7 @@ from xinyong.catalogue.schemas import Disclosure, Item
 from xinyong.catalogue.service import get_catalogue
 from xinyong.core import clock, ids
 from xinyong.core.errors import NotFound, XinyongError
+from xinyong.core.names import document_number_key
 from xinyong.records.models import Record, RecordVersion
 from xinyong.records.schemas import STATUS_LABELS, Provenance, RecordOut, Status, VersionOut
 
@@ -172,7 +173,9 @@ def search_records(
         query = query.where(Record.kind == kind)
     if q and q.strip():
         pattern = f"%{q.strip()}%"
-        query = query.where(or_(Record.decision_no.like(pattern), RecordVersion.subject_name.like(pattern)))
+        # a number is found however its brackets, width or spaces are typed
+        number = f"%{document_number_key(q)}%"
+        query = query.where(or_(Record.decision_key.like(number), RecordVersion.subject_name.like(pattern)))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(page, 1)
     rows = session.execute(
