@@ -34,8 +34,9 @@ def test_models_and_migrations_agree(database):
 def test_records_whose_numbers_differ_only_in_spelling_are_merged_when_the_key_arrives(
         empty_database_url, tmp_path, caplog):
     """Before migration 0008 〔2024〕 and [2024] made two records of one decision; the upgrade
-    merges them into the first, keeps every version in the order received, and touches nothing
-    else (on SQLite the table is rebuilt: no version may be lost to ON DELETE CASCADE)."""
+    merges one party's records into the first, keeps every version in the order received, and
+    touches nothing else: another party's record of the number stays (on SQLite the table is
+    rebuilt: no version may be lost to ON DELETE CASCADE)."""
     url = empty_database_url
     db.upgrade(url)
     assert ingest(FIXTURES / "penalties.csv").accepted == 47
@@ -43,7 +44,7 @@ def test_records_whose_numbers_differ_only_in_spelling_are_merged_when_the_key_a
     by_authority: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_authority.setdefault(row["处罚机关统一社会信用代码"], []).append(row)
-    a, b = next(group for group in by_authority.values() if len(group) >= 2)[:2]
+    a, b, c = next(group for group in by_authority.values() if len(group) >= 3)[:3]
     corrected = ingest(write_rows(tmp_path / "fix.csv", headers, [dict(a, 处罚内容="责令改正（更正）")]))
     assert corrected.corrected == 1
     command.downgrade(db.alembic_config(url), "0007")
@@ -54,9 +55,16 @@ def test_records_whose_numbers_differ_only_in_spelling_are_merged_when_the_key_a
         # what an older platform stored for b, had it been sent under a's number spelled another way
         b_id = conn.execute(sa.text("SELECT id FROM records WHERE decision_no = :n"),
                             {"n": b["行政处罚决定书文号"]}).scalar_one()
-        conn.execute(sa.text("UPDATE records SET decision_no = :n WHERE id = :id"), {"n": respelled, "id": b_id})
-        a_id = conn.execute(sa.text("SELECT id FROM records WHERE decision_no = :n"),
-                            {"n": a["行政处罚决定书文号"]}).scalar_one()
+        a_id, a_subject = conn.execute(sa.text("SELECT id, subject_id FROM records WHERE decision_no = :n"),
+                                       {"n": a["行政处罚决定书文号"]}).one()
+        conn.execute(sa.text("UPDATE records SET decision_no = :n, subject_id = :s WHERE id = :id"),
+                     {"n": respelled, "s": a_subject, "id": b_id})
+        # c: the same number for another party of the decision, which stays a record of its own
+        c_id, c_subject = conn.execute(sa.text("SELECT id, subject_id FROM records WHERE decision_no = :n"),
+                                       {"n": c["行政处罚决定书文号"]}).one()
+        assert c_subject != a_subject
+        conn.execute(sa.text("UPDATE records SET decision_no = :n WHERE id = :id"),
+                     {"n": a["行政处罚决定书文号"].replace("〔", "【").replace("〕", "】"), "id": c_id})
     engine.dispose()
     db.reset_engine()
 
@@ -71,6 +79,8 @@ def test_records_whose_numbers_differ_only_in_spelling_are_merged_when_the_key_a
             "SELECT version, data, batch_id FROM record_versions WHERE record_id = :id ORDER BY version"),
             {"id": a_id}).all()
         assert conn.execute(sa.text("SELECT COUNT(*) FROM records WHERE decision_key IS NULL")).scalar_one() == 0
+        assert conn.execute(sa.text("SELECT decision_key FROM records WHERE id = :id"),
+                            {"id": c_id}).scalar_one() == merged.decision_key
     engine.dispose()
     # a's first version, b's (same batch, later line), then a's correction: the last received is current
     assert [json.loads(v.data)["subject_name"] for v in versions] == [

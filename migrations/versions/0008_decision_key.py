@@ -1,4 +1,4 @@
-"""a record's decision number is compared by its key: 〔2024〕, [2024] and 【2024】 are one decision
+"""decision numbers compared by their key (〔2024〕 = [2024]); each party of a decision has its record
 
 Revision ID: 0008
 Revises: 0007
@@ -7,11 +7,15 @@ Create Date: 2026-11-22
 Until now a record was identified by the decision number exactly as written, so a department that
 sent 石家监督罚〔2024〕1号 once and 石家监督罚[2024]1号 later (another template, another input
 method) had two published penalties for one decision. ``records.decision_key`` holds the number
-with brackets, width, spaces and case folded, and the identity is (kind, authority USCC, key).
+with brackets, width, spaces and case folded.
 
-Records that already collide are merged: the first received keeps its id, the versions of all of
-them are numbered again in the order they were received, and the last one received is current.
-Each merge is logged (alembic's logger, at warning level) with the ids involved.
+One decision may name several parties (共同违法), one row each in a department's file; until now
+the second party's row was taken as a correction of the first party's record and moved it. The
+party is now part of the identity: (kind, authority USCC, key, subject).
+
+Records of one party whose numbers already collide are merged: the first received keeps its id,
+the versions of all of them are numbered again in the order they were received, and the last one
+received is current. Each merge is logged (alembic's logger, at warning level) with the ids.
 """
 
 import json
@@ -50,11 +54,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("decision_key", sa.Text(), nullable=True))
     conn = op.get_bind()
     records = conn.execute(
-        sa.text("SELECT id, kind, authority_uscc, decision_no, revoked_at, revoke_reason FROM records ORDER BY id")
+        sa.text("SELECT id, kind, authority_uscc, decision_no, subject_id, revoked_at, revoke_reason FROM records "
+                "ORDER BY id")
     ).all()
     groups: dict[tuple[str, str, str], list[sa.Row]] = {}
     for row in records:
-        groups.setdefault((row.kind, row.authority_uscc, _fold(row.decision_no)), []).append(row)
+        groups.setdefault((row.kind, row.authority_uscc, _fold(row.decision_no), row.subject_id), []).append(row)
     keys = [{"id": rows[0].id, "key": key[2]} for key, rows in groups.items()]
     if keys:
         conn.execute(sa.text("UPDATE records SET decision_key = :key WHERE id = :id"), keys)
@@ -65,7 +70,8 @@ def upgrade() -> None:
         batch_op.alter_column("decision_key", existing_type=sa.Text(), nullable=False)
         batch_op.drop_constraint("uq_records_kind_authority_uscc_decision_no", type_="unique")
         batch_op.create_unique_constraint(
-            "uq_records_kind_authority_uscc_decision_key", ["kind", "authority_uscc", "decision_key"]
+            "uq_records_kind_authority_uscc_decision_key_subject_id",
+            ["kind", "authority_uscc", "decision_key", "subject_id"],
         )
 
 
@@ -117,8 +123,10 @@ def _merge(conn: sa.Connection, rows: list[sa.Row]) -> None:
 
 
 def downgrade() -> None:
+    # fails (unique violation) once two parties of one decision have their records: the older
+    # identity has room for one
     with op.batch_alter_table("records", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_records_kind_authority_uscc_decision_key", type_="unique")
+        batch_op.drop_constraint("uq_records_kind_authority_uscc_decision_key_subject_id", type_="unique")
         batch_op.create_unique_constraint(
             "uq_records_kind_authority_uscc_decision_no", ["kind", "authority_uscc", "decision_no"]
         )

@@ -18,6 +18,7 @@ from xinyong.core.errors import FileUnreadable
 from xinyong.ingest import service
 from xinyong.ingest.models import Batch
 from xinyong.records.models import Record, RecordVersion
+from xinyong.records.service import records_of_subject
 from xinyong.subjects.models import Subject
 from xinyong.subjects.service import describe, find_by_code
 
@@ -134,6 +135,93 @@ def test_a_decision_number_written_another_way_is_the_same_decision(database, tm
     other = ingest(write_rows(tmp_path / "v4.csv", headers,
                               [dict(first, 行政处罚决定书文号=number.replace("〕", "〕第"))]))
     assert other.accepted == 1 and count(database, Record) == 3
+
+
+def _penalties_of(code: str) -> list[str]:
+    with db.transaction() as session:
+        return sorted(r.decision_no for r in records_of_subject(session, find_by_code(session, code).id,
+                                                                 clock.today()))
+
+
+USCC_HEADER = "行政相对人代码_1(统一社会信用代码)"
+
+
+def _parties(count: int) -> tuple[list[str], list[dict[str, str]]]:
+    """``count`` sample rows of organisations, all under the first row's decision and authority."""
+    headers, rows = sample_rows()
+    first = rows[0]
+    same = {k: first[k] for k in ("行政处罚决定书文号", "处罚机关", "处罚机关统一社会信用代码")}
+    organisations = [r for r in rows if r[USCC_HEADER]]
+    parties = [dict(r, **same) for r in organisations[:count]]
+    assert len({p[USCC_HEADER] for p in parties}) == count
+    return headers, parties
+
+
+def test_each_party_of_one_decision_has_its_own_record(database, tmp_path):
+    """共同违法: one decision names two companies, one row each. Each keeps its penalty; neither
+    row corrects the other (it used to move the record to the second company)."""
+    headers, (a, b) = _parties(2)
+    number = a["行政处罚决定书文号"]
+    report = ingest(write_rows(tmp_path / "joint.csv", headers, [a, b]))
+    assert (report.accepted, report.corrected, report.rejected, report.warnings) == (2, 0, 0, [])
+    assert _penalties_of(a[USCC_HEADER]) == [number] and _penalties_of(b[USCC_HEADER]) == [number]
+    again = ingest(write_rows(tmp_path / "joint2.csv", headers, [b, dict(a, 处罚内容="罚款（更正）")]))
+    assert (again.accepted, again.corrected, again.unchanged, again.warnings) == (0, 1, 1, [])
+    assert count(database, Record) == 2 and count(database, RecordVersion) == 3
+
+
+def test_a_number_sent_for_another_party_alone_corrects_the_party_and_says_so(database, tmp_path):
+    headers, (a, b, c) = _parties(3)
+    ingest(write_rows(tmp_path / "a.csv", headers, [a]))
+    # the department typed the wrong company and sends the decision again with the right one
+    report = ingest(write_rows(tmp_path / "b.csv", headers, [b]))
+    assert (report.accepted, report.corrected) == (0, 1)
+    ((line, field, code, message),) = [(w.line, w.field, w.code, w.message) for w in report.warnings]
+    assert (line, field, code) == (2, "行政相对人名称", "party_changed")
+    assert f"原为“{a['行政相对人名称']}”，本行为“{b['行政相对人名称']}”，按更正处理" in message
+    assert _penalties_of(a[USCC_HEADER]) == [] and _penalties_of(b[USCC_HEADER]) == [a["行政处罚决定书文号"]]
+    assert count(database, Record) == 1 and count(database, RecordVersion) == 2
+    # with two parties stored, a third party alone is one more party, not a guess at which to correct
+    ingest(write_rows(tmp_path / "ab.csv", headers, [a, b]))
+    assert count(database, Record) == 2
+    third = ingest(write_rows(tmp_path / "c.csv", headers, [c]))
+    assert (third.accepted, third.corrected) == (1, 0)
+    ((code, message),) = [(w.code, w.message) for w in third.warnings]
+    assert code == "another_party" and "等 2 个不在本文件中" in message
+    assert all(_penalties_of(p[USCC_HEADER]) == [a["行政处罚决定书文号"]] for p in (a, b, c))
+
+
+def test_a_revoked_record_is_never_moved_to_another_party(database, tmp_path):
+    from xinyong.records.service import revoke_record
+
+    headers, (a, b) = _parties(2)
+    ingest(write_rows(tmp_path / "a.csv", headers, [a]))
+    with db.transaction() as session:
+        record_id = session.scalars(select(Record.id)).one()
+        revoke_record(session, record_id, reason="当事人填写错误", actor="admin", ip=None)
+    report = ingest(write_rows(tmp_path / "b.csv", headers, [b]))
+    assert (report.accepted, report.corrected, report.warnings) == (1, 0, [])
+    with db.transaction() as session:
+        revoked = session.get(Record, record_id)
+        assert revoked.revoked_at is not None and revoked.current_version == 1
+    assert _penalties_of(b[USCC_HEADER]) == [a["行政处罚决定书文号"]]
+
+
+def test_parties_of_one_decision_far_apart_in_a_big_file_are_not_taken_for_a_correction(
+        database, tmp_path, monkeypatch):
+    """PostgreSQL merges a big file in steps: a party whose row comes in a later step than the
+    stored party's unchanged row is still one more party (SQLite merges once: the same outcome)."""
+    monkeypatch.setattr(service, "FLUSH_ROWS", 1)
+    monkeypatch.setattr(service, "MERGE_ROWS", 2)
+    headers, rows = sample_rows()
+    _, (a, b) = _parties(2)
+    ingest(write_rows(tmp_path / "a.csv", headers, [a]))
+    between = [r for r in rows[5:10]]
+    report = ingest(write_rows(tmp_path / "all.csv", headers, [a, *between, b]))
+    assert (report.unchanged, report.corrected, report.accepted) == (1, 0, 1 + len(between))
+    assert [w.code for w in report.warnings if w.code in ("party_changed", "another_party")] == []
+    assert _penalties_of(a[USCC_HEADER]) == [a["行政处罚决定书文号"]]
+    assert _penalties_of(b[USCC_HEADER]) == [a["行政处罚决定书文号"]]
 
 
 @pytest.mark.parametrize(("flush_rows", "merge_rows"), [(1, 2), (5000, 20000)],

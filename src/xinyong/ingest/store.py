@@ -66,6 +66,7 @@ MERGE_COLUMNS = (
     ("base_version", "INTEGER"),
     ("stored_hash", "TEXT"),
     ("stored_no", "TEXT"),
+    ("moved_from", "BIGINT"),  # the party of a stored record this row corrects to another party
     ("outcome", "TEXT"),
     ("version", "INTEGER"),
 )
@@ -79,6 +80,9 @@ TEMP_TABLES = {
     # merge's own warnings have none and come after the others of their line
     "stg_issues": "severity TEXT, line INTEGER, field TEXT, code TEXT, message TEXT, seq BIGINT",
     "stg_departments": "uscc TEXT PRIMARY KEY, id BIGINT",
+    # every (identity, party) the batch has listed so far: merges in steps see the earlier rows
+    "stg_seen": "authority_uscc TEXT, decision_key TEXT, subject_id BIGINT, "
+                "PRIMARY KEY (authority_uscc, decision_key, subject_id)",
 }
 
 
@@ -314,7 +318,21 @@ class Staging:
             """
         )
 
-        # 4. records: identity is (kind, authority USCC, decision number compared by its key)
+        # 4. records: identity is (kind, authority USCC, decision number compared by its key).
+        #    One decision may name several parties (共同违法): a file lists each on its own row
+        #    under the same number, and each party has its own record. So a row goes to the
+        #    record of its own party; failing that, the number's only stored record in force
+        #    whose party this file does not list is being corrected (its party with it), by the
+        #    file's first party under that number; anything else is one more party of the
+        #    decision (a revoked record, e.g. of a party named wrongly, is never moved).
+        x(
+            """
+            INSERT INTO stg_seen (authority_uscc, decision_key, subject_id)
+            SELECT DISTINCT authority_uscc, decision_key, subject_id FROM stg WHERE true
+            ON CONFLICT DO NOTHING
+            """
+        )
+
         def attach_records() -> None:
             x(
                 """
@@ -323,11 +341,76 @@ class Staging:
                 FROM records r
                 WHERE stg.record_id IS NULL AND r.kind = :kind
                   AND r.authority_uscc = stg.authority_uscc AND r.decision_key = stg.decision_key
+                  AND r.subject_id = stg.subject_id
                 """,
                 {"kind": kind},
             )
 
         attach_records()
+        x(
+            """
+            UPDATE stg SET record_id = m.id, base_version = m.current_version,
+                           stored_hash = m.current_hash, stored_no = m.decision_no,
+                           moved_from = m.subject_id
+            FROM (SELECT r.id, r.current_version, r.current_hash, r.decision_no, r.subject_id,
+                         r.authority_uscc, r.decision_key
+                  FROM records r
+                  WHERE r.kind = :kind AND r.revoked_at IS NULL
+                    AND EXISTS (SELECT 1 FROM stg s
+                                WHERE s.record_id IS NULL AND s.authority_uscc = r.authority_uscc
+                                  AND s.decision_key = r.decision_key)
+                    AND NOT EXISTS (SELECT 1 FROM records o
+                                    WHERE o.kind = r.kind AND o.authority_uscc = r.authority_uscc
+                                      AND o.decision_key = r.decision_key AND o.id <> r.id
+                                      AND o.revoked_at IS NULL)
+                    AND NOT EXISTS (SELECT 1 FROM stg_seen e
+                                    WHERE e.authority_uscc = r.authority_uscc
+                                      AND e.decision_key = r.decision_key
+                                      AND e.subject_id = r.subject_id)) m
+            WHERE stg.record_id IS NULL AND stg.authority_uscc = m.authority_uscc
+              AND stg.decision_key = m.decision_key
+              AND stg.subject_id = (SELECT f.subject_id FROM stg f
+                                    WHERE f.authority_uscc = m.authority_uscc
+                                      AND f.decision_key = m.decision_key
+                                    ORDER BY f.line LIMIT 1)
+            """,
+            {"kind": kind},
+        )
+        x(
+            """
+            INSERT INTO stg_issues (severity, line, field, code, message)
+            SELECT 'warning', stg.line, :name_header, 'party_changed',
+                   '本行与已登记的同一决定（文号“' || stg.stored_no || '”）当事人不同：原为“' || s.name
+                   || '”，本行为“' || stg.subject_name || '”，按更正处理，该记录改记在本行当事人名下。'
+                   || '若两者是同一决定的共同当事人，请在同一文件中分别报送每个当事人的记录'
+            FROM stg JOIN subjects s ON s.id = stg.moved_from
+            JOIN (SELECT MIN(line) AS line FROM stg WHERE moved_from IS NOT NULL
+                  GROUP BY record_id) f ON f.line = stg.line
+            """,
+            {"name_header": name_header},
+        )
+        x(
+            """
+            INSERT INTO stg_issues (severity, line, field, code, message)
+            SELECT 'warning', stg.line, :number_header, 'another_party',
+                   '文号“' || stg.decision_no || '”已登记的当事人“' || MIN(s.name) || '”'
+                   || CASE WHEN COUNT(*) > 1 THEN '等 ' || COUNT(*) || ' 个' ELSE '' END
+                   || '不在本文件中：本行当事人“' || stg.subject_name
+                   || '”已作为同一决定的又一当事人保存；若是更正当事人，请撤销原记录'
+            FROM stg
+            JOIN records r ON r.kind = :kind AND r.authority_uscc = stg.authority_uscc
+                          AND r.decision_key = stg.decision_key AND r.subject_id <> stg.subject_id
+                          AND r.revoked_at IS NULL
+            JOIN subjects s ON s.id = r.subject_id
+            JOIN (SELECT MIN(line) AS line FROM stg WHERE record_id IS NULL
+                  GROUP BY authority_uscc, decision_key, subject_id) f ON f.line = stg.line
+            WHERE NOT EXISTS (SELECT 1 FROM stg_seen e
+                              WHERE e.authority_uscc = r.authority_uscc
+                                AND e.decision_key = r.decision_key AND e.subject_id = r.subject_id)
+            GROUP BY stg.line, stg.decision_no, stg.subject_name
+            """,
+            {"kind": kind, "number_header": number_header},
+        )
         # within the file, each row compares with the row before it of the same identity;
         # the first compares with what is stored. New and corrected rows number the versions.
         x(
@@ -337,18 +420,19 @@ class Staging:
                                           THEN COALESCE(stg.base_version, 0) + o.n END
             FROM (SELECT line, outcome,
                          COUNT(*) FILTER (WHERE outcome <> 'unchanged')
-                             OVER (PARTITION BY authority_uscc, decision_key ORDER BY line
+                             OVER (PARTITION BY authority_uscc, decision_key, subject_id ORDER BY line
                                    ROWS UNBOUNDED PRECEDING) AS n
-                  FROM (SELECT line, authority_uscc, decision_key, CASE
+                  FROM (SELECT line, authority_uscc, decision_key, subject_id, CASE
                                    WHEN rn = 1 AND record_id IS NULL THEN 'new'
                                    WHEN rn = 1 AND stored_hash = content_hash THEN 'unchanged'
                                    WHEN rn > 1 AND prev_hash = content_hash THEN 'unchanged'
                                    ELSE 'corrected' END AS outcome
-                        FROM (SELECT line, authority_uscc, decision_key, record_id, stored_hash,
+                        FROM (SELECT line, authority_uscc, decision_key, subject_id, record_id,
+                                     stored_hash,
                                      content_hash,
-                                     ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_key
+                                     ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_key, subject_id
                                                         ORDER BY line) AS rn,
-                                     LAG(content_hash) OVER (PARTITION BY authority_uscc, decision_key
+                                     LAG(content_hash) OVER (PARTITION BY authority_uscc, decision_key, subject_id
                                                              ORDER BY line) AS prev_hash
                               FROM stg) w) c) o
             WHERE o.line = stg.line
@@ -366,9 +450,9 @@ class Staging:
             FROM (SELECT line, decision_no, rn,
                          CASE WHEN rn = 1 THEN stored_no ELSE prev_no END AS ref
                   FROM (SELECT line, decision_no, stored_no,
-                               ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_key
+                               ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_key, subject_id
                                                   ORDER BY line) AS rn,
-                               LAG(decision_no) OVER (PARTITION BY authority_uscc, decision_key
+                               LAG(decision_no) OVER (PARTITION BY authority_uscc, decision_key, subject_id
                                                       ORDER BY line) AS prev_no
                         FROM stg) w) c
             WHERE ref <> decision_no

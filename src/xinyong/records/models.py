@@ -12,7 +12,8 @@ from xinyong.core.types import BigId, UTCDateTime
 
 
 class Record(Base):
-    """A licence or penalty decision, identified by decision number + authority USCC.
+    """A licence or penalty decision about one party, identified by decision number + authority
+    USCC (+ the party: a decision naming several parties is a record for each).
 
     The number is compared by its key (``names.document_number_key``: brackets, width, spaces
     and case folded), so 〔2024〕 and [2024] are one decision; ``decision_no`` is the spelling of
@@ -20,7 +21,7 @@ class Record(Base):
     """
 
     __tablename__ = "records"
-    __table_args__ = (UniqueConstraint("kind", "authority_uscc", "decision_key"),)
+    __table_args__ = (UniqueConstraint("kind", "authority_uscc", "decision_key", "subject_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
