@@ -80,6 +80,10 @@ TEMP_TABLES = {
     # merge's own warnings have none and come after the others of their line
     "stg_issues": "severity TEXT, line INTEGER, field TEXT, code TEXT, message TEXT, seq BIGINT",
     "stg_departments": "uscc TEXT PRIMARY KEY, id BIGINT",
+    # stored records of numbers whose rows did not find their own party's record (per merge)
+    "stg_others": "record_id BIGINT, subject_id BIGINT, authority_uscc TEXT, decision_key TEXT, "
+                  "decision_no TEXT, current_version INTEGER, current_hash TEXT, parties INTEGER, "
+                  "listed BOOLEAN",
     # every (identity, party) the batch has listed so far: merges in steps see the earlier rows
     "stg_seen": "authority_uscc TEXT, decision_key TEXT, subject_id BIGINT, "
                 "PRIMARY KEY (authority_uscc, decision_key, subject_id)",
@@ -347,70 +351,29 @@ class Staging:
             )
 
         attach_records()
+        # the stored records in force of the numbers some row did not find its party's record
+        # under (few: most rows find theirs, or their number is new)
         x(
             """
-            UPDATE stg SET record_id = m.id, base_version = m.current_version,
-                           stored_hash = m.current_hash, stored_no = m.decision_no,
-                           moved_from = m.subject_id
-            FROM (SELECT r.id, r.current_version, r.current_hash, r.decision_no, r.subject_id,
-                         r.authority_uscc, r.decision_key
-                  FROM records r
-                  WHERE r.kind = :kind AND r.revoked_at IS NULL
-                    AND EXISTS (SELECT 1 FROM stg s
-                                WHERE s.record_id IS NULL AND s.authority_uscc = r.authority_uscc
-                                  AND s.decision_key = r.decision_key)
-                    AND NOT EXISTS (SELECT 1 FROM records o
-                                    WHERE o.kind = r.kind AND o.authority_uscc = r.authority_uscc
-                                      AND o.decision_key = r.decision_key AND o.id <> r.id
-                                      AND o.revoked_at IS NULL)
-                    AND NOT EXISTS (SELECT 1 FROM stg_seen e
-                                    WHERE e.authority_uscc = r.authority_uscc
-                                      AND e.decision_key = r.decision_key
-                                      AND e.subject_id = r.subject_id)) m
-            WHERE stg.record_id IS NULL AND stg.authority_uscc = m.authority_uscc
-              AND stg.decision_key = m.decision_key
-              AND stg.subject_id = (SELECT f.subject_id FROM stg f
-                                    WHERE f.authority_uscc = m.authority_uscc
-                                      AND f.decision_key = m.decision_key
-                                    ORDER BY f.line LIMIT 1)
+            INSERT INTO stg_others (record_id, subject_id, authority_uscc, decision_key, decision_no,
+                                    current_version, current_hash, parties, listed)
+            SELECT r.id, r.subject_id, r.authority_uscc, r.decision_key, r.decision_no,
+                   r.current_version, r.current_hash,
+                   COUNT(*) OVER (PARTITION BY r.authority_uscc, r.decision_key),
+                   EXISTS (SELECT 1 FROM stg_seen e
+                           WHERE e.authority_uscc = r.authority_uscc
+                             AND e.decision_key = r.decision_key AND e.subject_id = r.subject_id)
+            FROM (SELECT DISTINCT authority_uscc, decision_key FROM stg WHERE record_id IS NULL) n
+            JOIN records r ON r.kind = :kind AND r.authority_uscc = n.authority_uscc
+                          AND r.decision_key = n.decision_key
+            WHERE r.revoked_at IS NULL
             """,
             {"kind": kind},
         )
-        x(
-            """
-            INSERT INTO stg_issues (severity, line, field, code, message)
-            SELECT 'warning', stg.line, :name_header, 'party_changed',
-                   '本行与已登记的同一决定（文号“' || stg.stored_no || '”）当事人不同：原为“' || s.name
-                   || '”，本行为“' || stg.subject_name || '”，按更正处理，该记录改记在本行当事人名下。'
-                   || '若两者是同一决定的共同当事人，请在同一文件中分别报送每个当事人的记录'
-            FROM stg JOIN subjects s ON s.id = stg.moved_from
-            JOIN (SELECT MIN(line) AS line FROM stg WHERE moved_from IS NOT NULL
-                  GROUP BY record_id) f ON f.line = stg.line
-            """,
-            {"name_header": name_header},
-        )
-        x(
-            """
-            INSERT INTO stg_issues (severity, line, field, code, message)
-            SELECT 'warning', stg.line, :number_header, 'another_party',
-                   '文号“' || stg.decision_no || '”已登记的当事人“' || MIN(s.name) || '”'
-                   || CASE WHEN COUNT(*) > 1 THEN '等 ' || COUNT(*) || ' 个' ELSE '' END
-                   || '不在本文件中：本行当事人“' || stg.subject_name
-                   || '”已作为同一决定的又一当事人保存；若是更正当事人，请撤销原记录'
-            FROM stg
-            JOIN records r ON r.kind = :kind AND r.authority_uscc = stg.authority_uscc
-                          AND r.decision_key = stg.decision_key AND r.subject_id <> stg.subject_id
-                          AND r.revoked_at IS NULL
-            JOIN subjects s ON s.id = r.subject_id
-            JOIN (SELECT MIN(line) AS line FROM stg WHERE record_id IS NULL
-                  GROUP BY authority_uscc, decision_key, subject_id) f ON f.line = stg.line
-            WHERE NOT EXISTS (SELECT 1 FROM stg_seen e
-                              WHERE e.authority_uscc = r.authority_uscc
-                                AND e.decision_key = r.decision_key AND e.subject_id = r.subject_id)
-            GROUP BY stg.line, stg.decision_no, stg.subject_name
-            """,
-            {"kind": kind, "number_header": number_header},
-        )
+        others = x("SELECT COUNT(*) FROM stg_others").scalar_one()
+        if others:
+            self._other_parties(kind, name_header, number_header)
+            x("DELETE FROM stg_others")
         # within the file, each row compares with the row before it of the same identity;
         # the first compares with what is stored. New and corrected rows number the versions.
         x(
@@ -509,6 +472,59 @@ class Staging:
         for outcome, count in x("SELECT outcome, COUNT(*) FROM stg GROUP BY outcome"):
             counts[outcome] = count
         return counts
+
+    def _other_parties(self, kind: str, name_header: str, number_header: str) -> None:
+        """Rows whose number is stored for other parties only (``stg_others``): the number's only
+        record in force, when this file does not list its party, is corrected by the file's first
+        party under the number (warning ``party_changed``); otherwise the row is one more party of
+        the decision (warning ``another_party`` when none of the stored parties is listed)."""
+        x = self._exec
+        x(
+            """
+            UPDATE stg SET record_id = m.record_id, base_version = m.current_version,
+                           stored_hash = m.current_hash, stored_no = m.decision_no,
+                           moved_from = m.subject_id
+            FROM stg_others m
+            WHERE m.parties = 1 AND NOT m.listed
+              AND stg.record_id IS NULL AND stg.authority_uscc = m.authority_uscc
+              AND stg.decision_key = m.decision_key
+              AND stg.subject_id = (SELECT f.subject_id FROM stg f
+                                    WHERE f.authority_uscc = m.authority_uscc
+                                      AND f.decision_key = m.decision_key
+                                    ORDER BY f.line LIMIT 1)
+            """
+        )
+        x(
+            """
+            INSERT INTO stg_issues (severity, line, field, code, message)
+            SELECT 'warning', stg.line, :name_header, 'party_changed',
+                   '本行与已登记的同一决定（文号“' || stg.stored_no || '”）当事人不同：原为“' || s.name
+                   || '”，本行为“' || stg.subject_name || '”，按更正处理，该记录改记在本行当事人名下。'
+                   || '若两者是同一决定的共同当事人，请在同一文件中分别报送每个当事人的记录'
+            FROM stg JOIN subjects s ON s.id = stg.moved_from
+            JOIN (SELECT MIN(line) AS line FROM stg WHERE moved_from IS NOT NULL
+                  GROUP BY record_id) f ON f.line = stg.line
+            """,
+            {"name_header": name_header},
+        )
+        x(
+            """
+            INSERT INTO stg_issues (severity, line, field, code, message)
+            SELECT 'warning', stg.line, :number_header, 'another_party',
+                   '文号“' || stg.decision_no || '”已登记的当事人“' || MIN(s.name) || '”'
+                   || CASE WHEN COUNT(*) > 1 THEN '等 ' || COUNT(*) || ' 个' ELSE '' END
+                   || '不在本文件中：本行当事人“' || stg.subject_name
+                   || '”已作为同一决定的又一当事人保存；若是更正当事人，请撤销原记录'
+            FROM stg
+            JOIN stg_others r ON r.authority_uscc = stg.authority_uscc
+                             AND r.decision_key = stg.decision_key AND NOT r.listed
+            JOIN subjects s ON s.id = r.subject_id
+            JOIN (SELECT MIN(line) AS line FROM stg WHERE record_id IS NULL
+                  GROUP BY authority_uscc, decision_key, subject_id) f ON f.line = stg.line
+            GROUP BY stg.line, stg.decision_no, stg.subject_name
+            """,
+            {"number_header": number_header},
+        )
 
     def clear(self) -> None:
         """Empty the staged rows after a merge (the issues stay until ``finish``)."""
