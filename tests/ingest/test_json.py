@@ -116,3 +116,38 @@ def test_json_that_holds_no_records_is_unreadable(tmp_path):
         path.write_text(content, encoding="utf-8")
         with pytest.raises(FileUnreadable):
             ingest(path)
+
+
+def test_arrays_are_read_as_several_values_and_objects_are_refused_naming_the_column(database, tmp_path):
+    """Systems export lists as JSON arrays (处罚类别 ["罚款", "警告"]) and sometimes nest an object
+    (法定代表人 {"姓名": …, "证件号码": …}). An array of plain values is several values, as in a
+    cell; an object is refused for its row, naming the column — never stored as program text,
+    the id number inside it published with the name."""
+    from xinyong.core import db
+    from xinyong.ingest.service import rejected_rows
+    from xinyong.records.models import RecordVersion
+
+    _, rows = sample_rows()
+    records = _records(rows[:3])
+    records[0]["处罚类别"] = ["罚款", "警告"]
+    records[0]["备注"] = ["已整改", "已缴纳罚款"]
+    records[0]["附件"] = {"名称": "决定书.pdf"}  # not a catalogue column: ignored as such
+    records[1]["法定代表人"] = {"姓名": "张三", "证件号码": "110101199003071234"}
+    records[2]["处罚类别"] = []
+    path = tmp_path / "nested.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    report = ingest(path)
+    assert (report.accepted, report.rejected) == (1, 2), report.errors
+    (nested, empty) = report.errors
+    assert (nested.line, nested.field, nested.code) == (2, "法定代表人", "nested_value")
+    assert "JSON 对象" in nested.message and "法定代表人证件号码" in nested.message
+    assert (empty.line, empty.field, empty.code) == (3, "处罚类别", "missing_required")
+    with database.connect() as conn:
+        (data,) = conn.execute(select(RecordVersion.data)).scalars().all()
+    stored = json.loads(data)
+    assert stored["penalty_kinds"] == "罚款;警告"
+    assert stored["remarks"] == "已整改；已缴纳罚款"
+    assert "[" not in data and "110101199003071234" not in data
+    with db.transaction() as session:
+        handed_back = dict(rejected_rows(session, report.batch_id))
+    assert json.loads(handed_back[2]["原始内容"])["法定代表人"]["姓名"] == "张三"

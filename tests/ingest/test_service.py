@@ -312,6 +312,33 @@ def test_each_bad_value_rejects_its_row_only(tmp_path, column, value, code):
     assert [(e.line, e.field, e.code) for e in report.errors] == [(2, column, code)]
 
 
+def test_a_company_code_as_the_deciding_or_sending_body_rejects_the_row(database, tmp_path):
+    """A penalty decided by a company, or sent by a social organisation, is a mistaken column
+    (often the party's own code copied): rejected, and no such body registered as a department."""
+    from xinyong.core import ids
+
+    headers, rows = sample_rows()
+    company = rows[0]["行政相对人代码_1(统一社会信用代码)"]
+    association = ids.make_uscc("51130100MJ0000001")
+    army_unit = ids.make_uscc("A1130100MA0000001")
+    rows[0]["处罚机关统一社会信用代码"] = company
+    rows[1]["数据来源单位统一社会信用代码"] = association
+    rows[2]["处罚机关统一社会信用代码"] = army_unit  # 军队: may decide
+    with database.connect() as conn:
+        departments_before = conn.scalar(select(func.count()).select_from(Department))
+    report = ingest(write_rows(tmp_path / "bodies.csv", headers, rows[:3]))
+    assert (report.accepted, report.rejected) == (1, 2)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [
+        (2, "处罚机关统一社会信用代码", "not_a_public_body"), (3, "数据来源单位统一社会信用代码", "not_a_public_body")]
+    assert f"{company} 是工商部门登记的企业的代码，不是行政机关或法律法规授权组织的代码" in report.errors[0].message
+    assert "是民政部门登记的社会团体的代码" in report.errors[1].message
+    assert association not in [d.uscc for d in report.departments_registered]
+    with database.connect() as conn:
+        registered = set(conn.scalars(select(Department.uscc)))
+    assert company not in registered and association not in registered
+    assert len(registered) - departments_before == len(report.departments_registered)
+
+
 @pytest.mark.parametrize(
     ("column", "written", "stored_key", "stored"),
     [

@@ -81,6 +81,8 @@ class Field:
     unit_headers: dict[str, str] = field(default_factory=dict, compare=False)
     legacy: bool = False  # a column only older layouts have
     standard_code: str | None = None  # 字段代码 of the 双公示 data standard (CF_XDR_MC…)
+    # USCC fields: the registration authorities (first character of the code) whose codes it takes
+    registered_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -388,6 +388,7 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
                     legacy=bool(f.get("legacy", False)),
                     unit_headers={str(h): str(u) for h, u in (f.get("unit_headers") or {}).items()},
                     standard_code=codes.get(f["key"]),
+                    registered_by=tuple(str(c) for c in f.get("registered_by") or ()),
                 )
             )
             for unit in filter(None, (fields[-1].unit, *fields[-1].unit_headers.values())):

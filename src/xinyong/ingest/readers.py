@@ -34,6 +34,7 @@ ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gbk": "GBK", "
 # a row the reader could not split (validation turns it into one error): its first cell is a marker
 INVALID_JSON = "\x00invalid_json"  # then the message and the record's text
 UNCLOSED_QUOTE = "\x00unclosed_quote"  # then the last line the broken row swallowed, then its cells
+NESTED_VALUE = "\x00nested_value"  # then the column, the message and the record's text
 # how many leading rows may sit above the header (a title line, an empty line)
 MAX_PREAMBLE_ROWS = 5
 # the catalogue field a column name stands for (None: not a known column)
@@ -845,7 +846,9 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
         raise FileUnreadable(f"第 {first_line} 行的键不是双公示格式的列名（如“行政相对人名称”）。")
     index = {h: i for i, h in enumerate(headers)}
 
-    def to_cells(obj: dict[str, Any]) -> list[str]:
+    where = "第 {} 条记录" if format_name == "json" else "第 {} 行"
+
+    def to_cells(number: int, obj: dict[str, Any]) -> list[str]:
         cells = [""] * len(headers)
         for key, value in obj.items():
             i = index.get(str(key))
@@ -853,16 +856,23 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
                 headers.append(str(key))
                 index[str(key)] = i = len(headers) - 1
                 cells.append("")
-            cells[i] = _cell_text(value)
+            if isinstance(value, (dict, list)):
+                text = _json_value_text(value)
+                if text is None and field_of(str(key)):
+                    return [NESTED_VALUE, str(key),
+                            f"{where.format(number)}“{key}”的值是一组带名称的数据（JSON 对象 {{…}}），不是一个值："
+                            "请把其中每一项放到目录中对应的列（如“法定代表人”与“法定代表人证件号码”各占一列）",
+                            json.dumps(obj, ensure_ascii=False)]
+                cells[i] = json.dumps(value, ensure_ascii=False) if text is None else text
+            else:
+                cells[i] = _cell_text(value)
         return cells
 
-    where = "第 {} 条记录" if format_name == "json" else "第 {} 行"
-
     def rows() -> Iterator[tuple[int, list[str]]]:
-        yield first_line, to_cells(obj)
+        yield first_line, to_cells(first_line, obj)
         for number, value in objects:
             if isinstance(value, dict):
-                yield number, to_cells(value)
+                yield number, to_cells(number, value)
             else:  # the text is handed back with the rejected rows, to correct
                 text = value.text if isinstance(value, _Undecodable) else json.dumps(value, ensure_ascii=False)
                 yield number, [INVALID_JSON, where.format(number) + "不是有效的 JSON 对象（应为 {…}）", text]
@@ -883,6 +893,16 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
         position=lambda: os.lseek(raw.fileno(), 0, os.SEEK_CUR),
         _close=close,
     )
+
+
+def _json_value_text(value: dict[str, Any] | list[Any]) -> str | None:
+    """The cell of a JSON array of plain values (["罚款", "警告"] is 罚款；警告, read like several
+    kinds in one cell); None for an object or an array that holds one (no cell can say it)."""
+    if isinstance(value, dict):
+        return "" if not value else None
+    if any(isinstance(v, (dict, list)) for v in value):
+        return None
+    return "；".join(t for t in (_cell_text(v).strip() for v in value) if t)
 
 
 _JSON_SPACE = re.compile(r"[ \t\r\n]*")

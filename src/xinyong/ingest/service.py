@@ -30,6 +30,7 @@ from xinyong.ingest.models import Batch, BatchIssue, RejectedRow
 from xinyong.ingest.readers import (
     ENCODING_LABELS,
     INVALID_JSON,
+    NESTED_VALUE,
     UNCLOSED_QUOTE,
     WORKBOOK_FORMATS,
     SheetLines,
@@ -366,8 +367,8 @@ def _prepare_in_thread(handover: queue.Queue[Any], stop: threading.Event, *args:
 def _rejected_row(batch_id: int, line: int, headers: list[str], cells: list[str]) -> dict[str, Any]:
     """A rejected row's cells under the file's own headers, to hand back for correction (a JSON
     text that is no record, as written)."""
-    if cells and cells[0] == INVALID_JSON:
-        named = {RAW_TEXT_COLUMN: cells[2] if len(cells) > 2 else ""}
+    if cells and cells[0] in (INVALID_JSON, NESTED_VALUE):
+        named = {RAW_TEXT_COLUMN: cells[-1] if len(cells) > 2 else ""}
         return {"batch_id": batch_id, "line": line, "cells": orjson.dumps(named).decode()}
     if cells and cells[0] == UNCLOSED_QUOTE:
         cells = cells[2:]  # the row as the reader split it: the broken cell holds the lines it swallowed

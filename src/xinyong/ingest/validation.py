@@ -19,7 +19,7 @@ from xinyong.catalogue.service import Catalogue, normalize_code_value, normalize
 from xinyong.core import ids
 from xinyong.core.errors import FileUnreadable
 from xinyong.core.names import display_name, normalize_name
-from xinyong.ingest.readers import INVALID_JSON, UNCLOSED_QUOTE
+from xinyong.ingest.readers import INVALID_JSON, NESTED_VALUE, UNCLOSED_QUOTE
 
 # Several values in one cell: separated by ; ； 、 , ， / or | (spaces, when no value matches whole)
 MULTI_SEPARATORS = re.compile(r"([;；、,，/／|｜])")
@@ -398,7 +398,9 @@ class RowValidator:
     # -- the row ---------------------------------------------------------------------------
 
     def validate(self, line: int, cells: Sequence[str]) -> ValidRow | list[Issue]:
-        if cells and cells[0] in (INVALID_JSON, UNCLOSED_QUOTE):
+        if cells and cells[0] in (INVALID_JSON, UNCLOSED_QUOTE, NESTED_VALUE):
+            if cells[0] == NESTED_VALUE:
+                return [Issue(line, cells[1], "nested_value", cells[2])]
             if cells[0] == INVALID_JSON:
                 said = cells[1] if len(cells) > 1 else f"{self._where(line)}不是有效的 JSON 对象"
                 return [Issue(line, None, "invalid_json", said)]
@@ -544,6 +546,9 @@ class RowValidator:
                     errors.append(self._issue(line, f.key, problem.code, f"“{f.label}”：{problem.message}"))
                     continue
                 assert code is not None
+                if f.registered_by and code[0] not in f.registered_by:
+                    errors.append(self._not_a_public_body(line, f.key, code))
+                    continue
                 values[f.key] = code
             elif t == "org_code":
                 try:
@@ -590,6 +595,18 @@ class RowValidator:
             fine=amounts.get("fine_amount"),
             confiscated=amounts.get("confiscated_amount"),
             warnings=warnings,
+        )
+
+    def _not_a_public_body(self, line: int, key: str, code: str) -> Issue:
+        registrar, category = ids.uscc_kind(code)
+        if registrar == "未知":
+            whose = f"的登记管理部门代码为“{code[0]}”"
+        else:
+            whose = f"是{registrar}部门登记的{'单位' if category == '未知' else category}的代码"
+        return self._issue(
+            line, key, "not_a_public_body",
+            f"“{self.item.field(key).label}”{code} {whose}，不是行政机关或法律法规授权组织的代码："
+            "请填写作出决定（或报送数据）的单位自己的统一社会信用代码",
         )
 
     def _fill_layout_gaps(self, values: dict[str, str]) -> None:
