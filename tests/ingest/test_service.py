@@ -561,6 +561,19 @@ def test_individual_business_code_under_the_organisation_category_is_an_individu
         assert find_by_code(session, code).kind == "individual_business"
 
 
+def test_an_enterprise_code_under_the_individual_business_category_is_an_organisation(database, tmp_path):
+    """A 个人独资企业 has a 91 code and is an enterprise, often declared 个体工商户: the code decides,
+    as it does the other way round."""
+    headers, rows = sample_rows()
+    row = dict(rows[0], 行政相对人类别="个体工商户")
+    report = ingest(write_rows(tmp_path / "91.csv", headers, [row]))
+    assert (report.accepted, report.rejected) == (1, 0)
+    assert [(w.field, w.code) for w in report.warnings] == [("行政相对人类别", "category_from_code")]
+    assert "是工商部门登记的企业的代码，不是个体工商户的" in report.warnings[0].message
+    with db.transaction() as session:
+        assert find_by_code(session, row["行政相对人代码_1(统一社会信用代码)"]).kind == "organisation"
+
+
 def test_subject_category_left_empty_is_told_from_the_codes(database, tmp_path):
     """行政相对人类别 follows from the codes: a USCC beginning 92 is an individual business's, the
     placeholder with a registration number too, any other USCC an organisation's, an id number alone a
@@ -1166,6 +1179,29 @@ def test_footer_rows_and_a_repeated_header_are_skipped_and_a_stray_row_is_one_cl
     assert "“合　计”" in report.warnings[1].message and "“填报单位（盖章）：”" in report.warnings[2].message
 
 
+def test_a_row_that_numbers_the_columns_is_skipped(database, tmp_path):
+    """Provincial templates print 1 | 2 | 3 … under the header (number cells in Excel): not a
+    record, skipped with a warning instead of a rejected row and exit 3."""
+    import openpyxl
+
+    headers, rows = sample_rows()
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(headers)
+    sheet.append(list(range(1, len(headers) + 1)))
+    for row in rows[:2]:
+        sheet.append([row[h] for h in headers])
+    workbook.save(tmp_path / "numbered.xlsx")
+    report = ingest(tmp_path / "numbered.xlsx")
+    assert (report.rows_total, report.accepted, report.rejected) == (2, 2, 0), report.errors[:3]
+    assert [(w.line, w.code) for w in report.warnings if w.code != "file_note"] == [(2, "column_numbers_skipped")]
+    assert "第 2 行是各列的序号" in next(w.message for w in report.warnings if w.code == "column_numbers_skipped")
+    # a record is never taken for one: a row of numbers in other places is still an error
+    odd = dict(rows[2], **{h: str(i * 7) for i, h in enumerate(headers)})
+    report = ingest(write_rows(tmp_path / "odd.csv", headers, [odd]))
+    assert report.rejected == 1
+
+
 def test_a_quote_never_closed_is_one_clear_error_naming_the_lines_it_swallowed(tmp_path):
     """A cell that starts with " and is never closed makes the CSV reader take the next lines into
     it: the report says so, with the lines, instead of listing odd values."""
@@ -1211,6 +1247,21 @@ def test_an_unquoted_comma_that_shifts_the_columns_rejects_the_row(tmp_path):
     # a note typed beside the table, on a row that is right, is ignored with a warning
     assert [(w.line, w.code) for w in report.warnings] == [(4, "extra_cells")]
     assert "已核对" in report.warnings[0].message
+
+
+def test_an_unquoted_comma_in_the_last_column_keeps_the_whole_text(database, tmp_path):
+    """备注 is the last column: a comma written there without quotes cut it, and what followed
+    the comma was dropped as cells beside the table. The text is put back together."""
+    headers, rows = sample_rows()
+    assert headers[-1] == "备注"
+    cells = [rows[0][h] for h in headers[:-1]] + ["已整改,罚款已缴纳,不再复查"]
+    path = tmp_path / "remarks.csv"
+    path.write_text(",".join(headers) + "\n" + ",".join(cells) + ",,\n", encoding="utf-8")
+    report = ingest(path)
+    assert (report.accepted, report.rejected) == (1, 0)
+    assert [(w.line, w.field, w.code) for w in report.warnings] == [(2, "备注", "comma_in_text")]
+    assert "“已整改,罚款已缴纳,不再复查”" in report.warnings[0].message
+    assert _stored(database, "remarks") == ["已整改,罚款已缴纳,不再复查"]
 
 
 def test_title_row_above_header_is_skipped(tmp_path):
@@ -1290,6 +1341,27 @@ def test_amounts_computed_by_excel_formulas_are_read_as_excel_shows_them(databas
     assert ingest(tmp_path / "formula.xlsx").accepted == 1
     again = ingest(write_rows(tmp_path / "same.csv", headers, [{**row, fine: "0.456789"}]))
     assert (again.unchanged, again.corrected) == (1, 0)
+
+
+@pytest.mark.parametrize(("header", "noted"), [
+    ("罚款金额", True), ("CF_NR_FK", False), ("罚款金额（万元）", False),
+])
+def test_an_amount_column_without_a_unit_is_read_in_the_standard_unit_and_the_report_says_so(
+        database, tmp_path, header, noted):
+    """A bare 罚款金额 may hold 元: the amount is read in 万元 as the standard says, and the report
+    tells the sender, so that a fine ten thousand times too high does not go unseen. The data
+    standard's field code carries the standard's unit and needs no note."""
+    headers, rows = sample_rows()
+    renamed = [header if h == "罚款金额（万元）" else h for h in headers]
+    moved = [{(header if h == "罚款金额（万元）" else h): v for h, v in r.items()} for r in rows[:2]]
+    report = ingest(write_rows(tmp_path / "bare.csv", renamed, moved))
+    assert report.accepted == 2
+    notes = [w.message for w in report.warnings if w.code == "file_note" and "没有写明金额单位" in w.message]
+    if noted:
+        assert notes == ["“罚款金额”列的列名没有写明金额单位，已按万元读取（标准列名为“罚款金额（万元）”）："
+                         "若填的是元，请把列名改为“罚款金额（元）”后重新报送"]
+    else:
+        assert notes == []
 
 
 @pytest.mark.parametrize(("header", "written", "stored"), [

@@ -321,6 +321,11 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
             prepared.issues.append(("warning", line, None, "footer_skipped",
                                     f"{table.where(line)}是表尾（“{shown}”…），不是记录，已跳过"))
             continue
+        if isinstance(result, list) and _numbers_the_columns(cells):
+            # templates number their columns (1 | 2 | 3 …) in a row under the header
+            prepared.issues.append(("warning", line, None, "column_numbers_skipped",
+                                    f"{table.where(line)}是各列的序号（1、2、3…），不是记录，已跳过"))
+            continue
         prepared.rows_total += 1
         if isinstance(result, list):
             prepared.rejected += 1
@@ -362,6 +367,15 @@ def _prepare_in_thread(handover: queue.Queue[Any], stop: threading.Event, *args:
             _hand_over(handover, None, stop)
     except BaseException as exc:
         _hand_over(handover, exc, stop)
+
+
+def _numbers_the_columns(cells: list[str]) -> bool:
+    """Whether a row only numbers the columns it stands in: three or more cells, each holding its
+    column's position (counted from the same start, 1 or another)."""
+    filled = [(i, c.strip()) for i, c in enumerate(cells) if c and c.strip()]
+    if len(filled) < 3 or not all(c.isdigit() and len(c) <= 3 for _, c in filled):
+        return False
+    return len({int(c) - i for i, c in filled}) == 1
 
 
 def _rejected_row(batch_id: int, line: int, headers: list[str], cells: list[str]) -> dict[str, Any]:

@@ -270,6 +270,11 @@ class RowValidator:
                 self.column_units.setdefault(f.key, unit)
                 if unit != f.unit:
                     note(f"“{header}”列的金额以{unit}为单位，已换算为{f.unit}保存")
+                elif not any(name in header for name in self.catalogue.units) and (
+                        normalize_header(header) != normalize_header(f.standard_code or "")):
+                    # the data standard's field code carries the standard's unit; a bare name does not
+                    note(f"“{header}”列的列名没有写明金额单位，已按{f.unit}读取（标准列名为“{f.label}”）："
+                         f"若填的是元，请把列名改为“{header}（元）”后重新报送")
         self._mapped = len(self._headers)
         # what the row loop needs of each column: (index, field key, typed, may hold several values)
         self._plan = [(index, f.key, f.type != "text", f.type == "codes") for index, f, _header in self.columns]
@@ -423,6 +428,16 @@ class RowValidator:
         result = self._validate(line, cells)
         if not isinstance(result, list):
             beyond = [c.strip() for c in cells[self._width:] if c.strip()]
+            rejoined = self._rejoin_last_text(cells) if beyond else None
+            if rejoined is not None:
+                again = self._validate(line, rejoined)
+                if not isinstance(again, list):
+                    header = self._headers[self._width - 1]
+                    again.warnings.append(Issue(
+                        line, header, "comma_in_text",
+                        f"{self._where(line)}“{header}”中有未加英文双引号的英文逗号，已按整段内容"
+                        f"“{rejoined[-1][:30]}”读取：请给含英文逗号的单元格加上英文双引号，或改用中文逗号"))
+                    return again
             if beyond:
                 result.warnings.append(Issue(line, None, "extra_cells",
                                              f"{self._where(line)}在表头以外的列中有内容（“{beyond[0][:20]}”），已忽略"))
@@ -431,6 +446,22 @@ class RowValidator:
         return [Issue(line, None, "column_count",
                       f"{self._where(line)}有 {len(cells)} 个单元格，比表头多 {extra} 个，各列已经错位："
                       "可能是某个单元格里有分隔符（如英文逗号）却没有加英文双引号。请给该单元格加上引号，或改用中文逗号")]
+
+    def _rejoin_last_text(self, cells: Sequence[str]) -> list[str] | None:
+        """The row with the cells past the header put back into the last column, when that column
+        is a text (备注) that goes on straight into them: an English comma written without quotes
+        cut it there. None when the row does not look so (a note typed beside the table after an
+        empty cell, or a last column that is not text)."""
+        assert self._width is not None
+        last = self._width - 1
+        if not any(index == last and f.type == "text" for index, f, _header in self.columns):
+            return None
+        if not cells[last].strip() or not cells[self._width].strip():
+            return None
+        end = len(cells)
+        while not cells[end - 1].strip():
+            end -= 1
+        return [*cells[:last], ",".join(cells[last:end])]
 
     def _validate(self, line: int, cells: Sequence[str]) -> ValidRow | list[Issue]:
         errors: list[Issue] = []
@@ -666,6 +697,14 @@ class RowValidator:
             warnings.append(self._issue(line, "subject_category", "category_from_code",
                                         f"统一社会信用代码以 {uscc[:2]} 开头，是个体工商户的代码："
                                         "行政相对人类别按“个体工商户”保存"))
+        elif category == "个体工商户" and uscc and not ids.is_individual_business_uscc(uscc):
+            # a 个人独资企业 (91…) is an enterprise, often taken for an individual business
+            registrar, kind_of = ids.uscc_kind(uscc)
+            whose = f"{registrar}部门登记的{kind_of}" if "未知" not in (registrar, kind_of) else "组织"
+            category = values["subject_category"] = "法人及非法人组织"
+            warnings.append(self._issue(line, "subject_category", "category_from_code",
+                                        f"统一社会信用代码以 {uscc[:2]} 开头，是{whose}的代码，不是个体工商户的"
+                                        "（以 92 开头）：行政相对人类别按“法人及非法人组织”保存"))
         kind = CATEGORY_KIND[category]
         shown, key = self._name(name)
         identity = SubjectIdentity(kind=kind, category=category, name=shown, name_norm=key)
