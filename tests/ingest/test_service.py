@@ -443,9 +443,10 @@ def test_cells_that_say_nothing_and_no_end_are_read_as_meant(database, tmp_path)
 
 def test_a_database_null_is_empty_in_every_column_text_too(database, tmp_path):
     """A database export writes NULL or \\N for a value that is not set: never stored as text
-    (it would be published as 备注 “NULL”), and in a required text column it is missing."""
+    (it would be published as 备注 “NULL”), and in a required text column it is missing. Typed
+    full-width (ＮＵＬＬ, from an input method in full-width mode), it is the same."""
     headers, rows = sample_rows()
-    rows[0].update({"备注": "NULL", "法定代表人": "\\N", "罚款金额（万元）": "null", "公示截止期": "None"})
+    rows[0].update({"备注": "ＮＵＬＬ", "法定代表人": "\\N", "罚款金额（万元）": "null", "公示截止期": "None"})
     rows[1]["违法事实"] = "NULL"
     rows[2].update({"备注": "NULL 值说明", "公示截止期": ""})  # the same columns filled, for comparison
     report = ingest(write_rows(tmp_path / "nulls.csv", headers, rows[:3]))

@@ -314,3 +314,44 @@ def test_rows_of_a_workbook_with_two_sheets_are_shown_under_their_sheet(client, 
     # the one valid row is the last of the second sheet: row 4 there
     record = client.get(f"/workbench/records/{_record_id(database, batch_id)}").text
     assert "工作表“第二批”第 4 行" in record
+
+
+def test_the_record_page_lists_the_other_parties_of_the_decision(client, people, database) -> None:  # type: ignore[no-untyped-def]
+    """共同违法: a decision naming two companies is a record for each; either record's page names
+    the other party, with a link, so that an officer sees the whole decision."""
+    from xinyong.core.ids import make_uscc
+
+    with open(WITH_ERRORS, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        headers = list(reader.fieldnames or [])
+        valid = next(r for r in reader if r["数据来源单位统一社会信用代码"] == DEPARTMENT_A[0])
+    partner = dict(valid, **{"行政相对人名称": "珠海市共同违法贸易有限公司",
+                             "行政相对人代码_1(统一社会信用代码)": make_uscc("91440402MA0000077"),
+                             "行政处罚决定书文号": valid["行政处罚决定书文号"].replace("〔", "[").replace("〕", "]")})
+    body = io.StringIO()
+    writer = csv.DictWriter(body, fieldnames=headers)
+    writer.writeheader()
+    writer.writerows([valid, partner])
+    csrf = login(client, people["a"])
+    response = _upload(client, csrf, body.getvalue().encode("utf-8"), name="joint.csv")
+    assert response.status_code == 303, response.text[:500]
+    batch_id = int(response.headers["location"].rsplit("/", 1)[1])
+    with database.connect() as conn:
+        ids = conn.scalars(sa.select(RecordVersion.record_id).where(RecordVersion.batch_id == batch_id)
+                           .order_by(RecordVersion.line)).all()
+    assert len(set(ids)) == 2
+    first = client.get(f"/workbench/records/{ids[0]}").text
+    parties = first.split('id="parties"')[1].split("</section>")[0]
+    assert f'<a href="/workbench/records/{ids[1]}">珠海市共同违法贸易有限公司</a>' in parties
+    assert f"文号写作 {partner['行政处罚决定书文号']}" in parties
+    second = client.get(f"/workbench/records/{ids[1]}").text
+    assert valid["行政相对人名称"] in second.split('id="parties"')[1].split("</section>")[0]
+    # a decision with one party has no such section
+    alone = dict(valid, **{"行政处罚决定书文号": valid["行政处罚决定书文号"] + "之一"})
+    body = io.StringIO()
+    writer = csv.DictWriter(body, fieldnames=headers)
+    writer.writeheader()
+    writer.writerow(alone)
+    response = _upload(client, csrf, body.getvalue().encode("utf-8"), name="alone.csv")
+    page = client.get(f"/workbench/records/{_record_id(database, int(response.headers['location'].rsplit('/', 1)[1]))}")
+    assert alone["行政处罚决定书文号"] in page.text and 'id="parties"' not in page.text

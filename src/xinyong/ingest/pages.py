@@ -188,8 +188,10 @@ def record_page(request: Request, record_id: RowId, done: str | None = Query(Non
                 session: Session = DbSession) -> Response:
     record = _record_for(session, principal, record_id)
     item = get_catalogue().item(record.kind)
+    today = clock.today()
     return render(request, "workbench/record.html", {
-        "record": records.record_detail(session, record, clock.today()),
+        "record": records.record_detail(session, record, today),
+        "parties": records.other_parties(session, record, today),
         "labels": {f.key: f.label for f in item.fields}, "message": MESSAGES.get(done or ""),
     })
 

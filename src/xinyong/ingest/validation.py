@@ -478,8 +478,8 @@ class RowValidator:
                 said = nothing.get(raw)
                 if said or (said is None and self._says_nothing(raw)):
                     continue
-            elif raw.isascii() and is_null(raw):  # NULL, \N: a database's "not set", not text to publish
-                continue
+            elif (raw.isascii() or "\uff01" <= raw[0] <= "\uff5e") and is_null(raw):
+                continue  # NULL, \N (or ＮＵＬＬ, typed full-width): a database's "not set", not text to publish
             if several and key in values:
                 values[key] += ";" + raw
             else:

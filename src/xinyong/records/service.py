@@ -182,16 +182,32 @@ def search_records(
         query.order_by(RecordVersion.decision_date.desc(), Record.id.desc())
         .limit(per_page).offset((page - 1) * per_page)
     )
-    out = []
-    for record, version, department in rows:
-        status = version_status(record, version, today)
-        out.append(RecordRow(
-            id=record.id, kind=record.kind, kind_label=KIND_LABELS.get(record.kind, record.kind),
-            decision_no=record.decision_no, subject_name=version.subject_name,
-            decision_date=version.decision_date, department=department, status=status,
-            status_label=STATUS_LABELS[status],
-        ))
-    return out, total
+    return [_record_row(record, version, department, today) for record, version, department in rows], total
+
+
+def other_parties(session: Session, record: Record, today: dt.date) -> list[RecordRow]:
+    """The records of the other parties of the same decision (共同违法: one decision, a record
+    per party), in the order they were received."""
+    rows = session.execute(
+        select(Record, RecordVersion, Department.name)
+        .join(RecordVersion, (RecordVersion.record_id == Record.id)
+              & (RecordVersion.version == Record.current_version))
+        .join(Department, Department.id == Record.department_id)
+        .where(Record.kind == record.kind, Record.authority_uscc == record.authority_uscc,
+               Record.decision_key == record.decision_key, Record.id != record.id)
+        .order_by(Record.id)
+    )
+    return [_record_row(other, version, department, today) for other, version, department in rows]
+
+
+def _record_row(record: Record, version: RecordVersion, department: str, today: dt.date) -> RecordRow:
+    status = version_status(record, version, today)
+    return RecordRow(
+        id=record.id, kind=record.kind, kind_label=KIND_LABELS.get(record.kind, record.kind),
+        decision_no=record.decision_no, subject_name=version.subject_name,
+        decision_date=version.decision_date, department=department, status=status,
+        status_label=STATUS_LABELS[status],
+    )
 
 
 def record_detail(session: Session, record: Record, today: dt.date) -> RecordOut:
