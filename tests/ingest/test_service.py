@@ -1325,6 +1325,38 @@ def test_sheets_whose_amounts_are_in_different_units_are_not_stacked(database, t
     assert count(database, Record) == 0 and count(database, Batch) == 0
 
 
+def test_a_later_sheet_is_told_in_its_own_column_names(database, tmp_path):
+    """Sheets of one workbook may head a column differently (the 自然人 sheet exported with the
+    standard's field codes): an error on that sheet names the column as that sheet heads it. With
+    three sheets, a unit mismatch names the sheet the other column really came from."""
+    import openpyxl
+
+    headers, rows = sample_rows()
+    workbook = openpyxl.Workbook()
+    first = workbook.active
+    first.title = "法人"
+    first.append(headers)
+    first.append(list(rows[0].values()))
+    second = workbook.create_sheet("自然人")
+    second.append(["CF_JDRQ" if h == "处罚决定日期" else h for h in headers])
+    second.append(list(dict(rows[1], 处罚决定日期="2024/02/30").values()))
+    workbook.save(tmp_path / "names.xlsx")
+    report = ingest(tmp_path / "names.xlsx")
+    assert [(e.sheet, e.line, e.field, e.code) for e in report.errors] == [("自然人", 2, "CF_JDRQ", "invalid_date")]
+
+    fine = "罚款金额（万元）"
+    workbook = openpyxl.Workbook()
+    for title, unit in (("甲", None), ("乙", "万元"), ("丙", "元")):
+        sheet = workbook.active if title == "甲" else workbook.create_sheet(title)
+        sheet.title = title
+        columns = [h for h in headers if unit or h != fine]
+        sheet.append([f"罚款金额（{unit}）" if h == fine else h for h in columns])
+        sheet.append([rows[2][h] for h in columns])
+    workbook.save(tmp_path / "three.xlsx")
+    with pytest.raises(FileUnreadable, match=r"工作表“丙”的“罚款金额（元）”与工作表“乙”的“罚款金额（万元）”"):
+        ingest(tmp_path / "three.xlsx")
+
+
 def test_amounts_computed_by_excel_formulas_are_read_as_excel_shows_them(database, tmp_path):
     """A 万元 column computed as =元/10000 holds 0.45678900000000006 in the file; Excel shows (and
     keeps) 15 significant digits, 0.456789. The noise was stored and published, and the same row

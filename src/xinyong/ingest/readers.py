@@ -57,6 +57,8 @@ class SheetLines:
     def __init__(self, titles: Sequence[str] = (), offsets: Sequence[int] = ()) -> None:
         self.titles = list(titles)
         self.offsets = list(offsets)  # the rows of the sheets before: known as reading reaches each
+        # per sheet read so far: the table's column names that this sheet heads otherwise
+        self.renamed: list[dict[str, str]] = []
 
     @property
     def several(self) -> bool:
@@ -74,6 +76,15 @@ class SheetLines:
             if line > offset:
                 return title, line - offset
         return self.titles[0], line
+
+    def header(self, line: int | None, name: str | None) -> str | None:
+        """The name the sheet of ``line`` gives to the table's column ``name`` (a later sheet may
+        head the same column 当事人名称 where the first says 行政相对人名称)."""
+        if name is None or line is None or not self.several:
+            return name
+        sheet, _row = self.locate(line)
+        index = self.titles.index(sheet) if sheet in self.titles else 0
+        return self.renamed[index].get(name, name) if index < len(self.renamed) else name
 
     def where(self, line: int) -> str:
         """A line as users are told it: 第 12 行, or 工作表“自然人”第 12 行."""
@@ -663,9 +674,13 @@ def _sheet_table(
     for index, name in enumerate(headers):
         column_of.setdefault(key_of(name), index)
 
-    def later_sheet_columns(cells: list[str]) -> list[int | None]:
-        """Where each column of a later sheet goes in the table (None: a repeated column)."""
+    came_from = {index: chosen[0].title for index in range(len(headers))}  # the sheet that added a column
+
+    def later_sheet_columns(cells: list[str]) -> tuple[list[int | None], dict[str, str]]:
+        """Where each column of a later sheet goes in the table (None: a repeated column), and
+        the table's column names the sheet heads otherwise."""
         placed: list[int | None] = []
+        renamed: dict[str, str] = {}
         for name in cells:
             if not name.strip():
                 placed.append(None)
@@ -673,6 +688,7 @@ def _sheet_table(
             key = key_of(name)
             if key not in column_of:
                 column_of[key] = len(headers)
+                came_from[len(headers)] = sheet_title[0]
                 headers.append(name)  # the validator maps a column added later when it meets it
             index = column_of[key]
             field = field_of(name)
@@ -680,11 +696,13 @@ def _sheet_table(
             if units and units[0] != units[1]:
                 # one column holds one unit: 罚款金额（元） on one sheet, （万元） on another cannot be stacked
                 raise FileUnreadable(
-                    f"工作表“{sheet_title[0]}”的“{name.strip()}”与工作表“{chosen[0].title}”的"
+                    f"工作表“{sheet_title[0]}”的“{name.strip()}”与工作表“{came_from[index]}”的"
                     f"“{headers[index].strip()}”金额单位不同（{units[0]}、{units[1]}），不能合在一起读："
                     "请把各工作表改为同一单位，或分成两个文件提交。未保存任何数据。")
+            if index not in placed and name.strip() != headers[index].strip():
+                renamed[headers[index]] = name.strip()
             placed.append(None if index in placed else index)
-        return placed
+        return placed, renamed
 
     lines = SheetLines([sheet.title for sheet in chosen])
     sheet_title = [chosen[0].title]  # the later sheet whose columns are being placed
@@ -694,11 +712,13 @@ def _sheet_table(
             lines.start(reading["offset"])
             found = _find_header(rows(sheet), field_of)  # read again from the sheet's first row
             if number == 0:
+                lines.renamed.append({})
                 yield from found.rows
             else:
                 offset = reading["offset"]
                 sheet_title[0] = sheet.title
-                placed = later_sheet_columns(found.cells)
+                placed, renamed = later_sheet_columns(found.cells)
+                lines.renamed.append(renamed)
                 merged = _merge_note(sheet.merges, after=found.line + len(found.written) - 1, title=sheet.title)
                 if merged:
                     notes.append(merged)

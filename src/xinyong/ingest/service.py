@@ -305,6 +305,7 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
         done, prepared = prepared, _Prepared()
         return emit(done)
 
+    header = table.sheets.header  # a later sheet's own name of a column, for its rows' issues
     written_headers = [_trimmed(row) for row in table.written_headers]
     header_starts = {row[0] for row in written_headers if row}
     for line, cells in table.rows:
@@ -329,7 +330,7 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
         prepared.rows_total += 1
         if isinstance(result, list):
             prepared.rejected += 1
-            prepared.issues.extend(("error", i.line, i.field, i.code, i.message) for i in result)
+            prepared.issues.extend(("error", i.line, header(i.line, i.field), i.code, i.message) for i in result)
             prepared.rejected_rows.append(_rejected_row(batch_id, line, table.headers, cells))
         else:
             try:
@@ -344,7 +345,8 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
                 prepared.sources.append((source, result.values["source_name"]))
             rows.append(staged)
             payloads.append(payload)
-            prepared.issues.extend(("warning", i.line, i.field, i.code, i.message) for i in result.warnings)
+            prepared.issues.extend(("warning", i.line, header(i.line, i.field), i.code, i.message)
+                                   for i in result.warnings)
         full = max(len(rows), len(prepared.issues), len(prepared.rejected_rows)) >= FLUSH_ROWS
         if full and not hand_over():
             return False
