@@ -1338,11 +1338,17 @@ def test_a_later_sheet_is_told_in_its_own_column_names(database, tmp_path):
     first.append(headers)
     first.append(list(rows[0].values()))
     second = workbook.create_sheet("自然人")
-    second.append(["CF_JDRQ" if h == "处罚决定日期" else h for h in headers])
+    codes = {"处罚决定日期": "CF_JDRQ", "行政相对人名称": "CF_XDR_MC"}
+    second.append([codes.get(h, h) for h in headers])
     second.append(list(dict(rows[1], 处罚决定日期="2024/02/30").values()))
+    # the first sheet's company under a new name: the warning is written by the merge, in SQL
+    second.append(list(dict(rows[0], 行政相对人名称="石家庄市更名后的科技有限公司",
+                            行政处罚决定书文号="石家监督罚〔2024〕999号").values()))
     workbook.save(tmp_path / "names.xlsx")
     report = ingest(tmp_path / "names.xlsx")
     assert [(e.sheet, e.line, e.field, e.code) for e in report.errors] == [("自然人", 2, "CF_JDRQ", "invalid_date")]
+    assert [(w.sheet, w.line, w.field) for w in report.warnings if w.code == "subject_renamed"] == [
+        ("自然人", 3, "CF_XDR_MC")]
 
     fine = "罚款金额（万元）"
     workbook = openpyxl.Workbook()

@@ -86,6 +86,15 @@ class SheetLines:
         index = self.titles.index(sheet) if sheet in self.titles else 0
         return self.renamed[index].get(name, name) if index < len(self.renamed) else name
 
+    def renamed_ranges(self) -> list[tuple[int, int | None, dict[str, str]]]:
+        """(first line, last line or None, renamed columns) of each sheet that heads a column
+        otherwise than the table."""
+        if not self.several:
+            return []
+        ends: list[int | None] = [*self.offsets[1:], None]
+        return [(offset + 1, end, renamed)
+                for offset, end, renamed in zip(self.offsets, ends, self.renamed, strict=False) if renamed]
+
     def where(self, line: int) -> str:
         """A line as users are told it: 第 12 行, or 工作表“自然人”第 12 行."""
         sheet, row = self.locate(line)

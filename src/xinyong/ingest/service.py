@@ -531,6 +531,8 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     staging.write_issues([("warning", i.line, i.field, i.code, i.message) for i in validator.late_issues])
     # what the reader found out while reading (where a later worksheet starts)
     staging.write_issues([("warning", None, None, "file_note", note) for note in table.notes[opening_notes:]])
+    for first, last, renamed in table.sheets.renamed_ranges():
+        staging.rename_fields(first, last, renamed)  # the merge's own warnings on a later sheet
     staging.finish(batch_id=batch.id)
     if progress:
         progress(table.size, table.size)

@@ -534,6 +534,16 @@ class Staging:
             self._exec("DELETE FROM stg")
             self._exec("DELETE FROM stg_payload")
 
+    def rename_fields(self, first: int, last: int | None, renamed: dict[str, str]) -> None:
+        """Name the columns of the issues on lines ``first``…``last`` (None: to the end) as
+        ``renamed`` maps them: a later worksheet that heads a column otherwise."""
+        for old, new in renamed.items():
+            self._exec(
+                "UPDATE stg_issues SET field = :new WHERE field = :old AND line >= :first"
+                + ("" if last is None else " AND line <= :last"),
+                {"new": new, "old": old, "first": first, "last": last},
+            )
+
     def finish(self, *, batch_id: int) -> None:
         """Store the batch's issues, errors first, each kind in file order (file-wide ones first);
         their ids keep that order."""
