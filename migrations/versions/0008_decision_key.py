@@ -7,7 +7,9 @@ Create Date: 2026-11-22
 Until now a record was identified by the decision number exactly as written, so a department that
 sent 石家监督罚〔2024〕1号 once and 石家监督罚[2024]1号 later (another template, another input
 method) had two published penalties for one decision. ``records.decision_key`` holds the number
-with brackets, width, spaces and case folded.
+with brackets, width, spaces and case folded; ``records.current_key_hash`` the content hash with
+that key for the number, so that a number written another way is no other content (records stored
+before have none and keep comparing by their content hash).
 
 One decision may name several parties (共同违法), one row each in a department's file; until now
 the second party's row was taken as a correction of the first party's record and moved it. The
@@ -52,6 +54,9 @@ def _fold(raw: str) -> str:
 def upgrade() -> None:
     with op.batch_alter_table("records", schema=None) as batch_op:
         batch_op.add_column(sa.Column("decision_key", sa.Text(), nullable=True))
+        # the content hash with the number's key for its spelling; records stored before have none
+        # and compare by their content hash as before
+        batch_op.add_column(sa.Column("current_key_hash", sa.String(length=64), nullable=True))
     conn = op.get_bind()
     records = conn.execute(
         sa.text("SELECT id, kind, authority_uscc, decision_no, subject_id, revoked_at, revoke_reason FROM records "
@@ -130,4 +135,5 @@ def downgrade() -> None:
         batch_op.create_unique_constraint(
             "uq_records_kind_authority_uscc_decision_no", ["kind", "authority_uscc", "decision_no"]
         )
+        batch_op.drop_column("current_key_hash")
         batch_op.drop_column("decision_key")

@@ -102,7 +102,9 @@ def test_repeats_and_corrections_inside_one_file(database, tmp_path):
 
 def test_a_decision_number_written_another_way_is_the_same_decision(database, tmp_path):
     """〔2024〕, [2024], 【2024】, full-width digits and stray spaces are one decision: a department
-    that changes template or input method corrects its penalty, it does not publish a second one."""
+    that changes template or input method does not publish a second penalty, and a number written
+    another way is no other content (it used to be a correction, and a file holding two spellings
+    added versions each time it was sent)."""
     headers, rows = sample_rows()
     first = rows[0]
     number = first["行政处罚决定书文号"]
@@ -114,27 +116,51 @@ def test_a_decision_number_written_another_way_is_the_same_decision(database, tm
         number.replace("〔", "（").replace("〕", "）").translate(str.maketrans("0123456789", "０１２３４５６７８９")),
         number.replace("〔", " 〔 ").replace("〕", "〕 "),
     ]
-    report = ingest(write_rows(tmp_path / "v2.csv", headers,
-                               [dict(first, 行政处罚决定书文号=s) for s in spellings]))
-    assert (report.accepted, report.corrected, report.unchanged, report.rejected) == (0, 4, 0, 0)
-    assert [(w.line, w.field, w.code) for w in report.warnings] == [
-        (line, "行政处罚决定书文号", "decision_no_respelled") for line in (2, 3, 4, 5)]
-    assert f"与已登记的“{number}”是同一文号的不同写法" in report.warnings[0].message
-    assert f"与文件中前面一行的“{spellings[0]}”" in report.warnings[1].message
-    assert count(database, Record) == 2
+    respelled = write_rows(tmp_path / "v2.csv", headers, [dict(first, 行政处罚决定书文号=s) for s in spellings])
+    for _sending in range(2):
+        report = ingest(respelled)
+        assert (report.accepted, report.corrected, report.unchanged, report.rejected) == (0, 0, 4, 0)
+        assert [(w.line, w.field, w.code) for w in report.warnings] == [
+            (line, "行政处罚决定书文号", "decision_no_respelled") for line in (2, 3, 4, 5)]
+        assert f"与已登记的“{number}”是同一文号的不同写法" in report.warnings[0].message
+        assert "内容相同，未作改动" in report.warnings[0].message
+        assert f"与文件中前面一行的“{spellings[0]}”" in report.warnings[1].message
+    assert count(database, Record) == 2 and count(database, RecordVersion) == 2
+    # a change of content under another spelling corrects the record, which then shows that spelling
+    changed = ingest(write_rows(tmp_path / "v3.csv", headers,
+                                [dict(first, 行政处罚决定书文号=spellings[0], 处罚内容="罚款（更正）")]))
+    assert (changed.corrected, [w.code for w in changed.warnings]) == (1, ["decision_no_respelled"])
+    assert "本行作为该决定的更正保存" in changed.warnings[0].message
     with database.connect() as conn:
-        record = conn.execute(select(Record).where(Record.decision_no == spellings[-1])).one()
+        record = conn.execute(select(Record).where(Record.decision_no == spellings[0])).one()
         versions = conn.scalars(select(RecordVersion.data).where(RecordVersion.record_id == record.id)
                                 .order_by(RecordVersion.version)).all()
-    # the history keeps each spelling as sent; the record shows the latest
-    assert [json.loads(d)["decision_no"] for d in versions] == [number, *(s.strip() for s in spellings)]
-    assert record.current_version == 5
-    # sending the latest spelling again changes nothing; a real other number is another decision
-    again = ingest(write_rows(tmp_path / "v3.csv", headers, [dict(first, 行政处罚决定书文号=spellings[-1])]))
-    assert (again.unchanged, again.warnings) == (1, [])
+    assert [json.loads(d)["decision_no"] for d in versions] == [number, spellings[0]]
+    # a real other number is another decision
     other = ingest(write_rows(tmp_path / "v4.csv", headers,
                               [dict(first, 行政处罚决定书文号=number.replace("〕", "〕第"))]))
     assert other.accepted == 1 and count(database, Record) == 3
+
+
+def test_a_file_that_writes_one_number_two_ways_changes_nothing_when_sent_again(database, tmp_path):
+    headers, rows = sample_rows()
+    number = rows[0]["行政处罚决定书文号"]
+    twice = [rows[0], dict(rows[0], 行政处罚决定书文号=number.replace("〔", "[").replace("〕", "]"))]
+    path = write_rows(tmp_path / "twice.csv", headers, twice)
+    outcomes = [(r.accepted, r.corrected, r.unchanged) for r in (ingest(path), ingest(path), ingest(path))]
+    assert outcomes == [(1, 0, 1), (0, 0, 2), (0, 0, 2)]
+    assert count(database, RecordVersion) == 1
+
+
+def test_a_row_that_replaces_a_row_above_it_says_so(database, tmp_path):
+    """One licence decision, one company, two certificates on two rows: by the identity rule the
+    second row corrects the first; the report says so instead of keeping silent."""
+    headers, rows = sample_rows("licences.csv")
+    second = dict(rows[0], 许可证书名称="医疗器械经营许可证", 许可编号="陕西食药监械经营许20250001号")
+    report = ingest(write_rows(tmp_path / "two.csv", headers, [rows[0], second]), "licences")
+    assert (report.accepted, report.corrected) == (1, 1)
+    assert [(w.line, w.code) for w in report.warnings] == [(3, "corrected_in_file")]
+    assert "以本行为准" in report.warnings[0].message
 
 
 def _penalties_of(code: str) -> list[str]:
@@ -242,7 +268,8 @@ def test_outcome_does_not_depend_on_how_a_file_is_merged(database, tmp_path, mon
     file_rows = [a, b, a, b_fixed, renamed, renamed_later, b_fixed_again, b_fixed_again]
     report = ingest(write_rows(tmp_path / "steps.csv", headers, file_rows))
     assert (report.accepted, report.corrected, report.unchanged, report.rejected) == (4, 2, 2, 0)
-    assert [(w.line, w.code) for w in report.warnings] == [(6, "subject_renamed")]
+    assert [(w.line, w.code) for w in report.warnings] == [
+        (5, "corrected_in_file"), (6, "subject_renamed"), (8, "corrected_in_file")]
     with database.connect() as conn:
         versions = conn.execute(
             select(RecordVersion.version, RecordVersion.line)

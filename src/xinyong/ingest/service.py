@@ -159,6 +159,10 @@ class _RowBuilder:
         authority = v["authority_uscc"]
         area = ids.uscc_area_code(authority)
         content_hash = self.keyring.content_hash(orjson.dumps(v, option=orjson.OPT_SORT_KEYS))
+        decision_key = names.document_number_key(v["decision_no"])
+        # the content as compared: a number written another way (〔〕 or []) is no other content
+        key_hash = self.keyring.content_hash(
+            orjson.dumps({**v, "decision_no": decision_key}, option=orjson.OPT_SORT_KEYS))
         person_index = person_cipher = person_masked = None
         if s.person_id:
             person_index, person_cipher, person_masked = self._person(s.person_id_type or "", s.person_id)
@@ -216,9 +220,8 @@ class _RowBuilder:
             row.line, s.key, s.kind, s.category, s.uscc, s.org_code, s.reg_no,
             person_index, person_cipher, person_masked, s.person_id_type if s.person_id else None,
             s.name, s.name_norm, subject_area, v.get("legal_rep"), v.get("legal_rep_id_type") if lr_number else None,
-            lr_index, lr_cipher, lr_masked, authority, v["decision_no"],
-            names.document_number_key(v["decision_no"]), v["source_uscc"],
-            content_hash, row.decision_date.isoformat(), penalty_class, class_reason,
+            lr_index, lr_cipher, lr_masked, authority, v["decision_no"], decision_key, v["source_uscc"],
+            content_hash, key_hash, row.decision_date.isoformat(), penalty_class, class_reason,
             class_rule, published, _iso(min_end), _iso(pub_end), pub_rule,
             deadline.date.isoformat(), deadline.date.provisional, deadline.rule.id,
             self.today <= deadline.date,

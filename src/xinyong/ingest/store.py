@@ -42,6 +42,7 @@ STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("decision_key", "TEXT"),  # the number with its spelling folded: the identity compares this
     ("source_uscc", "TEXT"),  # the source department, its id in stg_departments
     ("content_hash", "TEXT"),
+    ("key_hash", "TEXT"),  # the content with the decision number's key for its spelling
     ("decision_date", "DATE"),
     ("penalty_class", "TEXT"),
     ("class_reason", "TEXT"),
@@ -65,6 +66,7 @@ MERGE_COLUMNS = (
     ("record_id", "BIGINT"),
     ("base_version", "INTEGER"),
     ("stored_hash", "TEXT"),
+    ("stored_key_hash", "TEXT"),
     ("stored_no", "TEXT"),
     ("moved_from", "BIGINT"),  # the party of a stored record this row corrects to another party
     ("outcome", "TEXT"),
@@ -82,10 +84,11 @@ TEMP_TABLES = {
     "stg_departments": "uscc TEXT PRIMARY KEY, id BIGINT",
     # stored records of numbers whose rows did not find their own party's record (per merge)
     "stg_others": "record_id BIGINT, subject_id BIGINT, authority_uscc TEXT, decision_key TEXT, "
-                  "decision_no TEXT, current_version INTEGER, current_hash TEXT, parties INTEGER, "
+                  "decision_no TEXT, current_version INTEGER, current_hash TEXT, current_key_hash TEXT, "
+                  "parties INTEGER, "
                   "listed BOOLEAN",
     # every (identity, party) the batch has listed so far: merges in steps see the earlier rows
-    "stg_seen": "authority_uscc TEXT, decision_key TEXT, subject_id BIGINT, "
+    "stg_seen": "authority_uscc TEXT, decision_key TEXT, subject_id BIGINT, first_line INTEGER, "
                 "PRIMARY KEY (authority_uscc, decision_key, subject_id)",
 }
 
@@ -331,8 +334,9 @@ class Staging:
         #    decision (a revoked record, e.g. of a party named wrongly, is never moved).
         x(
             """
-            INSERT INTO stg_seen (authority_uscc, decision_key, subject_id)
-            SELECT DISTINCT authority_uscc, decision_key, subject_id FROM stg WHERE true
+            INSERT INTO stg_seen (authority_uscc, decision_key, subject_id, first_line)
+            SELECT authority_uscc, decision_key, subject_id, MIN(line) FROM stg
+            GROUP BY authority_uscc, decision_key, subject_id
             ON CONFLICT DO NOTHING
             """
         )
@@ -341,7 +345,8 @@ class Staging:
             x(
                 """
                 UPDATE stg SET record_id = r.id, base_version = r.current_version,
-                               stored_hash = r.current_hash, stored_no = r.decision_no
+                               stored_hash = r.current_hash, stored_key_hash = r.current_key_hash,
+                               stored_no = r.decision_no
                 FROM records r
                 WHERE stg.record_id IS NULL AND r.kind = :kind
                   AND r.authority_uscc = stg.authority_uscc AND r.decision_key = stg.decision_key
@@ -356,9 +361,10 @@ class Staging:
         x(
             """
             INSERT INTO stg_others (record_id, subject_id, authority_uscc, decision_key, decision_no,
-                                    current_version, current_hash, parties, listed)
+                                    current_version, current_hash, current_key_hash, parties,
+                                    listed)
             SELECT r.id, r.subject_id, r.authority_uscc, r.decision_key, r.decision_no,
-                   r.current_version, r.current_hash,
+                   r.current_version, r.current_hash, r.current_key_hash,
                    COUNT(*) OVER (PARTITION BY r.authority_uscc, r.decision_key),
                    EXISTS (SELECT 1 FROM stg_seen e
                            WHERE e.authority_uscc = r.authority_uscc
@@ -387,38 +393,50 @@ class Staging:
                                    ROWS UNBOUNDED PRECEDING) AS n
                   FROM (SELECT line, authority_uscc, decision_key, subject_id, CASE
                                    WHEN rn = 1 AND record_id IS NULL THEN 'new'
-                                   WHEN rn = 1 AND stored_hash = content_hash THEN 'unchanged'
-                                   WHEN rn > 1 AND prev_hash = content_hash THEN 'unchanged'
+                                   WHEN rn = 1 AND (stored_hash = content_hash
+                                                    OR stored_key_hash = key_hash) THEN 'unchanged'
+                                   WHEN rn > 1 AND prev_key_hash = key_hash THEN 'unchanged'
                                    ELSE 'corrected' END AS outcome
                         FROM (SELECT line, authority_uscc, decision_key, subject_id, record_id,
-                                     stored_hash,
-                                     content_hash,
+                                     stored_hash, stored_key_hash, content_hash, key_hash,
                                      ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_key, subject_id
                                                         ORDER BY line) AS rn,
-                                     LAG(content_hash) OVER (PARTITION BY authority_uscc, decision_key, subject_id
-                                                             ORDER BY line) AS prev_hash
+                                     LAG(key_hash) OVER (PARTITION BY authority_uscc, decision_key, subject_id
+                                                         ORDER BY line) AS prev_key_hash
                               FROM stg) w) c) o
             WHERE o.line = stg.line
             """
         )
-        # a number written another way than the record's (or the row's before it in the file)
-        # is the same decision: say so, since the row then corrects that record
+        # say what a reader of the report could not see: a number written another way than the
+        # record's (or the row's above it) is the same decision; a row that repeats the decision
+        # and party of a row above it with other content replaces it
         x(
             """
+            WITH w AS (
+                SELECT line, decision_no, outcome, rn,
+                       CASE WHEN rn = 1 THEN stored_no ELSE prev_no END AS ref,
+                       rn > 1 OR first_line < line AS above  -- a row above it in the file (perhaps
+                                                            -- merged in an earlier step)
+                FROM (SELECT stg.line, stg.decision_no, stg.stored_no, stg.outcome, e.first_line,
+                             ROW_NUMBER() OVER (PARTITION BY stg.authority_uscc, stg.decision_key,
+                                                             stg.subject_id ORDER BY stg.line) AS rn,
+                             LAG(stg.decision_no) OVER (PARTITION BY stg.authority_uscc, stg.decision_key,
+                                                                     stg.subject_id ORDER BY stg.line) AS prev_no
+                      FROM stg JOIN stg_seen e ON e.authority_uscc = stg.authority_uscc
+                                              AND e.decision_key = stg.decision_key
+                                              AND e.subject_id = stg.subject_id) r)
             INSERT INTO stg_issues (severity, line, field, code, message)
             SELECT 'warning', line, :number_header, 'decision_no_respelled',
                    '“' || decision_no || '”与' || CASE WHEN rn = 1 THEN '已登记的' ELSE '文件中前面一行的' END
-                   || '“' || ref || '”是同一文号的不同写法（括号、全角半角、空格或大小写不同），'
-                   || '按同一决定处理：本行作为该决定的更正保存'
-            FROM (SELECT line, decision_no, rn,
-                         CASE WHEN rn = 1 THEN stored_no ELSE prev_no END AS ref
-                  FROM (SELECT line, decision_no, stored_no,
-                               ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_key, subject_id
-                                                  ORDER BY line) AS rn,
-                               LAG(decision_no) OVER (PARTITION BY authority_uscc, decision_key, subject_id
-                                                      ORDER BY line) AS prev_no
-                        FROM stg) w) c
-            WHERE ref <> decision_no
+                   || '“' || ref || '”是同一文号的不同写法（括号、全角半角、空格或大小写不同），按同一决定处理'
+                   || CASE WHEN outcome = 'unchanged' THEN '：内容相同，未作改动'
+                           ELSE '：本行作为该决定的更正保存' END
+            FROM w WHERE ref <> decision_no
+            UNION ALL
+            SELECT 'warning', line, :number_header, 'corrected_in_file',
+                   '文件中前面一行已有同一决定书文号、同一当事人的记录，本行内容与之不同：按更正处理，以本行为准，'
+                   || '前一行的内容保留为历史版本；若是同一决定下的不同证书或事项，请在一行中报送，或使用不同的文号'
+            FROM w WHERE above AND outcome = 'corrected'
             """,
             {"number_header": number_header},
         )
@@ -426,10 +444,10 @@ class Staging:
             """
             INSERT INTO records (subject_id, kind, item_code, decision_no, decision_key,
                                  authority_uscc, department_id, current_version, current_hash,
-                                 created_at, updated_at)
+                                 current_key_hash, created_at, updated_at)
             SELECT stg.subject_id, :kind, :item, stg.decision_no, stg.decision_key,
                    stg.authority_uscc, d.id, 1,
-                   stg.content_hash, :now, :now
+                   stg.content_hash, stg.key_hash, :now, :now
             FROM stg JOIN stg_departments d ON d.uscc = stg.source_uscc
             WHERE stg.outcome = 'new'
             """,
@@ -457,9 +475,10 @@ class Staging:
         x(
             """
             UPDATE records SET current_version = x.version, current_hash = x.content_hash,
+                               current_key_hash = x.key_hash,
                                subject_id = x.subject_id, department_id = x.department_id,
                                decision_no = x.decision_no, updated_at = :now
-            FROM (SELECT stg.record_id, stg.version, stg.content_hash, stg.subject_id,
+            FROM (SELECT stg.record_id, stg.version, stg.content_hash, stg.key_hash, stg.subject_id,
                          stg.decision_no, d.id AS department_id,
                          ROW_NUMBER() OVER (PARTITION BY stg.record_id ORDER BY stg.line DESC) AS rn
                   FROM stg JOIN stg_departments d ON d.uscc = stg.source_uscc
@@ -482,7 +501,8 @@ class Staging:
         x(
             """
             UPDATE stg SET record_id = m.record_id, base_version = m.current_version,
-                           stored_hash = m.current_hash, stored_no = m.decision_no,
+                           stored_hash = m.current_hash, stored_key_hash = m.current_key_hash,
+                           stored_no = m.decision_no,
                            moved_from = m.subject_id
             FROM stg_others m
             WHERE m.parties = 1 AND NOT m.listed

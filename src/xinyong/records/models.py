@@ -33,6 +33,8 @@ class Record(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     current_version: Mapped[int] = mapped_column(Integer)
     current_hash: Mapped[str] = mapped_column(String(64))
+    # the current content with the decision number's key for its spelling (None: stored before 0008)
+    current_key_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
