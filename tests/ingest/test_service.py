@@ -1444,3 +1444,37 @@ def test_amount_headers_that_name_their_unit_in_other_words(database, tmp_path, 
     report = ingest(write_rows(tmp_path / "unit.csv", renamed, [written_row]))
     assert report.accepted == 1 and not [w for w in report.warnings if w.code == "unknown_column"]
     assert _stored(database, "fine_amount") == [stored]
+
+
+def test_resident_ids_are_never_stored_or_reported_in_clear_whatever_column_they_are_typed_in(database, tmp_path):
+    """Found by probing: ids written into 违法事实 and 备注 were stored and published whole, a
+    stray row's id was quoted whole in the report, and a person's id typed into 行政相对人代码_1
+    rejected the row as a bad USCC (the guide says it is dropped with a warning)."""
+    headers, rows = sample_rows()
+    people = [r for r in rows if r["行政相对人类别"] == "自然人"]
+    a, b, c, d = people[0], people[1], people[2], people[3]
+    a_id, b_id, c_id, d_id = (p["证件号码"] for p in (a, b, c, d))
+    code_1 = "行政相对人代码_1(统一社会信用代码)"
+    a = dict(a, **{code_1: a_id, "违法事实": f"经查，当事人{a['行政相对人名称']}（身份证号{a_id}）无证经营",
+                   "备注": f"{a_id.lower()}"})
+    b = dict(b, **{code_1: b_id.lower(), "证件号码": "", "证件类型": ""})  # the id only in 代码_1
+    c = dict(c, **{code_1: c_id, "证件号码": "", "证件类型": "", "行政相对人类别": ""})
+    d = dict(d, **{code_1: d_id, "证件号码": "", "证件类型": "", "行政相对人类别": "法人及非法人组织"})
+    stray = {h: "" for h in headers}
+    stray.update({"行政相对人名称": "吴十", "证件号码": a_id})
+    report = ingest(write_rows(tmp_path / "ids.csv", headers, [a, b, c, d, stray]))
+    assert (report.accepted, report.rejected) == (3, 2), report.errors
+    assert [(e.line, e.code) for e in report.errors] == [(5, "ric_in_uscc_column"), (6, "not_a_record")]
+    assert {(w.line, w.code) for w in report.warnings} >= {
+        (2, "uscc_ignored_for_person"), (2, "id_number_masked"), (3, "id_from_code_column"),
+        (3, "id_type_inferred"), (4, "category_inferred"), (4, "id_from_code_column")}
+    masked = next(w.message for w in report.warnings if w.code == "id_number_masked" and "违法事实" in w.message)
+    assert f"身份证号{a_id[:4]}**********{a_id[-4:]}" in masked
+    everything = report.model_dump_json()
+    assert not any(number in everything or number.lower() in everything for number in (a_id, b_id, c_id, d_id))
+    with database.connect() as conn:
+        stored = " ".join(conn.scalars(select(RecordVersion.data)).all())
+    assert not any(number in stored or number.lower() in stored for number in (a_id, b_id, c_id))
+    with db.transaction() as session:
+        for number in (b_id, c_id):
+            assert find_by_code(session, number).kind == "natural_person"

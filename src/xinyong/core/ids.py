@@ -413,6 +413,29 @@ def mask_ric(number: str) -> str:
     return code[:keep] + "*" * (len(code) - 2 * keep) + code[len(code) - keep :]
 
 
+# an 18-character resident id standing alone in a text (not part of a longer number or code)
+_RIC_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
+
+
+def mask_resident_ids(text: str) -> tuple[str, int]:
+    """``text`` with every valid resident id in it masked (``mask_ric``), and how many there were.
+    Departments write ids into free text (违法事实：当事人张三（身份证号 …）); only numbers that
+    pass GB 11643 (birth date and check character) are taken for ids."""
+    if len(text) < 18:
+        return text, 0
+    found = 0
+
+    def masked(match: re.Match[str]) -> str:
+        nonlocal found
+        number = match.group()
+        if not is_valid_ric(number):
+            return number
+        found += 1
+        return mask_ric(number)
+
+    return _RIC_IN_TEXT.sub(masked, text), found
+
+
 def make_ric(area: str, birth: datetime.date, seq: int) -> str:
     """A resident id with a valid check digit; odd ``seq`` is male, even is female."""
     if len(area) != 6 or not (area.isascii() and area.isdigit()):

@@ -333,7 +333,8 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
         prepared.rows_total += 1
         if isinstance(result, list):
             prepared.rejected += 1
-            prepared.issues.extend(("error", i.line, header(i.line, i.field), i.code, i.message) for i in result)
+            prepared.issues.extend(("error", i.line, header(i.line, i.field), i.code, _without_ids(i.message))
+                                   for i in result)
             prepared.rejected_rows.append(_rejected_row(batch_id, line, table.headers, cells))
         else:
             try:
@@ -348,7 +349,7 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
                 prepared.sources.append((source, result.values["source_name"]))
             rows.append(staged)
             payloads.append(payload)
-            prepared.issues.extend(("warning", i.line, header(i.line, i.field), i.code, i.message)
+            prepared.issues.extend(("warning", i.line, header(i.line, i.field), i.code, _without_ids(i.message))
                                    for i in result.warnings)
         full = max(len(rows), len(prepared.issues), len(prepared.rejected_rows)) >= FLUSH_ROWS
         if full and not hand_over():
@@ -372,6 +373,12 @@ def _prepare_in_thread(handover: queue.Queue[Any], stop: threading.Event, *args:
             _hand_over(handover, None, stop)
     except BaseException as exc:
         _hand_over(handover, exc, stop)
+
+
+def _without_ids(message: str) -> str:
+    """A message with the resident ids it quotes from the row masked (``not_a_record`` shows the
+    row's values; an id in a date column is quoted as no date): reports are read widely."""
+    return ids.mask_resident_ids(message)[0]
 
 
 def _numbers_the_columns(cells: list[str]) -> bool:

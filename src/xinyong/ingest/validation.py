@@ -153,6 +153,12 @@ def _excel_serial_date(serial: int, latest: dt.date) -> dt.date | None:
 _TEXT_MARKS = frozenset("'=")
 
 
+def _around_mask(masked: str) -> str:
+    """The part of a masked text around its first masked id."""
+    at = masked.find("*")
+    return masked[max(0, at - 12):at + 24]
+
+
 def _clean(value: str) -> str:
     """Trim a cell: surrounding white space incl. U+3000 and NBSP, and Excel's '\t' prefixes."""
     if not value:
@@ -505,6 +511,8 @@ class RowValidator:
                 continue
             t = f.type
             if t == "text":
+                if len(raw) >= 18:
+                    self._mask_ids(line, f, raw, values, warnings)
                 continue
             if t == "date":
                 if f.open_ended and self.catalogue.is_open_ended(raw):
@@ -628,6 +636,17 @@ class RowValidator:
             warnings=warnings,
         )
 
+    def _mask_ids(self, line: int, f: Field, raw: str, values: dict[str, str], warnings: list[Issue]) -> None:
+        """A resident id written into a text column (违法事实, 备注, a 个体工商户's 税务登记号) is
+        masked before it is stored: texts are published, ids never are."""
+        masked, found = ids.mask_resident_ids(raw)
+        if found:
+            values[f.key] = masked
+            warnings.append(self._issue(
+                line, f.key, "id_number_masked",
+                f"“{f.label}”中有 {found} 个公民身份号码，已遮盖后保存（“…{_around_mask(masked)}…”）："
+                "公民身份号码不公示，请不要写在可公示的栏目中"))
+
     def _not_a_public_body(self, line: int, key: str, code: str) -> Issue:
         registrar, category = ids.uscc_kind(code)
         if registrar == "未知":
@@ -669,14 +688,27 @@ class RowValidator:
         raw_uscc = values.get("uscc")
         uscc: str | None = None
         placeholder = False
-        if raw_uscc:
+        if raw_uscc and category is None and ids.is_valid_ric(raw_uscc):
+            category = values["subject_category"] = "自然人"
+            if "subject_category" in self.header_of:  # an empty cell (a missing column has a note)
+                warnings.append(self._issue(line, "subject_category", "category_inferred",
+                                            "未填写行政相对人类别：行政相对人代码_1 是公民身份号码，判断为“自然人”"))
+        if raw_uscc and category == "自然人":
+            pass  # a person has no USCC: what is there is dropped below, with a warning
+        elif raw_uscc:
             if ids.is_placeholder_uscc(raw_uscc):
                 placeholder = True
             else:
                 uscc, problem = self._uscc(raw_uscc)
                 if problem is not None:
-                    errors.append(self._issue(line, "uscc", problem.code,
-                                              f"行政相对人代码：{problem.message}"))
+                    if ids.is_valid_ric(raw_uscc):
+                        errors.append(self._issue(
+                            line, "uscc", "ric_in_uscc_column",
+                            "行政相对人代码_1 填的是公民身份号码，不是统一社会信用代码：行政相对人是自然人的，"
+                            "请把“行政相对人类别”填为“自然人”，身份证号填在“证件号码”栏"))
+                    else:
+                        errors.append(self._issue(line, "uscc", problem.code,
+                                                  f"行政相对人代码：{problem.message}"))
                     return None
             values["uscc"] = ids.PLACEHOLDER_USCC if placeholder else (uscc or "")
         category_failed = any(e.field == self.header("subject_category") for e in errors)
@@ -710,7 +742,14 @@ class RowValidator:
         identity = SubjectIdentity(kind=kind, category=category, name=shown, name_norm=key)
         values["subject_name"] = identity.name
         if kind == KIND_NATURAL_PERSON:
-            if values.pop("uscc", None):
+            in_code_column = values.pop("uscc", None)
+            if in_code_column and not values.get("id_number") and ids.is_valid_ric(in_code_column):
+                # the person's id typed into 行政相对人代码_1 and nowhere else: it is the id
+                values["id_number"] = ids.normalize_code(in_code_column)
+                warnings.append(self._issue(
+                    line, "uscc", "id_from_code_column",
+                    "行政相对人为自然人，行政相对人代码_1 填的是公民身份号码：已按证件号码保存"))
+            elif in_code_column:
                 # a person has no USCC; what departments put there is often the id number itself,
                 # which must never be stored in clear
                 warnings.append(self._issue(line, "uscc", "uscc_ignored_for_person",
