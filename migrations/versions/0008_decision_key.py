@@ -44,11 +44,14 @@ _TABLE = _BRACKETS | str.maketrans("", "", _INVISIBLE)
 _SPACE = re.compile(r"\s+")
 
 
+_DOCUMENT_BRACKETS = str.maketrans("〈《「『〘{", "((((((") | str.maketrans("〉》」』〙}", "))))))")
+
+
 def _fold(raw: str) -> str:
     text = _SPACE.sub("", unicodedata.normalize("NFKC", raw).translate(_TABLE)).casefold()
-    if text.isascii():
-        return text
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text).translate(_TABLE)).casefold()
+    if not text.isascii():
+        text = _SPACE.sub("", unicodedata.normalize("NFKC", text).translate(_TABLE)).casefold()
+    return text.translate(_DOCUMENT_BRACKETS)
 
 
 def upgrade() -> None:

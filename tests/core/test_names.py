@@ -88,3 +88,40 @@ def test_display_name_keeps_the_department_text(
 ) -> None:
     inner = name.strip()
     assert display_name("".join(before) + inner + "".join(after)) == inner
+
+
+SPELLINGS = ["石家监督罚〔2024〕1号", "石家监督罚[2024]1号", "石家监督罚【2024】1号", "石家监督罚（2024）1号",
+             "石家监督罚(２０２４)1号", "石家监督罚 〔2024〕 1号", "石家监督罚〈2024〉1号", "石家监督罚《2024》1号",
+             "石家监督罚「2024」1号", "石家监督罚｛2024｝1号", "石家监督罚﹝2024﹞1号", "石家监督罚\u200b〔2024〕1号"]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_a_decision_number_has_one_key_however_its_brackets_are_typed(spelling: str) -> None:
+    from xinyong.core.names import document_number_key
+
+    assert document_number_key(spelling) == document_number_key(SPELLINGS[0]) == "石家监督罚(2024)1号"
+
+
+@pytest.mark.parametrize("other", ["石家监督罚〔2024〕01号", "石家监督罚〔2024〕第1号", "石家监督罚〔2023〕1号",
+                                   "石家监督罚〔2024〕11号", "石家监罚〔2024〕1号"])
+def test_another_number_has_another_key(other: str) -> None:
+    from xinyong.core.names import document_number_key
+
+    assert document_number_key(other) != document_number_key(SPELLINGS[0])
+
+
+@given(st.text(max_size=40))
+def test_the_migration_folds_stored_numbers_as_the_platform_does(text: str) -> None:
+    """Migration 0008 keys the stored numbers with its own frozen copy of the fold: the two must
+    agree, or a stored record would not be found by the next file that sends its number."""
+    import importlib.util
+    from pathlib import Path
+
+    from xinyong.core.names import document_number_key
+
+    path = Path(__file__).parents[2] / "migrations" / "versions" / "0008_decision_key.py"
+    spec = importlib.util.spec_from_file_location("migration_0008", path)
+    assert spec and spec.loader
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration._fold(text) == document_number_key(text)

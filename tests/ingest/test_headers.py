@@ -208,3 +208,42 @@ def test_2016_layout_named_by_its_field_codes(database, tmp_path):
     report = ingest(path, department_uscc=r["数据来源单位统一社会信用代码"])
     assert (report.layout, report.accepted, report.rejected) == ("2016", 1, 0), report.errors
     assert not [w for w in report.warnings if w.code == "unknown_column"]
+
+
+def test_licence_templates_that_name_the_columns_otherwise_lose_nothing(database, tmp_path):
+    """Found by probing: 许可证书编号, 有效期限至, 许可证状态… were ignored as unknown columns and
+    every row stored without its number, dates or status (exit 0). A group 许可证书 over
+    名称 | 编号 is read as the two columns; a second column of one field (有效期（止） beside
+    有效期至) fills the first one's empty cells instead of being called unknown."""
+    import openpyxl
+
+    headers, rows = sample_rows("licences.csv")
+    reference = ingest(FIXTURES / "licences.csv", "licences")
+    assert reference.accepted == len(rows)
+    renamed = {"许可编号": "许可证书编号", "有效期自": "有效期限自", "有效期至": "有效期限至", "当前状态": "许可证状态"}
+    report = ingest(write_rows(tmp_path / "other_names.csv", [renamed.get(h, h) for h in headers],
+                               [{renamed.get(h, h): v for h, v in r.items()} for r in rows]), "licences")
+    assert (report.unchanged, report.rejected) == (len(rows), 0), "every value must land as in the standard file"
+    assert [w.code for w in report.warnings if w.code == "unknown_column"] == []
+
+    certificate = headers.index("许可证书名称")
+    assert headers[certificate + 1] == "许可编号"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    group = {certificate: ("许可证书", "名称"), certificate + 1: ("", "编号")}
+    sheet.append([group.get(i, (h, ""))[0] for i, h in enumerate(headers)])
+    sheet.append([group.get(i, (h, ""))[1] for i, h in enumerate(headers)])
+    for r in rows:
+        sheet.append([r[h] for h in headers])
+    workbook.save(tmp_path / "group.xlsx")
+    grouped = ingest(tmp_path / "group.xlsx", "licences")
+    assert (grouped.unchanged, grouped.rejected) == (len(rows), 0), grouped.warnings[:3]
+
+    emptied = [dict(r, 有效期至="") for r in rows]
+    for r, original in zip(emptied, rows, strict=True):
+        r["有效期（止）"] = original["有效期至"]
+    doubled = ingest(write_rows(tmp_path / "doubled.csv", [*headers, "有效期（止）"], emptied), "licences")
+    assert (doubled.unchanged, doubled.rejected) == (len(rows), 0)
+    notes = [w.message for w in doubled.warnings if w.code == "file_note" and "同一栏目" in w.message]
+    assert notes == ["列“有效期（止）”与列“有效期至”是同一栏目（有效期至）："
+                     "以“有效期至”为准，其为空的行取“有效期（止）”"]

@@ -204,7 +204,8 @@ def test_a_number_sent_for_another_party_alone_corrects_the_party_and_says_so(da
     assert (report.accepted, report.corrected) == (0, 1)
     ((line, field, code, message),) = [(w.line, w.field, w.code, w.message) for w in report.warnings]
     assert (line, field, code) == (2, "行政相对人名称", "party_changed")
-    assert f"原为“{a['行政相对人名称']}”，本行为“{b['行政相对人名称']}”，按更正处理" in message
+    assert (f"原为“{a['行政相对人名称']}”（{a[USCC_HEADER]}），本行为“{b['行政相对人名称']}”"
+            f"（{b[USCC_HEADER]}），按更正处理") in message
     assert _penalties_of(a[USCC_HEADER]) == [] and _penalties_of(b[USCC_HEADER]) == [a["行政处罚决定书文号"]]
     assert count(database, Record) == 1 and count(database, RecordVersion) == 2
     # with two parties stored, a third party alone is one more party, not a guess at which to correct
@@ -214,6 +215,7 @@ def test_a_number_sent_for_another_party_alone_corrects_the_party_and_says_so(da
     assert (third.accepted, third.corrected) == (1, 0)
     ((code, message),) = [(w.code, w.message) for w in third.warnings]
     assert code == "another_party" and "等 2 个不在本文件中" in message
+    assert f"本行当事人“{c['行政相对人名称']}”（{c[USCC_HEADER]}）" in message
     assert all(_penalties_of(p[USCC_HEADER]) == [a["行政处罚决定书文号"]] for p in (a, b, c))
 
 
@@ -989,6 +991,26 @@ def test_id_numbers_excel_stored_as_numbers_are_rejected_as_such(database, tmp_p
         assert (report.accepted + report.unchanged, report.rejected) == (1, 1), path.name
         assert [(e.line, e.field, e.code) for e in report.errors] == [(3, "证件号码", "excel_number")]
         assert "文本格式" in report.errors[0].message and number not in report.errors[0].message
+
+
+def test_a_long_number_excel_kept_as_a_number_in_a_text_column_is_rejected_as_such(database, tmp_path):
+    """许可编号 1301021234567890123 typed into a number cell was stored and published as
+    1.30102123456789E+18 (exit 0); like an id, it is refused saying why."""
+    import openpyxl
+
+    headers, rows = sample_rows("licences.csv")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(headers)
+    ws.append([rows[0][h] for h in headers])
+    cells: list[object] = [rows[1][h] for h in headers]
+    cells[headers.index("许可编号")] = 1301021234567890123
+    ws.append(cells)
+    wb.save(tmp_path / "numbers.xlsx")
+    report = ingest(tmp_path / "numbers.xlsx", "licences")
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(3, "许可编号", "excel_number")]
+    assert "后几位已经丢失" in report.errors[0].message
 
 
 def test_fake_xlsx_is_unreadable(tmp_path):

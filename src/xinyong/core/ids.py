@@ -48,17 +48,23 @@ def normalize_code(raw: str) -> str:
 _EXCEL_NUMBER = re.compile(r"^\d(?:\.\d+)?E\+\d{1,2}$")
 
 
+def excel_number_error(label: str, text: str) -> InvalidCode | None:
+    """The error for a value that is Excel's display of a long number (1.30102E+17), whose last
+    digits are lost; None for any other value."""
+    if not _EXCEL_NUMBER.match(text):
+        return None
+    return InvalidCode(
+        "excel_number",
+        f"{label}“{text}”是 Excel 把号码当作数字保存后的样子，后几位已经丢失：请把该列设为文本格式，"
+        "重新录入号码后再导出",
+    )
+
+
 def _length_error(code: str, label: str, expected: str, text: str) -> InvalidCode:
     """The error for ``text`` (normalised) of the wrong length."""
     if not text:
         return InvalidCode(code, f"{label}不能为空")
-    if _EXCEL_NUMBER.match(text):
-        return InvalidCode(
-            "excel_number",
-            f"{label}“{text}”是 Excel 把号码当作数字保存后的样子，后几位已经丢失：请把该列设为文本格式，"
-            "重新录入号码后再导出",
-        )
-    return InvalidCode(code, f"{label}应为 {expected} 位，实为 {len(text)} 位")
+    return excel_number_error(label, text) or InvalidCode(code, f"{label}应为 {expected} 位，实为 {len(text)} 位")
 
 
 # --------------------------------------------------------------------------- USCC (GB 32100)

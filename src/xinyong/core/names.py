@@ -31,10 +31,15 @@ def document_number_key(raw: str) -> str:
     """The key under which two spellings of one document number compare equal.
 
     A department writes the year of 石家监督罚〔2024〕1号 with whatever brackets its input method
-    or template offers (〔〕, [], 【】, （）, full-width digits, stray spaces); all of them are one
-    decision. The number itself is compared as written: 1号, 01号 and 第1号 stay different.
+    or template offers (〔〕, [], 【】, （）, 〈〉, 《》, 「」, full-width digits, stray spaces); all of
+    them are one decision. The number itself is compared as written: 1号, 01号 and 第1号 stay
+    different.
     """
-    return normalize_name(raw)
+    return normalize_name(raw).translate(_DOCUMENT_BRACKETS)
+
+
+# Around a year in a document number any bracket means the same, quotation marks included.
+_DOCUMENT_BRACKETS = str.maketrans("〈《「『〘{", "((((((") | str.maketrans("〉》」』〙}", "))))))")
 
 
 def display_name(raw: str) -> str:

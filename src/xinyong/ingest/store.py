@@ -17,6 +17,8 @@ from psycopg.adapt import Transformer
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from xinyong.core import ids
+
 STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("line", "INTEGER"),
     ("subject_key", "TEXT"),
@@ -519,22 +521,24 @@ class Staging:
             INSERT INTO stg_issues (severity, line, field, code, message)
             SELECT 'warning', stg.line, :name_header, 'party_changed',
                    '本行与已登记的同一决定（文号“' || stg.stored_no || '”）当事人不同：原为“' || s.name
-                   || '”，本行为“' || stg.subject_name || '”，按更正处理，该记录改记在本行当事人名下。'
+                   || '”（' || {stored_code} || '），本行为“' || stg.subject_name || '”（'
+                   || {row_code} || '），按更正处理，该记录改记在本行当事人名下。'
                    || '若两者是同一决定的共同当事人，请在同一文件中分别报送每个当事人的记录'
             FROM stg JOIN subjects s ON s.id = stg.moved_from
             JOIN (SELECT MIN(line) AS line FROM stg WHERE moved_from IS NOT NULL
                   GROUP BY record_id) f ON f.line = stg.line
-            """,
+            """.format(stored_code=_party_code("s"), row_code=_party_code("stg")),
             {"name_header": name_header},
         )
         x(
             """
             INSERT INTO stg_issues (severity, line, field, code, message)
             SELECT 'warning', stg.line, :number_header, 'another_party',
-                   '文号“' || stg.decision_no || '”已登记的当事人“' || MIN(s.name) || '”'
+                   '文号“' || stg.decision_no || '”已登记的当事人“'
+                   || MIN(s.name || '”（' || {stored_code} || '）')
                    || CASE WHEN COUNT(*) > 1 THEN '等 ' || COUNT(*) || ' 个' ELSE '' END
-                   || '不在本文件中：本行当事人“' || stg.subject_name
-                   || '”已作为同一决定的又一当事人保存；若是更正当事人，请撤销原记录'
+                   || '不在本文件中：本行当事人“' || stg.subject_name || '”（' || MIN({row_code})
+                   || '）已作为同一决定的又一当事人保存；若是更正当事人，请撤销原记录'
             FROM stg
             JOIN stg_others r ON r.authority_uscc = stg.authority_uscc
                              AND r.decision_key = stg.decision_key AND NOT r.listed
@@ -542,7 +546,7 @@ class Staging:
             JOIN (SELECT MIN(line) AS line FROM stg WHERE record_id IS NULL
                   GROUP BY authority_uscc, decision_key, subject_id) f ON f.line = stg.line
             GROUP BY stg.line, stg.decision_no, stg.subject_name
-            """,
+            """.format(stored_code=_party_code("s"), row_code=_party_code("stg")),
             {"number_header": number_header},
         )
 
@@ -576,6 +580,13 @@ class Staging:
             """,
             {"batch": batch_id},
         )
+
+
+def _party_code(table: str) -> str:
+    """SQL for the code a party is told by in a message: its USCC, masked id, registration
+    number or organisation code (same-named persons differ only there)."""
+    return (f"COALESCE(NULLIF({table}.uscc, '{ids.PLACEHOLDER_USCC}'), {table}.person_masked, "
+            f"{table}.reg_no, {table}.org_code, '')")
 
 
 class _CopyText:

@@ -206,6 +206,7 @@ class RowValidator:
         self.column_units: dict[str, str] = {}  # decimal fields: the unit of the column
         self.notes: list[str] = []
         self._seen: dict[str, int] = {}
+        self._fallbacks: list[tuple[int, Field]] = []  # second columns of a field: (index, field)
         # JSON (Lines): a key first met on a later line is a new column (the list grows as read)
         self._headers = headers
         self._mapped = 0
@@ -266,7 +267,11 @@ class RowValidator:
                 continue
             f = self.item.field(key)
             if key in self._seen and f.type != "codes":
-                unknown(header)
+                # a second column of one field (有效期（止） beside 有效期至): it fills the first's
+                # empty cells
+                first = self._headers[self._seen[key]]
+                self._fallbacks.append((index, f))
+                note(f"列“{header}”与列“{first}”是同一栏目（{f.label}）：以“{first}”为准，其为空的行取“{header}”")
                 continue
             self._seen[key] = index
             self.columns.append((index, f, header))
@@ -283,7 +288,9 @@ class RowValidator:
                          f"若填的是元，请把列名改为“{header}（元）”后重新报送")
         self._mapped = len(self._headers)
         # what the row loop needs of each column: (index, field key, typed, may hold several values)
+        # several: True for a codes field (cells joined), None for a second column of a field
         self._plan = [(index, f.key, f.type != "text", f.type == "codes") for index, f, _header in self.columns]
+        self._plan += [(index, f.key, f.type != "text", None) for index, f in self._fallbacks]
 
     def _map_late_columns(self, line: int) -> None:
         self._map_columns(
@@ -488,6 +495,8 @@ class RowValidator:
                 continue  # NULL, \N (or ＮＵＬＬ, typed full-width): a database's "not set", not text to publish
             if several and key in values:
                 values[key] += ";" + raw
+            elif several is None and key in values:
+                continue  # the field's first column has a value
             else:
                 values[key] = raw
 
@@ -511,7 +520,10 @@ class RowValidator:
                 continue
             t = f.type
             if t == "text":
-                if len(raw) >= 18:
+                if "E+" in raw and (lost := ids.excel_number_error(f"“{f.label}”", raw)):
+                    # 许可编号 1301021234567890123 in a number cell: Excel kept 15 digits
+                    errors.append(self._issue(line, f.key, lost.code, lost.message))
+                elif len(raw) >= 18:
                     self._mask_ids(line, f, raw, values, warnings)
                 continue
             if t == "date":
