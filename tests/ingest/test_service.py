@@ -410,6 +410,28 @@ def test_excel_serial_date_is_read_with_a_warning(database, tmp_path):
         assert conn.execute(select(RecordVersion.decision_date)).scalar_one() == dt.date(2024, 8, 13)
 
 
+@pytest.mark.parametrize(("epoch", "expected"), [
+    (dt.datetime(1899, 12, 30), dt.date(2021, 4, 1)), (dt.datetime(1904, 1, 1), dt.date(2025, 4, 2))])
+def test_a_date_serial_in_a_number_cell_follows_the_workbooks_date_system(database, tmp_path, epoch, expected):
+    """Excel for Mac may count days from 1904: the same serial 44287 is 2021/04/01 in one
+    workbook and 2025/04/02 in the other (it was read as 2021 in both)."""
+    import openpyxl
+
+    headers, rows = sample_rows()
+    workbook = openpyxl.Workbook()
+    workbook.epoch = epoch
+    sheet = workbook.active
+    sheet.append(headers)
+    sheet.append([44287 if h == "处罚决定日期" else rows[0][h] for h in headers])
+    workbook.save(tmp_path / "serial.xlsx")
+    report = ingest(tmp_path / "serial.xlsx")
+    assert report.accepted == 1 and [w.code for w in report.warnings] == ["excel_serial_date"]
+    assert f"{expected:%Y/%m/%d}" in report.warnings[0].message
+    assert ("1904 日期系统" in report.warnings[0].message) == (epoch.year == 1904)
+    with database.connect() as conn:
+        assert conn.execute(select(RecordVersion.decision_date)).scalar_one() == expected
+
+
 def _stored(database, key):
     with database.connect() as conn:
         return [json.loads(d).get(key) for (d,) in conn.execute(

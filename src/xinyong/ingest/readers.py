@@ -131,6 +131,9 @@ class Table:
     header_rows: list[list[str]] = field(default_factory=list)
     # a workbook whose records are on several sheets: where each starts in the line numbers
     sheets: SheetLines = field(default_factory=SheetLines)
+    # the day Excel's date serial 0 stands for in this workbook: 1899-12-30, or 1904-01-01 for a
+    # workbook in the 1904 date system (Excel for Mac); None for a file that is no workbook
+    excel_epoch: dt.date | None = None
 
     def where(self, line: int) -> str:
         """A line as users are told it: 第 12 行, 工作表“自然人”第 12 行, 第 12 条记录 (JSON)."""
@@ -519,7 +522,9 @@ def _xlsx_table(wb: Any, field_of: FieldOf, close: Callable[[], None]) -> Table:
         sheets.append(_Sheet(ws.title, ws.sheet_state == "visible", size,
                              lambda ws=ws: ws.iter_rows(values_only=True),
                              lambda ws=ws: _vertical_merges(wb._archive, ws._worksheet_path)))
-    return _sheet_table("xlsx", sheets, field_of, close=close)
+    table = _sheet_table("xlsx", sheets, field_of, close=close)
+    table.excel_epoch = wb.epoch.date()
+    return table
 
 
 _MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
@@ -806,7 +811,9 @@ def _xls_table(wb: Any, field_of: FieldOf, sheet_rows: Callable[[Any], Iterator[
         ws = wb.sheet_by_index(index)
         sheets.append(_Sheet(ws.name, ws.visibility == 0, max(ws.nrows, 1),
                              lambda ws=ws: sheet_rows(ws), lambda ws=ws: _xls_merges(ws)))
-    return _sheet_table("xls", sheets, field_of, close=wb.release_resources)
+    table = _sheet_table("xls", sheets, field_of, close=wb.release_resources)
+    table.excel_epoch = dt.date(1904, 1, 1) if wb.datemode == 1 else dt.date(1899, 12, 30)
+    return table
 
 
 def _xls_merges(ws: Any) -> dict[int, list[tuple[int, int]]]:

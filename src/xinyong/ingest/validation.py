@@ -43,6 +43,7 @@ _CHINESE_DIGITS = {ch: n for n, ch in enumerate("〇一二三四五六七八九"
 # Five digits from 1970 to 2099 cannot be read any other way; the row is stored with a warning.
 _EXCEL_SERIAL = re.compile(r"^\d{5}$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_1904 = dt.date(1904, 1, 1)  # serial 0 in a workbook of the 1904 date system (Excel for Mac)
 _EXCEL_SERIAL_FROM = dt.date(1970, 1, 1)
 # An amount as departments write it: an optional currency mark, the number, an optional unit
 # (万 is 万元) and an optional 整. The unit, when written, wins over the column's.
@@ -144,9 +145,9 @@ def _chinese_number(text: str) -> int | None:
     return (_CHINESE_DIGITS[tens] if tens else 1) * 10 + (_CHINESE_DIGITS[ones] if ones else 0)
 
 
-def _excel_serial_date(serial: int, latest: dt.date) -> dt.date | None:
+def _excel_serial_date(serial: int, latest: dt.date, epoch: dt.date) -> dt.date | None:
     """The date an Excel serial stands for, if it falls between 1970 and ``latest``."""
-    day = _EXCEL_EPOCH + dt.timedelta(days=serial)
+    day = epoch + dt.timedelta(days=serial)
     return day if _EXCEL_SERIAL_FROM <= day <= latest else None
 
 
@@ -189,9 +190,11 @@ class RowValidator:
         fixed_width: bool = False,
         lossy: bool = False,
         where: Callable[[int], str] | None = None,
+        excel_epoch: dt.date | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.item = item
+        self.excel_epoch = excel_epoch  # a workbook's date system, for date serials in number cells
         self.today = today
         self.open_ended = catalogue.open_ended_date  # what "no end" is stored as
         self.layout = layout or catalogue.detect_layout(item, list(headers))
@@ -532,11 +535,12 @@ class RowValidator:
                     continue
                 parsed = self._dates[raw]
                 if parsed is None and _EXCEL_SERIAL.match(raw):
-                    parsed = _excel_serial_date(int(raw), self.open_ended)
+                    parsed = _excel_serial_date(int(raw), self.open_ended, self.excel_epoch or _EXCEL_EPOCH)
                     if parsed is not None:
+                        system = "（工作簿使用 1904 日期系统）" if self.excel_epoch == _EXCEL_1904 else ""
                         warnings.append(self._issue(
                             line, f.key, "excel_serial_date",
-                            f"“{f.label}”的值 {raw} 按 Excel 日期序号读作 {parsed:%Y/%m/%d}，请核对；"
+                            f"“{f.label}”的值 {raw} 按 Excel 日期序号读作 {parsed:%Y/%m/%d}{system}，请核对；"
                             "导出前请把该列设为日期或文本格式"))
                 if parsed is None:
                     errors.append(self._issue(line, f.key, "invalid_date",
