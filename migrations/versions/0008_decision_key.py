@@ -22,7 +22,6 @@ received is current. Each merge is logged (alembic's logger, at warning level) w
 
 import json
 import logging
-import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -40,18 +39,12 @@ log = logging.getLogger("alembic.runtime.migration")
 # written: a migration must give the same result whatever the code becomes later.
 _BRACKETS = str.maketrans("【〔[〖", "((((") | str.maketrans("】〕]〗", "))))")
 _INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
-_TABLE = _BRACKETS | str.maketrans("", "", _INVISIBLE)
-_SPACE = re.compile(r"\s+")
-
-
-_DOCUMENT_BRACKETS = str.maketrans("〈《「『〘{", "((((((") | str.maketrans("〉》」』〙}", "))))))")
+_TABLE = (_BRACKETS | str.maketrans("", "", _INVISIBLE)
+          | str.maketrans("〈《「『〘{", "((((((") | str.maketrans("〉》」』〙}", "))))))"))
 
 
 def _fold(raw: str) -> str:
-    text = _SPACE.sub("", unicodedata.normalize("NFKC", raw).translate(_TABLE)).casefold()
-    if not text.isascii():
-        text = _SPACE.sub("", unicodedata.normalize("NFKC", text).translate(_TABLE)).casefold()
-    return text.translate(_DOCUMENT_BRACKETS)
+    return "".join(unicodedata.normalize("NFKC", raw).translate(_TABLE).split()).casefold()
 
 
 def upgrade() -> None:

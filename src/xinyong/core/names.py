@@ -35,11 +35,13 @@ def document_number_key(raw: str) -> str:
     them are one decision. The number itself is compared as written: 1号, 01号 and 第1号 stay
     different.
     """
-    return normalize_name(raw).translate(_DOCUMENT_BRACKETS)
+    # one pass (a key is always made from what was written, so it need not be stable under
+    # folding again): intake folds the number of every row
+    return "".join(unicodedata.normalize("NFKC", raw).translate(_DOCUMENT_TABLE).split()).casefold()
 
 
 # Around a year in a document number any bracket means the same, quotation marks included.
-_DOCUMENT_BRACKETS = str.maketrans("〈《「『〘{", "((((((") | str.maketrans("〉》」』〙}", "))))))")
+_DOCUMENT_TABLE = _NAME_TABLE | str.maketrans("〈《「『〘{", "((((((") | str.maketrans("〉》」』〙}", "))))))")
 
 
 def display_name(raw: str) -> str:

@@ -158,11 +158,13 @@ class _RowBuilder:
         s = row.subject
         authority = v["authority_uscc"]
         area = ids.uscc_area_code(authority)
-        content_hash = self.keyring.content_hash(orjson.dumps(v, option=orjson.OPT_SORT_KEYS))
+        content = orjson.dumps(v, option=orjson.OPT_SORT_KEYS)
+        content_hash = self.keyring.content_hash(content)
         decision_key = names.document_number_key(v["decision_no"])
-        # the content as compared: a number written another way (〔〕 or []) is no other content
+        # the content as compared: a number written another way (〔〕 or []) is no other content.
+        # The number's JSON string is replaced wherever a value is exactly it (its quotes included).
         key_hash = self.keyring.content_hash(
-            orjson.dumps({**v, "decision_no": decision_key}, option=orjson.OPT_SORT_KEYS))
+            content.replace(orjson.dumps(v["decision_no"]), orjson.dumps(decision_key)))
         person_index = person_cipher = person_masked = None
         if s.person_id:
             person_index, person_cipher, person_masked = self._person(s.person_id_type or "", s.person_id)
