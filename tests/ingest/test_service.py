@@ -1454,7 +1454,7 @@ def test_amounts_computed_by_excel_formulas_are_read_as_excel_shows_them(databas
 
 
 @pytest.mark.parametrize(("header", "noted"), [
-    ("罚款金额", True), ("CF_NR_FK", False), ("罚款金额（万元）", False),
+    ("罚款金额", True), ("CF_NR_FK", False), ("罚款金额（万元）", False), ("fine_amount", False),
 ])
 def test_an_amount_column_without_a_unit_is_read_in_the_standard_unit_and_the_report_says_so(
         database, tmp_path, header, noted):

@@ -387,7 +387,7 @@ def _numbers_the_columns(cells: list[str]) -> bool:
     """Whether a row only numbers the columns it stands in: three or more cells, each holding its
     column's position (counted from the same start, 1 or another)."""
     filled = [(i, c.strip()) for i, c in enumerate(cells) if c and c.strip()]
-    if len(filled) < 3 or not all(c.isdigit() and len(c) <= 3 for _, c in filled):
+    if len(filled) < 3 or not all(c.isdecimal() and len(c) <= 3 for _, c in filled):
         return False
     return len({int(c) - i for i, c in filled}) == 1
 

@@ -285,8 +285,9 @@ class RowValidator:
                 if unit != f.unit:
                     note(f"“{header}”列的金额以{unit}为单位，已换算为{f.unit}保存")
                 elif not any(name in header for name in self.catalogue.units) and (
-                        normalize_header(header) != normalize_header(f.standard_code or "")):
-                    # the data standard's field code carries the standard's unit; a bare name does not
+                        normalize_header(header) not in (normalize_header(f.standard_code or ""), f.key)):
+                    # the standard's field code (and our field key) carry the standard's unit; a
+                    # bare name does not
                     note(f"“{header}”列的列名没有写明金额单位，已按{f.unit}读取（标准列名为“{f.label}”）："
                          f"若填的是元，请把列名改为“{header}（元）”后重新报送")
         self._mapped = len(self._headers)
