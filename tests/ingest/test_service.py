@@ -456,6 +456,42 @@ def test_amount_with_its_unit_written_is_converted_with_a_warning(database, tmp_
     assert _stored(database, "fine_amount") == ["0.5", "0.12345"]
 
 
+def test_amounts_that_could_be_read_as_another_number_are_refused(database, tmp_path):
+    """Found by probing: 3,5 was stored as 35 (a decimal comma or a typo, no thousands grouping),
+    Excel's 1.23457E+11 as 12,345,700 万元 (严重, its digits lost), and an error under 罚款金额（元）
+    named a column 罚款金额（万元） the file does not have."""
+    headers, rows = sample_rows()
+    column = "罚款金额（元）"
+    headers[headers.index("罚款金额（万元）")] = column
+    amounts = ["3,5", "1.23457E+11", "1.5e+02", "人民币伍仟元整", "12,345.60", "1,200"]
+    for r, amount in zip(rows, amounts, strict=False):
+        r[column] = amount
+        del r["罚款金额（万元）"]
+    report = ingest(write_rows(tmp_path / "amounts.csv", headers, rows[:len(amounts)]))
+    assert (report.accepted, report.rejected) == (2, 4)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [
+        (2, column, "not_a_number"), (3, column, "excel_number"), (4, column, "excel_number"),
+        (5, column, "not_a_number")]
+    assert "逗号不是千位分隔符" in report.errors[0].message
+    assert all(f"“{column}”" in e.message and "（万元）" not in e.message for e in report.errors)
+    assert _stored(database, "fine_amount") == ["1.23456", "0.12"]
+
+
+def test_an_amount_whose_penalty_kind_is_not_listed_is_warned(database, tmp_path):
+    """A fine of 500 万元 under 处罚类别 “警告” (found by probing) was stored as 严重 without a word:
+    the kinds or the amount are wrong, and the class rests on them."""
+    headers, rows = sample_rows()
+    rows[0].update({"处罚类别": "警告", "罚款金额（万元）": "500"})
+    rows[1].update({"处罚类别": "罚款", "罚款金额（万元）": "2", "没收违法所得、没收非法财物的金额（万元）": "1"})
+    report = ingest(write_rows(tmp_path / "kinds.csv", headers, rows[:2]))
+    assert report.accepted == 2
+    assert [(w.line, w.field, w.code) for w in report.warnings] == [
+        (2, "罚款金额（万元）", "amount_without_kind"),
+        (3, "没收违法所得、没收非法财物的金额（万元）", "amount_without_kind")]
+    assert "处罚类别（警告）中没有“罚款”" in report.warnings[0].message
+    assert "没有“没收违法所得”或“没收非法财物”" in report.warnings[1].message
+
+
 def test_amount_column_in_yuan_is_converted_to_wan_yuan(database, tmp_path):
     """A file whose header says 罚款金额（元）: every amount is read in 元 and stored in 万元."""
     headers, rows = sample_rows()

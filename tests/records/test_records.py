@@ -76,6 +76,28 @@ def test_warning_only_after_order_36_is_minor_and_not_published(tmp_path):
     assert only(D(2026, 6, 16)).status_label == "不予公示"  # not even right after the decision
 
 
+@pytest.mark.parametrize(("category", "fine", "expected"), [
+    ("自然人", "0.1", "一般"), ("自然人", "0.02", "轻微"), ("个体工商户", "0.1", "一般"),
+    ("法人及非法人组织", "0.1", "轻微"), ("法人及非法人组织", "0.31", "一般"),
+])
+def test_a_small_fine_is_minor_by_the_limit_for_the_partys_kind(tmp_path, category, fine, expected):
+    """The rules set 0.3 万元 as the limit of a minor fine for organisations and 0.02 万元 (200 元)
+    for persons and individual businesses. Intake did not tell the classifier the party's kind,
+    so a person fined 1,000 元 was 轻微 and withheld from the public (found by probing)."""
+    _, rows = sample_rows()
+    row = next(r for r in rows if r["行政相对人类别"] == category)
+    number = f"石家监督罚〔2026〕{700 + len(category)}号"
+    store(tmp_path, dict(row, **{DECISION_NO: number, DECISION_DATE: "2026/06/15", KINDS: "罚款", FINE: fine,
+                                 "没收违法所得、没收非法财物的金额（万元）": "", "暂扣或吊销证照名称及编号": ""}))
+    with db.transaction() as session:
+        code = next(c for c in (row[USCC], row["行政相对人代码_2(工商注册号)"], row["证件号码"])
+                    if c and c != "00000000000000000X")
+        (record,) = [r for r in records_of_subject(session, find_by_code(session, code).id, clock.today())
+                     if r.decision_no == number]
+    assert record.current.penalty_class == expected, record.current.class_reason
+    assert (record.status_label == "不予公示") == (expected == "轻微")
+
+
 def test_revoked_licence_is_serious_and_published_three_years(tmp_path):
     store(tmp_path, penalty(3, **{DECISION_DATE: "2026/05/31", KINDS: "罚款;吊销许可证件",
                                   "暂扣或吊销证照名称及编号": "食品经营许可证 JY11301020001"}))

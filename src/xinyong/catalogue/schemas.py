@@ -83,6 +83,8 @@ class Field:
     standard_code: str | None = None  # 字段代码 of the 双公示 data standard (CF_XDR_MC…)
     # USCC fields: the registration authorities (first character of the code) whose codes it takes
     registered_by: tuple[str, ...] = ()
+    # amount fields: the values of the codes field (处罚类别) such an amount belongs with
+    amount_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

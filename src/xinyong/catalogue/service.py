@@ -389,6 +389,7 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
                     unit_headers={str(h): str(u) for h, u in (f.get("unit_headers") or {}).items()},
                     standard_code=codes.get(f["key"]),
                     registered_by=tuple(str(c) for c in f.get("registered_by") or ()),
+                    amount_of=tuple(str(c) for c in f.get("amount_of") or ()),
                 )
             )
             for unit in filter(None, (fields[-1].unit, *fields[-1].unit_headers.values())):

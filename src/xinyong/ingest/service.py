@@ -191,6 +191,7 @@ class _RowBuilder:
             classification = classify_penalty(
                 self.book, row.penalty_kinds, row.fine, row.confiscated,
                 v.get("severity_declared"), row.decision_date, area,
+                subject_type=s.category,  # a person's or individual business's fine limit is lower
             )
             penalty_class = classification.penalty_class
             class_reason = classification.reason

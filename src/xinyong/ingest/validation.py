@@ -49,6 +49,7 @@ _EXCEL_SERIAL_FROM = dt.date(1970, 1, 1)
 # (万 is 万元) and an optional 整. The unit, when written, wins over the column's.
 _AMOUNT = re.compile(r"^(?:人民币|RMB|¥)?(?P<number>.*?)(?P<unit>万元|万|元)?整?$", re.IGNORECASE)
 _UNIT_SPELLINGS = {"万": "万元"}
+_GROUPED_NUMBER = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")  # 1,200 or 12,345.67
 KIND_ORGANISATION = "organisation"
 KIND_INDIVIDUAL_BUSINESS = "individual_business"
 KIND_NATURAL_PERSON = "natural_person"
@@ -390,21 +391,38 @@ class RowValidator:
         self, line: int, f: Field, raw: str, errors: list[Issue], warnings: list[Issue]
     ) -> Decimal | None:
         """An amount in the field's unit; a unit written after the number is converted."""
-        text = unicodedata.normalize("NFKC", raw).replace(",", "").replace(" ", "")
+        text = unicodedata.normalize("NFKC", raw).replace(" ", "")
         m = _AMOUNT.match(text)
         assert m is not None  # every part is optional
         column_unit = self.column_units.get(f.key) or f.unit or ""
+        header = self.header(f.key)
+        number = m["number"]
+        if "e" in number.lower() and ids.excel_number_error(header, number.upper()):
+            # 1.23457E+11: Excel's display of a number, its last digits gone
+            errors.append(self._issue(
+                line, f.key, "excel_number",
+                f"“{header}”的“{raw}”是 Excel 的科学计数法显示，金额的后几位可能已经丢失："
+                "请把该列设为“数值”或文本格式，核对金额后重新导出"))
+            return None
+        if "," in number:
+            if not _GROUPED_NUMBER.match(number):
+                # 3,5 is no thousands grouping: a decimal comma, or a typing error
+                errors.append(self._issue(
+                    line, f.key, "not_a_number",
+                    f"“{header}”的“{raw}”中的逗号不是千位分隔符（应为 1,200 或 1,200.50）：小数点请写作“.”"))
+                return None
+            number = number.replace(",", "")
         try:
-            amount = Decimal(m["number"])
-            if not amount.is_finite():
+            amount = Decimal(number)
+            if not amount.is_finite() or "e" in number.lower():
                 raise InvalidOperation
         except InvalidOperation:
             unit_text = f"（单位{column_unit}）" if column_unit else ""
             errors.append(self._issue(line, f.key, "not_a_number",
-                                      f"“{f.label}”应为数字{unit_text}，实为“{raw}”"))
+                                      f"“{header}”应为数字{unit_text}，实为“{raw}”"))
             return None
         if amount < 0:
-            errors.append(self._issue(line, f.key, "negative_amount", f"“{f.label}”不能为负数：{raw}"))
+            errors.append(self._issue(line, f.key, "negative_amount", f"“{header}”不能为负数：{raw}"))
             return None
         written = m["unit"]
         unit = _UNIT_SPELLINGS.get(written, written) if written else column_unit
@@ -636,6 +654,13 @@ class RowValidator:
                 continue
             errors.append(self._issue(line, f.key, "missing_required", f"必填项“{f.label}”为空"))
 
+        for key, amount in amounts.items():
+            wanted = self.item.field(key).amount_of
+            if wanted and amount > 0 and kinds and not any(k in wanted for k in kinds):
+                warnings.append(self._issue(
+                    line, key, "amount_without_kind",
+                    f"填写了“{self.header(key)}”{format(amount.normalize(), 'f')}，但处罚类别"
+                    f"（{'、'.join(kinds)}）中没有“{'”或“'.join(wanted)}”：请核对处罚类别或金额"))
         subject = self._subject(line, values, errors, warnings)
         self._legal_representative(line, values, warnings)
         self._cross_checks(line, values, errors)

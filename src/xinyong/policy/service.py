@@ -395,9 +395,9 @@ def classify_penalty(
         rest = [k for k in parts if not any(word in k for word in minor.only_kinds)]
         if not rest:
             return Classification(minor.class_, rule, f"处罚类别仅为{listed}{ignored}")
-        fine_limit = minor.fine_wan_at_most.get(subject_type or "default") or (
-            minor.fine_wan_at_most.get("default")
-        )
+        fine_limit = minor.fine_wan_at_most.get(subject_type or "default")
+        if fine_limit is None:
+            fine_limit = minor.fine_wan_at_most.get("default")
         if (
             minor.fine_kind
             and fine_limit is not None
