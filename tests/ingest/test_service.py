@@ -17,6 +17,7 @@ from xinyong.core import clock, db
 from xinyong.core.errors import FileUnreadable
 from xinyong.ingest import service
 from xinyong.ingest.models import Batch
+from xinyong.records import service as records_service
 from xinyong.records.models import Record, RecordVersion
 from xinyong.records.service import records_of_subject
 from xinyong.subjects.models import Subject
@@ -87,6 +88,26 @@ def test_correction_is_a_new_version_and_the_old_one_is_kept(database, tmp_path)
     assert [v.version for v in versions] == [1, 2]
     assert json.loads(versions[1].data)["penalty_content"] == "责令改正，罚款（更正后）"
     assert versions[0].batch_id != versions[1].batch_id and versions[1].line == 3
+
+
+def test_an_online_correction_is_not_refused_for_a_code_the_platform_derived(database, tmp_path):
+    """The organisation code stored with a record is taken from its USCC; an online correction
+    wrote it back into the row it validates, and refused a fine changed on a record whose USCC
+    holds no valid organisation code (found by probing)."""
+    from xinyong.core.ids import InvalidCode, make_uscc, validate_org_code
+
+    headers, rows = sample_rows()
+    uscc = make_uscc("91130102MA0000801")
+    with pytest.raises(InvalidCode):
+        validate_org_code(uscc[8:17])
+    ingest(write_rows(tmp_path / "v1.csv", headers, [dict(rows[0], **{
+        "行政相对人代码_1(统一社会信用代码)": uscc, "行政相对人代码_3(组织机构代码)": ""})]))
+    with db.transaction() as session:
+        record_id = session.scalars(select(Record.id)).one()
+        report = service.correct_record(session, record_id, changes={"fine_amount": "3"}, reason="金额更正",
+                                        actor="officer", ip=None)
+        assert (report.corrected, report.rejected) == (1, 0), report.errors
+        assert records_service.current_values(session, session.get(Record, record_id))["fine_amount"] == "3"
 
 
 def test_repeats_and_corrections_inside_one_file(database, tmp_path):
@@ -876,7 +897,6 @@ def test_records_on_several_sheets_are_all_read_and_example_sheets_are_not(datab
     from sqlalchemy.orm import Session
 
     from xinyong.ingest.models import RejectedRow
-    from xinyong.records.service import records_of_subject
 
     headers, rows = sample_rows()
     organisations = [r for r in rows if r["行政相对人类别"] != "自然人"]
@@ -1150,6 +1170,28 @@ def test_layout_2016_with_department_given(database, tmp_path):
         ).all())
     assert set(stored.values()) == {r["处罚机关统一社会信用代码"]}
     # a decision the file says was revoked (撤销) is kept but never shown to the public
+    assert published == {"石家监督罚〔2016〕8号": True, "石家监督罚〔2016〕9号": False}
+
+    # an online correction of a 2016 record changes what the officer changed and keeps the rest,
+    # its 2016 columns too (地方编码 and 数据更新时间戳 were dropped, found by probing)
+    with database.connect() as conn:
+        ids_by_no = dict(conn.execute(select(Record.decision_no, Record.id)
+                                      .where(Record.decision_no.like("石家监督罚〔2016〕%"))).all())
+    for number, record_id in ids_by_no.items():
+        with db.transaction() as session:
+            before = records_service.current_values(session, session.get(Record, record_id))
+            corrected = service.correct_record(session, record_id, changes={"remarks": "经复核更正"},
+                                               reason="补充备注", actor="officer", ip=None)
+            assert (corrected.corrected, corrected.rejected) == (1, 0), corrected.errors
+            after = records_service.current_values(session, session.get(Record, record_id))
+        assert after == {**before, "remarks": "经复核更正"}, number
+        assert (after["area_code"], after["source_updated_at"]) == ("130102", "2024/08/21 10:00:00")
+    with database.connect() as conn:
+        published = dict(conn.execute(
+            select(Record.decision_no, RecordVersion.published)
+            .join(RecordVersion, (RecordVersion.record_id == Record.id)
+                  & (RecordVersion.version == Record.current_version))
+            .where(Record.decision_no.like("石家监督罚〔2016〕%"))).all())
     assert published == {"石家监督罚〔2016〕8号": True, "石家监督罚〔2016〕9号": False}
 
 

@@ -992,15 +992,19 @@ def correct_record(
     values.update(changed)
     other_markers = {normalize_header(m) for name, lay in item.layouts.items() if name != "current"
                      for m in lay.markers}
-    fields = [f for f in item.fields if normalize_header(f.label) not in other_markers]
+    # a column whose name marks an older layout is written under its field key, so that the row
+    # is read in the current layout and keeps the value (地方编码 of a 2016 record)
+    headers = [f.key if normalize_header(f.label) in other_markers else f.label for f in item.fields]
+    if values.get("uscc") and values.get("org_code") == ids.uscc_org_code(values["uscc"]):
+        del values["org_code"]  # derived from the USCC when stored, not sent: derived again
     department = accounts.get_department(session, record.department_id)
     kind = RECORD_KIND_TO_KIND[record.kind]
     with tempfile.TemporaryDirectory(prefix="xinyong-correction-", dir=work_dir) as tmp:
         path = Path(tmp) / "correction.csv"
         with open(path, "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow([f.label for f in fields])
-            writer.writerow([values.get(f.key, "") for f in fields])
+            writer.writerow(headers)
+            writer.writerow([values.get(f.key, "") for f in item.fields])
         report = ingest_file(session, path, kind, department_uscc=department.uscc if department else None,
                              submitted_by=actor, display_name=f"在线更正：{record.decision_no}")
     if report.rejected:
