@@ -229,3 +229,41 @@ def test_demo_writes_csv_files_that_ingest_cleanly(database, tmp_path):
     assert corrections.exit_code == 0, corrections.output
     report = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
     assert report["corrected"] == written["demo_penalty_corrections.csv"]
+
+
+def test_records_reclassify_decides_stored_penalties_again_and_saves_only_with_apply(database, tmp_path):
+    """A person fined 1,000 元 was classed 轻微 and withheld by an intake that used the
+    organisations' limit; re-sending the row changes nothing (it is unchanged). `records
+    reclassify` lists what the rules now decide otherwise, and saves it, audited, with --apply."""
+    import sqlalchemy as sa
+
+    from xinyong.core.models import AuditEntry
+    from xinyong.records.models import RecordVersion
+
+    headers, rows = sample_rows()
+    person = next(r for r in rows if r["行政相对人类别"] == "自然人")
+    number = "石家监督罚〔2026〕777号"
+    row = dict(person, **{"行政处罚决定书文号": number, "处罚决定日期": "2026/06/15", "处罚类别": "罚款",
+                          "罚款金额（万元）": "0.1", "没收违法所得、没收非法财物的金额（万元）": "",
+                          "暂扣或吊销证照名称及编号": ""})
+    assert run("ingest", "penalties", write_rows(tmp_path / "p.csv", headers, [row])).exit_code == 0
+    with database.begin() as conn:  # what the earlier intake stored
+        conn.execute(sa.update(RecordVersion).values(
+            penalty_class="轻微", class_reason="处罚类别仅为罚款，罚款0.1万元未超过0.3万元", published=False))
+
+    def stored() -> tuple[str, bool]:
+        with database.connect() as conn:
+            return tuple(conn.execute(sa.select(RecordVersion.penalty_class, RecordVersion.published)).one())
+
+    listed = run("records", "reclassify")
+    assert listed.exit_code == 0, listed.output
+    assert number in listed.output and "轻微 → 一般" in flat(listed.output) and "--apply" in listed.output
+    assert stored() == ("轻微", False)
+    applied = run("records", "reclassify", "--apply")
+    assert applied.exit_code == 0 and "已保存 1 条改变" in applied.output
+    assert stored() == ("一般", True)
+    with database.connect() as conn:
+        actions = conn.scalars(sa.select(AuditEntry.action)).all()
+    assert actions.count("record.reclassify") == 1
+    again = run("records", "reclassify")
+    assert "认定均无改变" in again.output

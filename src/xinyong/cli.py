@@ -22,10 +22,12 @@ db_app = typer.Typer(help="数据库：迁移与状态", no_args_is_help=True)
 policy_app = typer.Typer(help="政策规则包", no_args_is_help=True)
 subject_app = typer.Typer(help="信用主体", no_args_is_help=True)
 calendar_app = typer.Typer(help="工作日历（节假日与调休安排）", no_args_is_help=True)
+records_app = typer.Typer(help="信用记录", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(policy_app, name="policy")
 app.add_typer(subject_app, name="subject")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(records_app, name="records")
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
@@ -168,6 +170,48 @@ def subject_show(
                 f"{v.provenance.department} 批次{v.provenance.batch_id} {v.provenance.where}",
             )
     out.print(table if records else "暂无信用记录")
+
+
+@records_app.command("reclassify")
+def records_reclassify(
+    apply: Annotated[bool, typer.Option("--apply", help="保存改变（不加此项只列出将改变的记录）")] = False,
+) -> None:
+    """按各处罚决定日期当时有效的规则，重新认定已保存处罚的失信程度和公示期限。
+
+    规则包修订后，或平台认定方法修正后使用：重复报送的相同记录不会重新认定。每项改变记入审计日志。
+    """
+    from xinyong.records.service import reclassify_penalties
+
+    require_ready()
+    progress = Progress(TextColumn("[bold]重新认定[/]"), TextColumn("{task.completed} 条处罚"),
+                        console=err, transient=True, disable=not err.is_terminal)
+    try:
+        with progress, db.transaction() as session:
+            task = progress.add_task("", total=None)
+            examined, changes = reclassify_penalties(
+                session, actor="cli:records reclassify", apply=apply,
+                progress=lambda done: progress.update(task, completed=done))
+            if not apply:
+                session.rollback()
+    except XinyongError as exc:
+        raise fail(exc.message, 2) from None
+    table = Table(title=f"认定改变的处罚（共检查 {examined} 条）")
+    for col in ("记录", "决定文书号", "当事人", "失信程度", "公示", "公示截止", "依据"):
+        table.add_column(col)
+    for change in changes[:200]:
+        b, a = change.before, change.after
+        table.add_row(
+            str(change.record_id), change.decision_no, change.subject_name,
+            f"{b['penalty_class']} → {a['penalty_class']}",
+            f"{'是' if b['published'] else '否'} → {'是' if a['published'] else '否'}",
+            f"{b['publication_end']} → {a['publication_end']}", a["class_reason"],
+        )
+    out.print(table if changes else f"共检查 {examined} 条处罚，认定均无改变")
+    if len(changes) > 200:
+        out.print(f"……另有 {len(changes) - 200} 条")
+    if changes:
+        out.print(f"已保存 {len(changes)} 条改变（均记入审计日志）" if apply
+                  else f"将改变 {len(changes)} 条；确认后加 --apply 保存")
 
 
 @calendar_app.command("load")

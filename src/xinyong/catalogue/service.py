@@ -178,6 +178,13 @@ class Catalogue:
                 return unit
         return f.unit
 
+    def unpublished_statuses(self, item: Item) -> frozenset[str]:
+        """The values of the 2016 当前状态 whose records are kept but not published (撤销)."""
+        status = next((f for f in item.fields if f.key == "record_status_2016"), None)
+        if not status or not status.code_table:
+            return frozenset()
+        return frozenset(v.value for v in self.code_table(status.code_table).values if not v.publish)
+
     def header_unit(self, key: str, header: str) -> str | None:
         """The unit of the amounts under ``header``, a column of the field ``key`` (any item's);
         None when the field has no unit."""

@@ -40,7 +40,7 @@ from xinyong.ingest.schemas import IngestReport, IssueOut, RegisteredDepartment,
 from xinyong.ingest.store import Staging
 from xinyong.ingest.validation import Issue, RowValidator, ValidRow
 from xinyong.policy.service import (
-    classify_penalty,
+    decide_penalty,
     get_policy_book,
     publication_deadline,
     publication_window,
@@ -111,11 +111,7 @@ class _RowBuilder:
         self.header_of = header_of  # field key -> the column header as written in the file
         catalogue = get_catalogue()
         self.open_ended = catalogue.open_ended_date
-        # values of the 2016 当前状态 whose records are kept but not published (撤销)
-        status = next((f for f in item.fields if f.key == "record_status_2016"), None)
-        self.unpublished_statuses = frozenset(
-            v.value for v in catalogue.code_table(status.code_table).values if not v.publish
-        ) if status and status.code_table else frozenset()
+        self.unpublished_statuses = catalogue.unpublished_statuses(item)
         self.kind = item.record_kind
         self.item_code = item.code
         self.today = today
@@ -188,37 +184,32 @@ class _RowBuilder:
         published = True
         min_end = pub_end = pub_rule = None
         if self.kind == "penalty":
-            classification = classify_penalty(
-                self.book, row.penalty_kinds, row.fine, row.confiscated,
-                v.get("severity_declared"), row.decision_date, area,
-                subject_type=s.category,  # a person's or individual business's fine limit is lower
-            )
-            penalty_class = classification.penalty_class
-            class_reason = classification.reason
-            class_rule = classification.rule.id
-            window = self._window(penalty_class, row.decision_date, area)
-            published, min_end, pub_end, pub_rule = (
-                window.published, window.min_end, window.max_end, window.rule.id
-            )
             revoked_in_file = v.get("record_status_2016") in self.unpublished_statuses
+            declared = v.get("publication_end_declared")
+            decision = decide_penalty(
+                self.book, kinds=row.penalty_kinds, fine_wan=row.fine, confiscated_wan=row.confiscated,
+                declared_class=v.get("severity_declared"),
+                declared_end=dt.date.fromisoformat(declared) if declared else None,
+                revoked=revoked_in_file, decision_date=row.decision_date, jurisdiction=area,
+                subject_type=s.category,  # a person's or individual business's fine limit is lower
+                open_ended=self.open_ended, window=self._window,
+            )
+            penalty_class = decision.classification.penalty_class
+            class_reason = decision.classification.reason
+            class_rule = decision.classification.rule.id
+            window = decision.window
+            published, min_end, pub_end, pub_rule = decision.published, window.min_end, decision.end, window.rule.id
             if revoked_in_file:
-                published = False
                 row.warnings.append(Issue(
                     row.line, self.header_of("record_status_2016"), "revoked_in_file",
                     f"当前状态为“{v['record_status_2016']}”：该处罚决定已被撤销，记录保存但不公示",
                 ))
-            declared = v.get("publication_end_declared")
-            if declared and not revoked_in_file:
-                declared_date = dt.date.fromisoformat(declared)
-                if min_end <= declared_date <= window.max_end:
-                    pub_end = declared_date
-                    published = True
-                elif declared_date != self.open_ended:
-                    row.warnings.append(Issue(
-                        row.line, self.header_of("publication_end_declared"), "publication_end_out_of_range",
-                        f"公示截止期 {declared_date:%Y/%m/%d} 不在{penalty_class}失信信息的公示期限内"
-                        f"（{min_end:%Y/%m/%d} 至 {window.max_end:%Y/%m/%d}），已按 {window.max_end:%Y/%m/%d} 计",
-                    ))
+            if decision.declared_end_refused:
+                row.warnings.append(Issue(
+                    row.line, self.header_of("publication_end_declared"), "publication_end_out_of_range",
+                    f"公示截止期 {decision.declared_end_refused:%Y/%m/%d} 不在{penalty_class}失信信息的公示期限内"
+                    f"（{min_end:%Y/%m/%d} 至 {window.max_end:%Y/%m/%d}），已按 {window.max_end:%Y/%m/%d} 计",
+                ))
         return (
             row.line, s.key, s.kind, s.category, s.uscc, s.org_code, s.reg_no,
             person_index, person_cipher, person_masked, s.person_id_type if s.person_id else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar as _calendar
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -463,3 +463,53 @@ def publication_window(
         max_end=add_months(decision_date, period.max_months),
         rule=rule,
     )
+
+
+@dataclass(frozen=True)
+class PenaltyDecision:
+    """What the policy decides about one penalty: its class and its publication.
+
+    ``declared_end_refused`` is the 公示截止期 a department gave outside the class's period (then
+    ``end`` is the period's maximum), for the caller to warn about.
+    """
+
+    classification: Classification
+    window: PublicationWindow
+    published: bool
+    end: dt.date
+    declared_end_refused: dt.date | None = None
+
+
+def decide_penalty(
+    book: PolicyBook,
+    *,
+    kinds: Sequence[str],
+    fine_wan: Decimal | None,
+    confiscated_wan: Decimal | None,
+    declared_class: str | None,
+    declared_end: dt.date | None,
+    revoked: bool,
+    decision_date: dt.date,
+    jurisdiction: str,
+    subject_type: str | None,
+    open_ended: dt.date,
+    window: Callable[[str, dt.date, str], PublicationWindow] | None = None,
+) -> PenaltyDecision:
+    """Class a penalty and decide its publication, as intake does and as re-classification
+    repeats for stored penalties: the class by the rule in force on the decision date (for the
+    party's kind); the window of that class; a penalty revoked (2016 当前状态 撤销) is not
+    published; a declared 公示截止期 inside the class's period is used, and one outside it
+    (other than the open-ended date) is refused. ``window`` may be a caching lookup."""
+    classification = classify_penalty(book, kinds, fine_wan, confiscated_wan, declared_class, decision_date,
+                                      jurisdiction, subject_type=subject_type)
+    found = (window or (lambda c, d, j: publication_window(book, c, d, j)))(
+        classification.penalty_class, decision_date, jurisdiction)
+    published, end, refused = found.published, found.max_end, None
+    if revoked:
+        published = False
+    elif declared_end is not None:
+        if found.min_end <= declared_end <= found.max_end:
+            end, published = declared_end, True
+        elif declared_end != open_ended:
+            refused = declared_end
+    return PenaltyDecision(classification, found, published, end, refused)

@@ -507,3 +507,89 @@ def authority_cities(session: Session) -> list[str]:
     """The city codes (4 digits) of every deciding authority that has records."""
     found = session.scalars(select(func.substr(Record.authority_uscc, 3, 4)).distinct())
     return sorted(c for c in found if c)
+
+
+@dataclass
+class Reclassified:
+    """A penalty whose class or publication the rules now decide otherwise."""
+
+    record_id: int
+    decision_no: str
+    subject_name: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def reclassify_penalties(
+    session: Session, *, actor: str, apply: bool, progress: Any = None, chunk: int = 1000,
+) -> tuple[int, list[Reclassified]]:
+    """Decide again, by the rules in force on each decision date, the class and publication of
+    every stored penalty's current version; with ``apply``, store what changed (each change
+    audited). For a fix of the rules or of how intake applied them: a re-sent identical row is
+    ``unchanged`` and never decided again. Returns (penalties examined, changes)."""
+    from decimal import Decimal
+
+    from xinyong.core import audit
+    from xinyong.policy.service import decide_penalty, get_policy_book
+
+    book = get_policy_book()
+    catalogue = get_catalogue()
+    unpublished = catalogue.unpublished_statuses(catalogue.item("penalty"))
+    query = (
+        select(Record, RecordVersion)
+        .join(RecordVersion, (RecordVersion.record_id == Record.id)
+              & (RecordVersion.version == Record.current_version))
+        .where(Record.kind == "penalty").order_by(Record.id)
+    )
+    examined = 0
+    changes: list[Reclassified] = []
+    last_id = 0
+    while True:
+        rows = session.execute(query.where(Record.id > last_id).limit(chunk)).all()
+        if not rows:
+            break
+        for record, version in rows:
+            examined += 1
+            data = json.loads(version.data)
+            kinds = [k for k in (data.get("penalty_kinds") or "").split(";") if k]
+            fine, confiscated = data.get("fine_amount"), data.get("confiscated_amount")
+            declared_end = data.get("publication_end_declared")
+            decision = decide_penalty(
+                book, kinds=kinds, fine_wan=Decimal(fine) if fine else None,
+                confiscated_wan=Decimal(confiscated) if confiscated else None,
+                declared_class=data.get("severity_declared"),
+                declared_end=dt.date.fromisoformat(declared_end) if declared_end else None,
+                revoked=data.get("record_status_2016") in unpublished, decision_date=version.decision_date,
+                jurisdiction=ids.uscc_area_code(record.authority_uscc), subject_type=data.get("subject_category"),
+                open_ended=catalogue.open_ended_date,
+            )
+            after = {
+                "penalty_class": decision.classification.penalty_class,
+                "class_reason": decision.classification.reason,
+                "class_rule": decision.classification.rule.id,
+                "published": decision.published,
+                "publication_min_end": decision.window.min_end,
+                "publication_end": decision.end,
+                "publication_rule": decision.window.rule.id,
+            }
+            before = {key: getattr(version, key) for key in after}
+            if before == after:
+                continue
+            changes.append(Reclassified(record.id, record.decision_no, version.subject_name,
+                                        _jsonable(before), _jsonable(after)))
+            if apply:
+                for key, value in after.items():
+                    setattr(version, key, value)
+                audit.record(session, actor=actor, action="record.reclassify", target_type="record",
+                             target_id=str(record.id), subject_id=record.subject_id,
+                             before=_jsonable(before), after=_jsonable(after))
+        last_id = rows[-1][0].id
+        session.flush()
+        session.expunge_all()  # memory stays flat over any number of penalties
+        if progress:
+            progress(examined)
+    return examined, changes
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
