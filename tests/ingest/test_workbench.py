@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from pathlib import Path
 
@@ -355,3 +356,31 @@ def test_the_record_page_lists_the_other_parties_of_the_decision(client, people,
     response = _upload(client, csrf, body.getvalue().encode("utf-8"), name="alone.csv")
     page = client.get(f"/workbench/records/{_record_id(database, int(response.headers['location'].rsplit('/', 1)[1]))}")
     assert alone["行政处罚决定书文号"] in page.text and 'id="parties"' not in page.text
+
+
+def test_the_rejected_rows_csv_cannot_run_formulas_and_reads_back_as_sent(database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A cell that starts with = + - @ is a formula to Excel when it opens a CSV (=HYPERLINK(…)
+    sent in a 备注 would be a live link in the download). Such cells get Excel's text mark ',
+    plain negative numbers excepted; the file sent back again gives the values as first sent."""
+    from filehelpers import ingest, sample_rows, write_rows
+    from xinyong.ingest import service
+
+    headers, rows = sample_rows()
+    risky = {"备注": '=HYPERLINK("http://example.com","点击")', "违法事实": "-2+3 @SUM(A1)",
+             "处罚内容": "+罚款", "罚款金额（万元）": "-3"}
+    report = ingest(write_rows(tmp_path / "risky.csv", headers, [dict(rows[0], **risky)]))
+    assert report.rejected == 1  # the negative amount
+    table = list(service.rejected_table(report.batch_id))
+    text = b"".join(service.rejected_csv(table)).decode("utf-8-sig")
+    download = list(csv.DictReader(io.StringIO(text)))
+    assert download[0]["备注"] == "'" + risky["备注"]
+    assert download[0]["违法事实"] == "'-2+3 @SUM(A1)" and download[0]["处罚内容"] == "'+罚款"
+    assert download[0]["罚款金额（万元）"] == "-3"
+    fixed = dict(download[0], **{"罚款金额（万元）": "3"})
+    resent = ingest(write_rows(tmp_path / "again.csv", list(download[0]), [fixed]))
+    assert resent.accepted == 1, resent.errors
+    with database.connect() as conn:
+        data = conn.scalars(sa.select(RecordVersion.data)).one()
+    stored = json.loads(data)
+    assert (stored["remarks"], stored["violation_facts"], stored["penalty_content"]) == (
+        risky["备注"], risky["违法事实"], risky["处罚内容"])

@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import json
 import queue
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -850,12 +851,24 @@ def rejected_csv(rows: Iterable[list[str]]) -> Iterator[bytes]:
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     for n, row in enumerate(rows, 1):
-        writer.writerow(row)
+        writer.writerow([_csv_safe(value) for value in row])
         if n % 500 == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue().encode("utf-8")
+
+
+_PLAIN_NEGATIVE = re.compile(r"^-[\d.,\s]*$|^-+$")
+
+
+def _csv_safe(value: str) -> str:
+    """A cell that Excel would run as a formula when it opens the CSV (=…, +…, @…, -… that is no
+    plain negative number) gets a leading ' , which Excel shows as text; intake drops such a mark
+    when the row is sent again, so the value returns as it was."""
+    if value and (value[0] in "=+@\t\r" or (value[0] == "-" and not _PLAIN_NEGATIVE.match(value))):
+        return "'" + value
+    return value
 
 
 def rejected_xlsx(rows: Iterable[list[str]], path: Path, *, title: str = "未通过的行") -> None:

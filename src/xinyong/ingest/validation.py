@@ -167,8 +167,10 @@ def _clean(value: str) -> str:
         return ""
     stripped = value.strip()
     if stripped and stripped[0] in _TEXT_MARKS:
-        if stripped[0] == "'" and stripped[1:].isalnum():
-            return stripped[1:]  # Excel text-forcing apostrophe on codes
+        if stripped[0] == "'" and (stripped[1:].isalnum() or stripped[1:2] in ("=", "+", "-", "@")):
+            # Excel's text-forcing apostrophe: on codes, and on what would read as a formula (our
+            # rejected-rows download puts one there)
+            return stripped[1:]
         if stripped.startswith('="') and stripped.endswith('"') and len(stripped) > 3:
             return stripped[2:-1].strip()  # ="0123…": how exports make Excel keep a code as text
     return stripped
