@@ -40,6 +40,9 @@ def test_a_file_built_from_the_catalogue_alone_is_accepted(client, api_key) -> N
     assert fields["罚款金额（万元）"]["unit"] == "万元"
     assert fields["行政相对人名称"]["standard_code"] == "CF_XDR_MC"
     assert "罚款金额（元）" in fields["罚款金额（万元）"]["unit_headers"]
+    assert fields["罚款金额（万元）"]["amount_of"] == ["罚款"]
+    assert "1" in fields["处罚机关统一社会信用代码"]["registered_by"]
+    assert fields["行政相对人代码_1(统一社会信用代码)"]["registered_by"] == []
     tables = {t["name"]: [v["value"] for v in t["values"]] for t in body["code_tables"]}
     assert "警告" in tables[fields["处罚类别"]["code_table"]]
     assert penalty["identity"] == ["decision_no", "authority_uscc"]

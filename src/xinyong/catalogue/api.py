@@ -28,7 +28,8 @@ def catalogue(principal: Principal = Depends(require("catalogue.read"))) -> Cata
                     FieldOut(key=f.key, label=f.label, type=f.type, required=f.required, code_table=f.code_table,
                              disclosure=f.disclosure.value, max_length=f.max_length, unit=f.unit,
                              standard_code=f.standard_code, aliases=list(f.aliases),
-                             unit_headers=dict(f.unit_headers))
+                             unit_headers=dict(f.unit_headers), registered_by=list(f.registered_by),
+                             amount_of=list(f.amount_of))
                     for f in item.template_fields
                 ],
             )

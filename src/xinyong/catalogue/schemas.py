@@ -154,6 +154,10 @@ class FieldOut(BaseModel):
         None, description="双公示数据标准的字段代码（如 CF_XDR_MC），也可用作列名或键，不分大小写")
     aliases: list[str] = PydField(description="也接受的列名")
     unit_headers: dict[str, str] = PydField(description="带其他单位的列名及其单位（入库时换算）")
+    registered_by: list[str] = PydField(
+        default_factory=list, description="统一社会信用代码列：只接受这些登记管理部门代码（首位）的代码，如 1 机构编制")
+    amount_of: list[str] = PydField(
+        default_factory=list, description="金额列：该金额所属的处罚类别（处罚类别中没有时给出警告）")
 
 
 class ItemOut(BaseModel):
@@ -162,7 +166,9 @@ class ItemOut(BaseModel):
     title: str
     category: str
     valence: str = PydField(description="negative 失信、positive 守信、neutral 中性")
-    identity: list[str] = PydField(description="识别一条记录的字段：决定文书号 + 决定机关统一社会信用代码")
+    identity: list[str] = PydField(
+        description="识别一条记录的字段：决定文书号（括号、全角半角、空格不计）+ 决定机关统一社会信用代码；"
+                    "同一决定有多个当事人时，每个当事人各为一条记录")
     fields: list[FieldOut] = PydField(description="现行格式的列，按模板顺序")
     layouts: list[str] = PydField(description="可识别的文件格式")
 
