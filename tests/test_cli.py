@@ -259,8 +259,16 @@ def test_records_reclassify_decides_stored_penalties_again_and_saves_only_with_a
     assert listed.exit_code == 0, listed.output
     assert number in listed.output and "轻微 → 一般" in flat(listed.output) and "--apply" in listed.output
     assert stored() == ("轻微", False)
-    applied = run("records", "reclassify", "--apply")
-    assert applied.exit_code == 0 and "已保存 1 条改变" in applied.output
+    # as an operator runs it: a process of its own, with only the modules the command loads
+    import os
+    import subprocess
+    import sys
+
+    applied = subprocess.run(
+        [sys.executable, "-c", "from xinyong.cli import app; app()", "records", "reclassify", "--apply"],
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "250"}, timeout=300)
+    assert applied.returncode == 0, applied.stderr[-2000:]
+    assert "已保存 1 条改变" in applied.stdout
     assert stored() == ("一般", True)
     with database.connect() as conn:
         actions = conn.scalars(sa.select(AuditEntry.action)).all()

@@ -97,6 +97,19 @@ def _merge(conn: sa.Connection, rows: list[sa.Row]) -> None:
         {"keeper": keeper.id},
     )
     last = versions[-1]
+    # the others go first: the keeper may take the number one of them is stored under
+    conn.execute(
+        sa.text("DELETE FROM records WHERE id IN :ids").bindparams(sa.bindparam("ids", expanding=True)),
+        {"ids": [r.id for r in others]},
+    )
+    number = json.loads(last.data).get("decision_no", keeper.decision_no)
+    taken = conn.execute(
+        sa.text("SELECT 1 FROM records WHERE kind = :kind AND authority_uscc = :authority "
+                "AND decision_no = :number AND id <> :id"),
+        {"kind": keeper.kind, "authority": keeper.authority_uscc, "number": number, "id": keeper.id},
+    ).first()
+    if taken:  # another party's record holds that spelling: until the old identity goes, keep ours
+        number = keeper.decision_no
     revoked = [r for r in rows if r.revoked_at is not None]
     latest_revocation = max(revoked, key=lambda r: r.revoked_at) if revoked else None
     conn.execute(
@@ -107,14 +120,10 @@ def _merge(conn: sa.Connection, rows: list[sa.Row]) -> None:
         ),
         {
             "version": len(versions), "hash": last.content_hash, "subject": last.subject_id,
-            "department": last.department_id, "number": json.loads(last.data).get("decision_no", keeper.decision_no),
+            "department": last.department_id, "number": number,
             "revoked_at": latest_revocation.revoked_at if latest_revocation else None,
             "reason": latest_revocation.revoke_reason if latest_revocation else None, "id": keeper.id,
         },
-    )
-    conn.execute(
-        sa.text("DELETE FROM records WHERE id IN :ids").bindparams(sa.bindparam("ids", expanding=True)),
-        {"ids": [r.id for r in others]},
     )
     log.warning(
         "records %s: one decision number spelled %d ways (%s), merged into record %d with %d versions",

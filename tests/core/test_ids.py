@@ -595,3 +595,26 @@ def test_a_code_excel_showed_as_a_number_says_so(validate, shown) -> None:
     with pytest.raises(ids.InvalidCode) as raised:
         validate(shown)
     assert raised.value.code == "excel_number" and "文本格式" in raised.value.message
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("当事人（身份证号130102198503070312）", "当事人（身份证号1301**********0312）"),
+    ("身份证 130102 19850307 0312 其他", "身份证 1301**********0312 其他"),
+    ("130102-19850307-0312", "1301**********0312"),
+    ("身份证１３０１０２１９８５０３０７０３１２", "身份证1301**********0312"),
+    ("旧身份证130102850307031", "旧身份证130*********031"),
+])
+def test_resident_ids_in_a_text_are_masked_however_they_are_written(text: str, shown: str) -> None:
+    from xinyong.core.ids import mask_resident_ids
+
+    assert mask_resident_ids(text) == (shown, 1)
+
+
+@pytest.mark.parametrize("text", [
+    "账号6222021234567890123", "许可证号JY13101020001234", "电话 13912345678", "注册号130102000012345",
+    "编号130102198503070313",  # the check character is wrong: no id
+])
+def test_numbers_that_are_no_resident_id_are_left_alone(text: str) -> None:
+    from xinyong.core.ids import mask_resident_ids
+
+    assert mask_resident_ids(text) == (text, 0)

@@ -178,10 +178,16 @@ def test_a_row_that_replaces_a_row_above_it_says_so(database, tmp_path):
     second row corrects the first; the report says so instead of keeping silent."""
     headers, rows = sample_rows("licences.csv")
     second = dict(rows[0], 许可证书名称="医疗器械经营许可证", 许可编号="陕西食药监械经营许20250001号")
-    report = ingest(write_rows(tmp_path / "two.csv", headers, [rows[0], second]), "licences")
+    path = write_rows(tmp_path / "two.csv", headers, [rows[0], second])
+    report = ingest(path, "licences")
     assert (report.accepted, report.corrected) == (1, 1)
     assert [(w.line, w.code) for w in report.warnings] == [(3, "corrected_in_file")]
     assert "以本行为准" in report.warnings[0].message
+    # the same file again ends where the record is: nothing changes (each send added two versions)
+    for _sending in range(2):
+        again = ingest(path, "licences")
+        assert (again.accepted, again.corrected, again.unchanged) == (0, 0, 2)
+    assert count(database, RecordVersion) == 2
 
 
 def _penalties_of(code: str) -> list[str]:
@@ -238,6 +244,18 @@ def test_a_number_sent_for_another_party_alone_corrects_the_party_and_says_so(da
     assert code == "another_party" and "等 2 个不在本文件中" in message
     assert f"本行当事人“{c['行政相对人名称']}”（{c[USCC_HEADER]}）" in message
     assert all(_penalties_of(p[USCC_HEADER]) == [a["行政处罚决定书文号"]] for p in (a, b, c))
+
+
+def test_two_namesakes_whose_masked_ids_look_alike_are_told_apart_in_the_message(database, tmp_path):
+    headers, rows = sample_rows()
+    person = next(r for r in rows if r["行政相对人类别"] == "自然人")
+    first = dict(person, 行政相对人名称="张三", 证件号码="130102198503070312")
+    second = dict(first, 证件号码="130102198504030312")
+    ingest(write_rows(tmp_path / "a.csv", headers, [first]))
+    report = ingest(write_rows(tmp_path / "b.csv", headers, [second]))
+    (message,) = [w.message for w in report.warnings if w.code == "party_changed"]
+    assert "原为“张三”（1301**********0312），本行为“张三”（1301**********0312）" in message
+    assert "名称和遮盖后的号码相同，但证件号码不同" in message
 
 
 def test_a_revoked_record_is_never_moved_to_another_party(database, tmp_path):
@@ -484,15 +502,15 @@ def test_amounts_that_could_be_read_as_another_number_are_refused(database, tmp_
     headers, rows = sample_rows()
     column = "罚款金额（元）"
     headers[headers.index("罚款金额（万元）")] = column
-    amounts = ["3,5", "1.23457E+11", "1.5e+02", "人民币伍仟元整", "12,345.60", "1,200"]
+    amounts = ["3,5", "1.23457E+11", "1.5e+02", "人民币伍仟元整", "(5,000.00)", "12,345.60", "1,200"]
     for r, amount in zip(rows, amounts, strict=False):
         r[column] = amount
         del r["罚款金额（万元）"]
     report = ingest(write_rows(tmp_path / "amounts.csv", headers, rows[:len(amounts)]))
-    assert (report.accepted, report.rejected) == (2, 4)
+    assert (report.accepted, report.rejected) == (2, 5)
     assert [(e.line, e.field, e.code) for e in report.errors] == [
         (2, column, "not_a_number"), (3, column, "excel_number"), (4, column, "excel_number"),
-        (5, column, "not_a_number")]
+        (5, column, "not_a_number"), (6, column, "negative_amount")]
     assert "逗号不是千位分隔符" in report.errors[0].message
     assert all(f"“{column}”" in e.message and "（万元）" not in e.message for e in report.errors)
     assert _stored(database, "fine_amount") == ["1.23456", "0.12"]

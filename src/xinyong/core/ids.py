@@ -420,23 +420,46 @@ def mask_ric(number: str) -> str:
 
 
 # an 18-character resident id standing alone in a text (not part of a longer number or code)
-_SEVENTEEN_DIGITS = re.compile(r"[0-9]{17}")
-_RIC_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[\dXx](?![0-9A-Za-z])")
+_SIX_DIGITS = re.compile(r"\d{6}")
+# A resident id standing alone in a text (not part of a longer number or code): 18 characters,
+# perhaps spaced or hyphenated as area | birth date | sequence and check, in any width; or an old
+# 15-digit id (area, birth date as YYMMDD, sequence), issued before 1999.
+_RIC_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])"
+    r"(?:(?P<area>[1-9１-９]\d{5})[ \u3000-]?(?P<birth>\d{8})[ \u3000-]?(?P<rest>\d{3}[\dXxＸｘ])"
+    r"|(?P<old>[1-8１-８]\d{14}))"
+    r"(?![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])"
+)
+
+
+def _old_ric(number: str) -> bool:
+    """Whether 15 digits are a first-generation resident id: a birth date of the 1900s inside."""
+    try:
+        datetime.date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+    except ValueError:
+        return False
+    return True
 
 
 def mask_resident_ids(text: str) -> tuple[str, int]:
-    """``text`` with every valid resident id in it masked (``mask_ric``), and how many there were.
-    Departments write ids into free text (违法事实：当事人张三（身份证号 …）); only numbers that
-    pass GB 11643 (birth date and check character) are taken for ids."""
-    if len(text) < 18 or not _SEVENTEEN_DIGITS.search(text):  # the quick test first: most texts have none
+    """``text`` with every resident id in it masked (``mask_ric``), and how many there were.
+    Departments write ids into free text (违法事实：当事人张三（身份证号 …）), sometimes spaced
+    or in full-width digits; only numbers that pass GB 11643 (birth date and check character),
+    or old 15-digit ids with a valid birth date, are taken for ids."""
+    if len(text) < 15 or not _SIX_DIGITS.search(text):  # the quick test first: most texts have none
         return text, 0
     found = 0
 
     def masked(match: re.Match[str]) -> str:
         nonlocal found
-        number = match.group()
-        if not is_valid_ric(number):
-            return number
+        if match["old"]:
+            number = unicodedata.normalize("NFKC", match["old"])
+            if not _old_ric(number):
+                return match.group()
+        else:
+            number = unicodedata.normalize("NFKC", match["area"] + match["birth"] + match["rest"]).upper()
+            if not is_valid_ric(number):
+                return match.group()
         found += 1
         return mask_ric(number)
 

@@ -395,6 +395,11 @@ class Staging:
                                    ROWS UNBOUNDED PRECEDING) AS n
                   FROM (SELECT line, authority_uscc, decision_key, subject_id, CASE
                                    WHEN rn = 1 AND record_id IS NULL THEN 'new'
+                                   -- the file ends where the record already is (a file that
+                                   -- corrects a row of its own, sent again): nothing changes
+                                   WHEN record_id IS NOT NULL AND (stored_hash = last_hash
+                                                                   OR stored_key_hash = last_key_hash)
+                                        THEN 'unchanged'
                                    WHEN rn = 1 AND (stored_hash = content_hash
                                                     OR stored_key_hash = key_hash) THEN 'unchanged'
                                    WHEN rn > 1 AND prev_key_hash = key_hash THEN 'unchanged'
@@ -404,7 +409,13 @@ class Staging:
                                      ROW_NUMBER() OVER (PARTITION BY authority_uscc, decision_key, subject_id
                                                         ORDER BY line) AS rn,
                                      LAG(key_hash) OVER (PARTITION BY authority_uscc, decision_key, subject_id
-                                                         ORDER BY line) AS prev_key_hash
+                                                         ORDER BY line) AS prev_key_hash,
+                                     FIRST_VALUE(content_hash) OVER (
+                                         PARTITION BY authority_uscc, decision_key, subject_id
+                                         ORDER BY line DESC) AS last_hash,
+                                     FIRST_VALUE(key_hash) OVER (
+                                         PARTITION BY authority_uscc, decision_key, subject_id
+                                         ORDER BY line DESC) AS last_key_hash
                               FROM stg) w) c) o
             WHERE o.line = stg.line
             """
@@ -522,7 +533,10 @@ class Staging:
             SELECT 'warning', stg.line, :name_header, 'party_changed',
                    '本行与已登记的同一决定（文号“' || stg.stored_no || '”）当事人不同：原为“' || s.name
                    || '”（' || {stored_code} || '），本行为“' || stg.subject_name || '”（'
-                   || {row_code} || '），按更正处理，该记录改记在本行当事人名下。'
+                   || {row_code} || '）'
+                   || CASE WHEN s.name = stg.subject_name AND {stored_code} = {row_code}
+                           THEN '（名称和遮盖后的号码相同，但证件号码不同）' ELSE '' END
+                   || '，按更正处理，该记录改记在本行当事人名下。'
                    || '若两者是同一决定的共同当事人，请在同一文件中分别报送每个当事人的记录'
             FROM stg JOIN subjects s ON s.id = stg.moved_from
             JOIN (SELECT MIN(line) AS line FROM stg WHERE moved_from IS NOT NULL

@@ -406,6 +406,11 @@ class RowValidator:
                 f"“{header}”的“{raw}”是 Excel 的科学计数法显示，金额的后几位可能已经丢失："
                 "请把该列设为“数值”或文本格式，核对金额后重新导出"))
             return None
+        if number.startswith("(") and number.endswith(")") and len(number) > 2:
+            # (5,000.00): how accounting writes a negative amount
+            errors.append(self._issue(line, f.key, "negative_amount",
+                                      f"“{header}”不能为负数：{raw}（括号中的金额是会计写法的负数）"))
+            return None
         if "," in number:
             if not _GROUPED_NUMBER.match(number):
                 # 3,5 is no thousands grouping: a decimal comma, or a typing error
@@ -544,10 +549,10 @@ class RowValidator:
                 continue
             t = f.type
             if t == "text":
-                if "E+" in raw and (lost := ids.excel_number_error(f"“{f.label}”", raw)):
+                if "E+" in raw and (lost := ids.excel_number_error(f"“{self.header(f.key)}”", raw)):
                     # 许可编号 1301021234567890123 in a number cell: Excel kept 15 digits
                     errors.append(self._issue(line, f.key, lost.code, lost.message))
-                elif len(raw) >= 18:
+                elif len(raw) >= 15:
                     self._mask_ids(line, f, raw, values, warnings)
                 continue
             if t == "date":

@@ -529,6 +529,7 @@ def reclassify_penalties(
     ``unchanged`` and never decided again. Returns (penalties examined, changes)."""
     from decimal import Decimal
 
+    import xinyong.core.registry  # noqa: F401 - every table, for the versions' foreign keys on flush
     from xinyong.core import audit
     from xinyong.policy.service import decide_penalty, get_policy_book
 
