@@ -247,3 +247,9 @@ def test_licence_templates_that_name_the_columns_otherwise_lose_nothing(database
     notes = [w.message for w in doubled.warnings if w.code == "file_note" and "同一栏目" in w.message]
     assert notes == ["列“有效期（止）”与列“有效期至”是同一栏目（有效期至）："
                      "以“有效期至”为准，其为空的行取“有效期（止）”"]
+    # where both are filled and disagree, the first wins and the row says so
+    differing = [dict(r, **{"有效期（止）": "2031/01/01"}) for r in rows[:1]]
+    said = ingest(write_rows(tmp_path / "differ.csv", [*headers, "有效期（止）"], differing), "licences")
+    assert said.unchanged == 1
+    assert [(w.line, w.field, w.code) for w in said.warnings if w.code == "duplicate_column_differs"] == [
+        (2, "有效期至", "duplicate_column_differs")]

@@ -525,7 +525,12 @@ class RowValidator:
             if several and key in values:
                 values[key] += ";" + raw
             elif several is None and key in values:
-                continue  # the field's first column has a value
+                if raw != values[key]:  # the field's first column has another value: it wins
+                    warnings.append(self._issue(
+                        line, key, "duplicate_column_differs",
+                        f"列“{self._headers[index]}”的值“{raw[:30]}”与同一栏目的列“{self.header(key)}”的值"
+                        f"“{values[key][:30]}”不同：以“{self.header(key)}”为准，请核对"))
+                continue
             else:
                 values[key] = raw
 
