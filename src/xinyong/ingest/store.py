@@ -410,12 +410,13 @@ class Staging:
                                                         ORDER BY line) AS rn,
                                      LAG(key_hash) OVER (PARTITION BY authority_uscc, decision_key, subject_id
                                                          ORDER BY line) AS prev_key_hash,
-                                     FIRST_VALUE(content_hash) OVER (
-                                         PARTITION BY authority_uscc, decision_key, subject_id
-                                         ORDER BY line DESC) AS last_hash,
-                                     FIRST_VALUE(key_hash) OVER (
-                                         PARTITION BY authority_uscc, decision_key, subject_id
-                                         ORDER BY line DESC) AS last_key_hash
+                                     -- the same order as above, so one sort serves every window
+                                     LAST_VALUE(content_hash) OVER (
+                                         PARTITION BY authority_uscc, decision_key, subject_id ORDER BY line
+                                         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS last_hash,
+                                     LAST_VALUE(key_hash) OVER (
+                                         PARTITION BY authority_uscc, decision_key, subject_id ORDER BY line
+                                         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS last_key_hash
                               FROM stg) w) c) o
             WHERE o.line = stg.line
             """

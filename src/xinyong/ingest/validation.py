@@ -155,6 +155,14 @@ def _excel_serial_date(serial: int, latest: dt.date, epoch: dt.date) -> dt.date 
 _TEXT_MARKS = frozenset("'=")
 
 
+def _holder(uscc: str) -> str:
+    """Whom a USCC was issued to, as messages say it: 工商部门登记的企业 (GB 32100)."""
+    registrar, category = ids.uscc_kind(uscc)
+    if registrar == "未知":
+        return f"登记管理部门代码为“{uscc[0]}”的单位"
+    return f"{registrar}部门登记的{'单位' if category == '未知' else category}"
+
+
 def _around_mask(masked: str) -> str:
     """The part of a masked text around its first masked id."""
     at = masked.find("*")
@@ -702,14 +710,9 @@ class RowValidator:
                 "公民身份号码不公示，请不要写在可公示的栏目中"))
 
     def _not_a_public_body(self, line: int, key: str, code: str) -> Issue:
-        registrar, category = ids.uscc_kind(code)
-        if registrar == "未知":
-            whose = f"的登记管理部门代码为“{code[0]}”"
-        else:
-            whose = f"是{registrar}部门登记的{'单位' if category == '未知' else category}的代码"
         return self._issue(
             line, key, "not_a_public_body",
-            f"“{self.item.field(key).label}”{code} {whose}，不是行政机关或法律法规授权组织的代码："
+            f"“{self.item.field(key).label}”{code} 是{_holder(code)}的代码，不是行政机关或法律法规授权组织的代码："
             "请填写作出决定（或报送数据）的单位自己的统一社会信用代码",
         )
 
@@ -785,11 +788,9 @@ class RowValidator:
                                         "行政相对人类别按“个体工商户”保存"))
         elif category == "个体工商户" and uscc and not ids.is_individual_business_uscc(uscc):
             # a 个人独资企业 (91…) is an enterprise, often taken for an individual business
-            registrar, kind_of = ids.uscc_kind(uscc)
-            whose = f"{registrar}部门登记的{kind_of}" if "未知" not in (registrar, kind_of) else "组织"
             category = values["subject_category"] = "法人及非法人组织"
             warnings.append(self._issue(line, "subject_category", "category_from_code",
-                                        f"统一社会信用代码以 {uscc[:2]} 开头，是{whose}的代码，不是个体工商户的"
+                                        f"统一社会信用代码以 {uscc[:2]} 开头，是{_holder(uscc)}的代码，不是个体工商户的"
                                         "（以 92 开头）：行政相对人类别按“法人及非法人组织”保存"))
         kind = CATEGORY_KIND[category]
         shown, key = self._name(name)

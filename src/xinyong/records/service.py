@@ -22,6 +22,8 @@ from xinyong.records.models import Record, RecordVersion
 from xinyong.records.schemas import STATUS_LABELS, Provenance, RecordOut, Status, VersionOut
 
 KIND_LABELS = {"penalty": "行政处罚", "licence": "行政许可"}
+# joins a record to its current version
+IS_CURRENT = and_(RecordVersion.record_id == Record.id, RecordVersion.version == Record.current_version)
 
 
 def version_status(record: Record, version: RecordVersion, today: dt.date) -> Status:
@@ -163,8 +165,7 @@ def search_records(
     """Records (current versions), newest decision first, limited to one department when given."""
     query = (
         select(Record, RecordVersion, Department.name)
-        .join(RecordVersion, (RecordVersion.record_id == Record.id)
-              & (RecordVersion.version == Record.current_version))
+        .join(RecordVersion, IS_CURRENT)
         .join(Department, Department.id == Record.department_id)
     )
     if department_id is not None:
@@ -190,8 +191,7 @@ def other_parties(session: Session, record: Record, today: dt.date) -> list[Reco
     per party), in the order they were received."""
     rows = session.execute(
         select(Record, RecordVersion, Department.name)
-        .join(RecordVersion, (RecordVersion.record_id == Record.id)
-              & (RecordVersion.version == Record.current_version))
+        .join(RecordVersion, IS_CURRENT)
         .join(Department, Department.id == Record.department_id)
         .where(Record.kind == record.kind, Record.authority_uscc == record.authority_uscc,
                Record.decision_key == record.decision_key, Record.id != record.id)
@@ -392,10 +392,7 @@ def _published_query() -> Select[Any]:
             RecordVersion.publication_end, RecordVersion.decision_date, RecordVersion.penalty_class,
             RecordVersion.subject_name, RecordVersion.data, Department.name.label("department"),
         )
-        .join(
-            RecordVersion,
-            and_(RecordVersion.record_id == Record.id, RecordVersion.version == Record.current_version),
-        )
+        .join(RecordVersion, IS_CURRENT)
         .join(Department, Department.id == Record.department_id)
     )
 
@@ -487,10 +484,7 @@ def published_records(
     total = session.scalar(
         select(func.count())
         .select_from(Record)
-        .join(
-            RecordVersion,
-            and_(RecordVersion.record_id == Record.id, RecordVersion.version == Record.current_version),
-        )
+        .join(RecordVersion, IS_CURRENT)
         .where(*conditions)
     ) or 0
     rows = session.execute(
@@ -538,8 +532,7 @@ def reclassify_penalties(
     unpublished = catalogue.unpublished_statuses(catalogue.item("penalty"))
     query = (
         select(Record, RecordVersion)
-        .join(RecordVersion, (RecordVersion.record_id == Record.id)
-              & (RecordVersion.version == Record.current_version))
+        .join(RecordVersion, IS_CURRENT)
         .where(Record.kind == "penalty").order_by(Record.id)
     )
     examined = 0
