@@ -253,3 +253,56 @@ def test_licence_templates_that_name_the_columns_otherwise_lose_nothing(database
     assert said.unchanged == 1
     assert [(w.line, w.field, w.code) for w in said.warnings if w.code == "duplicate_column_differs"] == [
         (2, "有效期至", "duplicate_column_differs")]
+
+
+def test_a_licence_period_in_one_column_is_read_as_its_start_and_end(database, tmp_path):
+    """Found by probing: provincial templates have one column 许可有效期 holding the whole period
+    (2024/01/01至2029/12/31); it was an unknown column, every row stored without its dates, exit 0.
+    The period is split into 有效期自 and 有效期至, however it is written; what is no period is
+    refused naming the column, and a single date is kept as the end with a warning."""
+    import openpyxl
+    from sqlalchemy import select
+
+    from xinyong.core import db
+    from xinyong.records import service as records
+    from xinyong.records.models import Record
+
+    headers, rows = sample_rows("licences.csv")
+    reference = ingest(FIXTURES / "licences.csv", "licences")
+    assert reference.accepted == len(rows)
+    start, end = headers.index("有效期自"), headers.index("有效期至")
+    one_column = [*headers[:start], "许可有效期", *headers[end + 1:]]
+    spellings = ["{}至{}", "{}到{}", "{} - {}", "{}~{}", "自{}起至{}止", "{}-{}"]
+
+    def period(r: dict[str, str], n: int) -> dict[str, str]:
+        written = spellings[n % len(spellings)].format(r["有效期自"], r["有效期至"].replace("/", "-"))
+        return {**{h: v for h, v in r.items() if h in one_column}, "许可有效期": written}
+
+    report = ingest(write_rows(tmp_path / "period.csv", one_column,
+                               [period(r, n) for n, r in enumerate(rows)]), "licences")
+    assert (report.unchanged, report.rejected) == (len(rows), 0), "the same dates as the standard file"
+    assert not [w for w in report.warnings if w.code == "unknown_column"]
+
+    # 长期, a start only, one date, and what is no period; in a workbook with the period under a group
+    cases = {"2024年1月1日至长期": ("2024-01-01", "2099-12-31"), "2024-01-01起": ("2024-01-01", None),
+             "2029/12/31": (None, "2029-12-31"), "5年": None}
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(one_column)
+    changed = []
+    for n, (written, _) in enumerate(cases.items()):
+        r = dict(rows[n], 许可有效期=written)
+        r["行政许可决定文书号"] = f"期限许〔2024〕{n + 1}号"
+        changed.append(r)
+        sheet.append([r[h] for h in one_column])
+    workbook.save(tmp_path / "cases.xlsx")
+    said = ingest(tmp_path / "cases.xlsx", "licences")
+    assert (said.accepted, said.rejected) == (3, 1)
+    assert [(e.line, e.field, e.code) for e in said.errors] == [(5, "许可有效期", "invalid_period")]
+    assert "5年" in said.errors[0].message and "2024/01/01至2029/12/31" in said.errors[0].message
+    assert [(w.line, w.code) for w in said.warnings if w.code == "period_one_date"] == [(4, "period_one_date")]
+    with db.transaction() as session:
+        stored = {r.decision_no: records.current_values(session, r) for r in session.scalars(select(Record))}
+    for n, expected in enumerate(cases.values()):
+        data = stored.get(changed[n]["行政许可决定文书号"])
+        assert (data and (data.get("valid_from"), data.get("valid_to"))) == expected

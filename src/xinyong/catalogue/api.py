@@ -29,7 +29,8 @@ def catalogue(principal: Principal = Depends(require("catalogue.read"))) -> Cata
                              disclosure=f.disclosure.value, max_length=f.max_length, unit=f.unit,
                              standard_code=f.standard_code, aliases=list(f.aliases),
                              unit_headers=dict(f.unit_headers), registered_by=list(f.registered_by),
-                             amount_of=list(f.amount_of))
+                             amount_of=list(f.amount_of), period_headers=list(f.period_headers),
+                             period_start=f.period_start)
                     for f in item.template_fields
                 ],
             )

@@ -85,6 +85,10 @@ class Field:
     registered_by: tuple[str, ...] = ()
     # amount fields: the values of the codes field (处罚类别) such an amount belongs with
     amount_of: tuple[str, ...] = ()
+    # an end-date field: headers of one column that holds the whole period (许可有效期 “2024/01/01至
+    # 2029/12/31”), and the field its first date goes to
+    period_headers: tuple[str, ...] = ()
+    period_start: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,11 @@ class FieldOut(BaseModel):
         default_factory=list, description="统一社会信用代码列：只接受这些登记管理部门代码（首位）的代码，如 1 机构编制")
     amount_of: list[str] = PydField(
         default_factory=list, description="金额列：该金额所属的处罚类别（处罚类别中没有时给出警告）")
+    period_headers: list[str] = PydField(
+        default_factory=list,
+        description="截止日期列：整段期限写在一列时的列名（如“许可有效期”写“2024/01/01至2029/12/31”），"
+                    "起始日期存入 period_start 所指字段")
+    period_start: str | None = PydField(None, description="期限列的起始日期存入的字段键")
 
 
 class ItemOut(BaseModel):

@@ -153,7 +153,7 @@ class Catalogue:
         mapping: dict[str, str] = {}
         for f in item.fields:
             # a key, as JSON Lines may use; the standard's code, as database exports use
-            for header in (f.label, *f.aliases, *f.unit_headers, f.key, f.standard_code or ""):
+            for header in (f.label, *f.aliases, *f.unit_headers, f.key, f.standard_code or "", *f.period_headers):
                 if header:
                     mapping.setdefault(normalize_header(header), f.key)
         if layout in item.layouts:
@@ -397,6 +397,8 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
                     standard_code=codes.get(f["key"]),
                     registered_by=tuple(str(c) for c in f.get("registered_by") or ()),
                     amount_of=tuple(str(c) for c in f.get("amount_of") or ()),
+                    period_headers=tuple(f.get("period_headers") or ()),
+                    period_start=f.get("period_start"),
                 )
             )
             for unit in filter(None, (fields[-1].unit, *fields[-1].unit_headers.values())):
@@ -405,6 +407,10 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
         keys = [f.key for f in fields]
         if len(keys) != len(set(keys)):
             raise ValueError(f"catalogue item {key}: duplicate field keys")
+        for f in fields:
+            if f.period_headers and (f.type != "date" or f.period_start not in keys):
+                raise ValueError(f"catalogue item {key}: field {f.key} has period_headers without a date "
+                                 "field and a known period_start")
         if unknown := set(codes) - set(keys):
             raise ValueError(f"catalogue item {key}: field_codes for unknown fields {sorted(unknown)}")
         layouts = {}

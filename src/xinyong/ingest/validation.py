@@ -153,6 +153,29 @@ def _excel_serial_date(serial: int, latest: dt.date, epoch: dt.date) -> dt.date 
 
 
 _TEXT_MARKS = frozenset("'=")
+# A period in one cell: 2024/01/01至2029/12/31, 2024年1月1日起至2029年12月31日止, 2024.1.1~2029.12.31,
+# 2024-01-01 — 2029-12-31 (a plain - between two dates that contain - is found by trying each one)
+_PERIOD_SEPARATOR = re.compile(r"\s*起?\s*(?:至|到|~|〜|—+|–|\s+-\s+|--)\s*")
+_PERIOD_FRAME = re.compile(r"^(?:有效期)?(?:自|从)\s*|\s*止$")
+
+
+def _split_period(
+    raw: str, is_date: Callable[[str], bool], is_open: Callable[[str], bool]
+) -> tuple[str | None, str | None] | None:
+    """The start and end a period cell gives (either may be None), or None if it is no period."""
+    text = _PERIOD_FRAME.sub("", unicodedata.normalize("NFKC", raw).strip())
+    parts = _PERIOD_SEPARATOR.split(text)
+    if len(parts) == 2 and all(parts):
+        return parts[0], parts[1]
+    if len(parts) != 1:
+        return None
+    if text.endswith("起") and is_date(text[:-1].strip()):
+        return text[:-1].strip(), None  # from that day, no end written
+    if is_date(text) or is_open(text):
+        return None, text
+    splits = [(text[:i].strip(), text[i + 1:].strip()) for i, ch in enumerate(text) if ch == "-"]
+    found = [(a, b) for a, b in splits if is_date(a) and (is_date(b) or is_open(b))]
+    return found[0] if len(found) == 1 else None
 
 
 def _holder(uscc: str) -> str:
@@ -221,6 +244,9 @@ class RowValidator:
         self.notes: list[str] = []
         self._seen: dict[str, int] = {}
         self._fallbacks: list[tuple[int, Field]] = []  # second columns of a field: (index, field)
+        # columns holding a whole period (许可有效期): (index, start field, end field)
+        self._periods: list[tuple[int, str, str]] = []
+        self._period_names = {normalize_header(h): f for f in item.fields for h in f.period_headers}
         # JSON (Lines): a key first met on a later line is a new column (the list grows as read)
         self._headers = headers
         self._mapped = 0
@@ -280,6 +306,9 @@ class RowValidator:
                     unknown(header)
                 continue
             f = self.item.field(key)
+            if f.period_start and self._period_names.get(normalize_header(header)) is f:
+                self._periods.append((index, f.period_start, f.key))
+                continue
             if key in self._seen and f.type != "codes":
                 # a second column of one field (有效期（止） beside 有效期至): it fills the first's
                 # empty cells
@@ -301,6 +330,9 @@ class RowValidator:
                     # bare name does not
                     note(f"“{header}”列的列名没有写明金额单位，已按{f.unit}读取（标准列名为“{f.label}”）："
                          f"若填的是元，请把列名改为“{header}（元）”后重新报送")
+        for index, start, end in self._periods:  # a column of their own names them first
+            self.header_of.setdefault(start, self._headers[index])
+            self.header_of.setdefault(end, self._headers[index])
         self._mapped = len(self._headers)
         # what the row loop needs of each column: (index, field key, typed, may hold several values)
         # several: True for a codes field (cells joined), None for a second column of a field
@@ -541,6 +573,10 @@ class RowValidator:
                 continue
             else:
                 values[key] = raw
+        for index, start, end in self._periods:
+            raw = _clean(cells[index]) if index < n else ""
+            if raw and not self._says_nothing(raw):
+                self._period(line, index, raw, start, end, values, errors, warnings)
 
         if len(values) <= _MAX_CELLS_OF_A_NOTE and not any(k in values for k in self.item.identity):
             # a footer (合计, 填报人, 说明) or a stray cell: one clear error rather than one per column
@@ -697,6 +733,26 @@ class RowValidator:
             confiscated=amounts.get("confiscated_amount"),
             warnings=warnings,
         )
+
+    def _period(self, line: int, index: int, raw: str, start: str, end: str, values: dict[str, str],
+                errors: list[Issue], warnings: list[Issue]) -> None:
+        """Split a period column's value (2024/01/01至2029/12/31) into its start and end fields;
+        a column of its own for either (有效期自) wins."""
+        header = self._headers[index]
+        parts = _split_period(raw, lambda text: self._dates[text] is not None, self.catalogue.is_open_ended)
+        if parts is None:
+            errors.append(Issue(line, header, "invalid_period",
+                                f"“{header}”不是有效期限：{raw}（应写作起止日期，如 2024/01/01至2029/12/31；"
+                                "没有截止日期的写“长期”）"))
+            return
+        first, last = parts
+        if first is None and last is not None and not self.catalogue.is_open_ended(last):
+            warnings.append(Issue(line, header, "period_one_date",
+                                  f"“{header}”只写了一个日期 {last}，已作为“{self.item.field(end).label}”保存，请核对"))
+        if first is not None:
+            values.setdefault(start, first)
+        if last is not None:
+            values.setdefault(end, last)
 
     def _mask_ids(self, line: int, f: Field, raw: str, values: dict[str, str], warnings: list[Issue]) -> None:
         """A resident id written into a text column (违法事实, 备注, a 个体工商户's 税务登记号) is
