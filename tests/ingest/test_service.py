@@ -1189,6 +1189,12 @@ def test_layout_2016_with_department_given(database, tmp_path):
     assert set(stored.values()) == {r["处罚机关统一社会信用代码"]}
     # a decision the file says was revoked (撤销) is kept but never shown to the public
     assert published == {"石家监督罚〔2016〕8号": True, "石家监督罚〔2016〕9号": False}
+    # and is shown as revoked (已撤销), not as merely unpublished
+    with db.transaction() as session:
+        subject = find_by_code(session, r["行政相对人代码_1(统一社会信用代码)"])
+        shown = {o.decision_no: o.versions[-1].status_label
+                 for o in records_of_subject(session, subject.id, dt.date(2026, 11, 20))}
+    assert (shown["石家监督罚〔2016〕8号"], shown["石家监督罚〔2016〕9号"]) == ("公示中", "已撤销")
 
     # an online correction of a 2016 record changes what the officer changed and keeps the rest,
     # its 2016 columns too (地方编码 and 数据更新时间戳 were dropped, found by probing)

@@ -27,9 +27,19 @@ IS_CURRENT = and_(RecordVersion.record_id == Record.id, RecordVersion.version ==
 
 
 def version_status(record: Record, version: RecordVersion, today: dt.date) -> Status:
-    """The status of one version on ``today``: never stored, always derived."""
-    return _status(record.revoked_at, version.version, record.current_version, version.published,
-                   version.publication_end, today)
+    """The status of one version on ``today``: never stored, always derived. A version the
+    department sent as revoked (the 2016 layout's 当前状态 撤销) is 已撤销, not merely unpublished."""
+    status = _status(record.revoked_at, version.version, record.current_version, version.published,
+                     version.publication_end, today)
+    if status is Status.NOT_PUBLISHED and _revoked_by_sender(record.kind, version.data):
+        return Status.REVOKED
+    return status
+
+
+def _revoked_by_sender(kind: str, data: str) -> bool:
+    catalogue = get_catalogue()
+    revoked = catalogue.unpublished_statuses(catalogue.item(kind))
+    return bool(revoked) and json.loads(data).get("record_status_2016") in revoked
 
 
 def _status(
