@@ -151,3 +151,37 @@ def test_arrays_are_read_as_several_values_and_objects_are_refused_naming_the_co
     with db.transaction() as session:
         handed_back = dict(rejected_rows(session, report.batch_id))
     assert json.loads(handed_back[2]["原始内容"])["法定代表人"]["姓名"] == "张三"
+
+
+def test_a_record_with_half_a_character_is_rejected_and_the_rest_stored(database, tmp_path):
+    """A serialiser that cut 𠮷 in two writes a lone \\ud842: the intake crashed with a traceback
+    (exit 1) and stored nothing."""
+    _, rows = sample_rows()
+    broken = dict(rows[1], 行政相对人名称="孤立\ud842公司")
+    path = tmp_path / "surrogate.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=True) for r in [rows[0], broken]) + "\n",
+                    encoding="utf-8")
+    report = ingest(path, "penalties")
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(e.line, e.code) for e in report.errors] == [(2, "invalid_json")]
+    assert "截断" in report.errors[0].message
+
+
+def test_a_time_with_an_offset_gives_the_date_in_china(database, tmp_path):
+    """Java and JavaScript send Beijing's midnight as 2024-01-04T16:00:00.000Z: it was stored as
+    2024-01-04, a day early. A time without an offset is the date written."""
+    from xinyong.core import db
+    from xinyong.records import service as records
+
+    _, rows = sample_rows()
+    written = ["2024-01-04T16:00:00.000Z", "2024-01-04T23:30:00+08:00", "2024-01-04 23:30:00",
+               "2024-01-04T20:00:00-05:00"]
+    sent = [dict(rows[n], 处罚决定日期=w) for n, w in enumerate(written)]
+    path = tmp_path / "instants.json"
+    path.write_text(json.dumps(_records(sent), ensure_ascii=False), encoding="utf-8")
+    report = ingest(path)
+    assert (report.accepted, report.rejected) == (4, 0), report.errors
+    with db.transaction() as session:
+        stored = {r.decision_no: records.current_values(session, r)["decision_date"]
+                  for r in session.scalars(select(Record))}
+    assert [stored[r["行政处罚决定书文号"]] for r in sent] == ["2024-01-05", "2024-01-04", "2024-01-04", "2024-01-05"]

@@ -35,6 +35,10 @@ ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gbk": "GBK", "
 INVALID_JSON = "\x00invalid_json"  # then the message and the record's text
 UNCLOSED_QUOTE = "\x00unclosed_quote"  # then the last line the broken row swallowed, then its cells
 NESTED_VALUE = "\x00nested_value"  # then the column, the message and the record's text
+# a cell's value: a workbook formula saved without its result (generated workbooks do that)
+UNCACHED_FORMULA = "\x00uncached_formula"
+# more cells like that than this make the workbook unreadable rather than each row rejected
+MAX_UNCACHED_FORMULAS = 100_000
 # how many leading rows may sit above the header (a title line, an empty line)
 MAX_PREAMBLE_ROWS = 5
 # the catalogue field a column name stands for (None: not a known column)
@@ -439,9 +443,25 @@ def open_csv(path: Path, field_of: FieldOf) -> Table:
     )
 
 
+# OOXML writes a control character in a string as _xHHHH_ (Excel's line break in a cell: _x000D_
+# before the \n) and a literal "_x" that would read as one with its underscore as _x005F_
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _ooxml_text(value: str) -> str:
+    """A workbook string as its cell shows it: escapes decoded, line breaks as \n."""
+    if "_x" in value:
+        value = _OOXML_ESCAPE.sub(lambda m: chr(int(m[1], 16)), value)
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return _ooxml_text(value)
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0):
             return value.strftime("%Y/%m/%d")
@@ -521,22 +541,42 @@ def _xlsx_table(wb: Any, field_of: FieldOf, close: Callable[[], None]) -> Table:
         ws.reset_dimensions()
         sheets.append(_Sheet(ws.title, ws.sheet_state == "visible", size,
                              lambda ws=ws: ws.iter_rows(values_only=True),
-                             lambda ws=ws: _vertical_merges(wb._archive, ws._worksheet_path)))
+                             lambda ws=ws: _scan_sheet_xml(wb._archive, ws._worksheet_path, ws.title)))
     table = _sheet_table("xlsx", sheets, field_of, close=close)
     table.excel_epoch = wb.epoch.date()
     return table
 
 
 _MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+# A formula cell with no result: no <v>, or an empty one that is no text result (t="str" with
+# <v></v> is a formula whose result is the empty text, as =IF(A2="","",…) gives)
+_FORMULA_CELL = re.compile(
+    rb'<(?:\w+:)?c\b([^>]*?)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*'
+    rb'(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>')
+_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_TEXT_RESULT = re.compile(rb'\bt="(?:str|inlineStr|s)"')
 
 
-def _vertical_merges(archive: zipfile.ZipFile, part: str) -> dict[int, list[tuple[int, int]]]:
-    """Merged ranges of a sheet that span several rows, as {first row: (column, last row)} per
-    column (1-based). The sheet's XML is scanned as bytes, a chunk at a time: the list of merged
-    cells comes after the rows, and read-only mode does not read it."""
+@dataclass
+class _SheetScan:
+    """What a sheet's XML says beside its cell values."""
+
+    # {first row: [(column, last row)]} of the cells merged down several rows (1-based)
+    merges: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    # {row: {column}} of the formula cells saved without their result (1-based)
+    uncached: dict[int, set[int]] = field(default_factory=dict)
+
+
+def _scan_sheet_xml(archive: zipfile.ZipFile, part: str, title: str) -> _SheetScan:
+    """The merged ranges that span several rows, and the formulas saved without a result. The
+    sheet's XML is scanned as bytes, a chunk at a time: the list of merged cells comes after the
+    rows and read-only mode does not read it; with ``data_only`` a formula with no saved result
+    reads as an empty cell, which would lose its value without a word."""
     from openpyxl.utils import column_index_from_string
 
-    found: dict[int, list[tuple[int, int]]] = {}
+    scan = _SheetScan()
+    found = scan.merges
+    count = 0
     tail = b""
     with archive.open(part) as fh:
         while chunk := fh.read(1 << 20):
@@ -545,9 +585,38 @@ def _vertical_merges(archive: zipfile.ZipFile, part: str) -> dict[int, list[tupl
                 first, last = int(m[2]), int(m[4])
                 if last > first:
                     found.setdefault(first, []).append((column_index_from_string(m[1].decode()), last))
-            tail = data[-200:]
+            if b"<f" in data or b":f" in data:  # most sheets have no formula: one search decides
+                for m in _FORMULA_CELL.finditer(data):
+                    ref = _CELL_REF.search(m[1])
+                    if ref is None or (m[2] is not None and _TEXT_RESULT.search(m[1])):
+                        continue
+                    row, column = int(ref[2]), column_index_from_string(ref[1].decode())
+                    if column not in scan.uncached.setdefault(row, set()):
+                        scan.uncached[row].add(column)
+                        count += 1
+                    if count > MAX_UNCACHED_FORMULAS:
+                        raise FileUnreadable(
+                            f"工作表“{title}”中有超过 {MAX_UNCACHED_FORMULAS:,} 个公式没有保存计算结果"
+                            "（由程序生成的工作簿常见）：请在 Excel 或 WPS 中打开并保存后再提交，"
+                            "或另存为 CSV（UTF-8）。")
+            tail = data[-4096:]
     # a match may be seen twice across a chunk boundary: keep each range once
-    return {row: sorted(set(spans)) for row, spans in found.items()}
+    scan.merges = {row: sorted(set(spans)) for row, spans in found.items()}
+    return scan
+
+
+def _mark_uncached(rows: Iterable[Sequence[Any]], uncached: dict[int, set[int]]) -> Iterator[Sequence[Any]]:
+    """The rows with each formula cell saved without its result marked as such."""
+    for index, values in enumerate(rows, start=1):
+        columns = uncached.get(index)
+        if columns:
+            marked = list(values)
+            marked.extend([None] * (max(columns) - len(marked)))
+            for column in columns:
+                if marked[column - 1] in (None, ""):
+                    marked[column - 1] = UNCACHED_FORMULA
+            values = marked
+        yield values
 
 
 def _fill_merges(rows: Iterable[Sequence[Any]], merged: dict[int, list[tuple[int, int]]]) -> Iterator[Sequence[Any]]:
@@ -587,19 +656,21 @@ class _Sheet:
     visible: bool
     size: int
     cells: Callable[[], Iterable[Sequence[Any]]]  # a fresh iterator of typed cell values per call
-    # {first row: [(column, last row)]} of the cells merged down several rows; read when first
-    # needed (for XLSX it means reading the sheet's XML once more)
-    find_merges: Callable[[], dict[int, list[tuple[int, int]]]]
-    _merges: dict[int, list[tuple[int, int]]] | None = None
+    # merged cells and formulas without results; read when first needed (for XLSX it means
+    # reading the sheet's XML once more)
+    scan: Callable[[], _SheetScan]
+    _scanned: _SheetScan | None = None
 
     @property
     def merges(self) -> dict[int, list[tuple[int, int]]]:
-        if self._merges is None:
-            self._merges = self.find_merges()
-        return self._merges
+        if self._scanned is None:
+            self._scanned = self.scan()
+        return self._scanned.merges
 
     def rows(self) -> Iterator[Sequence[Any]]:
-        return _fill_merges(self.cells(), self.merges)
+        rows = _fill_merges(self.cells(), self.merges)
+        assert self._scanned is not None
+        return _mark_uncached(rows, self._scanned.uncached) if self._scanned.uncached else rows
 
 
 # What a sheet's header must name for the sheet to hold records: a sheet of code lists or
@@ -795,7 +866,9 @@ def open_xls(path: Path, field_of: FieldOf) -> Table:
                 return cell.value
         if cell.ctype == xlrd.XL_CELL_BOOLEAN:
             return bool(cell.value)
-        if cell.ctype in (xlrd.XL_CELL_ERROR, xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        if cell.ctype == xlrd.XL_CELL_ERROR:  # as Excel shows it (#N/A): validation refuses it
+            return xlrd.error_text_from_code.get(cell.value, "#N/A")
+        if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
             return None
         return cell.value
 
@@ -810,7 +883,7 @@ def _xls_table(wb: Any, field_of: FieldOf, sheet_rows: Callable[[Any], Iterator[
     for index in range(wb.nsheets):
         ws = wb.sheet_by_index(index)
         sheets.append(_Sheet(ws.name, ws.visibility == 0, max(ws.nrows, 1),
-                             lambda ws=ws: sheet_rows(ws), lambda ws=ws: _xls_merges(ws)))
+                             lambda ws=ws: sheet_rows(ws), lambda ws=ws: _SheetScan(_xls_merges(ws))))
     table = _sheet_table("xls", sheets, field_of, close=wb.release_resources)
     table.excel_epoch = dt.date(1904, 1, 1) if wb.datemode == 1 else dt.date(1899, 12, 30)
     return table
@@ -852,6 +925,10 @@ def open_json(path: Path, field_of: FieldOf, decoding: Encoding | None = None) -
         fh.close()
         raw.close()
         raise
+
+
+# a lone UTF-16 surrogate, as a JSON \ud842 escape without its pair decodes
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -904,11 +981,19 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
                 cells[i] = _cell_text(value)
         return cells
 
+    def checked(number: int, obj: dict[str, Any]) -> list[str]:
+        cells = to_cells(number, obj)
+        if _SURROGATE.search("".join(cells)):  # no text can hold half a character: stored, it would fail
+            said = (where.format(number) + "含有无效的 Unicode 转义（如单独的 \\ud842：一个字被截断了一半），"
+                    "该记录未保存：请改正后重新报送")
+            return [INVALID_JSON, said, json.dumps(obj, ensure_ascii=True)]
+        return cells
+
     def rows() -> Iterator[tuple[int, list[str]]]:
-        yield first_line, to_cells(first_line, obj)
+        yield first_line, checked(first_line, obj)
         for number, value in objects:
             if isinstance(value, dict):
-                yield number, to_cells(number, value)
+                yield number, checked(number, value)
             else:  # the text is handed back with the rejected rows, to correct
                 text = value.text if isinstance(value, _Undecodable) else json.dumps(value, ensure_ascii=False)
                 yield number, [INVALID_JSON, where.format(number) + "不是有效的 JSON 对象（应为 {…}）", text]

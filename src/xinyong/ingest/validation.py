@@ -16,10 +16,10 @@ from decimal import Decimal, InvalidOperation
 
 from xinyong.catalogue.schemas import Field, Item
 from xinyong.catalogue.service import Catalogue, normalize_code_value, normalize_header
-from xinyong.core import ids
+from xinyong.core import clock, ids
 from xinyong.core.errors import FileUnreadable
 from xinyong.core.names import display_name, normalize_name
-from xinyong.ingest.readers import INVALID_JSON, NESTED_VALUE, UNCLOSED_QUOTE
+from xinyong.ingest.readers import INVALID_JSON, NESTED_VALUE, UNCACHED_FORMULA, UNCLOSED_QUOTE
 
 # Several values in one cell: separated by ; ； 、 , ， / or | (spaces, when no value matches whole)
 MULTI_SEPARATORS = re.compile(r"([;；、,，/／|｜])")
@@ -27,9 +27,11 @@ _MAX_PARTS_OF_VALUE = 4  # the most separated parts one value's spelling has, pl
 # a row with this few known cells filled and no decision number is a note, not a record
 _MAX_CELLS_OF_A_NOTE = 2
 _DATE_PATTERNS = (
-    # a time after the date is ignored, an ISO 8601 offset too: the date is the one written
+    # a time after the date is ignored: the date is the one written — unless the time carries an
+    # ISO 8601 offset (Z, +00:00): then it is an instant, and the date is the one in China
+    # (2024-01-04T16:00:00.000Z, as Java and JavaScript send Beijing's midnight, is 2024-01-05)
     re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})"
-               r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"),
+               r"(?:[ T](\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
     re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
                r"(?:\s*\d{1,2}(?::\d{2}(?::\d{2})?|\s*时(?:\s*\d{1,2}\s*分(?:\s*\d{1,2}\s*秒)?)?))?$"),
@@ -122,7 +124,10 @@ def _parse_date(text: str) -> dt.date | None:
         m = pattern.match(text)
         if m:
             try:
-                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                if pattern.groups > 3 and m.group(6):
+                    return _date_in_china(day, int(m.group(4)), int(m.group(5)), m.group(6))
+                return day
             except ValueError:
                 return None
     m = _CHINESE_DATE.match(text)
@@ -134,6 +139,18 @@ def _parse_date(text: str) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+def _date_in_china(day: dt.date, hour: int, minute: int, offset: str) -> dt.date:
+    """The date in China of a time written with its offset (Z, +00:00, -0500)."""
+    if offset == "Z":
+        shift = dt.timedelta(0)
+    else:
+        digits = offset[1:].replace(":", "")
+        shift = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        shift = -shift if offset[0] == "-" else shift
+    moment = dt.datetime.combine(day, dt.time(hour, minute), dt.timezone(shift))
+    return moment.astimezone(clock.CHINA_TZ).date()
 
 
 def _chinese_number(text: str) -> int | None:
@@ -153,6 +170,14 @@ def _excel_serial_date(serial: int, latest: dt.date, epoch: dt.date) -> dt.date 
 
 
 _TEXT_MARKS = frozenset("'=")
+# What a spreadsheet shows in a cell whose formula failed (VLOOKUP found nothing: #N/A); WPS
+# writes the same. Exported to CSV as text, or read from a workbook: never a value to store.
+_EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                           "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+_MARKED_CELL = frozenset("#\x00")  # first characters of an error value or a reader's cell marker
+# Control characters no text means (NUL, and the like from a database or a broken export); tab
+# and line breaks are text
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # A period in one cell: 2024/01/01至2029/12/31, 2024年1月1日起至2029年12月31日止, 2024.1.1~2029.12.31,
 # 2024-01-01 — 2029-12-31 (a plain - between two dates that contain - is found by trying each one)
 _PERIOD_SEPARATOR = re.compile(r"\s*起?\s*(?:至|到|~|〜|—+|–|\s+-\s+|--)\s*")
@@ -556,6 +581,9 @@ class RowValidator:
             raw = _clean(cells[index]) if index < n else ""
             if not raw:
                 continue
+            if raw[0] in _MARKED_CELL and (problem := self._cell_problem(line, index, raw)):
+                errors.append(problem)
+                continue
             if typed:
                 said = nothing.get(raw)
                 if said or (said is None and self._says_nothing(raw)):
@@ -598,6 +626,13 @@ class RowValidator:
                 continue
             t = f.type
             if t == "text":
+                if not raw.isprintable() and _CONTROL.search(raw):
+                    values[f.key] = raw = _CONTROL.sub("", raw)
+                    warnings.append(self._issue(line, f.key, "control_characters_removed",
+                                                f"“{self.header(f.key)}”含有不可见的控制字符（如 NUL），已删除"))
+                    if not raw:
+                        del values[f.key]
+                        continue
                 if "E+" in raw and (lost := ids.excel_number_error(f"“{self.header(f.key)}”", raw)):
                     # 许可编号 1301021234567890123 in a number cell: Excel kept 15 digits
                     errors.append(self._issue(line, f.key, lost.code, lost.message))
@@ -733,6 +768,20 @@ class RowValidator:
             confiscated=amounts.get("confiscated_amount"),
             warnings=warnings,
         )
+
+    def _cell_problem(self, line: int, index: int, raw: str) -> Issue | None:
+        """What is wrong with a cell that holds no value: a formula's error (#N/A) or a formula
+        the workbook was saved without the result of."""
+        header = self._headers[index]
+        if raw == UNCACHED_FORMULA:
+            return Issue(line, header, "formula_without_result",
+                         f"“{header}”是公式，但文件没有保存公式的计算结果（由程序生成的工作簿常见），读不到值："
+                         "请在 Excel 或 WPS 中打开并保存后再报送，或另存为 CSV（UTF-8）")
+        if raw.upper() in _EXCEL_ERRORS:
+            return Issue(line, header, "formula_error",
+                         f"“{header}”是 Excel 的错误值 {raw}（公式出错，如 VLOOKUP 没有找到）："
+                         "请改正公式或填入实际内容")
+        return None
 
     def _period(self, line: int, index: int, raw: str, start: str, end: str, values: dict[str, str],
                 errors: list[Issue], warnings: list[Issue]) -> None:

@@ -1,0 +1,129 @@
+"""What a spreadsheet keeps in a cell besides its value: line breaks escaped as _x000D_, the error
+a failed formula shows (#N/A), a formula saved without its result. Each was stored as text, or
+lost, without a word (found by probing with files as Excel, WPS and generators write them)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from filehelpers import FIXTURES, ingest, sample_rows, write_rows
+from xinyong.core import db
+from xinyong.records import service as records
+from xinyong.records.models import Record
+
+NUMBER = "行政处罚决定书文号"
+
+
+def _workbook(path, headers, rows, cells=None):
+    """An .xlsx of the rows; ``cells`` puts raw cell values (formulas, error values) in place:
+    {(row index, header): value}."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(headers)
+    for n, r in enumerate(rows):
+        sheet.append([(cells or {}).get((n, h), r[h]) for h in headers])
+    workbook.save(path)
+    return path
+
+
+def _stored(number: str) -> dict[str, str]:
+    with db.transaction() as session:
+        record = session.scalars(select(Record).where(Record.decision_no == number)).one()
+        return records.current_values(session, record)
+
+
+def test_line_breaks_excel_escapes_in_a_workbook_are_read_as_the_cell_shows_them(database, tmp_path):
+    """Excel stores a line break typed in a cell as _x000D_ and a line feed: the escape was stored
+    and published, and a decision number ending in one became a second record of its decision
+    when the same row came as CSV."""
+    headers, rows = sample_rows()
+    row = dict(rows[0])
+    facts = "经查，当事人存在以下违法行为：\n1. 未取得许可；\n2. 超范围经营。"
+    written = dict(row, 违法事实=facts.replace("\n", "_x000D_\n"), **{NUMBER: row[NUMBER] + "_x000D_"})
+    literal = dict(rows[1], 备注="代码写作 _x005F_x000D_ 的原文")  # an escaped underscore: the text as typed
+    report = ingest(_workbook(tmp_path / "breaks.xlsx", headers, [written, literal]))
+    assert (report.accepted, report.rejected) == (2, 0), report.errors
+    assert _stored(row[NUMBER])["violation_facts"] == facts
+    assert _stored(rows[1][NUMBER])["remarks"] == "代码写作 _x000D_ 的原文"
+
+    again = ingest(write_rows(tmp_path / "same.csv", headers, [dict(row, 违法事实=facts)]))
+    assert (again.accepted, again.unchanged) == (0, 1), "the same decision, not a second record"
+
+
+def test_a_formulas_error_value_is_refused_naming_the_cell_in_every_format(database, tmp_path):
+    """#N/A (VLOOKUP found nothing) in 违法事实 was published as the facts, #REF! as the deciding
+    body; an old .xls dropped the error cell, so a fine was stored without its amount."""
+    import xlwt
+
+    headers, rows = sample_rows()
+    fine = "罚款金额（万元）"
+    fined = [n for n, r in enumerate(rows) if r[fine] and "罚款" in r["处罚类别"]][:1]
+    assert fined
+    three = [rows[fined[0]], rows[1], rows[2]]
+    errors = {(0, fine): "#DIV/0!", (1, "违法事实"): "#N/A", (2, "处罚机关"): "#REF!"}
+    expected = [(2, fine, "formula_error"), (3, "违法事实", "formula_error"), (4, "处罚机关", "formula_error")]
+
+    report = ingest(_workbook(tmp_path / "errors.xlsx", headers, three, errors))
+    assert (report.accepted, report.rejected) == (0, 3)
+    assert [(e.line, e.field, e.code) for e in report.errors] == expected
+    assert "#N/A" in report.errors[1].message
+
+    as_text = [dict(r, **{h: v for (n, h), v in errors.items() if n == i}) for i, r in enumerate(three)]
+    from_csv = ingest(write_rows(tmp_path / "errors.csv", headers, as_text))
+    assert [(e.line, e.field, e.code) for e in from_csv.errors] == expected
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("行政处罚")
+    for column, h in enumerate(headers):
+        sheet.write(0, column, h)
+    for n, r in enumerate(three, start=1):
+        for column, h in enumerate(headers):
+            if (n - 1, h) in errors:
+                sheet.row(n).set_cell_error(column, {"#DIV/0!": 0x07, "#N/A": 0x2A, "#REF!": 0x17}[errors[(n - 1, h)]])
+            else:
+                sheet.write(n, column, r[h])
+    book.save(str(tmp_path / "errors.xls"))
+    old = ingest(tmp_path / "errors.xls")
+    assert [(e.line, e.field, e.code) for e in old.errors] == expected
+    with db.transaction() as session:
+        assert session.scalars(select(Record)).all() == [], "nothing stored from any of them"
+
+
+@pytest.mark.parametrize("column", ["罚款金额（万元）", "违法事实"])
+def test_a_formula_saved_without_its_result_rejects_its_row(database, tmp_path, column):
+    """A workbook written by a program (openpyxl, PhpSpreadsheet, EasyExcel) keeps formulas but
+    no results: the amount read as empty (a fine stored without it, class decided without it)
+    and a text column as missing. A formula outside the catalogue's columns (序号 =ROW()-1)
+    loses nothing and rejects nothing."""
+    headers, rows = sample_rows()
+    fined = next(r for r in rows if r["罚款金额（万元）"] and "罚款" in r["处罚类别"])
+    formula = "=ROUND(3569/10000,4)" if column.startswith("罚款") else '=CONCATENATE("经查，","无证经营")'
+    with_index = ["序号", *headers]
+    two = [dict(fined, 序号=""), dict(rows[1], 序号="")]
+    cells = {(0, column): formula, (0, "序号"): "=ROW()-1", (1, "序号"): "=ROW()-1"}
+    report = ingest(_workbook(tmp_path / "generated.xlsx", with_index, two, cells))
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(2, column, "formula_without_result")]
+    assert "计算结果" in report.errors[0].message
+
+
+def test_control_characters_in_a_text_are_removed_and_said(database, tmp_path):
+    """A NUL from a database export was stored and published inside 违法事实."""
+    headers, rows = sample_rows()
+    row = dict(rows[0], 违法事实="经查，当事人\x00无证经营\x07")
+    report = ingest(write_rows(tmp_path / "nul.csv", headers, [row]))
+    assert (report.accepted, report.rejected) == (1, 0)
+    assert [(w.line, w.field, w.code) for w in report.warnings if w.code == "control_characters_removed"] == [
+        (2, "违法事实", "control_characters_removed")]
+    assert _stored(row[NUMBER])["violation_facts"] == "经查，当事人无证经营"
+
+
+def test_the_sample_workbook_cells_still_read_as_before(database, tmp_path):
+    """The cell checks leave plain values alone: the sample rows as a workbook are unchanged."""
+    headers, rows = sample_rows()
+    ingest(FIXTURES / "penalties.csv")
+    report = ingest(_workbook(tmp_path / "plain.xlsx", headers, rows))
+    assert (report.unchanged, report.rejected) == (len(rows), 0), report.errors[:3]
