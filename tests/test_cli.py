@@ -275,3 +275,22 @@ def test_records_reclassify_decides_stored_penalties_again_and_saves_only_with_a
     assert actions.count("record.reclassify") == 1
     again = run("records", "reclassify")
     assert "认定均无改变" in again.output
+
+
+def test_the_first_administrator_is_created_by_the_command_in_a_process_of_its_own(database):
+    """`xinyong user create`, as operations.md gives it, crashed in a fresh process (the user's
+    table points at subjects, whose model the command had not loaded): nobody could log in."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", "from xinyong.cli import app; app()"]
+    env = {**os.environ, "COLUMNS": "250"}
+    created = subprocess.run([*command, "user", "create", "--username", "admin", "--role", "admin",
+                              "--display-name", "张三", "--password-stdin"],
+                             input="correct horse battery staple 42\n", capture_output=True, text=True, env=env,
+                             timeout=300)
+    assert created.returncode == 0, created.stderr[-2000:]
+    assert "已创建用户 admin" in created.stdout
+    listed = subprocess.run([*command, "user", "list"], capture_output=True, text=True, env=env, timeout=300)
+    assert listed.returncode == 0 and "admin" in listed.stdout and "张三" in listed.stdout, listed.stderr[-2000:]

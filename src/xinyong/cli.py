@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+import xinyong.core.registry  # noqa: F401 - every table mapped, whichever a command's models point at
 from xinyong.core import clock, db
 from xinyong.core.errors import FileUnreadable, XinyongError
 from xinyong.core.terminal import err, fail, out, require_ready
