@@ -294,3 +294,20 @@ def test_the_first_administrator_is_created_by_the_command_in_a_process_of_its_o
     assert "已创建用户 admin" in created.stdout
     listed = subprocess.run([*command, "user", "list"], capture_output=True, text=True, env=env, timeout=300)
     assert listed.returncode == 0 and "admin" in listed.stdout and "张三" in listed.stdout, listed.stderr[-2000:]
+
+
+def test_a_batch_ingested_on_the_command_line_is_in_the_audit_log(database, tmp_path):
+    """Batches sent through the API were audited (batch.submit), those run with `xinyong ingest`
+    were not: the audit log did not show every write."""
+    import sqlalchemy as sa
+
+    from xinyong.core.models import AuditEntry
+
+    result = run("ingest", "penalties", FIXTURES / "penalties.csv")
+    assert result.exit_code == 0, result.output
+    with database.connect() as conn:
+        entries = conn.execute(sa.select(AuditEntry.actor, AuditEntry.action, AuditEntry.after)).all()
+    submitted = [e for e in entries if e.action == "batch.submit"]
+    assert len(submitted) == 1 and submitted[0].actor.startswith("cli") and submitted[0].actor.endswith("ingest")
+    assert json.loads(submitted[0].after)["accepted"] == 47
+    assert run("audit", "verify").exit_code == 0

@@ -15,7 +15,7 @@ from rich.table import Table
 import xinyong.core.registry  # noqa: F401 - every table mapped, whichever a command's models point at
 from xinyong.core import clock, db
 from xinyong.core.errors import FileUnreadable, XinyongError
-from xinyong.core.terminal import err, fail, out, require_ready
+from xinyong.core.terminal import cli_actor, err, fail, out, require_ready
 
 app = typer.Typer(help="信用 Xinyong：公共信用信息共享平台", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -54,7 +54,7 @@ def ingest(
     ] = None,
 ) -> None:
     """归集一个双公示文件：逐行校验，整批入库，输出质量报告。"""
-    from xinyong.ingest.service import KINDS, ingest_file, write_report
+    from xinyong.ingest.service import KINDS, audit_submission, ingest_file, write_report
 
     if kind not in KINDS:
         raise fail(f"未知的数据类型 {kind}：应为 penalties（行政处罚）或 licences（行政许可）", 2)
@@ -71,6 +71,7 @@ def ingest(
                 progress.update(task, completed=done, total=max(total, done))  # a size may be an estimate
 
             result = ingest_file(session, file, kind, department_uscc=department, progress=tick)
+            audit_submission(session, result, actor=cli_actor("ingest"), ip=None)
     except FileUnreadable as exc:
         if report:
             report.write_text(json.dumps({"kind": kind, "file": file.name, "error": exc.message},

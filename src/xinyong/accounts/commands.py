@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from typing import Annotated
 
@@ -13,14 +12,11 @@ from xinyong.accounts import service
 from xinyong.accounts.access import ROLE_LABELS, Role
 from xinyong.core import db
 from xinyong.core.errors import XinyongError
-from xinyong.core.terminal import fail, out, require_ready
+from xinyong.core.terminal import cli_actor, fail, out, require_ready
 
 app = typer.Typer(help="用户账号", no_args_is_help=True)
 def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no login name in some containers
-        return "cli"
+    return cli_actor()
 
 
 @app.command("create")

@@ -3,6 +3,7 @@ refusing to run on a database that is missing or not upgraded."""
 
 from __future__ import annotations
 
+import getpass
 import sys
 
 import typer
@@ -20,6 +21,15 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``message`` as an error and return the exit to raise."""
     err.print(f"[bold red]错误：[/]{message}")
     return typer.Exit(code)
+
+
+def cli_actor(command: str | None = None) -> str:
+    """Who an audit entry names for a command run on the server: the operator's login name."""
+    try:
+        who = f"cli:{getpass.getuser()}"
+    except Exception:  # no login name in some containers
+        who = "cli"
+    return f"{who} {command}" if command else who
 
 
 def require_ready() -> None:

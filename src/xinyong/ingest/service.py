@@ -1036,7 +1036,7 @@ def upload_limit(declared_length: str | None = None) -> int:
 
 
 def audit_submission(session: Session, report: IngestReport, *, actor: str, ip: str | None) -> None:
-    """Audit a batch submitted over the web or the API (the CLI run is logged by its operator)."""
+    """Audit a batch submitted over the web, the API or the command line."""
     from xinyong.core import audit
 
     audit.record(
