@@ -311,3 +311,47 @@ def test_a_batch_ingested_on_the_command_line_is_in_the_audit_log(database, tmp_
     assert len(submitted) == 1 and submitted[0].actor.startswith("cli") and submitted[0].actor.endswith("ingest")
     assert json.loads(submitted[0].after)["accepted"] == 47
     assert run("audit", "verify").exit_code == 0
+
+
+def test_records_redeadline_counts_provisional_deadlines_again_on_the_calendar_in_force(database, tmp_path):
+    """A database whose 2027 schedule was stored by a release that did not recompute deadlines
+    (the rows are written straight into the calendar tables here) keeps a provisional deadline;
+    `records redeadline` lists it and saves it, audited, with --apply; a second run finds nothing."""
+    import sqlalchemy as sa
+
+    from xinyong.core import clock
+    from xinyong.core.models import AuditEntry, CalendarDay, CalendarYear
+    from xinyong.records.models import RecordVersion
+
+    headers, rows = sample_rows()
+    number = "石家监督罚〔2027〕906号"
+    row = dict(rows[0], **{"行政处罚决定书文号": number, "处罚决定日期": "2027/02/03"})
+    with clock.frozen(dt.date(2027, 2, 19)):
+        assert run("ingest", "penalties", write_rows(tmp_path / "p.csv", headers, [row])).exit_code == 0
+
+    def stored() -> tuple[dt.date, bool, bool]:
+        with database.connect() as conn:
+            return tuple(conn.execute(sa.select(
+                RecordVersion.deadline, RecordVersion.deadline_provisional, RecordVersion.on_time)).one())
+
+    assert stored() == (dt.date(2027, 2, 18), True, False)
+    with database.begin() as conn:
+        conn.execute(sa.insert(CalendarYear).values(
+            year=2027, source="测试用安排", loaded_at=dt.datetime(2027, 2, 25, tzinfo=dt.UTC)))
+        conn.execute(sa.insert(CalendarDay), [
+            {"day": dt.date(2027, 1, 1) + dt.timedelta(days=d), "year": 2027, "working": False, "note": ""}
+            for d in (0, 3, *range(35, 43))  # 01-01, 01-04, 02-05..02-12
+        ])
+    listed = run("records", "redeadline")
+    assert listed.exit_code == 0, listed.output
+    assert number in listed.output and "2027-02-18 → 2027-02-22" in flat(listed.output)
+    assert "--apply" in listed.output
+    assert stored() == (dt.date(2027, 2, 18), True, False)
+    applied = run("records", "redeadline", "--apply")
+    assert applied.exit_code == 0, applied.output
+    assert "已保存 1 条改变" in applied.output
+    assert stored() == (dt.date(2027, 2, 22), False, True)
+    with database.connect() as conn:
+        assert conn.scalars(sa.select(AuditEntry.action)).all().count("record.deadline") == 1
+    again = run("records", "redeadline")
+    assert "共检查 0 条暂定的公示期限，均无改变" in again.output

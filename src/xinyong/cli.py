@@ -216,18 +216,69 @@ def records_reclassify(
                   else f"将改变 {len(changes)} 条；确认后加 --apply 保存")
 
 
+@records_app.command("redeadline")
+def records_redeadline(
+    apply: Annotated[bool, typer.Option("--apply", help="保存改变（不加此项只列出将改变的记录）")] = False,
+) -> None:
+    """按现有工作日历重新计算所有暂定的公示期限（7 个工作日）及是否按时报送。
+
+    载入某年节假日安排（calendar load）时会自动重新计算涉及该年的暂定期限；升级到内置了新一年安排的
+    版本后，或平台升级前已载入过安排时，用本命令补算。每项改变记入审计日志。
+    """
+    from xinyong.records.service import recompute_deadlines
+
+    require_ready()
+    try:
+        with db.transaction() as session:
+            examined, changes = recompute_deadlines(session, actor="cli:records redeadline", apply=apply)
+            if not apply:
+                session.rollback()
+    except XinyongError as exc:
+        raise fail(exc.message, 2) from None
+    table = Table(title=f"公示期限改变的记录版本（共检查 {examined} 条暂定期限）")
+    for col in ("记录", "版本", "决定文书号", "当事人", "公示期限", "暂定", "按时报送"):
+        table.add_column(col)
+
+    def yes(value: object) -> str:
+        return "是" if value else "否"
+
+    for change in changes[:200]:
+        b, a = change.before, change.after
+        table.add_row(
+            str(change.record_id), str(change.version), change.decision_no, change.subject_name,
+            f"{b['deadline']} → {a['deadline']}",
+            f"{yes(b['deadline_provisional'])} → {yes(a['deadline_provisional'])}",
+            f"{yes(b['on_time'])} → {yes(a['on_time'])}",
+        )
+    out.print(table if changes else f"共检查 {examined} 条暂定的公示期限，均无改变")
+    if len(changes) > 200:
+        out.print(f"……另有 {len(changes) - 200} 条")
+    if changes:
+        out.print(f"已保存 {len(changes)} 条改变（均记入审计日志）" if apply
+                  else f"将改变 {len(changes)} 条；确认后加 --apply 保存")
+
+
 @calendar_app.command("load")
 def calendar_load(file: Annotated[Path, typer.Argument(help="某年节假日安排的 YAML 文件")]) -> None:
-    """载入国务院办公厅公布的某年节假日与调休安排。"""
+    """载入国务院办公厅公布的某年节假日与调休安排，并重新计算涉及该年的暂定公示期限。"""
     from xinyong.core.calendar import import_schedule
 
     require_ready()
     try:
         with db.transaction() as session:
-            schedule = import_schedule(session, file)
+            loaded = import_schedule(session, file, actor="cli:calendar load")
     except (ValueError, OSError) as exc:
         raise fail(str(exc), 2) from None
-    out.print(f"已载入 {schedule.year} 年安排（{schedule.source}），共 {len(schedule.entries)} 天")
+    except XinyongError as exc:
+        raise fail(exc.message, 2) from None
+    schedule = loaded.schedule
+    out.print(f"已{'替换' if loaded.replaced else '载入'} {schedule.year} 年安排（{schedule.source}），"
+              f"共 {len(schedule.entries)} 天")
+    if loaded.examined:
+        out.print(f"已按该年安排重新计算 {loaded.examined} 条暂定的公示期限，其中 {loaded.changed} 条改变"
+                  "（期限、是否暂定或按时报送；均记入审计日志）")
+    else:
+        out.print("没有涉及该年的暂定公示期限需要重新计算")
 
 
 @calendar_app.command("show")
@@ -238,7 +289,7 @@ def calendar_show(year: int) -> None:
     require_ready()
     with db.transaction() as session:
         cal = load_calendar(session)
-    state = "已公布" if cal.is_published(year) else "未公布（按周末推算，结果为暂定）"
+    state = "已公布" if cal.is_published(year) else "未公布（按周末和 holidays 包推算的法定节假日计算，结果为暂定）"
     out.print(f"{year} 年：{state}")
     day = dt.date(year, 1, 1)
     while day.year == year:

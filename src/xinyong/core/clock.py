@@ -30,6 +30,11 @@ def today() -> dt.date:
     return now().date()
 
 
+def china_date(at: dt.datetime) -> dt.date:
+    """The date in China of a stored moment (a timezone-aware datetime, e.g. a ``received_at``)."""
+    return at.astimezone(CHINA_TZ).date()
+
+
 def set_now(value: dt.datetime | dt.date | None) -> None:
     """Freeze the clock (``None`` unfreezes it)."""
     global _frozen

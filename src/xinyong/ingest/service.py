@@ -219,7 +219,7 @@ class _RowBuilder:
             content_hash, key_hash, row.decision_date.isoformat(), penalty_class, class_reason,
             class_rule, published, _iso(min_end), _iso(pub_end), pub_rule,
             deadline.date.isoformat(), deadline.date.provisional, deadline.rule.id,
-            self.today <= deadline.date,
+            deadline.met_by(self.today),
         ), (row.line, data)
 
 

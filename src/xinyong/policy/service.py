@@ -307,6 +307,12 @@ class Deadline:
     date: WorkingDate
     rule: Rule
 
+    def met_by(self, received: dt.date) -> bool:
+        """Whether a record received on ``received`` (a date in China) arrived on time: on or
+        before the deadline. Intake decides ``on_time`` with it, and so does a recomputed
+        deadline (``records.service.recompute_deadlines``)."""
+        return received <= self.date
+
 
 def publication_deadline(
     book: PolicyBook,

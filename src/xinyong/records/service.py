@@ -597,3 +597,85 @@ def reclassify_penalties(
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
+
+
+@dataclass
+class Redeadlined:
+    """A version whose publication deadline, counted again on the calendar in force, changed."""
+
+    record_id: int
+    version: int
+    decision_no: str
+    subject_name: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def recompute_deadlines(
+    session: Session, *, actor: str, year: int | None = None, apply: bool = True,
+    progress: Any = None, chunk: int = 1000,
+) -> tuple[int, list[Redeadlined]]:
+    """Count again every provisional publication deadline on the working-day calendar the
+    database holds now, and whether its version arrived on time; with ``apply``, store what
+    changed (each change audited, in the caller's transaction).
+
+    A deadline is provisional when its working days crossed a year whose official schedule was
+    not published; once the schedule is (``core.calendar.import_schedule`` calls this with the
+    loaded ``year``, or a release ships it), the deadline is decided as intake would decide it
+    now: ``policy.service.publication_deadline`` for the version's decision date, on time when
+    the version's received date meets it (``Deadline.met_by``). With ``year``, only deadlines
+    whose count touches that year (decided on or before its last day, due on or after its
+    first — a decision in late December runs into January); without it, every provisional one.
+    Returns (versions examined, changes).
+    """
+    import xinyong.core.registry  # noqa: F401 - every table, for the versions' foreign keys on flush
+    from xinyong.core import audit
+    from xinyong.core.calendar import load_calendar
+    from xinyong.policy.service import get_policy_book, publication_deadline
+
+    book = get_policy_book()
+    calendar = load_calendar(session)
+    query = (
+        select(Record, RecordVersion)
+        .join(Record, RecordVersion.record_id == Record.id)
+        .where(RecordVersion.deadline_provisional.is_(True))
+        .order_by(RecordVersion.id)
+    )
+    if year is not None:
+        query = query.where(RecordVersion.decision_date <= dt.date(year, 12, 31),
+                            RecordVersion.deadline >= dt.date(year, 1, 1))
+    examined = 0
+    changes: list[Redeadlined] = []
+    last_id = 0
+    while True:
+        rows = session.execute(query.where(RecordVersion.id > last_id).limit(chunk)).all()
+        if not rows:
+            break
+        for record, version in rows:
+            examined += 1
+            deadline = publication_deadline(book, record.kind, version.decision_date,
+                                            ids.uscc_area_code(record.authority_uscc), calendar)
+            after = {
+                "deadline": deadline.date.as_date(),
+                "deadline_provisional": deadline.date.provisional,
+                "deadline_rule": deadline.rule.id,
+                "on_time": deadline.met_by(clock.china_date(version.received_at)),
+            }
+            before = {key: getattr(version, key) for key in after}
+            if before == after:
+                continue
+            changes.append(Redeadlined(record.id, version.version, record.decision_no,
+                                       version.subject_name, _jsonable(before), _jsonable(after)))
+            if apply:
+                for key, value in after.items():
+                    setattr(version, key, value)
+                audit.record(session, actor=actor, action="record.deadline", target_type="record",
+                             target_id=str(record.id), subject_id=version.subject_id,
+                             before={"version": version.version, **_jsonable(before)},
+                             after={"version": version.version, **_jsonable(after)})
+        last_id = rows[-1][1].id
+        session.flush()
+        session.expunge_all()  # memory stays flat over any number of versions
+        if progress:
+            progress(examined)
+    return examined, changes
