@@ -95,3 +95,36 @@ def test_records_whose_numbers_differ_only_in_spelling_are_merged_when_the_key_a
     again = ingest(write_rows(tmp_path / "again.csv", headers,
                               [dict(a, 处罚内容="责令改正（更正）", 行政处罚决定书文号=respelled)]))
     assert (again.accepted, again.corrected) == (0, 1)
+
+
+def test_rejected_rows_stored_in_clear_are_sealed_by_the_upgrade(empty_database_url):
+    """Rows rejected before migration 0009 kept resident ids in clear; the upgrade seals them,
+    the downgrade opens them again, and the department's download reads the same throughout."""
+    import re
+
+    from xinyong.ingest import service
+
+    url = empty_database_url
+    db.upgrade(url)
+    report = ingest(FIXTURES / "penalties_with_errors.csv")
+    assert report.rejected == 5
+    ids = set(re.findall(r"\b\d{17}[\dXx]\b", (FIXTURES / "penalties_with_errors.csv").read_text(encoding="utf-8")))
+    with db.transaction() as session:
+        before = service.rejected_rows(session, report.batch_id)
+
+    def stored() -> list[str]:
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            cells = list(conn.execute(sa.text("SELECT cells FROM batch_rejected_rows")).scalars())
+        engine.dispose()
+        return cells
+
+    command.downgrade(db.alembic_config(url), "0008")
+    opened = stored()
+    assert all(c.startswith("{") for c in opened) and any(n in c for n in ids for c in opened)
+    db.reset_engine()
+    db.upgrade(url)
+    sealed = stored()
+    assert len(sealed) == 5 and not any(n in c for n in ids for c in sealed)
+    with db.transaction() as session:
+        assert service.rejected_rows(session, report.batch_id) == before

@@ -914,7 +914,6 @@ def test_records_on_several_sheets_are_all_read_and_example_sheets_are_not(datab
     import openpyxl
     from sqlalchemy.orm import Session
 
-    from xinyong.ingest.models import RejectedRow
 
     headers, rows = sample_rows()
     organisations = [r for r in rows if r["行政相对人类别"] != "自然人"]
@@ -976,9 +975,8 @@ def test_records_on_several_sheets_are_all_read_and_example_sheets_are_not(datab
         records = records_of_subject(session, subject.id, dt.date(2026, 11, 21))
         first = next(r for r in records if r.decision_no == organisations[0]["行政处罚决定书文号"])
         assert (first.versions[-1].provenance.sheet, first.versions[-1].provenance.line) == ("法人", 3)
-    with database.connect() as conn:
-        (cells,) = conn.execute(select(RejectedRow.cells)).scalars()
-    rejected = json.loads(cells)
+    with db.transaction() as session:
+        ((_, rejected),) = service.rejected_rows(session, report.batch_id)
     bad = persons[2]
     assert rejected["证件号码"] == bad["证件号码"] and rejected["处罚决定日期"] == "2024/02/30"
     # the rejected-rows download has the persons' sheet's own column too, and the sheet

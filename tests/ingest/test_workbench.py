@@ -83,6 +83,28 @@ def test_officer_uploads_and_reads_the_quality_report(client, people, database) 
     assert f"/workbench/batches/{batch_id}" not in client.get("/workbench").text
 
 
+def test_rejected_rows_keep_their_ids_sealed_at_rest_and_every_download_is_audited(  # type: ignore[no-untyped-def]
+        client, people, database) -> None:
+    """Found by probing: a rejected row's resident ids were stored in clear (the download hands
+    the row back as sent), and an auditor's download of them left no trace in the audit log."""
+    batch_id = _upload_fixture(client, login(client, people["a"]))
+    ids = set(re.findall(r"\b\d{17}[\dXx]\b", WITH_ERRORS.read_text(encoding="utf-8")))
+    with database.connect() as conn:
+        stored = conn.scalars(sa.select(RejectedRow.cells).where(RejectedRow.batch_id == batch_id)).all()
+    assert len(stored) == 5 and ids
+    assert not [n for n in ids if any(n in cells for cells in stored)], "no id in clear at rest"
+    assert not [c for c in stored if "行政相对人名称" in c], "the rows are sealed whole"
+
+    csv_text = client.get(f"/workbench/batches/{batch_id}/rejected.csv").content.decode("utf-8-sig")
+    assert [n for n in ids if n in csv_text], "the department gets its rows back as sent"
+    assert client.get(f"/workbench/batches/{batch_id}/rejected.xlsx").status_code == 200
+    with database.connect() as conn:
+        reads = conn.execute(sa.select(AuditEntry.actor, AuditEntry.target_id, AuditEntry.after)
+                             .where(AuditEntry.action == "read.rejected_rows")).all()
+    assert [(r.actor, r.target_id, json.loads(r.after)["format"]) for r in reads] == [
+        ("user:officer_a", str(batch_id), "csv"), ("user:officer_a", str(batch_id), "xlsx")]
+
+
 def test_rejected_rows_download_as_csv_and_xlsx(client, people, database) -> None:  # type: ignore[no-untyped-def]
     batch_id = _upload_fixture(client, login(client, people["a"]))
     with open(WITH_ERRORS, encoding="utf-8", newline="") as fh:

@@ -174,10 +174,11 @@ def list_batches(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}}, 401: _ERROR, 403: _ERROR, 404: _ERROR},
 )
-def rejected_rows(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
+def rejected_rows(request: Request, batch_id: RowId, principal: Principal = Depends(require("batch.read")),
                   session: Session = DbSession) -> Response:
     batch = ingest.get_batch(session, batch_id)
     ensure_department(principal, batch.department_id)
+    ingest.audit_rejected_download(session, batch_id, actor=principal.actor, ip=client_ip(request), file_format="csv")
     headers = download_headers(f"批次{batch_id}_未通过的行.csv", f"batch{batch_id}_rejected.csv")
     return StreamingResponse(ingest.rejected_csv(ingest.rejected_table(batch_id)),
                              media_type="text/csv; charset=utf-8", headers=headers)

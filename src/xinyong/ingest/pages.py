@@ -135,18 +135,20 @@ def report_json(batch_id: RowId, principal: Principal = Depends(require("batch.r
 
 
 @router.get("/workbench/batches/{batch_id}/rejected.csv")
-def rejected_csv(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
+def rejected_csv(request: Request, batch_id: RowId, principal: Principal = Depends(require("batch.read")),
                  session: Session = DbSession) -> Response:
     _batch_for(session, principal, batch_id)
+    ingest.audit_rejected_download(session, batch_id, actor=principal.actor, ip=client_ip(request), file_format="csv")
     return StreamingResponse(ingest.rejected_csv(ingest.rejected_table(batch_id)),
                              media_type="text/csv; charset=utf-8",
                              headers=download_headers(f"批次{batch_id}_未通过的行.csv", "rejected.csv"))
 
 
 @router.get("/workbench/batches/{batch_id}/rejected.xlsx")
-def rejected_xlsx(batch_id: RowId, principal: Principal = Depends(require("batch.read")),
+def rejected_xlsx(request: Request, batch_id: RowId, principal: Principal = Depends(require("batch.read")),
                   session: Session = DbSession) -> Response:
     _batch_for(session, principal, batch_id)
+    ingest.audit_rejected_download(session, batch_id, actor=principal.actor, ip=client_ip(request), file_format="xlsx")
     handle, name = tempfile.mkstemp(prefix="xinyong-rejected-", suffix=".xlsx")
     os.close(handle)
     path = Path(name)

@@ -387,14 +387,20 @@ def _numbers_the_columns(cells: list[str]) -> bool:
 
 def _rejected_row(batch_id: int, line: int, headers: list[str], cells: list[str]) -> dict[str, Any]:
     """A rejected row's cells under the file's own headers, to hand back for correction (a JSON
-    text that is no record, as written)."""
+    text that is no record, as written). They are kept encrypted: a rejected row is handed back
+    as sent, resident ids included, so at rest it is sealed like every personal identifier."""
     if cells and cells[0] in (INVALID_JSON, NESTED_VALUE):
         named = {RAW_TEXT_COLUMN: cells[-1] if len(cells) > 2 else ""}
-        return {"batch_id": batch_id, "line": line, "cells": orjson.dumps(named).decode()}
-    if cells and cells[0] == UNCLOSED_QUOTE:
-        cells = cells[2:]  # the row as the reader split it: the broken cell holds the lines it swallowed
-    named = {h or f"列{i + 1}": (cells[i] if i < len(cells) else "") for i, h in enumerate(headers)}
-    return {"batch_id": batch_id, "line": line, "cells": orjson.dumps(named).decode()}
+    else:
+        if cells and cells[0] == UNCLOSED_QUOTE:
+            cells = cells[2:]  # the row as the reader split it: the broken cell holds the lines it swallowed
+        named = {h or f"列{i + 1}": (cells[i] if i < len(cells) else "") for i, h in enumerate(headers)}
+    return {"batch_id": batch_id, "line": line, "cells": get_keyring().encrypt(orjson.dumps(named).decode())}
+
+
+def _open_cells(stored: str) -> dict[str, str]:
+    """A rejected row's cells as stored: sealed (rows stored before migration 0009 were not)."""
+    return orjson.loads(stored if stored.startswith("{") else get_keyring().decrypt(stored))
 
 
 def rejected_rows(session: Session, batch_id: int) -> list[tuple[int, dict[str, str]]]:
@@ -402,7 +408,7 @@ def rejected_rows(session: Session, batch_id: int) -> list[tuple[int, dict[str, 
     rows = session.execute(
         select(RejectedRow.line, RejectedRow.cells).where(RejectedRow.batch_id == batch_id).order_by(RejectedRow.line)
     )
-    return [(line, orjson.loads(cells)) for line, cells in rows]
+    return [(line, _open_cells(cells)) for line, cells in rows]
 
 
 def ingest_file(
@@ -829,7 +835,7 @@ def _rejected_pages(connection: Connection, batch_id: int) -> Iterator[tuple[int
     ).all():
         after = page[-1].line
         for line, cells in page:
-            yield line, orjson.loads(cells)
+            yield line, _open_cells(cells)
 
 
 def _error_lines(connection: Connection, batch_id: int) -> Iterator[tuple[int | None, str | None, str, str]]:
@@ -1033,6 +1039,15 @@ def upload_limit(declared_length: str | None = None) -> int:
     if declared_length and declared_length.isdigit() and int(declared_length) > limit + UPLOAD_ENVELOPE:
         raise UploadTooLarge(limit)
     return limit
+
+
+def audit_rejected_download(session: Session, batch_id: int, *, actor: str, ip: str | None, file_format: str) -> None:
+    """Audit a download of a batch's rejected rows: they are handed back as sent, with the
+    personal data in them (a resident id in clear), so every read is on record."""
+    from xinyong.core import audit
+
+    audit.record(session, actor=actor, action="read.rejected_rows", target_type="batch", target_id=str(batch_id),
+                 after={"format": file_format}, ip=ip)
 
 
 def audit_submission(session: Session, report: IngestReport, *, actor: str, ip: str | None) -> None:
