@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 import xinyong
 from xinyong.web import errors
-from xinyong.web.observability import ObservabilityMiddleware
+from xinyong.web.observability import ObservabilityMiddleware, install_log_masking
 from xinyong.web.observability import router as health_router
 from xinyong.web.ratelimit import RateLimitMiddleware
 
@@ -42,6 +42,7 @@ def create_app() -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     errors.install(app)
+    install_log_masking()
     app.include_router(health_router)
     for module in MODULES:
         for part, prefix in (("api", "/api/v1"), ("pages", "")):
