@@ -40,16 +40,22 @@ def test_no_public_answer_contains_a_full_resident_id(client):
     urls = ["/", "/about", "/search?q=有限公司", "/search?q=有限公司&page=2", "/api/v1/subjects?q=有限公司"]
     for kind in ("penalty", "licence"):
         urls += [f"/disclosures?kind={kind}&page={page}" for page in range(1, 6)]
+    refused = []  # a resident id in a URL is refused (400), without echoing it
+    posted = []  # the id in a request body finds the person
     for code, name, person_id in sample:
         urls += [f"/subjects/{code}", f"/api/v1/subjects/{code}", f"/search?q={name}",
                  f"/api/v1/subjects?q={name}"]
         if person_id:  # searching by the id itself must not echo it back
-            urls += [f"/search?q={person_id}", f"/api/v1/subjects?q={person_id}",
-                     f"/subjects/{person_id}", f"/api/v1/subjects/{person_id}"]
+            refused += [f"/search?q={person_id}", f"/api/v1/subjects?q={person_id}",
+                        f"/subjects/{person_id}", f"/api/v1/subjects/{person_id}"]
+            posted += [("/search", {"data": {"q": person_id}}),
+                       ("/api/v1/subjects/search", {"json": {"q": person_id}})]
     leaks = []
-    for url in urls:
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
+    answers = [(url, client.get(url), 200) for url in urls]
+    answers += [(url, client.get(url), 400) for url in refused]
+    answers += [(url, client.post(url, **body), 200) for url, body in posted]  # type: ignore[arg-type]
+    for url, response, status in answers:
+        assert response.status_code == status, (url, response.status_code)
         body = response.text.upper()
         leaks += [(url, number) for number in full if number.upper() in body]
     assert leaks == []

@@ -47,7 +47,7 @@ def test_search_pages(client):
 
 @pytest.mark.usefixtures("loaded")
 def test_a_person_is_found_by_id_and_only_the_mask_comes_back(client):
-    body = client.get("/api/v1/subjects", params={"q": "22040219981026622X"}).json()
+    body = client.post("/api/v1/subjects/search", json={"q": "22040219981026622X"}).json()
     assert body["query"] == "2204**********622X" and body["total"] == 1
     item = body["items"][0]
     assert item["masked_id"] == "2204**********622X" and item["uscc"] is None

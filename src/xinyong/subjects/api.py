@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 
 from xinyong.accounts.access import Principal, require
 from xinyong.core import clock, db
@@ -14,6 +14,7 @@ from xinyong.subjects.schemas import (
     SearchHit,
     SubjectDetailOut,
     SubjectItemOut,
+    SubjectSearchIn,
     SubjectSearchOut,
 )
 
@@ -24,16 +25,38 @@ def _url(hit: SearchHit) -> str:
     return f"/api/v1/subjects/{hit.code}"
 
 
-@router.get("/subjects", response_model=SubjectSearchOut, summary="按名称或代码查询信用主体")
+_URL_HAS_RESIDENT_ID = {
+    400: {"model": ErrorOut, "description": "网址中含有公民身份号码（resident_id_in_url）：请改用 POST"},
+}
+
+
+@router.get("/subjects", response_model=SubjectSearchOut, responses=_URL_HAS_RESIDENT_ID,
+            summary="按名称或代码查询信用主体")
 async def search_subjects(
-    q: str = Query(..., min_length=1, max_length=200, description="名称的一部分，或任一代码"),
+    q: str = Query(..., min_length=1, max_length=200,
+                   description="名称的一部分，或任一公开代码；公民身份号码不得放在网址中，"
+                               "请用 POST /api/v1/subjects/search"),
     page: int = Query(1, ge=1, le=10_000),
     per_page: int = Query(20, ge=1, le=service.MAX_PER_PAGE),
     principal: Principal = Depends(require("public.read")),
 ) -> Response:
+    return _search(q, page, per_page, resident_ids=False)
+
+
+@router.post("/subjects/search", response_model=SubjectSearchOut, summary="查询信用主体（可按公民身份号码）")
+async def search_subjects_by_body(
+    query: SubjectSearchIn = Body(...),
+    principal: Principal = Depends(require("public.read")),
+) -> Response:
+    """As `GET /api/v1/subjects`, with the query in the request body: the way to find a natural
+    person by resident id, which must not appear in a URL."""
+    return _search(query.q, query.page, query.per_page, resident_ids=True)
+
+
+def _search(q: str, page: int, per_page: int, *, resident_ids: bool) -> Response:
     # one statement outside a transaction, on the event loop (see subject_detail)
     with db.read_only() as connection:
-        result = service.search(connection, q, page, per_page)
+        result = service.search(connection, q, page, per_page, resident_ids=resident_ids)
     body = SubjectSearchOut(
         query=result.query,
         total=result.total,
@@ -51,11 +74,12 @@ async def search_subjects(
 @router.get(
     "/subjects/{code}",
     response_model=SubjectDetailOut,
-    responses={404: {"model": ErrorOut, "description": "没有这个信用主体"}},
+    responses={404: {"model": ErrorOut, "description": "没有这个信用主体"}, **_URL_HAS_RESIDENT_ID},
     summary="信用主体及其公示中的信息",
 )
 async def subject_detail(
-    code: str,
+    code: str = Path(description="统一社会信用代码、组织机构代码、工商注册号，"
+                                 "或自然人的 ZRR-编号（不得是公民身份号码）"),
     principal: Principal = Depends(require("public.read")),
 ) -> Response:
     # The hot path of the public API: one statement outside a transaction (no BEGIN and

@@ -7,7 +7,7 @@ import math
 from functools import lru_cache
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,16 +42,32 @@ def search_page(
     page: int = Query(1, ge=1, le=10_000),
     principal: Principal = Depends(require("public.read")),
 ) -> Response:
+    """Search by a query in the URL (links, bookmarks, pages of results): never a resident id."""
+    return _search_page(request, q, page, resident_ids=False)
+
+
+@router.post("/search")
+def search_form(
+    request: Request,
+    q: str = Form("", max_length=200),
+    principal: Principal = Depends(require("public.read")),
+) -> Response:
+    """The search box: the query travels in the body, so a resident id typed into it finds the
+    person without being written into the URL (history, proxies, access logs). Changes nothing,
+    so it takes no CSRF token."""
+    return _search_page(request, q, 1, resident_ids=True)
+
+
+def _search_page(request: Request, q: str, page: int, *, resident_ids: bool) -> Response:
     with db.read_only() as connection:
-        result = service.search(connection, q, page, PER_PAGE)
-    # a personal id typed into the box is not written back into the page
+        result = service.search(connection, q, page, PER_PAGE, resident_ids=resident_ids)
+    # a personal id typed into the box is not written back into the page, nor into page links
     echo = q.strip() if result.query == q.strip() else ""
     return render(request, "subjects_search.html", {
         "q": echo,
         "result": result,
-        "prev_url": _page_url("/search", {"q": echo or q.strip()}, page - 1) if page > 1 else None,
-        "next_url": _page_url("/search", {"q": echo or q.strip()}, page + 1)
-        if page < result.pages else None,
+        "prev_url": _page_url("/search", {"q": echo}, page - 1) if echo and page > 1 else None,
+        "next_url": _page_url("/search", {"q": echo}, page + 1) if echo and page < result.pages else None,
     })
 
 

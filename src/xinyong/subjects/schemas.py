@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+MAX_PER_PAGE = 100  # subjects on one page of search answers
 
 
 class NameOut(BaseModel):
@@ -85,6 +87,15 @@ class SubjectItemOut(BaseModel):
     masked_id: str | None
     area_code: str | None
     url: str
+
+
+class SubjectSearchIn(BaseModel):
+    """A search sent in the request body: the only way the API finds a person by resident id (a
+    URL must not carry one)."""
+
+    q: str = Field(min_length=1, max_length=200, description="名称的一部分，或任一代码（含公民身份号码）")
+    page: int = Field(1, ge=1, le=10_000)
+    per_page: int = Field(20, ge=1, le=MAX_PER_PAGE)
 
 
 class SubjectSearchOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from rapidfuzz import fuzz
 from sqlalchemy import (
@@ -32,6 +32,7 @@ from xinyong.core.names import normalize_name
 from xinyong.records.service import PublicRecord, public, published_for
 from xinyong.subjects.models import LegalRepresentative, Subject, SubjectName
 from xinyong.subjects.schemas import (
+    MAX_PER_PAGE,
     LegalRepresentativeOut,
     NameOut,
     SearchHit,
@@ -45,6 +46,34 @@ KIND_LABELS = {
     "natural_person": "自然人",
 }
 RESIDENT_ID_TYPE = ids.RESIDENT_ID_TYPE
+
+
+class ResidentIdInUrl(XinyongError):
+    """A resident id in a URL. Persons are looked up by their id number only through a request body
+    (the search form, ``POST /api/v1/subjects/search``), so that the number is not written to
+    browser histories, proxies and access logs; in URLs they are ``ZRR-<id>``. The number is not
+    echoed."""
+
+    code = "resident_id_in_url"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "为保护个人信息，网址中不能含有公民身份号码，本次请求未予查询。"
+            "按公民身份号码查询自然人，请在首页的查询框中输入号码后点击“查询”（号码随表单提交，不会出现在网址中）；"
+            "其他系统请调用 POST /api/v1/subjects/search，把号码放在请求体中。"
+            "自然人的信用信息页网址形如 /subjects/ZRR-编号，可从查询结果中打开。"
+        )
+
+
+def refuse_resident_id_in_url(raw: str) -> None:
+    """Raises ResidentIdInUrl when ``raw`` (a code or query taken from a URL) is or holds a resident
+    id. A number that is also a valid USCC (about one id in 31) passes: callers read it as a USCC
+    only, and refuse it when no organisation has that code (``_url_lookups``)."""
+    code = ids.normalize_code(raw)
+    if len(code) == 18 and ids.is_valid_uscc(code):
+        return
+    if _resident_id(code) is not None or ids.mask_resident_ids(raw)[1]:
+        raise ResidentIdInUrl()
 
 
 def find_by_code(session: Session, raw: str) -> Subject:
@@ -71,9 +100,10 @@ _WAYS: dict[str, ColumnElement[bool]] = {
 _SUBJECT_BY = {way: select(Subject).where(condition).order_by(Subject.id).limit(1) for way, condition in _WAYS.items()}
 
 
-def _code_lookups(code: str) -> list[tuple[str, str | int]]:
+def _code_lookups(code: str, *, resident_ids: bool = True) -> list[tuple[str, str | int]]:
     """How a normalised code may address a subject, in order of preference (the first that finds
-    a subject wins). Raises XinyongError, in Chinese, for a code that is not valid."""
+    a subject wins); a resident id only when ``resident_ids``. Raises XinyongError, in Chinese,
+    for a code that is not valid."""
     if not code:
         raise XinyongError("请输入统一社会信用代码、组织机构代码、工商注册号或公民身份号码")
     if len(code) == 18:
@@ -85,7 +115,7 @@ def _code_lookups(code: str) -> list[tuple[str, str | int]]:
         lookups: list[tuple[str, str | int]] = []
         if uscc is not None:
             lookups.append(("uscc", uscc))
-        if ric is not None:
+        if ric is not None and resident_ids:
             lookups.append(("person", get_keyring().blind_index(f"{RESIDENT_ID_TYPE}:{ric}")))
         if uscc is not None:
             lookups.append(("org_in_uscc", ids.uscc_org_code(uscc)))
@@ -198,7 +228,6 @@ def examples(session: Session, per_kind: int = 2) -> list[tuple[str, str, str]]:
 
 SEARCH_CANDIDATES = 1000  # ranked at most; a broader query is reported as truncated
 MIN_PARTIAL_RATIO = 66.0  # below this a name does not resemble the query
-MAX_PER_PAGE = 100
 # Subjects with no public code (natural persons) are addressed by this reference, never by the
 # document number: a dash cannot appear in a normalised code, so the two never collide.
 _PERSON_REF = re.compile(r"^ZRR-(\d{1,18})$")
@@ -216,19 +245,38 @@ def public_code(subject: Subject | Any) -> str:
 
 
 def find_public(session: Session, code: str) -> Subject:
-    """The subject addressed by ``code`` in a public URL (any code, or a person's reference)."""
+    """The subject addressed by ``code`` in a public URL (any public code, or a person's reference;
+    never a resident id: ResidentIdInUrl)."""
     match = _PERSON_REF.match(code.strip().upper())
     if match:
         subject = session.get(Subject, int(match.group(1)))
         if subject is None or public_code(subject) != f"ZRR-{subject.id}":
             raise NotFound(f"平台中没有编号为 {code.strip()} 的信用主体")
         return subject
+    normalized = ids.normalize_code(code)
+    for way, value in _url_lookups(code):
+        subject = session.scalar(_SUBJECT_BY[way], {"value": value})
+        if subject is not None:
+            return subject
+    _not_found_in_url(normalized)
+
+
+def _url_lookups(code: str) -> list[tuple[str, str | int]]:
+    """How a code taken from a URL may address a subject: as ``_code_lookups``, never by a
+    resident id (ResidentIdInUrl); a malformed code addresses no subject (NotFound)."""
+    refuse_resident_id_in_url(code)
     try:
-        return find_by_code(session, code)
-    except NotFound:
-        raise
-    except XinyongError as exc:  # a malformed code addresses no subject
+        return _code_lookups(ids.normalize_code(code), resident_ids=False)
+    except XinyongError as exc:
         raise NotFound(exc.message) from None
+
+
+def _not_found_in_url(code: str) -> NoReturn:
+    """No subject has ``code`` (normalised, from a URL). A number that is a resident id as well as
+    a USCC was looked up as a USCC only: it is refused as an id, not reported missing."""
+    if _resident_id(code) is not None:
+        raise ResidentIdInUrl()
+    raise NotFound(f"平台中没有代码为 {_shown(code)} 的信用主体")
 
 
 @dataclass(frozen=True)
@@ -290,15 +338,10 @@ def public_profile(
 ) -> tuple[PublicSubject, list[PublicRecord]]:
     """The subject addressed by ``code`` in a public URL (any code, or a person's reference), its
     former names, and its records in their publication window as ``audience`` may see them — in
-    one statement for each way of reading the code (usually one): the public API's hot path."""
+    one statement for each way of reading the code (usually one): the public API's hot path. A
+    resident id is refused (ResidentIdInUrl), as by ``find_public``."""
     match = _PERSON_REF.match(code.strip().upper())
-    if match:
-        lookups: list[tuple[str, str | int]] = [("id", int(match.group(1)))]
-    else:
-        try:
-            lookups = _code_lookups(ids.normalize_code(code))
-        except XinyongError as exc:  # a malformed code addresses no subject
-            raise NotFound(exc.message) from None
+    lookups: list[tuple[str, str | int]] = [("id", int(match.group(1)))] if match else _url_lookups(code)
     subject_rows: list[Any] = []
     record_rows: list[Any] = []
     for way, value in lookups:
@@ -313,9 +356,10 @@ def public_profile(
         name=first.s_name, name_norm=first.s_name_norm, person_masked=first.s_person_masked,
         area_code=first.s_area_code,
     )
+    if subject is None and not match:
+        _not_found_in_url(ids.normalize_code(code))
     if subject is None or (match and public_code(subject) != f"ZRR-{subject.id}"):
-        shown = code.strip() if match else _shown(ids.normalize_code(code))
-        raise NotFound(f"平台中没有{'编号' if match else '代码'}为 {shown} 的信用主体")
+        raise NotFound(f"平台中没有编号为 {code.strip()} 的信用主体")
     named = sorted((r for r in subject_rows if r.s_former_name is not None),
                    key=lambda r: (r.s_first_seen_on, r.s_name_id))
     former = list(dict.fromkeys(r.s_former_name for r in named))
@@ -328,7 +372,7 @@ def shown_query(text: str) -> str:
     code = ids.normalize_code(text)
     if code.isascii() and code.isalnum() and len(code) >= 15:
         return _shown(code)
-    return text
+    return ids.mask_resident_ids(text)[0]  # an id typed with a name (张三 4404…)
 
 
 def former_names(session: Session, subject: Subject) -> list[str]:
@@ -341,12 +385,18 @@ def former_names(session: Session, subject: Subject) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def search(connection: Session | Connection, q: str, page: int = 1, per_page: int = 20) -> SearchResult:
+def search(
+    connection: Session | Connection, q: str, page: int = 1, per_page: int = 20, *, resident_ids: bool = True
+) -> SearchResult:
     """Subjects for a query: a code finds its subject exactly, else names match fuzzily, best first.
+    A resident id finds its person only when ``resident_ids``; a query that came in a URL passes
+    False and is refused if it holds one (ResidentIdInUrl).
 
     Runs on a session or, better, on a ``db.read_only()`` connection: one statement (the
     candidates, with what the page shows of their subjects)."""
     text = (q or "").strip()
+    if not resident_ids:
+        refuse_resident_id_in_url(text)
     page = max(1, page)
     per_page = min(max(1, per_page), MAX_PER_PAGE)
     shown = shown_query(text)
@@ -355,11 +405,13 @@ def search(connection: Session | Connection, q: str, page: int = 1, per_page: in
                             truncated=False, items=[])
     code = ids.normalize_code(text)
     if code.isascii() and code.isalnum() and len(code) in (9, 15, 18):
-        subject = _public_row_by_code(connection, code)
+        subject = _public_row_by_code(connection, code, resident_ids)
         if subject is not None:
             items = [_hit(subject)] if page == 1 else []
             return SearchResult(query=shown, by_code=True, total=1, page=page, per_page=per_page,
                                 truncated=False, items=items)
+        if not resident_ids and _resident_id(code) is not None:
+            raise ResidentIdInUrl()  # also a USCC, of no organisation: it was meant as an id
     query = normalize_name(text)
     ranked, truncated = _rank(connection, query)
     window = ranked[(page - 1) * per_page : page * per_page]
@@ -374,9 +426,9 @@ _PUBLIC_SUBJECT_BY = {way: HotQuery(_PUBLIC_SUBJECTS.where(condition).order_by(S
                       for way, condition in _WAYS.items()}
 
 
-def _public_row_by_code(connection: Session | Connection, code: str) -> Any | None:
+def _public_row_by_code(connection: Session | Connection, code: str, resident_ids: bool) -> Any | None:
     try:
-        lookups = _code_lookups(code)
+        lookups = _code_lookups(code, resident_ids=resident_ids)
     except XinyongError:
         return None
     for way, value in lookups:

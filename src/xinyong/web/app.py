@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 import xinyong
 from xinyong.web import errors
-from xinyong.web.observability import ObservabilityMiddleware
+from xinyong.web.observability import ObservabilityMiddleware, install_log_masking
 from xinyong.web.observability import router as health_router
 from xinyong.web.ratelimit import RateLimitMiddleware
 
@@ -25,8 +25,10 @@ MODULES = ("subjects", "accounts", "records", "ingest", "policy", "catalogue", "
 API_DESCRIPTION = """\
 信用 Xinyong 公共信用信息平台的接口。
 
-`GET /api/v1/subjects?q=…` 与 `GET /api/v1/subjects/{code}` 是供其他系统使用的稳定接口：只返回
-公示期内的公开信息，个人证件号码一律脱敏。部门系统用 API 密钥（请求头 `X-API-Key`）提交批次。
+`GET /api/v1/subjects?q=…`、`POST /api/v1/subjects/search` 与 `GET /api/v1/subjects/{code}` 是供其他系统
+使用的稳定接口：只返回公示期内的公开信息，个人证件号码一律脱敏。公民身份号码不得出现在网址中（含路径和
+查询参数，否则返回 400 `resident_id_in_url`）：按号码查询自然人请用 `POST /api/v1/subjects/search`，
+自然人以结果中的 `ZRR-编号` 访问。部门系统用 API 密钥（请求头 `X-API-Key`）提交批次。
 """
 
 
@@ -40,6 +42,7 @@ def create_app() -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     errors.install(app)
+    install_log_masking()
     app.include_router(health_router)
     for module in MODULES:
         for part, prefix in (("api", "/api/v1"), ("pages", "")):

@@ -60,7 +60,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        from xinyong.web.observability import loggable_path
+
+        log.exception("unhandled error on %s %s", request.method, loggable_path(request.url.path))
         return error_response(request, 500, "服务器内部错误，已记录，请稍后再试。", "internal_error")
 
 

@@ -6,7 +6,9 @@ import json
 import logging
 import sys
 import time
+import traceback
 import uuid
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
@@ -15,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinyong.core import clock, db
 from xinyong.core.errors import DatabaseNotReady
+from xinyong.core.ids import is_valid_ric, mask_resident_ids, mask_ric, normalize_code
 
 REQUESTS = Counter("xinyong_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -22,6 +25,82 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 access_log = logging.getLogger("xinyong.access")
+# Loggers that write request paths and query strings (ours, and Uvicorn's access and error logs,
+# for when the server is run by `uvicorn` with its own logging). A filter on a logger applies to
+# whatever handlers are attached, test capture included; ``configure_logging`` also puts one on
+# its handler, for every other logger.
+PATH_LOGGERS = ("xinyong.access", "xinyong.web", "uvicorn.access", "uvicorn.error")
+
+
+def masked(text: str) -> str:
+    """``text`` with every resident id in it masked, for a log line."""
+    return mask_resident_ids(text)[0]
+
+
+def _masked_part(text: str) -> str:
+    """A path segment or a query value, masked: also an id the request spelt in a way free text
+    does not (2204 0219981026 622X), since the platform reads such a value as a code."""
+    if 15 <= len(text) <= 40 and is_valid_ric(normalize_code(text)):
+        return mask_ric(text)
+    return masked(text)
+
+
+def loggable_path(path: str) -> str:
+    """A request path for a log line: its segments masked."""
+    return "/".join(_masked_part(segment) for segment in path.split("/"))
+
+
+def loggable_query(query: bytes) -> str:
+    """The query string decoded (so that an id sent percent-encoded, or in full-width digits, is
+    found), its values masked."""
+    pairs = parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True)
+    return "&".join(f"{masked(key)}={_masked_part(value)}" for key, value in pairs)
+
+
+def _masked_value(value: object) -> object:
+    if isinstance(value, str):
+        return masked(value)
+    if isinstance(value, dict):
+        return {k: _masked_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_masked_value(v) for v in value)
+    return value
+
+
+class MaskResidentIds(logging.Filter):
+    """Masks resident ids in a log record — its message and arguments, its ``fields``, its
+    traceback — so that no log line holds one in clear (a URL, a query string, an exception's
+    message). Arguments keep their shape: Uvicorn's access formatter unpacks them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = masked(str(record.msg))  # what getMessage would make of it
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
+            # (client, method, path with query string as sent, HTTP version, status): decoded and
+            # masked as our access log does, since the raw query string may be percent-encoded
+            client, method, full_path, version, status = record.args
+            if isinstance(full_path, str):
+                path, _, query = full_path.partition("?")
+                full_path = loggable_path(path) + (f"?{loggable_query(query.encode())}" if query else "")
+            record.args = (client, method, full_path, version, status)
+        elif isinstance(record.args, (tuple, dict)):
+            record.args = _masked_value(record.args)  # type: ignore[assignment]
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            record.fields = _masked_value(fields)
+        if record.exc_info and not record.exc_text:
+            # formatters use exc_text when it is set, so the masked traceback is what they write
+            record.exc_text = masked("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+        if record.stack_info:
+            record.stack_info = masked(record.stack_info)
+        return True
+
+
+def install_log_masking() -> None:
+    """Puts the masking filter on the loggers that write paths (once)."""
+    for name in PATH_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskResidentIds) for f in logger.filters):
+            logger.addFilter(MaskResidentIds())
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,7 +112,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
@@ -41,6 +122,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(MaskResidentIds())  # every logger's lines, not only PATH_LOGGERS'
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -49,7 +131,8 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 class ObservabilityMiddleware:
-    """Times every request, counts it by route template, and writes one JSON access-log line."""
+    """Times every request, counts it by route template, and writes one JSON access-log line (the
+    path and the query string with resident ids masked)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -81,12 +164,11 @@ class ObservabilityMiddleware:
             REQUESTS.labels(method, template, str(status["code"])).inc()
             LATENCY.labels(method, template).observe(elapsed)
             if template != "/metrics":
-                access_log.info(
-                    "request",
-                    extra={"fields": {"request_id": request_id, "method": method, "path": scope.get("path"),
-                                      "route": template, "status": status["code"],
-                                      "ms": round(elapsed * 1000, 2)}},
-                )
+                fields = {"request_id": request_id, "method": method, "path": loggable_path(path)}
+                if query := scope.get("query_string", b""):
+                    fields["query"] = loggable_query(query)
+                fields.update(route=template, status=status["code"], ms=round(elapsed * 1000, 2))
+                access_log.info("request", extra={"fields": fields})
 
 
 router = APIRouter(include_in_schema=False)

@@ -1,0 +1,196 @@
+"""A resident id in a URL is refused, pages and API alike, and never written to a log in clear;
+a person is found by id through a request body (the search form, POST /api/v1/subjects/search)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+
+from filehelpers import FIXTURES, ingest
+from xinyong.core.ids import is_valid_uscc
+from xinyong.web.observability import JsonFormatter, configure_logging
+
+PERSON_ID = "22040219981026622X"  # 孙建华 in the fixtures
+MASKED = "2204**********622X"
+# 徐勇's id also passes the USCC checksum (about one id in 31 does): read as a USCC only in URLs
+ALSO_USCC = "440402200008098085"
+ALSO_USCC_MASKED = "4404**********8085"
+REFUSAL = "网址中不能含有公民身份号码"
+FULL_WIDTH_QUERY = "/search?q=" + quote("２２０４０２１９９８１０２６６２２Ｘ")
+
+
+@pytest.fixture
+def loaded(database: sa.Engine) -> None:
+    ingest(FIXTURES / "penalties.csv")
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """What the app's JSON log handler writes, for every logger (as `xinyong serve` sets it up)
+    but the test client's own (httpx logs the URLs it requests)."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(lambda record: not record.name.startswith("httpx"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield out
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def _access_line(log: io.StringIO, path: str) -> dict[str, object]:
+    entries = [json.loads(line) for line in log.getvalue().splitlines()]
+    found = [e for e in entries if e["logger"] == "xinyong.access" and e["path"] == path]
+    assert found, entries
+    return found[-1]
+
+
+def _refused(response, person_id: str) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == 400, response.text
+    assert person_id not in response.text.upper()
+    if response.headers["content-type"].startswith("application/json"):
+        error = response.json()["error"]
+        assert error["code"] == "resident_id_in_url" and REFUSAL in error["message"]
+        assert "POST /api/v1/subjects/search" in error["message"]
+    else:
+        assert REFUSAL in response.text and "首页的查询框" in response.text and "ZRR-" in response.text
+
+
+def test_the_ambiguous_fixture_is_what_it_claims():
+    assert is_valid_uscc(ALSO_USCC)
+
+
+@pytest.mark.usefixtures("loaded")
+@pytest.mark.parametrize("prefix", ["/subjects/", "/api/v1/subjects/"])
+@pytest.mark.parametrize("person_id,masked", [(PERSON_ID, MASKED), (PERSON_ID.lower(), MASKED),
+                                              (ALSO_USCC, ALSO_USCC_MASKED)])
+def test_a_resident_id_in_the_path_is_refused_and_logged_masked(client, log_lines, caplog, prefix, person_id,
+                                                                masked):
+    with caplog.at_level(logging.INFO, logger="xinyong.access"):
+        response = client.get(prefix + person_id)
+    _refused(response, person_id.upper())
+    assert person_id not in log_lines.getvalue()
+    for record in caplog.records:  # as any other handler receives them (pytest's capture here)
+        if not record.name.startswith("httpx"):
+            assert person_id not in json.dumps(getattr(record, "fields", {})) + record.getMessage()
+    line = _access_line(log_lines, prefix + masked)
+    assert line["status"] == 400 and line["route"].endswith("/subjects/{code}")
+
+
+@pytest.mark.usefixtures("loaded")
+@pytest.mark.parametrize("url", [
+    "/search?q=" + PERSON_ID,
+    "/api/v1/subjects?q=" + PERSON_ID,
+    "/search?q=%E5%AD%99%E5%BB%BA%E5%8D%8E+" + PERSON_ID,  # 孙建华 22040219981026622X
+    "/api/v1/subjects?q=2204+0219981026+622X",  # spaced as people type it
+    FULL_WIDTH_QUERY,
+    "/search?q=" + ALSO_USCC,
+])
+def test_a_resident_id_in_the_query_string_is_refused_and_logged_masked(client, log_lines, url):
+    response = client.get(url)
+    person_id = ALSO_USCC if ALSO_USCC in url else PERSON_ID
+    _refused(response, person_id)
+    written = log_lines.getvalue()
+    assert person_id not in written and "0219981026" not in written and "２２０４０２" not in written
+    line = _access_line(log_lines, url.split("?")[0])
+    assert line["status"] == 400
+    assert (ALSO_USCC_MASKED if person_id == ALSO_USCC else MASKED) in str(line["query"])
+
+
+@pytest.mark.usefixtures("loaded")
+def test_a_company_is_still_found_by_its_code_in_urls(client):
+    assert client.get("/subjects/911301026CR765LW53").status_code == 200
+    assert client.get("/api/v1/subjects", params={"q": "911301026CR765LW53"}).json()["total"] == 1
+    assert "按代码找到 1 个信用主体" in client.get("/search", params={"q": "911301026cr765lw53"}).text
+
+
+@pytest.mark.usefixtures("loaded")
+def test_the_search_form_posts_the_id_and_finds_the_person(client, log_lines):
+    home = client.get("/").text
+    assert '<form class="search" method="post" action="/search"' in home
+    response = client.post("/search", data={"q": PERSON_ID})
+    assert response.status_code == 200 and "按代码找到 1 个信用主体" in response.text
+    assert MASKED in response.text and PERSON_ID not in response.text
+    assert 'href="/subjects/ZRR-' in response.text and "/search?q=" not in response.text  # no page links
+    # an ambiguous id finds the person too when it comes in the body
+    assert "徐勇" in client.post("/search", data={"q": ALSO_USCC}).text
+    # a name still pages through GET links, which carry no id
+    names = client.post("/search", data={"q": "有限公司"}).text
+    assert 'href="/search?q=%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8&amp;page=2"' in names
+    assert PERSON_ID not in log_lines.getvalue() and ALSO_USCC not in log_lines.getvalue()
+
+
+@pytest.mark.usefixtures("loaded")
+def test_the_api_finds_a_person_by_id_in_the_body(client, log_lines):
+    response = client.post("/api/v1/subjects/search", json={"q": PERSON_ID.lower()})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["query"] == MASKED and body["total"] == 1 and PERSON_ID not in response.text
+    [item] = body["items"]
+    assert item["masked_id"] == MASKED and item["url"].startswith("/api/v1/subjects/ZRR-")
+    assert client.get(item["url"]).json()["name"] == "孙建华"
+    assert client.post("/api/v1/subjects/search", json={"q": ""}).status_code == 422
+    assert PERSON_ID not in log_lines.getvalue()
+
+
+def test_uvicorns_own_access_log_is_masked(app):
+    """Run under `uvicorn` with its access log on, Uvicorn's formatter writes the path with the
+    query string as sent; the filter the app installs on its logger masks the ids in it."""
+    from uvicorn.logging import AccessFormatter
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False))
+    logger = logging.getLogger("uvicorn.access")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:  # as uvicorn.protocols.http.h11_impl logs a request
+        for path in (f"/subjects/{PERSON_ID}", "/search?q=%E5%AD%99+220402+19981026+622X", FULL_WIDTH_QUERY):
+            logger.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", path, "1.1", 400)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert out.getvalue().splitlines() == [
+        f'127.0.0.1:5000 - "GET /subjects/{MASKED} HTTP/1.1" 400 Bad Request',
+        f'127.0.0.1:5000 - "GET /search?q=孙 {MASKED} HTTP/1.1" 400 Bad Request',
+        f'127.0.0.1:5000 - "GET /search?q={MASKED} HTTP/1.1" 400 Bad Request',
+    ]
+
+
+def test_error_logs_and_tracebacks_are_masked(app, log_lines):
+    try:
+        raise ValueError(f"bad code {PERSON_ID}")
+    except ValueError:
+        logging.getLogger("xinyong.web").exception("unhandled error on %s %s", "GET", f"/subjects/{PERSON_ID}")
+    [entry] = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    assert entry["message"] == f"unhandled error on GET /subjects/{MASKED}"
+    assert f"ValueError: bad code {MASKED}" in entry["exception"] and PERSON_ID not in log_lines.getvalue()
+
+
+def test_the_served_log_masks_every_logger(monkeypatch):
+    """`xinyong serve`'s handler masks lines of any logger, not only those that write paths."""
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    root, uvicorn_access = logging.getLogger(), logging.getLogger("uvicorn.access")
+    saved = root.handlers[:], root.level, uvicorn_access.disabled
+    try:
+        configure_logging()
+        logging.getLogger("xinyong.somewhere").warning("row 3: %s", {"证件号码": PERSON_ID})
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        uvicorn_access.disabled = saved[2]
+    assert PERSON_ID not in out.getvalue() and MASKED in out.getvalue()
