@@ -274,6 +274,27 @@ def test_a_revoked_record_is_never_moved_to_another_party(database, tmp_path):
     assert _penalties_of(b[USCC_HEADER]) == [a["行政处罚决定书文号"]]
 
 
+def test_a_correction_of_a_revoked_record_is_kept_and_says_the_record_stays_revoked(database, tmp_path):
+    """Found by probing: a correction sent for a record the credit office had revoked was counted
+    as corrected without a word, and the department could not tell it stayed unpublished."""
+    from xinyong.records.service import revoke_record
+
+    headers, rows = sample_rows()
+    ingest(write_rows(tmp_path / "a.csv", headers, [rows[0]]))
+    with db.transaction() as session:
+        record_id = session.scalars(select(Record.id)).one()
+        revoke_record(session, record_id, reason="决定已被复议撤销", actor="admin", ip=None)
+    report = ingest(write_rows(tmp_path / "fix.csv", headers, [dict(rows[0], 处罚内容="责令改正（更正）")]))
+    assert report.corrected == 1
+    assert [(w.line, w.field, w.code) for w in report.warnings] == [(2, "行政处罚决定书文号", "record_revoked")]
+    assert "仍为已撤销" in report.warnings[0].message
+    with db.transaction() as session:
+        record = session.get(Record, record_id)
+        assert (record.revoked_at is not None, record.current_version) == (True, 2)
+    again = ingest(write_rows(tmp_path / "fix.csv", headers, [dict(rows[0], 处罚内容="责令改正（更正）")]))
+    assert (again.unchanged, again.warnings) == (1, []), "a re-send changes nothing and says nothing"
+
+
 def test_parties_of_one_decision_far_apart_in_a_big_file_are_not_taken_for_a_correction(
         database, tmp_path, monkeypatch):
     """PostgreSQL merges a big file in steps: a party whose row comes in a later step than the

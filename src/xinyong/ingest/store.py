@@ -451,6 +451,12 @@ class Staging:
                    '文件中前面一行已有同一决定书文号、同一当事人的记录，本行内容与之不同：按更正处理，以本行为准，'
                    || '前一行的内容保留为历史版本；若是同一决定下的不同证书或事项，请在一行中报送，或使用不同的文号'
             FROM w WHERE above AND outcome = 'corrected'
+            UNION ALL
+            SELECT 'warning', stg.line, :number_header, 'record_revoked',
+                   '该决定的记录已被撤销：本行的更正已保存为新版本，但记录仍为已撤销，不予公示；'
+                   || '如撤销有误，请联系信用办处理'
+            FROM stg JOIN records r ON r.id = stg.record_id
+            WHERE stg.outcome = 'corrected' AND r.revoked_at IS NOT NULL
             """,
             {"number_header": number_header},
         )
