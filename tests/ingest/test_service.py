@@ -1643,3 +1643,19 @@ def test_resident_ids_are_never_stored_or_reported_in_clear_whatever_column_they
     with db.transaction() as session:
         for number in (b_id, c_id):
             assert find_by_code(session, number).kind == "natural_person"
+
+
+def test_a_template_without_optional_columns_says_what_a_correction_will_empty(database, tmp_path):
+    """Found by probing: another province's template without 法定代表人 or the confiscated amount
+    corrected every record sent before, emptying those fields in the current version, and the
+    report said nothing (exit 0)."""
+    headers, rows = sample_rows()
+    ingest(FIXTURES / "penalties.csv")
+    dropped = ["法定代表人", "法定代表人证件类型", "法定代表人证件号码", "没收违法所得、没收非法财物的金额（万元）"]
+    fewer = [h for h in headers if h not in dropped]
+    report = ingest(write_rows(tmp_path / "fewer.csv", fewer, [{h: r[h] for h in fewer} for r in rows[:3]]))
+    notes = [w.message for w in report.warnings if w.code == "file_note" and "文件没有这些列" in w.message]
+    assert len(notes) == 1 and all(f"“{h}”" in notes[0] for h in dropped), notes
+    assert "更正" in notes[0] and "历史版本" in notes[0]
+    assert not [w for w in ingest(FIXTURES / "penalties.csv").warnings if "文件没有这些列" in w.message], \
+        "a file with every column of the template gets no such note"

@@ -305,6 +305,8 @@ class RowValidator:
         if missing:
             labels = "、".join(f"“{f.label}”" for f in missing)
             raise FileUnreadable(f"文件缺少必需的列：{labels}。请使用双公示标准表头。")
+        if self.layout == "current" and not columns_vary:
+            self._note_absent_columns(missing_ok)
         if self.layout != "current" and ("source_uscc" not in self.header_of) and default_source is None:
             raise FileUnreadable(
                 "这是 2016 年格式的文件，没有“数据来源单位统一社会信用代码”列："
@@ -363,6 +365,20 @@ class RowValidator:
         # several: True for a codes field (cells joined), None for a second column of a field
         self._plan = [(index, f.key, f.type != "text", f.type == "codes") for index, f, _header in self.columns]
         self._plan += [(index, f.key, f.type != "text", None) for index, f in self._fallbacks]
+
+    def _note_absent_columns(self, missing_ok: frozenset[str]) -> None:
+        """A correction replaces a record's fields: a template without some of the catalogue's
+        optional columns would empty them in every record it corrects. Say which, up front."""
+        # the platform reads these off the codes, or decides them by the rules when not declared
+        derived = {"org_code", "subject_category", "severity_declared"}
+        absent = [f.label for f in self.item.template_fields
+                  if not f.required and f.key not in self.header_of and f.key not in missing_ok
+                  and f.key not in derived]
+        if absent:
+            self.notes.append(
+                f"文件没有这些列：{'、'.join(f'“{label}”' for label in absent)}。这些栏目按空值读取："
+                "若文件中的记录此前已报送且这些栏目有内容，本次将作为更正保存，新版本中这些栏目为空"
+                "（原内容保留在历史版本中）；如只是模板不同，请补齐这些列后再报送")
 
     def _map_late_columns(self, line: int) -> None:
         self._map_columns(
