@@ -355,3 +355,24 @@ def test_records_redeadline_counts_provisional_deadlines_again_on_the_calendar_i
         assert conn.scalars(sa.select(AuditEntry.action)).all().count("record.deadline") == 1
     again = run("records", "redeadline")
     assert "共检查 0 条暂定的公示期限，均无改变" in again.output
+
+
+def test_subject_show_lists_a_name_written_another_way_as_no_former_name(database, tmp_path):
+    """Found by probing: 华北(石家庄)… after 华北（石家庄）… was listed as 曾用名 by `subject show`
+    while the public page, rightly, showed none; a real rename is a former name in both."""
+    headers, rows = sample_rows()
+    row = next(r for r in rows if r["行政相对人类别"] == "法人及非法人组织")
+    code = row["行政相对人代码_1(统一社会信用代码)"]
+    number = row["行政处罚决定书文号"]
+    sent = [("华北（石家庄）科技有限公司", number), ("华北(石家庄) 科技有限公司", number + "之一")]
+    for n, (name, no) in enumerate(sent):
+        written = dict(row, 行政相对人名称=name, 行政处罚决定书文号=no)
+        assert run("ingest", "penalties", write_rows(tmp_path / f"{n}.csv", headers, [written])).exit_code == 0
+    shown = json.loads(run("subject", "show", code, "--json").output)["subject"]
+    assert shown["former_names"] == []
+    assert "曾用名" not in run("subject", "show", code).output
+    renamed = dict(row, 行政相对人名称="华北石家庄数字科技有限公司", 行政处罚决定书文号=number + "之二")
+    assert run("ingest", "penalties", write_rows(tmp_path / "r.csv", headers, [renamed])).exit_code == 0
+    shown = json.loads(run("subject", "show", code, "--json").output)["subject"]
+    assert shown["name"] == "华北石家庄数字科技有限公司" and shown["former_names"] == ["华北（石家庄）科技有限公司"]
+    assert "曾用名" in run("subject", "show", code).output

@@ -154,7 +154,7 @@ def subject_show(
     for label, value in (
         ("统一社会信用代码", info.uscc), ("组织机构代码", info.org_code), ("工商注册号", info.reg_no),
         ("证件", f"{info.person_id_type} {info.person_id_masked}" if info.person_id_masked else None),
-        ("曾用名", "、".join(n.name for n in info.names if n.name != info.name) or None),
+        ("曾用名", "、".join(info.former_names) or None),
         ("法定代表人", "、".join(r.name for r in info.legal_representatives) or None),
     ):
         if value:

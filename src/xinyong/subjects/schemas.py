@@ -36,7 +36,9 @@ class SubjectOut(BaseModel):
     person_id_type: str | None
     person_id_masked: str | None
     area_code: str | None
-    names: list[NameOut]
+    names: list[NameOut]  # every spelling received, with when
+    # names other than the current one, spellings of it (full-width brackets, spaces) not counted
+    former_names: list[str] = []
     legal_representatives: list[LegalRepresentativeOut]
 
 

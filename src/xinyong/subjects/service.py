@@ -173,6 +173,7 @@ def describe(session: Session, subject: Subject) -> SubjectOut:
         person_id_masked=subject.person_masked,
         area_code=subject.area_code,
         names=[NameOut(name=n.name, first_seen_on=n.first_seen_on, last_seen_on=n.last_seen_on) for n in names],
+        former_names=former_names(session, subject),
         legal_representatives=[
             LegalRepresentativeOut(
                 name=r.name, id_type=r.id_type or None, id_masked=r.id_masked,
