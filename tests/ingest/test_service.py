@@ -1659,3 +1659,16 @@ def test_a_template_without_optional_columns_says_what_a_correction_will_empty(d
     assert "更正" in notes[0] and "历史版本" in notes[0]
     assert not [w for w in ingest(FIXTURES / "penalties.csv").warnings if "文件没有这些列" in w.message], \
         "a file with every column of the template gets no such note"
+
+
+def test_a_decision_older_than_every_rule_is_rejected_naming_its_date_column(database, tmp_path):
+    """Found by probing: a decision of 1985 was rejected with no column, in the rules' internal
+    English names ("publication_deadline"), and was missing from the rejected-rows download."""
+    headers, rows = sample_rows()
+    report = ingest(write_rows(tmp_path / "old.csv", headers, [rows[0], dict(rows[1], 处罚决定日期="1985/03/01")]))
+    assert (report.accepted, report.rejected) == (1, 1)
+    ((line, field, code, message),) = [(e.line, e.field, e.code, e.message) for e in report.errors]
+    assert (line, field, code) == (3, "处罚决定日期", "policy_not_found")
+    assert "1985/03/01" in message and "公示时限" in message and "publication_deadline" not in message
+    with db.transaction() as session:
+        assert [n for n, _ in service.rejected_rows(session, report.batch_id)] == [3]

@@ -334,9 +334,14 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
         else:
             try:
                 staged, payload = builder.build(result)
-            except XinyongError as exc:
+            except XinyongError as exc:  # no rule decides the record's date (a decision of 1985)
                 prepared.rejected += 1
-                prepared.issues.append(("error", line, None, exc.code, exc.message))
+                date_field = header(line, validator.header(validator.item.decision_date_field))
+                prepared.issues.append((
+                    "error", line, date_field, exc.code,
+                    f"{table.where(line)}的{date_field} {result.decision_date:%Y/%m/%d}：{exc.message}，"
+                    "无法确定其公示与报送期限，未保存：请核对日期；确是该日的决定，请联系信用办"))
+                prepared.rejected_rows.append(_rejected_row(batch_id, line, table.headers, cells))
                 continue
             source = result.values["source_uscc"]
             if source not in sources:

@@ -7,21 +7,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from xinyong.policy.schemas import Rule
-
-# Display names of record kinds (labels only; the rules themselves live in the packs).
-RECORD_KIND_LABELS: dict[str, str] = {
-    "licence": "行政许可",
-    "penalty": "行政处罚",
-    "enforcement": "行政强制",
-    "confirmation": "行政确认",
-    "levy": "行政征收",
-    "payment": "行政给付",
-    "adjudication": "行政裁决",
-    "compensation": "行政补偿",
-    "reward": "行政奖励",
-    "inspection": "行政监督检查",
-}
+from xinyong.policy.schemas import RECORD_KIND_LABELS, Rule
 
 
 def _months(n: int) -> str:

@@ -228,6 +228,25 @@ PARAMS_BY_KIND: dict[str, type[BaseModel]] = {
     "penalty_classification": PenaltyClassificationParams,
     "penalty_publication": PenaltyPublicationParams,
 }
+# Display names of record kinds (labels only; the rules themselves live in the packs).
+RECORD_KIND_LABELS: dict[str, str] = {
+    "licence": "行政许可",
+    "penalty": "行政处罚",
+    "enforcement": "行政强制",
+    "confirmation": "行政确认",
+    "levy": "行政征收",
+    "payment": "行政给付",
+    "adjudication": "行政裁决",
+    "compensation": "行政补偿",
+    "reward": "行政奖励",
+    "inspection": "行政监督检查",
+}
+# what each kind of rule decides, as messages to users name it
+RULE_KIND_LABELS: dict[str, str] = {
+    "publication_deadline": "公示时限（决定后几个工作日内公示）",
+    "penalty_classification": "失信程度认定",
+    "penalty_publication": "公示期限",
+}
 
 
 class Pack(BaseModel):

@@ -19,6 +19,8 @@ from xinyong.core.config import get_settings
 from xinyong.core.errors import XinyongError
 from xinyong.core.workdays import WorkdayCalendar, WorkingDate
 from xinyong.policy.schemas import (
+    RECORD_KIND_LABELS,
+    RULE_KIND_LABELS,
     Pack,
     PenaltyClassificationParams,
     PenaltyPublicationParams,
@@ -183,8 +185,9 @@ class PolicyBook:
                     self._cache.clear()
                 self._cache[key] = matches[0]
                 return matches[0]
-        target = f"（适用对象 {applies_to}）" if applies_to else ""
-        raise PolicyNotFound(f"没有{jurisdiction}于{on}有效的“{kind}”规则{target}")
+        target = f"（适用于{RECORD_KIND_LABELS.get(applies_to, applies_to)}）" if applies_to else ""
+        area = "全国" if jurisdiction == "CN" else f"地区 {jurisdiction} "
+        raise PolicyNotFound(f"{area}没有 {on:%Y/%m/%d} 有效的{RULE_KIND_LABELS.get(kind, kind)}规则{target}")
 
     def rules_in_force(self, on: dt.date, jurisdiction: str = "CN") -> list[Rule]:
         """Every rule that decides something on ``on`` for ``jurisdiction``, by kind then id."""
