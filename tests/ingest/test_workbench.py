@@ -406,3 +406,29 @@ def test_the_rejected_rows_csv_cannot_run_formulas_and_reads_back_as_sent(databa
     stored = json.loads(data)
     assert (stored["remarks"], stored["violation_facts"], stored["penalty_content"]) == (
         risky["备注"], risky["违法事实"], risky["处罚内容"])
+
+
+def test_a_batch_sent_on_the_command_line_counts_for_the_department_its_rows_come_from(  # type: ignore[no-untyped-def]
+        client, people, database, tmp_path) -> None:
+    """Found by probing: batches ingested with `xinyong ingest` (no sender) counted for nobody, so
+    the collection-quality page showed a department's web uploads only: a false rejection rate.
+    A file whose rows all come from one department is that department's batch; a file mixing
+    departments stays unassigned."""
+    from filehelpers import ingest, sample_rows, write_rows
+
+    headers, rows = sample_rows()
+    source = "数据来源单位统一社会信用代码"
+    own = [r for r in rows if r[source] == rows[0][source]]
+    mixed = next(r for r in rows if r[source] != rows[0][source])
+    broken = dict(own[0], 处罚决定日期="2024/13/40", 行政处罚决定书文号="坏罚〔2024〕1号")
+    single = ingest(write_rows(tmp_path / "one.csv", headers, [*own, broken]))
+    several = ingest(write_rows(tmp_path / "two.csv", headers, [own[0], mixed]))
+    with database.connect() as conn:
+        owners = dict(conn.execute(sa.select(Batch.id, Batch.department_id)).all())
+        department_id = conn.execute(sa.text("SELECT id FROM departments WHERE uscc = :u"),
+                                     {"u": rows[0][source]}).scalar_one()
+    assert (owners[single.batch_id], owners[several.batch_id]) == (department_id, None)
+    login(client, people["admin"])
+    row = client.get("/workbench/quality").text.split(f'data-department="{rows[0][source]}"')[1].split("</tr>")[0]
+    cells = re.findall(r"<td>(.*?)</td>", row, flags=re.S)
+    assert cells[1] == "1" and f"（1/{len(own) + 1}）" in cells[2]

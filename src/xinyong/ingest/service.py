@@ -562,11 +562,15 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     report.sheets = [SheetRead(**sheet) for sheet in table.sheets.as_list()]
     _add_issues(session, batch.id, report)
     summary = report.model_dump(exclude={"errors", "warnings"})
+    # a file sent without a sender (the command line) whose rows all come from one department is
+    # that department's batch: its collection quality counts it
+    sources = set(departments.ids.values())
+    owner = batch.department_id if batch.department_id is not None or len(sources) != 1 else sources.pop()
     session.execute(
         update(Batch).where(Batch.id == batch.id).values(
             finished_at=clock.now(), rows_total=rows_total, accepted=report.accepted,
             corrected=report.corrected, unchanged=report.unchanged, rejected=rejected,
-            report_json=json.dumps(summary, ensure_ascii=False),
+            report_json=json.dumps(summary, ensure_ascii=False), department_id=owner,
         )
     )
     return report
