@@ -116,3 +116,25 @@ def test_damage_in_a_later_sheet_makes_the_workbook_unreadable(database, tmp_pat
     with pytest.raises(FileUnreadable, match=r"工作表“自然人”.*已损坏"):
         ingest(path)
     assert count(database, Batch) == 0 and count(database, Record) == 0
+
+
+def test_an_empty_or_cut_short_workbook_is_called_so(database, tmp_path):
+    """A 0-byte upload and a workbook cut off half-way were both said to be "another file with a
+    renamed extension", which sends the clerk looking for the wrong mistake."""
+    whole = _good_files()["xlsx"]
+    (tmp_path / "empty.xlsx").write_bytes(b"")
+    (tmp_path / "cut.xlsx").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(FileUnreadable, match="文件是空的"):
+        ingest(tmp_path / "empty.xlsx")
+    with pytest.raises(FileUnreadable, match="不完整"):
+        ingest(tmp_path / "cut.xlsx")
+
+
+def test_utf16_text_without_its_bom_is_named_as_such(database, tmp_path):
+    """Tab-separated UTF-16 without a BOM was called "binary content": the clerk could not tell
+    what to do. It is named, with the way out."""
+    headers, rows = sample_rows()
+    text = "\n".join("\t".join(r[h] for h in headers) for r in rows[:3])
+    (tmp_path / "unicode.txt").write_bytes(("\t".join(headers) + "\n" + text).encode("utf-16-le"))
+    with pytest.raises(FileUnreadable, match="没有字节顺序标记（BOM）的 UTF-16"):
+        ingest(tmp_path / "unicode.txt")

@@ -116,6 +116,11 @@ def test_json_that_holds_no_records_is_unreadable(tmp_path):
         path.write_text(content, encoding="utf-8")
         with pytest.raises(FileUnreadable):
             ingest(path)
+    # an API's empty month says so, rather than that its keys are no column names
+    path = tmp_path / "empty_month.json"
+    path.write_text('{"code": 200, "data": {"total": 0, "rows": []}}', encoding="utf-8")
+    with pytest.raises(FileUnreadable, match=r"没有记录：“data\.rows”是空数组"):
+        ingest(path)
 
 
 def test_arrays_are_read_as_several_values_and_objects_are_refused_naming_the_column(database, tmp_path):

@@ -485,6 +485,13 @@ def _cell_text(value: Any) -> str:
 
 def open_xlsx(path: Path, field_of: FieldOf) -> Table:
     if not zipfile.is_zipfile(path):
+        with open(path, "rb") as fh:
+            start = fh.read(4)
+        if not start:
+            raise FileUnreadable("文件是空的（0 字节）：可能导出或上传没有完成，请重新导出后再提交。")
+        if start.startswith(b"PK\x03\x04"):  # a workbook's beginning without its end
+            raise FileUnreadable("Excel 工作簿不完整（文件在中途被截断，可能上传或复制没有完成）："
+                                 "请重新导出，确认能在 Excel 或 WPS 中打开后再提交。")
         raise FileUnreadable(
             "文件扩展名为 .xlsx，但内容不是 Excel 工作簿（可能是改了扩展名的其他文件）。"
         )
@@ -956,6 +963,10 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
     else:
         raise FileUnreadable("文件为空：没有任何 JSON 记录。")
     if sum(1 for h in headers if field_of(h)) < 3:
+        empty = _empty_array(obj)
+        if empty is not None:  # {"code": 200, "data": {"total": 0, "rows": []}}: a month with nothing
+            raise FileUnreadable(f"文件中没有记录：“{empty}”是空数组。本期没有数据时不必报送；"
+                                 "若应有数据，请检查导出的条件。")
         raise FileUnreadable(f"第 {first_line} 行的键不是双公示格式的列名（如“行政相对人名称”）。")
     index = {h: i for i, h in enumerate(headers)}
 
@@ -1014,6 +1025,18 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
         position=lambda: os.lseek(raw.fileno(), 0, os.SEEK_CUR),
         _close=close,
     )
+
+
+def _empty_array(obj: dict[str, Any], depth: int = 0) -> str | None:
+    """The path (data.rows) of an empty array in a wrapping object, if it holds one."""
+    for key, value in obj.items():
+        if value == []:
+            return str(key)
+        if isinstance(value, dict) and depth < _MAX_JSON_WRAPPING:
+            inner = _empty_array(value, depth + 1)
+            if inner is not None:
+                return f"{key}.{inner}"
+    return None
 
 
 def _json_value_text(value: dict[str, Any] | list[Any]) -> str | None:
@@ -1179,6 +1202,15 @@ def _first_line_is_a_record(path: Path, decoding: Encoding, field_of: FieldOf) -
     return True
 
 
+def _utf16_without_bom(head: bytes) -> bool:
+    """Whether the bytes read like UTF-16 text without its BOM: ASCII characters (tabs, commas,
+    digits) have a zero byte on one side, so that side holds nearly all the zeros (a binary file
+    has them on both). Only the message depends on it."""
+    head = head[: len(head) // 2 * 2]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    return max(even, odd) >= 8 and min(even, odd) <= max(even, odd) // 10
+
+
 def _looks_like_markup(path: Path) -> bool:
     with open(path, "rb") as fh:
         head = fh.read(2048).lstrip(codecs.BOM_UTF8).lstrip().lower()
@@ -1212,5 +1244,8 @@ def open_table(path: Path, field_of: FieldOf) -> Table:
     if suffix == ".json" or text_head.startswith((b"[", b"{")):
         return open_json(path, field_of)
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if _utf16_without_bom(head):
+            raise FileUnreadable("文件看来是没有字节顺序标记（BOM）的 UTF-16 文本，无法可靠识别："
+                                 "请在 Excel 或 WPS 中另存为 CSV（UTF-8）后再提交。")
         raise FileUnreadable("文件是二进制内容，不是 CSV、Excel（XLSX、XLS）、JSON 或 JSON Lines 文件。")
     return open_csv(path, field_of)
