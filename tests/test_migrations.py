@@ -128,3 +128,60 @@ def test_rejected_rows_stored_in_clear_are_sealed_by_the_upgrade(empty_database_
     assert len(sealed) == 5 and not any(n in c for n in ids for c in sealed)
     with db.transaction() as session:
         assert service.rejected_rows(session, report.batch_id) == before
+
+
+def test_subjects_that_learnt_their_uscc_get_the_codes_inside_it(empty_database_url, tmp_path, caplog):
+    """Before migration 0010 a USCC that arrived after the registration number or the organisation
+    code brought neither the organisation code nor the area code inside it, and a record with only
+    that organisation code then made a second subject. The upgrade fills the codes, and names each
+    business split in two, leaving its organisation code to the subject that holds it."""
+    from xinyong.core import ids
+
+    uscc, reg_no, org_code, number = ("行政相对人代码_1(统一社会信用代码)", "行政相对人代码_2(工商注册号)",
+                                      "行政相对人代码_3(组织机构代码)", "行政处罚决定书文号")
+    url = empty_database_url
+    db.upgrade(url)
+    headers, rows = sample_rows()
+    company, other = rows[0], rows[1]
+    shop = next(r for r in rows if r[uscc] == ids.PLACEHOLDER_USCC)
+    shop_uscc = ids.make_uscc("92440402" + ids.make_org_code("MA000001"))
+    ingest(write_rows(tmp_path / "a.csv", headers, [
+        dict(company, **{uscc: "", org_code: company[uscc][8:17], number: "石家监督罚〔2019〕7号"}), shop, other]))
+    ingest(write_rows(tmp_path / "b.csv", headers, [
+        company, dict(shop, **{uscc: shop_uscc, number: "珠海生态罚〔2025〕3号"})]))
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        # what an older platform stored: the USCCs learnt without the codes inside them (and one
+        # subject that came with its USCC, stripped of them, to be filled alike)
+        conn.execute(sa.text("UPDATE subjects SET area_code = NULL WHERE uscc IN (:a, :b, :c)"),
+                     {"a": company[uscc], "b": shop_uscc, "c": other[uscc]})
+        conn.execute(sa.text("UPDATE subjects SET org_code = NULL WHERE uscc IN (:b, :c)"),
+                     {"b": shop_uscc, "c": other[uscc]})
+    db.reset_engine()
+    # … so that a record with only the shop's organisation code made a second subject
+    ingest(write_rows(tmp_path / "c.csv", headers, [
+        dict(shop, **{uscc: "", reg_no: "", org_code: shop_uscc[8:17], number: "珠海生态罚〔2025〕9号"})]))
+
+    def subjects() -> dict[str | None, sa.Row]:
+        with engine.connect() as conn:
+            found = conn.execute(sa.text("SELECT id, uscc, org_code, area_code FROM subjects")).all()
+        return {s.uscc: s for s in found}
+
+    before = subjects()
+    assert len(before) == 4 and before[None].org_code == shop_uscc[8:17]
+    command.downgrade(db.alembic_config(url), "0009")
+    db.reset_engine()
+    with caplog.at_level(logging.WARNING, logger="alembic.runtime.migration"):
+        db.upgrade(url)
+    after = subjects()
+    engine.dispose()
+    assert len(after) == 4
+    for code in (company[uscc], other[uscc]):
+        assert (after[code].org_code, after[code].area_code) == (code[8:17], code[2:8])
+    # the split business: the area is filled, the organisation code stays with the subject holding it
+    shop_subject, split = after[shop_uscc], after[None]
+    assert (shop_subject.org_code, shop_subject.area_code) == (None, shop_uscc[2:8])
+    assert (split.org_code, split.area_code) == (shop_uscc[8:17], None)
+    warned = [r.getMessage() for r in caplog.records if "one business" in r.getMessage()]
+    assert len(warned) == 1
+    assert all(str(part) in warned[0] for part in (shop_subject.id, split.id, shop_uscc, shop_uscc[8:17]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -33,8 +34,21 @@ app.add_typer(records_app, name="records")
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """应用数据库迁移（建表或升级到当前版本）。"""
-    db.upgrade(revision=revision)
+    # what a migration reports for an administrator (records merged, subjects to merge): alembic
+    # gives its loggers a NullHandler, so without this nobody would see it
+    migration_log = logging.getLogger("alembic.runtime.migration")
+    handler = _ShowWarnings(logging.WARNING)
+    migration_log.addHandler(handler)
+    try:
+        db.upgrade(revision=revision)
+    finally:
+        migration_log.removeHandler(handler)
     out.print(f"数据库已升级到 {db.current_revision(db.get_engine())}")
+
+
+class _ShowWarnings(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(f"迁移提示：{record.getMessage()}", style="yellow", markup=False, highlight=False)
 
 
 @db_app.command("current")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from filehelpers import FIXTURES, count, ingest, sample_rows, write_rows
 from xinyong.core import clock, db
 from xinyong.core.errors import NotFound
-from xinyong.core.ids import is_valid_uscc, make_ric, make_uscc
+from xinyong.core.ids import is_valid_uscc, make_org_code, make_ric, make_uscc
 from xinyong.records.models import Record
 from xinyong.records.service import records_of_subject
 from xinyong.subjects.models import Subject
@@ -67,16 +67,18 @@ def test_same_uscc_from_two_departments_is_one_subject(database, tmp_path):
     assert {r.current.provenance.department for r in records} == {"石家庄市市场监督管理局", "舞钢市交通运输局"}
 
 
-@pytest.mark.parametrize("order", ["uscc_first", "legacy_first", "same_file"])
+@pytest.mark.parametrize("order", ["uscc_first", "legacy_first", "same_file", "legacy_uscc_legacy"])
 def test_record_with_only_an_organisation_code_joins_the_uscc_subject(database, tmp_path, order):
     headers, rows = sample_rows()
     modern = rows[0]
     old = legacy(rows[0], "石家监督罚〔2019〕7号")
+    older = legacy(rows[0], "石家监督罚〔2018〕3号")
     if order == "same_file":
         report = ingest(write_rows(tmp_path / "both.csv", headers, [old, modern]))
         assert (report.accepted, report.rejected) == (2, 0), report.errors
     else:
-        files = [[modern], [old]] if order == "uscc_first" else [[old], [modern]]
+        files = {"uscc_first": [[modern], [old]], "legacy_first": [[old], [modern]],
+                 "legacy_uscc_legacy": [[old], [modern], [older]]}[order]
         for i, file_rows in enumerate(files):
             report = ingest(write_rows(tmp_path / f"{i}.csv", headers, file_rows))
             assert (report.accepted, report.rejected) == (1, 0), report.errors
@@ -84,7 +86,10 @@ def test_record_with_only_an_organisation_code_joins_the_uscc_subject(database, 
     subject, records = subject_of(modern[USCC])
     assert subject.uscc == modern[USCC]
     assert subject.org_code == modern[USCC][8:17]
-    assert sorted(r.decision_no for r in records) == sorted([modern[DECISION_NO], old[DECISION_NO]])
+    # the area inside the USCC, also when the USCC came after the organisation code
+    assert subject.area_code == modern[USCC][2:8]
+    sent = [modern, old, older] if order == "legacy_uscc_legacy" else [modern, old]
+    assert sorted(r.decision_no for r in records) == sorted(r[DECISION_NO] for r in sent)
 
 
 def test_individual_business_gains_its_uscc_and_stays_one_subject(database, tmp_path):
@@ -100,6 +105,69 @@ def test_individual_business_gains_its_uscc_and_stays_one_subject(database, tmp_
     assert (subject.uscc, subject.kind) == (uscc, "individual_business")
     assert subject_of(uscc)[0].id == subject.id
     assert len(records) == 2
+
+
+SHOP_USCC = make_uscc("92440402" + make_org_code("MA000001"))  # its organisation code is valid
+
+
+def shop_rows() -> tuple[list[str], dict[str, dict[str, str]]]:
+    """An individual business as three departments send it: with the placeholder USCC and its
+    registration number, with its USCC (and the number), and with only the organisation code
+    inside the USCC (an old system)."""
+    headers, rows = sample_rows()
+    shop = next(r for r in rows if r[USCC] == "00000000000000000X")
+    return headers, {
+        "placeholder": shop,
+        "uscc": dict(shop, **{USCC: SHOP_USCC, DECISION_NO: "珠海生态罚〔2025〕3号", DECISION_DATE: "2025/03/03"}),
+        "org_code": dict(shop, **{USCC: "", REG_NO: "", ORG_CODE: SHOP_USCC[8:17],
+                                  DECISION_NO: "珠海生态罚〔2025〕9号", DECISION_DATE: "2025/04/01"}),
+    }
+
+
+@pytest.mark.parametrize("files", [
+    [["placeholder"], ["uscc"], ["org_code"]],
+    [["placeholder"], ["uscc", "org_code"]],  # the organisation code in the file that brings the USCC
+    [["placeholder"], ["org_code", "uscc"]],
+    [["org_code"], ["uscc"], ["placeholder"]],
+    [["uscc"], ["placeholder"], ["org_code"]],
+    [["uscc"], ["org_code"], ["placeholder"]],
+    [["placeholder", "uscc", "org_code"]],
+], ids=lambda files: "|".join(",".join(f) for f in files))
+def test_individual_business_known_by_any_of_its_codes_is_one_subject(database, tmp_path, files):
+    """Whichever code comes first, the USCC brings the organisation code and the area inside it,
+    and a row with only that organisation code joins the subject."""
+    headers, rows = shop_rows()
+    for i, names in enumerate(files):
+        report = ingest(write_rows(tmp_path / f"{i}.csv", headers, [rows[n] for n in names]))
+        assert (report.accepted, report.rejected) == (len(names), 0), report.errors
+        assert not [w for w in report.warnings if w.code == "org_code_conflict"]
+    assert count(database, Subject) == 1
+    subject, records = subject_of(SHOP_USCC)
+    assert (subject.kind, subject.uscc, subject.reg_no, subject.org_code, subject.area_code) == (
+        "individual_business", SHOP_USCC, rows["placeholder"][REG_NO], SHOP_USCC[8:17], SHOP_USCC[2:8])
+    assert subject_of(SHOP_USCC[8:17])[0].id == subject_of(rows["placeholder"][REG_NO])[0].id == subject.id
+    assert sorted(r.decision_no for r in records) == sorted(r[DECISION_NO] for r in rows.values())
+
+
+def test_a_uscc_whose_organisation_code_differs_from_the_stored_one_keeps_it_and_says_so(database, tmp_path):
+    headers, rows = shop_rows()
+    stored_org = make_org_code("MA1234X5")
+    assert stored_org != SHOP_USCC[8:17]
+    ingest(write_rows(tmp_path / "a.csv", headers, [dict(rows["placeholder"], **{ORG_CODE: stored_org})]))
+    report = ingest(write_rows(tmp_path / "b.csv", headers, [rows["uscc"], rows["uscc"]]))
+    assert (report.accepted, report.rejected) == (1, 0), report.errors
+    conflicts = [w for w in report.warnings if w.code == "org_code_conflict"]
+    assert len(conflicts) == 1 and conflicts[0].line == 2 and conflicts[0].field == USCC
+    assert SHOP_USCC in conflicts[0].message and stored_org in conflicts[0].message
+    assert SHOP_USCC[8:17] in conflicts[0].message
+    assert count(database, Subject) == 1
+    subject, records = subject_of(SHOP_USCC)
+    # the USCC and its area are learnt; the organisation code other records may carry stays
+    assert (subject.uscc, subject.org_code, subject.area_code) == (SHOP_USCC, stored_org, SHOP_USCC[2:8])
+    assert len(records) == 2
+    # sent again: nothing learnt, nothing said
+    again = ingest(write_rows(tmp_path / "c.csv", headers, [rows["uscc"]]))
+    assert not [w for w in again.warnings if w.code == "org_code_conflict"]
 
 
 def test_subject_known_only_by_organisation_code_is_found_by_its_uscc(tmp_path):

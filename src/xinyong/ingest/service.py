@@ -502,7 +502,8 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
         nonlocal staged
         merged = staging.merge(kind=item.record_kind, item_code=item.code, batch_id=batch.id, now=now,
                                name_header=validator.header("subject_name"),
-                               number_header=validator.header("decision_no"))
+                               number_header=validator.header("decision_no"),
+                               uscc_header=validator.header("uscc"))
         for outcome, count in merged.items():
             counts[outcome] += count
         staging.clear()

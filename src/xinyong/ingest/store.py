@@ -84,6 +84,8 @@ TEMP_TABLES = {
     # merge's own warnings have none and come after the others of their line
     "stg_issues": "severity TEXT, line INTEGER, field TEXT, code TEXT, message TEXT, seq BIGINT",
     "stg_departments": "uscc TEXT PRIMARY KEY, id BIGINT",
+    # subjects found by a weaker code that a row's USCC is learnt for (per merge, usually none)
+    "stg_learnt": "subject_id BIGINT PRIMARY KEY, uscc TEXT",
     # stored records of numbers whose rows did not find their own party's record (per merge)
     "stg_others": "record_id BIGINT, subject_id BIGINT, authority_uscc TEXT, decision_key TEXT, "
                   "decision_no TEXT, current_version INTEGER, current_hash TEXT, current_key_hash TEXT, "
@@ -172,7 +174,7 @@ class Staging:
 
     def merge(
         self, *, kind: str, item_code: str, batch_id: int, now: dt.datetime, name_header: str,
-        number_header: str,
+        number_header: str, uscc_header: str,
     ) -> dict[str, int]:
         """Resolve subjects and records and write them; returns the count of each outcome."""
         x = self._exec
@@ -206,6 +208,10 @@ class Staging:
                 )
 
         resolve()
+        # a USCC learnt for a subject found by a weaker code, before anything is created: the
+        # codes it brings (organisation code, area) then find the subject for the other rows
+        if self._learn_uscc(uscc_header):
+            resolve()
         for column, _ in resolvers:
             created = x(
                 f"""
@@ -225,19 +231,18 @@ class Staging:
                 resolve()
         if self.dialect != "postgresql":
             x("CREATE INDEX IF NOT EXISTS stg_subject_id ON stg (subject_id)")
-        # a code learnt later fills the gap on a subject first known by a weaker code
-        for column in ("uscc", "reg_no"):
-            x(
-                f"""
-                UPDATE subjects SET {column} = x.code
-                FROM (SELECT stg.subject_id, MIN(stg.{column}) AS code
-                      FROM stg JOIN subjects s ON s.id = stg.subject_id
-                      WHERE stg.{column} IS NOT NULL AND s.{column} IS NULL
-                      GROUP BY stg.subject_id) x
-                WHERE subjects.id = x.subject_id
-                  AND NOT EXISTS (SELECT 1 FROM subjects o WHERE o.{column} = x.code)
-                """
-            )
+        # a registration number learnt later fills the gap on a subject first known by another code
+        x(
+            """
+            UPDATE subjects SET reg_no = x.code
+            FROM (SELECT stg.subject_id, MIN(stg.reg_no) AS code
+                  FROM stg JOIN subjects s ON s.id = stg.subject_id
+                  WHERE stg.reg_no IS NOT NULL AND s.reg_no IS NULL
+                  GROUP BY stg.subject_id) x
+            WHERE subjects.id = x.subject_id
+              AND NOT EXISTS (SELECT 1 FROM subjects o WHERE o.reg_no = x.code)
+            """
+        )
 
         # 2. names: a code arriving under a name never seen for it is a warning, not an error,
         #    on the first row that brings the name (later rows find it in the name history)
@@ -512,6 +517,62 @@ class Staging:
             counts[outcome] = count
         return counts
 
+    def _learn_uscc(self, uscc_header: str) -> bool:
+        """Give a USCC to the subjects that rows carrying it found by an organisation code or a
+        registration number, with what the USCC holds: its organisation code (characters 9–17)
+        and area code (3–8), where the subject has none — a subject that arrived with its USCC has
+        both, and a later row with only that organisation code must find it. A stored organisation
+        code that differs from the USCC's is kept (other departments' records may carry it) and
+        the row says so (warning ``org_code_conflict``). Whether anything was learnt."""
+        x = self._exec
+        learnt = x(
+            """
+            INSERT INTO stg_learnt (subject_id, uscc)
+            SELECT stg.subject_id, MIN(stg.uscc)
+            FROM stg JOIN subjects s ON s.id = stg.subject_id
+            WHERE stg.uscc IS NOT NULL AND s.uscc IS NULL
+            GROUP BY stg.subject_id
+            """
+        ).rowcount
+        if not learnt:
+            return False
+        # a USCC another subject holds stays with it; a USCC two subjects found by the same
+        # weaker code (one business split before) goes to the first of them only
+        x(
+            """
+            DELETE FROM stg_learnt
+            WHERE EXISTS (SELECT 1 FROM subjects o WHERE o.uscc = stg_learnt.uscc)
+               OR EXISTS (SELECT 1 FROM stg_learnt f
+                          WHERE f.uscc = stg_learnt.uscc AND f.subject_id < stg_learnt.subject_id)
+            """
+        )
+        x(
+            f"""
+            INSERT INTO stg_issues (severity, line, field, code, message)
+            SELECT 'warning', MIN(stg.line), :uscc_header, 'org_code_conflict',
+                   '统一社会信用代码 ' || n.uscc || ' 中的组织机构代码为 ' || {_USCC_ORG_CODE}
+                   || '，但该主体已登记的组织机构代码为 ' || s.org_code
+                   || '：已将统一社会信用代码记入该主体，组织机构代码仍为 ' || s.org_code
+                   || '，只报送组织机构代码 ' || {_USCC_ORG_CODE}
+                   || ' 的记录不会归入该主体；请核实哪个代码正确，并告知信用信息管理部门'
+            FROM stg_learnt n JOIN subjects s ON s.id = n.subject_id
+            JOIN stg ON stg.subject_id = n.subject_id AND stg.uscc = n.uscc
+            WHERE s.org_code <> {_USCC_ORG_CODE}
+            GROUP BY n.uscc, s.org_code
+            """,
+            {"uscc_header": uscc_header},
+        )
+        x(
+            f"""
+            UPDATE subjects SET uscc = n.uscc,
+                                org_code = COALESCE(subjects.org_code, {_USCC_ORG_CODE}),
+                                area_code = COALESCE(subjects.area_code, SUBSTR(n.uscc, 3, 6))
+            FROM stg_learnt n WHERE subjects.id = n.subject_id
+            """
+        )
+        x("DELETE FROM stg_learnt")
+        return True
+
     def _other_parties(self, kind: str, name_header: str, number_header: str) -> None:
         """Rows whose number is stored for other parties only (``stg_others``): the number's only
         record in force, when this file does not list its party, is corrected by the file's first
@@ -601,6 +662,10 @@ class Staging:
             """,
             {"batch": batch_id},
         )
+
+
+# the organisation code inside a learnt USCC (characters 9–17, GB 32100)
+_USCC_ORG_CODE = "SUBSTR(n.uscc, 9, 9)"
 
 
 def _party_code(table: str) -> str:
