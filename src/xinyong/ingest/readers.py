@@ -1205,10 +1205,14 @@ def _first_line_is_a_record(path: Path, decoding: Encoding, field_of: FieldOf) -
 def _utf16_without_bom(head: bytes) -> bool:
     """Whether the bytes read like UTF-16 text without its BOM: ASCII characters (tabs, commas,
     digits) have a zero byte on one side, so that side holds nearly all the zeros (a binary file
-    has them on both). Only the message depends on it."""
+    has them on both), and the text decodes to printable characters. Only the message depends
+    on it."""
     head = head[: len(head) // 2 * 2]
     even, odd = head[0::2].count(0), head[1::2].count(0)
-    return max(even, odd) >= 8 and min(even, odd) <= max(even, odd) // 10
+    if max(even, odd) < 8 or min(even, odd) > max(even, odd) // 10:
+        return False
+    text = head.decode("utf-16-le" if odd > even else "utf-16-be", errors="replace")
+    return all(ch.isprintable() or ch in "\t\r\n" for ch in text.rstrip("\ufffd"))
 
 
 def _looks_like_markup(path: Path) -> bool:
