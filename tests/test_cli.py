@@ -150,12 +150,16 @@ def test_policy_show_lists_the_rules_in_force_on_a_date_with_their_sources(datab
     assert "失信行为纠正后的信用信息修复管理办法（试行）" in before.output
     assert "国发〔2016〕33号" in today.output and "国发〔2016〕33号" in before.output
     assert "2026-11-21" in today.output and "2025-01-01" in before.output
+    # the minor-fine limits read as a sentence, each party's limit named (it read 不超过其他0.3万元)
+    assert "或罚款不超过：自然人 0.02万元、个体工商户 0.02万元、其他 0.3万元" in flat(today.output)
 
 
 def test_policy_show_rejects_a_malformed_date(database):
     result = run("policy", "show", "--date", "2025-13-01")
     assert result.exit_code == 2
-    assert "2025-13-01" in result.output
+    assert "2025-13-01" in result.output and "没有这一天" in result.output
+    wrong = run("policy", "show", "--date", "2025/01/01")
+    assert wrong.exit_code == 2 and "应为 YYYY-MM-DD" in wrong.output
 
 
 # --- subject show -------------------------------------------------------------------------------

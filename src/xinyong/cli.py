@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -130,6 +131,8 @@ def policy_show(
     try:
         on = dt.date.fromisoformat(date) if date else clock.today()
     except ValueError:
+        if date and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+            raise fail(f"没有这一天：{date}（月份或日期超出范围）", 2) from None
         raise fail(f"日期格式错误：{date}（应为 YYYY-MM-DD）", 2) from None
     where = jurisdiction or get_settings().jurisdiction
     rules = get_policy_book().rules_in_force(on, where)

@@ -40,10 +40,12 @@ def format_params(rule: Rule) -> str:
             lines.append(f"{minor.get('class')}：仅{'、'.join(minor.get('only_kinds', []))}")
             limits = minor.get("fine_wan_at_most")
             if isinstance(limits, dict) and limits:
-                shown = "、".join(
-                    f"{'其他' if who == 'default' else who}{amount}万元"
-                    for who, amount in limits.items()
-                )
+                if list(limits) == ["default"]:
+                    shown = f"{limits['default']}万元"
+                else:  # 自然人 0.02万元、个体工商户 0.02万元、其他 0.3万元
+                    named = sorted(limits.items(), key=lambda item: item[0] == "default")  # 其他 last
+                    shown = "：" + "、".join(f"{'其他' if who == 'default' else who} {amount}万元"
+                                            for who, amount in named)
                 lines.append(f"  或{minor.get('fine_kind')}不超过{shown}")
         return "\n".join(lines)
     return "\n".join(f"{key}: {value}" for key, value in params.items())
