@@ -186,6 +186,19 @@ def test_subject_show_json_masks_a_natural_persons_id(number):
     assert payload["as_of"] == "2026-11-21"
 
 
+def test_subject_show_says_what_is_wrong_with_a_code_it_cannot_read(database):
+    """Found by probing: a company code with a wrong check character was masked in the message
+    as if it were a person's id (the typo could not be seen), and the individual businesses'
+    placeholder 00000000000000000X was called an invalid code."""
+    typo = run("subject", "show", "91130102MA0BBBB15X")
+    assert typo.exit_code == 1 and "91130102MA0BBBB15X" in flat(typo.output)
+    person_typo = run("subject", "show", "220402199810266221")  # an id with a wrong check digit
+    assert person_typo.exit_code == 1 and "220402199810266221" not in person_typo.output
+    assert "2204**********6221" in person_typo.output
+    placeholder = run("subject", "show", "00000000000000000X")
+    assert placeholder.exit_code == 1 and "占位代码" in flat(placeholder.output)
+
+
 @pytest.mark.usefixtures("sample_loaded")
 def test_subject_show_table_never_shows_full_ids():
     _, rows = sample_rows()

@@ -106,6 +106,9 @@ def _code_lookups(code: str, *, resident_ids: bool = True) -> list[tuple[str, st
     for a code that is not valid."""
     if not code:
         raise XinyongError("请输入统一社会信用代码、组织机构代码、工商注册号或公民身份号码")
+    if code == ids.PLACEHOLDER_USCC:
+        raise XinyongError(f"{code} 是没有统一社会信用代码的个体工商户共用的占位代码，不指向某一个主体："
+                           "请用该个体工商户的工商注册号或名称查找")
     if len(code) == 18:
         # About one resident id in 31 also passes the USCC checksum: try both readings.
         uscc = code if ids.is_valid_uscc(code) else None
@@ -137,9 +140,14 @@ def _resident_id(code: str) -> str | None:
         return None
 
 
+_ID_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")  # what a resident id (or an old one) looks like
+
+
 def _shown(code: str) -> str:
     """The code as it may appear in a message: anything that may be a resident id is masked."""
     if len(code) < 16 or (ids.is_valid_uscc(code) and _resident_id(code) is None):
+        return code
+    if not _ID_SHAPE.fullmatch(code):  # letters inside: a mistyped USCC, never an id
         return code
     return ids.mask_ric(code)
 
