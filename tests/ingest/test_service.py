@@ -1672,3 +1672,24 @@ def test_a_decision_older_than_every_rule_is_rejected_naming_its_date_column(dat
     assert "1985/03/01" in message and "公示时限" in message and "publication_deadline" not in message
     with db.transaction() as session:
         assert [n for n, _ in service.rejected_rows(session, report.batch_id)] == [3]
+
+
+def test_a_date_past_the_open_end_that_is_no_end_of_year_is_warned(database, tmp_path):
+    """Found by probing: 处罚有效期 2209/05/01 (2029 mistyped) was stored as 长期 without a word;
+    9999/12/31 and 2100/12/31 mean no end, as the format says."""
+    headers, rows = sample_rows()
+    sent = [dict(rows[0], 处罚有效期="2209/05/01"), dict(rows[1], 处罚有效期="2100/12/31")]
+    report = ingest(write_rows(tmp_path / "far.csv", headers, sent))
+    assert report.accepted == 2
+    assert [(w.line, w.field, w.code) for w in report.warnings] == [(2, "处罚有效期", "read_as_open_ended")]
+    assert "年份写错" in report.warnings[0].message
+
+
+def test_an_excel_date_serial_with_a_time_is_read_as_its_date(database, tmp_path):
+    """45296.375 (a date cell with a time, saved as General) was refused as no date while 45296
+    was read with a warning."""
+    headers, rows = sample_rows()
+    report = ingest(write_rows(tmp_path / "serial.csv", headers, [dict(rows[0], 处罚决定日期="45296.375")]))
+    assert (report.accepted, report.rejected) == (1, 0)
+    assert [(w.field, w.code) for w in report.warnings] == [("处罚决定日期", "excel_serial_date")]
+    assert "2024/01/05" in report.warnings[0].message

@@ -43,7 +43,7 @@ _CHINESE_DATE = re.compile(r"^([〇○零0Oo一二三四五六七八九]{4})\s*�
 _CHINESE_DIGITS = {ch: n for n, ch in enumerate("〇一二三四五六七八九")} | dict.fromkeys("零○0Oo", 0)
 # A date cell saved to CSV from Excel as a number ("General" format): days since 1899-12-30.
 # Five digits from 1970 to 2099 cannot be read any other way; the row is stored with a warning.
-_EXCEL_SERIAL = re.compile(r"^\d{5}$")
+_EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")  # 45296.375: a date cell with a time
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _EXCEL_1904 = dt.date(1904, 1, 1)  # serial 0 in a workbook of the 1904 date system (Excel for Mac)
 _EXCEL_SERIAL_FROM = dt.date(1970, 1, 1)
@@ -661,7 +661,8 @@ class RowValidator:
                     continue
                 parsed = self._dates[raw]
                 if parsed is None and _EXCEL_SERIAL.match(raw):
-                    parsed = _excel_serial_date(int(raw), self.open_ended, self.excel_epoch or _EXCEL_EPOCH)
+                    parsed = _excel_serial_date(int(raw.partition(".")[0]), self.open_ended,
+                                                self.excel_epoch or _EXCEL_EPOCH)
                     if parsed is not None:
                         system = "（工作簿使用 1904 日期系统）" if self.excel_epoch == _EXCEL_1904 else ""
                         warnings.append(self._issue(
@@ -681,6 +682,11 @@ class RowValidator:
                                               f"“{f.label}”年份不合理：{raw}"))
                     continue
                 if f.open_ended and parsed > self.open_ended:
+                    if parsed.month != 12 or parsed.day != 31:  # 2209/05/01 is a year mistyped, not 9999/12/31
+                        warnings.append(self._issue(
+                            line, f.key, "read_as_open_ended",
+                            f"“{f.label}”{raw} 晚于 {self.open_ended:%Y/%m/%d}，已按长期（无截止日期）保存："
+                            "若是年份写错，请更正后重新报送"))
                     parsed = self.open_ended  # 9999/12/31 and the like: no end
                 values[f.key] = parsed.isoformat()
                 if f.key == self.item.decision_date_field:
