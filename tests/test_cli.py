@@ -352,6 +352,9 @@ def test_records_redeadline_counts_provisional_deadlines_again_on_the_calendar_i
                 RecordVersion.deadline, RecordVersion.deadline_provisional, RecordVersion.on_time)).one())
 
     assert stored() == (dt.date(2027, 2, 18), True, False)
+    # subject show marks a judgement on a provisional deadline as such (the workbench did already)
+    shown = run("subject", "show", row["行政相对人代码_1(统一社会信用代码)"])
+    assert "否（暂定）" in flat(shown.output), shown.output
     with database.begin() as conn:
         conn.execute(sa.insert(CalendarYear).values(
             year=2027, source="测试用安排", loaded_at=dt.datetime(2027, 2, 25, tzinfo=dt.UTC)))
@@ -368,6 +371,7 @@ def test_records_redeadline_counts_provisional_deadlines_again_on_the_calendar_i
     assert applied.exit_code == 0, applied.output
     assert "已保存 1 条改变" in applied.output
     assert stored() == (dt.date(2027, 2, 22), False, True)
+    assert "（暂定）" not in run("subject", "show", row["行政相对人代码_1(统一社会信用代码)"]).output
     with database.connect() as conn:
         assert conn.scalars(sa.select(AuditEntry.action)).all().count("record.deadline") == 1
     again = run("records", "redeadline")

@@ -185,7 +185,7 @@ def subject_show(
             table.add_row(
                 record.kind_label, record.decision_no, f"{v.decision_date}", str(v.version),
                 v.status_label, v.penalty_class or "", str(v.publication_end or ""),
-                "是" if v.on_time else "否",
+                ("是" if v.on_time else "否") + ("（暂定）" if v.deadline_provisional else ""),
                 f"{v.provenance.department} 批次{v.provenance.batch_id} {v.provenance.where}",
             )
     out.print(table if records else "暂无信用记录")
