@@ -26,6 +26,7 @@ policy_app = typer.Typer(help="政策规则包", no_args_is_help=True)
 subject_app = typer.Typer(help="信用主体", no_args_is_help=True)
 calendar_app = typer.Typer(help="工作日历（节假日与调休安排）", no_args_is_help=True)
 records_app = typer.Typer(help="信用记录", no_args_is_help=True)
+SHOWN_CHANGES = 200  # rows a re-deciding command lists; the rest are counted
 app.add_typer(db_app, name="db")
 app.add_typer(policy_app, name="policy")
 app.add_typer(subject_app, name="subject")
@@ -217,7 +218,7 @@ def records_reclassify(
     table = Table(title=f"认定改变的处罚（共检查 {examined} 条）")
     for col in ("记录", "决定文书号", "当事人", "失信程度", "公示", "公示截止", "依据"):
         table.add_column(col)
-    for change in changes[:200]:
+    for change in changes[:SHOWN_CHANGES]:
         b, a = change.before, change.after
         table.add_row(
             str(change.record_id), change.decision_no, change.subject_name,
@@ -225,12 +226,7 @@ def records_reclassify(
             f"{'是' if b['published'] else '否'} → {'是' if a['published'] else '否'}",
             f"{b['publication_end']} → {a['publication_end']}", a["class_reason"],
         )
-    out.print(table if changes else f"共检查 {examined} 条处罚，认定均无改变")
-    if len(changes) > 200:
-        out.print(f"……另有 {len(changes) - 200} 条")
-    if changes:
-        out.print(f"已保存 {len(changes)} 条改变（均记入审计日志）" if apply
-                  else f"将改变 {len(changes)} 条；确认后加 --apply 保存")
+    _print_changes(table, len(changes), apply, nothing=f"共检查 {examined} 条处罚，认定均无改变")
 
 
 @records_app.command("redeadline")
@@ -259,7 +255,7 @@ def records_redeadline(
     def yes(value: object) -> str:
         return "是" if value else "否"
 
-    for change in changes[:200]:
+    for change in changes[:SHOWN_CHANGES]:
         b, a = change.before, change.after
         table.add_row(
             str(change.record_id), str(change.version), change.decision_no, change.subject_name,
@@ -267,12 +263,17 @@ def records_redeadline(
             f"{yes(b['deadline_provisional'])} → {yes(a['deadline_provisional'])}",
             f"{yes(b['on_time'])} → {yes(a['on_time'])}",
         )
-    out.print(table if changes else f"共检查 {examined} 条暂定的公示期限，均无改变")
-    if len(changes) > 200:
-        out.print(f"……另有 {len(changes) - 200} 条")
-    if changes:
-        out.print(f"已保存 {len(changes)} 条改变（均记入审计日志）" if apply
-                  else f"将改变 {len(changes)} 条；确认后加 --apply 保存")
+    _print_changes(table, len(changes), apply, nothing=f"共检查 {examined} 条暂定的公示期限，均无改变")
+
+
+def _print_changes(table: Table, count: int, apply: bool, *, nothing: str) -> None:
+    """The changes a re-deciding command found (the first SHOWN_CHANGES rows in ``table``), and
+    whether they were saved."""
+    out.print(table if count else nothing)
+    if count > SHOWN_CHANGES:
+        out.print(f"……另有 {count - SHOWN_CHANGES} 条")
+    if count:
+        out.print(f"已保存 {count} 条改变（均记入审计日志）" if apply else f"将改变 {count} 条；确认后加 --apply 保存")
 
 
 @calendar_app.command("load")

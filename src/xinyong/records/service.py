@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -547,11 +547,7 @@ def reclassify_penalties(
     )
     examined = 0
     changes: list[Reclassified] = []
-    last_id = 0
-    while True:
-        rows = session.execute(query.where(Record.id > last_id).limit(chunk)).all()
-        if not rows:
-            break
+    for rows in _in_pages(session, query, Record.id, chunk):
         for record, version in rows:
             examined += 1
             data = json.loads(version.data)
@@ -576,23 +572,42 @@ def reclassify_penalties(
                 "publication_end": decision.end,
                 "publication_rule": decision.window.rule.id,
             }
-            before = {key: getattr(version, key) for key in after}
-            if before == after:
+            before = _revised(version, after, apply)
+            if before is None:
                 continue
             changes.append(Reclassified(record.id, record.decision_no, version.subject_name,
                                         _jsonable(before), _jsonable(after)))
             if apply:
-                for key, value in after.items():
-                    setattr(version, key, value)
                 audit.record(session, actor=actor, action="record.reclassify", target_type="record",
                              target_id=str(record.id), subject_id=record.subject_id,
                              before=_jsonable(before), after=_jsonable(after))
-        last_id = rows[-1][0].id
-        session.flush()
-        session.expunge_all()  # memory stays flat over any number of penalties
         if progress:
             progress(examined)
     return examined, changes
+
+
+def _in_pages(session: Session, query: Select[Any], key: Any, chunk: int, *, entity: int = 0) -> Iterator[list[Any]]:
+    """The rows of ``query`` a page at a time; ``query`` is ordered by ``key``, the id of the
+    row's ``entity``-th entity. After each page the session is flushed and emptied, so that
+    memory stays flat over any number of rows."""
+    last = 0
+    while rows := session.execute(query.where(key > last).limit(chunk)).all():
+        yield rows
+        last = rows[-1][entity].id
+        session.flush()
+        session.expunge_all()
+
+
+def _revised(version: RecordVersion, after: dict[str, Any], apply: bool) -> dict[str, Any] | None:
+    """The version's values of ``after``'s keys before, if any differs (set to ``after`` when
+    ``apply``); None when nothing would change."""
+    before = {key: getattr(version, key) for key in after}
+    if before == after:
+        return None
+    if apply:
+        for key, value in after.items():
+            setattr(version, key, value)
+    return before
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
@@ -646,11 +661,7 @@ def recompute_deadlines(
                             RecordVersion.deadline >= dt.date(year, 1, 1))
     examined = 0
     changes: list[Redeadlined] = []
-    last_id = 0
-    while True:
-        rows = session.execute(query.where(RecordVersion.id > last_id).limit(chunk)).all()
-        if not rows:
-            break
+    for rows in _in_pages(session, query, RecordVersion.id, chunk, entity=1):
         for record, version in rows:
             examined += 1
             deadline = publication_deadline(book, record.kind, version.decision_date,
@@ -661,21 +672,16 @@ def recompute_deadlines(
                 "deadline_rule": deadline.rule.id,
                 "on_time": deadline.met_by(clock.china_date(version.received_at)),
             }
-            before = {key: getattr(version, key) for key in after}
-            if before == after:
+            before = _revised(version, after, apply)
+            if before is None:
                 continue
             changes.append(Redeadlined(record.id, version.version, record.decision_no,
                                        version.subject_name, _jsonable(before), _jsonable(after)))
             if apply:
-                for key, value in after.items():
-                    setattr(version, key, value)
                 audit.record(session, actor=actor, action="record.deadline", target_type="record",
                              target_id=str(record.id), subject_id=version.subject_id,
                              before={"version": version.version, **_jsonable(before)},
                              after={"version": version.version, **_jsonable(after)})
-        last_id = rows[-1][1].id
-        session.flush()
-        session.expunge_all()  # memory stays flat over any number of versions
         if progress:
             progress(examined)
     return examined, changes
