@@ -154,6 +154,16 @@ def test_policy_show_lists_the_rules_in_force_on_a_date_with_their_sources(datab
     assert "或罚款不超过：自然人 0.02万元、个体工商户 0.02万元、其他 0.3万元" in flat(today.output)
 
 
+def test_policy_show_names_the_area_and_refuses_a_code_that_is_none(database):
+    wugang = run("policy", "show", "--jurisdiction", "410481")
+    assert wugang.exit_code == 0 and "410481（河南省舞钢市）" in wugang.output
+    assert "重错码率低于万分之一" in flat(wugang.output)
+    assert "全国" in run("policy", "show", "--jurisdiction", "cn").output
+    for code in ("999999", "4104", "舞钢"):
+        result = run("policy", "show", "--jurisdiction", code)
+        assert result.exit_code == 2 and "不是 CN（全国）或 GB/T 2260 行政区划代码" in flat(result.output), code
+
+
 def test_policy_show_rejects_a_malformed_date(database):
     result = run("policy", "show", "--date", "2025-13-01")
     assert result.exit_code == 2

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 import xinyong.core.registry  # noqa: F401 - every table mapped, whichever a command's models point at
-from xinyong.core import clock, db
+from xinyong.core import clock, db, ids
 from xinyong.core.errors import FileUnreadable, XinyongError
 from xinyong.core.terminal import cli_actor, err, fail, out, require_ready
 
@@ -26,12 +26,14 @@ policy_app = typer.Typer(help="政策规则包", no_args_is_help=True)
 subject_app = typer.Typer(help="信用主体", no_args_is_help=True)
 calendar_app = typer.Typer(help="工作日历（节假日与调休安排）", no_args_is_help=True)
 records_app = typer.Typer(help="信用记录", no_args_is_help=True)
+quality_app = typer.Typer(help="归集质量", no_args_is_help=True)
 SHOWN_CHANGES = 200  # rows a re-deciding command lists; the rest are counted
 app.add_typer(db_app, name="db")
 app.add_typer(policy_app, name="policy")
 app.add_typer(subject_app, name="subject")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(records_app, name="records")
+app.add_typer(quality_app, name="quality")
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
@@ -135,9 +137,15 @@ def policy_show(
         if date and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
             raise fail(f"没有这一天：{date}（月份或日期超出范围）", 2) from None
         raise fail(f"日期格式错误：{date}（应为 YYYY-MM-DD）", 2) from None
-    where = jurisdiction or get_settings().jurisdiction
+    where = (jurisdiction or get_settings().jurisdiction).strip().upper()
+    if where == "CN":
+        place = "全国"
+    elif not re.fullmatch(r"\d{6}", where) or (area := ids.area_name(where)) is None:
+        raise fail(f"管辖区域代码“{where}”不是 CN（全国）或 GB/T 2260 行政区划代码（6 位数字，如 410481）", 2)
+    else:
+        place = f"{where}（{area}）"
     rules = get_policy_book().rules_in_force(on, where)
-    out.print(f"{on:%Y-%m-%d} 在 {where} 生效的规则：{len(rules)} 条")
+    out.print(f"{on:%Y-%m-%d} 在 {place} 生效的规则：{len(rules)} 条")
     for block in render_rules_blocks(rules):
         out.print(block, soft_wrap=True)
 
@@ -316,6 +324,90 @@ def calendar_show(year: int) -> None:
         if weekend == working:
             out.print(f"  {day:%Y-%m-%d} 周{'一二三四五六日'[day.weekday()]} {'调休上班' if working else '放假'}")
         day += dt.timedelta(days=1)
+
+
+def _day_option(raw: str | None, label: str) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            raise fail(f"{label}没有这一天：{raw}（月份或日期超出范围）", 2) from None
+        raise fail(f"{label}格式错误：{raw}（应为 YYYY-MM-DD）", 2) from None
+
+
+@quality_app.command("codes")
+def quality_codes(
+    since: Annotated[str | None, typer.Option(help="统计此日起收到的批次（YYYY-MM-DD）")] = None,
+    until: Annotated[str | None, typer.Option(help="统计到此日为止收到的批次（YYYY-MM-DD，含）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（每个名单全部列出）")] = False,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="把全部明细写入 Excel 文件")] = None,
+    shown: Annotated[int, typer.Option("--shown", min=0, help="每个名单在屏幕上列出的项数")] = 20,
+) -> None:
+    """统一社会信用代码重错码情况：重码（一码多名、一名多码）和各部门报送的错码，对照本地区目标。"""
+    from xinyong.ingest.service import code_quality, code_quality_xlsx
+    from xinyong.policy.cli_render import rate_in_words
+
+    require_ready()
+    start, end = _day_option(since, "起始日期"), _day_option(until, "截止日期")
+    if start and end and start > end:
+        raise fail(f"起始日期 {start} 晚于截止日期 {end}", 2)
+    with db.transaction() as session:
+        report = code_quality(session, since=start, until=end, limit=None if as_json or xlsx else shown)
+    if xlsx is not None:
+        code_quality_xlsx(report, xlsx)
+        err.print(f"全部明细已写入 {xlsx}")
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        return
+
+    def share(rate: float | None) -> str:
+        if rate is None:
+            return "—"
+        verdict = {True: "（达标）", False: "（未达标）", None: ""}[report.meets(rate)]
+        return rate_in_words(rate) + verdict
+
+    d = report.duplicates
+    area = "全国" if report.jurisdiction == "CN" else report.jurisdiction
+    target = (f"重错码率低于{report.target.in_words}（{report.target.citation}）" if report.target
+              else f"本地区（{area}）的规则包没有重错码率目标")
+    out.print(f"统一社会信用代码重错码情况（{report.on:%Y-%m-%d}）  目标：{target}", soft_wrap=True)
+    out.print(f"疑似重码的主体 {d.suspected_subjects} 个 / 统一登记的主体 {d.subjects_total} 个，"
+              f"重码率 {share(report.duplicate_rate)}")
+    period = f"（{start or '最早'} 至 {end or '今天'} 收到的批次）" if start or end else ""
+    out.print(f"报送 {report.rows_total} 行，因主体代码错误拒收 {report.rows_wrong_code} 行，"
+              f"错码率 {share(report.wrong_code_rate)}{period}")
+    table = Table(title="各部门报送错码")
+    for col in ("报送部门", "报送行数", "错码行数", "错码率", "错误类型"):
+        table.add_column(col)
+    for dep in report.departments:
+        if dep.rows_total:
+            table.add_row(dep.name, str(dep.rows_total), str(dep.rows_wrong_code), share(dep.rate),
+                          "\n".join(f"{k.label} {k.rows} 行" for k in dep.kinds) or "—")
+    out.print(table if table.row_count else "所选期间没有收到批次")
+    names = Table(title=f"一码多名：{d.under_names_total} 个代码，其中同期使用（疑似重码）{d.concurrent_total} 个")
+    for col in ("主体", "代码", "使用过的名称（决定日期）", "判断", "相似度"):
+        names.add_column(col)
+    for u in d.under_names:
+        names.add_row(u.subject.name, _codes_of(u.subject),
+                      "\n".join(f"{n.name} {n.first_seen_on}至{n.last_seen_on}" for n in u.names),
+                      "同期使用，疑似重码" if u.concurrent else "先后使用（更名）", f"{u.similarity}%")
+    out.print(names if names.row_count else "一码多名：没有以不止一个名称出现的代码")
+    codes = Table(title=f"一名多码：{d.under_codes_total} 个名称")
+    for col in ("名称", "主体及代码"):
+        codes.add_column(col)
+    for g in d.under_codes:
+        codes.add_row(g.name, "\n".join(f"{s.name}（{s.kind_label}，区划 {s.area_code or '—'}）{_codes_of(s)}"
+                                         for s in g.subjects))
+    out.print(codes if codes.row_count else "一名多码：没有对应不同代码的同名主体")
+    if len(d.under_names) < d.under_names_total or len(d.under_codes) < d.under_codes_total:
+        out.print(f"每个名单只列出前 {shown} 项；全部明细用 --xlsx 文件名 或 --json 导出")
+
+
+def _codes_of(subject: object) -> str:
+    parts = (("统一社会信用代码", "uscc"), ("注册号", "reg_no"), ("组织机构代码", "org_code"))
+    return " ".join(f"{label} {value}" for label, key in parts if (value := getattr(subject, key)))
 
 
 @app.command()

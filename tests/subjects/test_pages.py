@@ -145,6 +145,9 @@ def test_about_lists_the_rules_in_force_with_their_sources(client):
         assert "未核实" in html
     for right in ("知情权", "异议权", "信用修复", "如何提出异议"):
         assert right in html
+    # the parameters are said in Chinese, not as the packs' keys
+    assert "7个工作日" in html and "一般：公示 3个月–1年" in html and "适用于行政许可、行政处罚" in html
+    assert "working_days" not in html and "min_months" not in html and "本平台（全国）" in html
 
 
 @pytest.mark.usefixtures("loaded")

@@ -348,6 +348,20 @@ def _area_years(area: str) -> tuple[tuple[int | None, int | None], ...]:
     return tuple(spans)
 
 
+def area_name(area: str) -> str | None:
+    """The name of a GB/T 2260 administrative area (舞钢市, 河北省石家庄市), None if the code is
+    none (as far as python-stdnum's table knows, abolished codes included)."""
+    if not _area_years(area):
+        return None
+    info: dict[str, str] = {}
+    for _part, props in numdb.get("cn/loc").info(area):
+        info.update(props)
+    county = info["county"].split(",")[-1]
+    county = county.split("]", 1)[1] if county.startswith("[") else county
+    province = info.get("province", "")
+    return county if county.startswith(province) else province + county
+
+
 def _area_warnings(area: str, birth_year: int) -> tuple[str, ...]:
     spans = _area_years(area)
     if not spans:

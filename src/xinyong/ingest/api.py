@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,10 +17,12 @@ from xinyong.accounts.access import Principal, department_scope, ensure_departme
 from xinyong.accounts.auth import verify_csrf
 from xinyong.core.errors import FileUnreadable, XinyongError
 from xinyong.ingest import service as ingest
-from xinyong.ingest.schemas import BatchListOut, BatchOut, IngestReport
+from xinyong.ingest.schemas import BatchListOut, BatchOut, CodeQuality, IngestReport
 from xinyong.web.deps import DbSession, RowId, client_ip, download_headers
 
-router = APIRouter(prefix="/batches", tags=["批次（数据报送）"])
+router = APIRouter()
+batches = APIRouter(prefix="/batches", tags=["批次（数据报送）"])
+quality = APIRouter(prefix="/quality", tags=["归集质量"])
 
 _ERROR = {"description": "错误说明", "content": {"application/json": {"example": {
     "error": {"code": "file_unreadable",
@@ -81,7 +84,7 @@ async def _body_file(
         path.unlink(missing_ok=True)
 
 
-@router.post(
+@batches.post(
     "",
     status_code=201,
     response_model=IngestReport,
@@ -136,7 +139,7 @@ def submit_batch(
     return _full_report(report, status_code=201, headers={"Location": f"/api/v1/batches/{report.batch_id}"})
 
 
-@router.get(
+@batches.get(
     "",
     response_model=BatchListOut,
     summary="列出批次（最新的在前）",
@@ -166,7 +169,7 @@ def list_batches(
     ])
 
 
-@router.get(
+@batches.get(
     "/{batch_id}/rejected.csv",
     summary="下载一个批次未通过的行（CSV）",
     description="未通过校验的行，按文件原来的列名，后面加上行号、出错列、错误代码和错误说明；"
@@ -184,7 +187,7 @@ def rejected_rows(request: Request, batch_id: RowId, principal: Principal = Depe
                              media_type="text/csv; charset=utf-8", headers=headers)
 
 
-@router.get(
+@batches.get(
     "/{batch_id}",
     response_model=IngestReport,
     summary="查询一个批次的质量报告",
@@ -219,3 +222,26 @@ def _full_report(report: IngestReport, **options: Any) -> Response:
     """Every error and warning of a batch, streamed from the database (memory stays flat)."""
     chunks = (chunk.encode() for chunk in ingest.report_chunks(report))
     return StreamingResponse(chunks, media_type="application/json", **options)
+
+
+@quality.get(
+    "/codes",
+    response_model=CodeQuality,
+    summary="统一社会信用代码重错码情况",
+    description="重码：同一代码在同一时期以不同名称出现（一码多名，concurrent 为 true 的计入），或同一名称对应"
+                "不同代码的主体（一名多码）；自然人不在统计之内。错码：各部门在所选期间（按批次收到日期，含两端）"
+                "报送的行中，因行政相对人代码不符合国家标准而被拒收的行。target 为本地区规则包中的重错码率目标"
+                "（没有则为 null）。每个名单最多列出 limit 项，*_total 为全部数量。仅信用办管理员和审计人员可查询。",
+    responses={401: _ERROR, 403: _ERROR},
+)
+def code_quality(
+    since: dt.date | None = Query(None, description="收到日期自（YYYY-MM-DD）"),
+    until: dt.date | None = Query(None, description="收到日期至（YYYY-MM-DD）"),
+    limit: int = Query(200, ge=0, le=10_000, description="每个名单最多列出的项数"),
+    principal: Principal = Depends(require("quality.read")), session: Session = DbSession,
+) -> CodeQuality:
+    return ingest.code_quality(session, since=since, until=until, limit=limit)
+
+
+router.include_router(batches)
+router.include_router(quality)

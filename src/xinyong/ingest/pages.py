@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import tempfile
@@ -23,12 +24,14 @@ from xinyong.core.errors import FileUnreadable, NotFound, XinyongError
 from xinyong.ingest import service as ingest
 from xinyong.policy.service import get_policy_book
 from xinyong.records import service as records
+from xinyong.subjects.service import public_code
 from xinyong.web.deps import MAX_ROW_ID, DbSession, RowId, client_ip, download_headers
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 20
+CODE_QUALITY_SHOWN = 200  # subjects of each duplicate list on the page; the download has all
 VALENCE_LABELS = {"negative": "失信信息", "positive": "守信信息", "neutral": "中性信息"}
 
 
@@ -252,6 +255,54 @@ def correct_submit(request: Request, record_id: RowId, principal: Principal = De
 def quality(request: Request, principal: Principal = Depends(require("quality.read")),
             session: Session = DbSession) -> Response:
     return render(request, "workbench/quality.html", {"rows": ingest.quality_overview(session)})
+
+
+def _period(since: str, until: str) -> tuple[dt.date | None, dt.date | None, list[str]]:
+    """The dates of a period typed into a form; a date that cannot be read is ignored and said."""
+    problems: list[str] = []
+    days = []
+    for raw, label in ((since, "起始日期"), (until, "截止日期")):
+        raw = raw.strip()
+        try:
+            days.append(dt.date.fromisoformat(raw) if raw else None)
+        except ValueError:
+            problems.append(f"{label}“{raw}”不是有效日期，应为 YYYY-MM-DD，已忽略")
+            days.append(None)
+    start, end = days
+    if start and end and start > end:
+        problems.append(f"起始日期 {start} 晚于截止日期 {end}，已互换")
+        start, end = end, start
+    return start, end, problems
+
+
+@router.get("/workbench/quality/codes")
+def code_quality(request: Request, since: str = Query("", max_length=20), until: str = Query("", max_length=20),
+                 principal: Principal = Depends(require("quality.read")), session: Session = DbSession) -> Response:
+    start, end, problems = _period(since, until)
+    report = ingest.code_quality(session, since=start, until=end, limit=CODE_QUALITY_SHOWN)
+    return render(request, "workbench/quality_codes.html", {
+        "report": report, "since": start, "until": end, "problems": problems, "shown": CODE_QUALITY_SHOWN,
+        "public_code": public_code,
+    })
+
+
+@router.get("/workbench/quality/codes.xlsx")
+def code_quality_xlsx(since: str = Query("", max_length=20), until: str = Query("", max_length=20),
+                      principal: Principal = Depends(require("quality.read")),
+                      session: Session = DbSession) -> Response:
+    start, end, _problems = _period(since, until)
+    report = ingest.code_quality(session, since=start, until=end, limit=None)
+    handle, name = tempfile.mkstemp(prefix="xinyong-codes-", suffix=".xlsx")
+    os.close(handle)
+    path = Path(name)
+    try:
+        ingest.code_quality_xlsx(report, path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return FileResponse(path, media_type=_TEMPLATE_MEDIA["xlsx"],
+                        headers=download_headers(f"重错码情况_{report.on}.xlsx", "code_quality.xlsx"),
+                        background=BackgroundTask(path.unlink, missing_ok=True))
 
 
 @router.get("/workbench/catalogue")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+import datetime as dt
+from decimal import Decimal
+
+from pydantic import BaseModel, Field, computed_field
+
+from xinyong.subjects.schemas import DuplicateCodes
 
 
 class IssueOut(BaseModel):
@@ -96,3 +101,100 @@ class BatchListOut(BaseModel):
     items: list[BatchOut]
     limit: int
     offset: int
+
+
+# --------------------------------------------------------------------------- code quality (重错码)
+
+SUBJECT_CODE_FIELDS = ("uscc", "reg_no", "org_code")  # the party's codes governed by 重错码治理
+# errors that say a party's code is wrong, with what users call them
+WRONG_CODE_LABELS: dict[str, str] = {
+    "uscc_length": "统一社会信用代码位数不对",
+    "uscc_charset": "统一社会信用代码含无效字符",
+    "uscc_checksum": "统一社会信用代码校验位错误",
+    "uscc_authority": "统一社会信用代码登记管理部门代码无效",
+    "uscc_category": "统一社会信用代码机构类别代码无效",
+    "uscc_area": "统一社会信用代码行政区划码无效",
+    "uscc_placeholder": "占位代码填错位置",
+    "ric_in_uscc_column": "统一社会信用代码栏填的是公民身份号码",
+    "reg_no_length": "工商注册号位数不对",
+    "reg_no_charset": "工商注册号含非数字字符",
+    "reg_no_checksum": "工商注册号校验位错误",
+    "org_code_length": "组织机构代码位数不对",
+    "org_code_charset": "组织机构代码含无效字符",
+    "org_code_checksum": "组织机构代码校验位错误",
+    "excel_number": "代码被 Excel 存成数字，后几位已丢失",
+}
+
+
+class WrongCodeKind(BaseModel):
+    code: str
+    label: str
+    rows: int
+
+
+class DepartmentCodeErrors(BaseModel):
+    """Rows a department sent in the period, and those rejected because a party's code was wrong."""
+
+    department_id: int | None  # None: batches that name no department
+    name: str
+    uscc: str | None
+    rows_total: int
+    rows_wrong_code: int
+    kinds: list[WrongCodeKind]  # most rows first
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def rate(self) -> float | None:
+        return self.rows_wrong_code / self.rows_total if self.rows_total else None
+
+
+class CodeQualityTarget(BaseModel):
+    """The 重错码率 to stay below, from the policy pack of the platform's jurisdiction."""
+
+    rate_below: Decimal
+    in_words: str  # 万分之一
+    rule_id: str
+    title: str
+    citation: str
+    verified: bool
+
+
+class CodeQuality(BaseModel):
+    """The 重错码 report: suspected duplicate codes among stored subjects (重码), and the rows
+    departments sent with a wrong code (错码), which intake rejected and so never reached the
+    subject registry."""
+
+    on: dt.date
+    since: dt.date | None
+    until: dt.date | None
+    jurisdiction: str
+    target: CodeQualityTarget | None
+    duplicates: DuplicateCodes
+    departments: list[DepartmentCodeErrors]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def duplicate_rate(self) -> float | None:
+        d = self.duplicates
+        return d.suspected_subjects / d.subjects_total if d.subjects_total else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def rows_total(self) -> int:
+        return sum(d.rows_total for d in self.departments)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def rows_wrong_code(self) -> int:
+        return sum(d.rows_wrong_code for d in self.departments)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def wrong_code_rate(self) -> float | None:
+        return self.rows_wrong_code / self.rows_total if self.rows_total else None
+
+    def meets(self, rate: float | None) -> bool | None:
+        """Whether a rate is below the target (None: no target, or nothing to measure)."""
+        if self.target is None or rate is None:
+            return None
+        return Decimal(str(rate)) < self.target.rate_below

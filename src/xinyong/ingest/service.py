@@ -37,7 +37,18 @@ from xinyong.ingest.readers import (
     SheetLines,
     open_table,
 )
-from xinyong.ingest.schemas import IngestReport, IssueOut, RegisteredDepartment, SheetRead
+from xinyong.ingest.schemas import (
+    SUBJECT_CODE_FIELDS,
+    WRONG_CODE_LABELS,
+    CodeQuality,
+    CodeQualityTarget,
+    DepartmentCodeErrors,
+    IngestReport,
+    IssueOut,
+    RegisteredDepartment,
+    SheetRead,
+    WrongCodeKind,
+)
 from xinyong.ingest.store import Staging
 from xinyong.ingest.validation import Issue, RowValidator, ValidRow
 from xinyong.policy.service import (
@@ -889,28 +900,67 @@ def _csv_safe(value: str) -> str:
 
 def rejected_xlsx(rows: Iterable[list[str]], path: Path, *, title: str = "未通过的行") -> None:
     """Write a workbook with one sheet to ``path``; every cell is text (a value starting with =
-    stays text). openpyxl's write-only mode keeps rows in a temporary file, not in memory."""
+    stays text)."""
+    write_xlsx([(title, rows)], path)
+
+
+def write_xlsx(sheets: Iterable[tuple[str, Iterable[list[Any]]]], path: Path) -> None:
+    """Write a workbook of the given sheets to ``path``: a string is a text cell (a value starting
+    with = stays text), a number a number. openpyxl's write-only mode keeps rows in a temporary
+    file, not in memory."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title)
+    for title, rows in sheets:
+        sheet = workbook.create_sheet(title=title)
 
-    def cells(values: list[str]) -> list[WriteOnlyCell]:
-        out = []
-        for value in values:
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
-            if len(value) > _EXCEL_CELL_CHARS:
-                value = value[: _EXCEL_CELL_CHARS - 10] + "…（已截断）"
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            out.append(cell)
-        return out
+        def cells(values: list[Any], sheet: Any = sheet) -> list[WriteOnlyCell]:
+            out = []
+            for value in values:
+                if isinstance(value, int | float):
+                    out.append(WriteOnlyCell(sheet, value=value))
+                    continue
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                if len(value) > _EXCEL_CELL_CHARS:
+                    value = value[: _EXCEL_CELL_CHARS - 10] + "…（已截断）"
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"
+                out.append(cell)
+            return out
 
-    for row in rows:
-        sheet.append(cells(row))
+        for row in rows:
+            sheet.append(cells(row))
     workbook.save(path)
+
+
+def code_quality_xlsx(report: CodeQuality, path: Path) -> None:
+    """The 重错码 report as a workbook: 各部门错码, 一码多名, 一名多码 (every subject, not a page)."""
+    from xinyong.policy.cli_render import rate_in_words
+
+    def share(rate: float | None) -> str:
+        return rate_in_words(rate) if rate is not None else ""
+
+    def codes(s: Any) -> list[str]:
+        return [s.uscc or "", s.reg_no or "", s.org_code or "", s.area_code or ""]
+
+    departments = [["报送部门", "部门统一社会信用代码", "报送行数", "错码行数", "错码率", "错误类型"]] + [
+        [d.name, d.uscc or "", d.rows_total, d.rows_wrong_code, share(d.rate),
+         "；".join(f"{k.label} {k.rows} 行" for k in d.kinds)]
+        for d in report.departments if d.rows_total
+    ]
+    coded = ["主体类别", "统一社会信用代码", "工商注册号", "组织机构代码", "行政区划码"]
+    under_names = [["主体名称", *coded, "使用过的名称", "判断", "名称相似度"]] + [
+        [u.subject.name, u.subject.kind_label, *codes(u.subject),
+         "；".join(f"{n.name}（{n.first_seen_on}至{n.last_seen_on}）" for n in u.names),
+         "同期使用，疑似重码" if u.concurrent else "先后使用（更名），不计入", u.similarity]
+        for u in report.duplicates.under_names
+    ]
+    under_codes = [["名称", "主体名称", *coded]] + [
+        [g.name, s.name, s.kind_label, *codes(s)] for g in report.duplicates.under_codes for s in g.subjects
+    ]
+    write_xlsx([("各部门错码", departments), ("一码多名", under_names), ("一名多码", under_codes)], path)
 
 
 @dataclass(frozen=True)
@@ -965,6 +1015,121 @@ def quality_overview(session: Session) -> list[DepartmentQuality]:
             last_submission=max(candidates) if candidates else None,
         ))
     return out
+
+
+def _received_between(since: dt.date | None, until: dt.date | None) -> list[Any]:
+    """Conditions on a batch's time received for China dates ``since``..``until`` (both inclusive)."""
+    conditions = []
+    if since is not None:
+        conditions.append(Batch.received_at >= dt.datetime.combine(since, dt.time(), clock.CHINA_TZ))
+    if until is not None:
+        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), clock.CHINA_TZ)
+        conditions.append(Batch.received_at < end)
+    return conditions
+
+
+def _code_headers(session: Session, period: list[Any]) -> dict[str, set[str]]:
+    """Per record kind, the column headers (as written in files) of a party's codes that hold
+    wrong-code errors in the period. Issues name the column as written, so they are mapped back
+    to the catalogue's fields."""
+    cat = get_catalogue()
+    maps: dict[str, dict[str, str]] = {}
+    headers: dict[str, set[str]] = {}
+    for kind, header in session.execute(
+        select(Batch.kind, BatchIssue.field).join(Batch, Batch.id == BatchIssue.batch_id)
+        .where(BatchIssue.severity == "error", BatchIssue.code.in_(WRONG_CODE_LABELS), *period)
+        .distinct()
+    ):
+        mapping = maps.get(kind) or maps.setdefault(kind, cat.any_layout_map(cat.item(kind)))
+        if header and mapping.get(normalize_header(header)) in SUBJECT_CODE_FIELDS:
+            headers.setdefault(kind, set()).add(header)
+    return headers
+
+
+def code_quality(
+    session: Session, *, since: dt.date | None = None, until: dt.date | None = None, limit: int | None = 200,
+) -> CodeQuality:
+    """The 重错码 report: suspected duplicate codes among the subjects (DOMAIN §4), and per
+    department the rows received between ``since`` and ``until`` (China dates, inclusive) that
+    were rejected because a party's code was wrong, against the jurisdiction's target rate."""
+    from xinyong.policy.service import PolicyNotFound
+    from xinyong.subjects.service import duplicate_codes
+
+    today = clock.today()
+    period = _received_between(since, until)
+    department_key = func.coalesce(Batch.department_id, 0)
+    received = {
+        key: int(total or 0) for key, total in session.execute(
+            select(department_key, func.sum(Batch.rows_total)).where(*period).group_by(department_key)
+        )
+    }
+    headers = _code_headers(session, period)
+    wrong_rows: dict[int, int] = {}
+    kinds: dict[int, dict[str, int]] = {}
+    if headers:
+        from sqlalchemy import and_, or_
+
+        in_code_column = or_(*(and_(Batch.kind == kind, BatchIssue.field.in_(sorted(fields)))
+                               for kind, fields in headers.items()))
+        wrong = (
+            select(BatchIssue.batch_id, BatchIssue.code, BatchIssue.line)
+            .join(Batch, Batch.id == BatchIssue.batch_id)
+            .where(BatchIssue.severity == "error", BatchIssue.code.in_(WRONG_CODE_LABELS), in_code_column, *period)
+            .subquery("wrong")
+        )
+        per_batch = {
+            batch_id: (key, int(count)) for batch_id, key, count in session.execute(
+                select(wrong.c.batch_id, func.coalesce(Batch.department_id, 0),
+                       func.count(func.distinct(wrong.c.line)))
+                .join(Batch, Batch.id == wrong.c.batch_id)
+                .group_by(wrong.c.batch_id, Batch.department_id)
+            )
+        }
+        for key, count in per_batch.values():
+            wrong_rows[key] = wrong_rows.get(key, 0) + count
+        for batch_id, code, count in session.execute(
+            select(wrong.c.batch_id, wrong.c.code, func.count(func.distinct(wrong.c.line)))
+            .group_by(wrong.c.batch_id, wrong.c.code)
+        ):
+            key = per_batch[batch_id][0]
+            kinds.setdefault(key, {})[code] = kinds.get(key, {}).get(code, 0) + int(count)
+
+    departments = []
+    for department in accounts.list_departments(session):
+        departments.append(_department_code_errors(
+            department.id, department.name, department.uscc, received, wrong_rows, kinds))
+    if received.get(0):  # batches that name no department (command-line batches of several)
+        departments.append(_department_code_errors(None, "未注明报送部门的批次", None, received, wrong_rows, kinds))
+    departments.sort(key=lambda d: (-(d.rate or 0), -d.rows_total, d.name))
+
+    from xinyong.core.config import get_settings
+
+    jurisdiction = get_settings().jurisdiction
+    try:
+        rule = get_policy_book().rule("code_quality", today, jurisdiction)
+    except PolicyNotFound:
+        target = None
+    else:
+        from xinyong.policy.cli_render import rate_in_words
+
+        rate = rule.typed_params.rate_below
+        target = CodeQualityTarget(rate_below=rate, in_words=rate_in_words(rate), rule_id=rule.id,
+                                   title=rule.title, citation=rule.source.citation(), verified=rule.verified)
+    return CodeQuality(on=today, since=since, until=until, jurisdiction=jurisdiction, target=target,
+                       duplicates=duplicate_codes(session, limit=limit), departments=departments)
+
+
+def _department_code_errors(
+    department_id: int | None, name: str, uscc: str | None, received: dict[int, int],
+    wrong_rows: dict[int, int], kinds: dict[int, dict[str, int]],
+) -> DepartmentCodeErrors:
+    key = department_id or 0
+    return DepartmentCodeErrors(
+        department_id=department_id, name=name, uscc=uscc, rows_total=received.get(key, 0),
+        rows_wrong_code=wrong_rows.get(key, 0),
+        kinds=[WrongCodeKind(code=code, label=WRONG_CODE_LABELS[code], rows=rows)
+               for code, rows in sorted(kinds.get(key, {}).items(), key=lambda item: (-item[1], item[0]))],
+    )
 
 
 def correction_fields(kind: str) -> list[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rich.table import Table
@@ -16,11 +17,30 @@ def _months(n: int) -> str:
     return f"{n}个月"
 
 
+def rate_in_words(rate: Decimal | float) -> str:
+    """A small share as Chinese officials write it: 0.0001 → 万分之一, 0.00025 → 万分之2.5,
+    0.01 → 百分之一; shown to two decimals of its scale (0.000123 → 万分之1.23)."""
+    value = Decimal(str(rate))
+    if not value:
+        return "0"
+    for scale, word in ((100, "百分之"), (1000, "千分之"), (10000, "万分之")):
+        scaled = value * scale
+        if scaled >= 1 or scale == 10000:
+            number = format(scaled.quantize(Decimal("0.01")).normalize(), "f")
+            return f"{word}{_DIGITS.get(number, number)}"
+    raise AssertionError("unreachable")
+
+
+_DIGITS = {str(n): "零一二三四五六七八九十"[n] for n in range(1, 11)}
+
+
 def format_params(rule: Rule) -> str:
     """A short Chinese summary of a rule's parameters."""
     params: dict[str, Any] = rule.params
     if rule.kind == "publication_deadline" and "working_days" in params:
         return f"{params['working_days']}个工作日"
+    if rule.kind == "code_quality" and "rate_below" in params:
+        return f"重错码率低于{rate_in_words(params['rate_below'])}"
     if rule.kind == "penalty_publication" and isinstance(params.get("classes"), dict):
         lines = []
         for name, period in params["classes"].items():

@@ -223,10 +223,17 @@ class PenaltyPublicationParams(_Params):
     classes: dict[str, ClassPublication] = Field(min_length=1)
 
 
+class CodeQualityParams(_Params):
+    """``code_quality``: the share of duplicate or erroneous subject codes (重错码率) to stay below."""
+
+    rate_below: Decimal = Field(gt=0, lt=1)
+
+
 PARAMS_BY_KIND: dict[str, type[BaseModel]] = {
     "publication_deadline": PublicationDeadlineParams,
     "penalty_classification": PenaltyClassificationParams,
     "penalty_publication": PenaltyPublicationParams,
+    "code_quality": CodeQualityParams,
 }
 # Display names of record kinds (labels only; the rules themselves live in the packs).
 RECORD_KIND_LABELS: dict[str, str] = {
@@ -246,6 +253,7 @@ RULE_KIND_LABELS: dict[str, str] = {
     "publication_deadline": "公示时限（决定后几个工作日内公示）",
     "penalty_classification": "失信程度认定",
     "penalty_publication": "公示期限",
+    "code_quality": "重错码率目标",
 }
 
 

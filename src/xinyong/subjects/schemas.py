@@ -137,3 +137,51 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+# --------------------------------------------------------------------------- duplicate codes (重码)
+
+
+class CodedSubject(BaseModel):
+    """A subject as the code-quality report lists it: its name and codes (never a person's)."""
+
+    id: int
+    kind: str
+    kind_label: str
+    name: str
+    uscc: str | None
+    org_code: str | None
+    reg_no: str | None
+    area_code: str | None
+
+
+class CodeUnderNames(BaseModel):
+    """一码多名: one subject — one code — that records name in more than one way.
+
+    ``concurrent``: two of the names were in use in the same period (by decision date), which
+    a rename does not explain: suspected to be one code used for two businesses (疑似重码).
+    Names used one after the other are a rename, listed but not counted."""
+
+    subject: CodedSubject
+    names: list[NameOut]
+    concurrent: bool
+    similarity: int  # 0–100: how alike the two least alike names are
+
+
+class NameUnderCodes(BaseModel):
+    """一名多码: one name (compared after normalisation) under which several subjects appear."""
+
+    name: str
+    subjects: list[CodedSubject]
+
+
+class DuplicateCodes(BaseModel):
+    """Subjects whose codes are suspected to be duplicates (重码), for 重错码 governance."""
+
+    subjects_total: int  # organisations and individual businesses: the codes examined
+    suspected_subjects: int  # distinct subjects in a concurrent 一码多名 or in a 一名多码
+    under_names_total: int
+    concurrent_total: int
+    under_names: list[CodeUnderNames]  # concurrent first, then the least alike names first
+    under_codes_total: int
+    under_codes: list[NameUnderCodes]  # most subjects first

@@ -33,8 +33,12 @@ from xinyong.records.service import PublicRecord, public, published_for
 from xinyong.subjects.models import LegalRepresentative, Subject, SubjectName
 from xinyong.subjects.schemas import (
     MAX_PER_PAGE,
+    CodedSubject,
+    CodeUnderNames,
+    DuplicateCodes,
     LegalRepresentativeOut,
     NameOut,
+    NameUnderCodes,
     SearchHit,
     SearchResult,
     SubjectOut,
@@ -555,3 +559,101 @@ def _pg_candidates(connection: Connection, query: str) -> list[Any]:
 def search_hit(subject: Subject) -> SearchHit:
     """A subject as a search answer shows it (public codes only, personal id masked)."""
     return _hit(subject)
+
+
+# --------------------------------------------------------------------------- duplicate codes (重码)
+# DOMAIN §4: the platform must be able to report one code used for two names and one name under
+# two codes (重错码治理). Persons are left out: many people share a name, and their ids are not
+# codes of the kind governed here.
+
+_CODED_KINDS = ("organisation", "individual_business")
+
+
+def _coded(subject: Subject | Any) -> CodedSubject:
+    return CodedSubject(
+        id=subject.id, kind=subject.kind, kind_label=KIND_LABELS.get(subject.kind, subject.kind),
+        name=subject.name, uscc=subject.uscc, org_code=subject.org_code, reg_no=subject.reg_no,
+        area_code=subject.area_code,
+    )
+
+
+def _used_together(names: list[NameOut]) -> bool:
+    """Whether two names were in use in the same period: one's first use falls strictly inside
+    another's span. A rename leaves the old name's last use before (or on) the new one's first."""
+    spans = sorted((n.first_seen_on, n.last_seen_on) for n in names)
+    last_end = spans[0][1]
+    for first, last in spans[1:]:
+        if first < last_end:
+            return True
+        last_end = max(last_end, last)
+    return False
+
+
+def _least_alike(names: list[NameOut]) -> int:
+    norms = [normalize_name(n.name) for n in names]
+    return round(min(
+        fuzz.ratio(a, b) for i, a in enumerate(norms) for b in norms[i + 1:]
+    ))
+
+
+def duplicate_codes(session: Session, *, limit: int | None = None) -> DuplicateCodes:
+    """One code under several names, and one name under several codes, with their counts.
+
+    ``limit`` bounds each list (the totals count everything); ``None`` lists all."""
+    from sqlalchemy import func
+
+    coded = Subject.kind.in_(_CODED_KINDS)
+    subjects_total = session.scalar(select(func.count()).select_from(Subject).where(coded)) or 0
+
+    several_names = (
+        select(SubjectName.subject_id).join(Subject, Subject.id == SubjectName.subject_id).where(coded)
+        .group_by(SubjectName.subject_id).having(func.count() > 1)
+    )
+    under_names: list[CodeUnderNames] = []
+    rows = session.execute(
+        select(Subject, SubjectName.name, SubjectName.first_seen_on, SubjectName.last_seen_on)
+        .join(SubjectName, SubjectName.subject_id == Subject.id)
+        .where(Subject.id.in_(several_names))
+        .order_by(Subject.id, SubjectName.first_seen_on, SubjectName.id)
+    )
+    current: Subject | None = None
+    names: list[NameOut] = []
+
+    def close() -> None:
+        if current is not None:
+            under_names.append(CodeUnderNames(
+                subject=_coded(current), names=names, concurrent=_used_together(names),
+                similarity=_least_alike(names),
+            ))
+
+    for subject, name, first, last in rows:
+        if subject is not current:
+            close()
+            current, names = subject, []
+        names.append(NameOut(name=name, first_seen_on=first, last_seen_on=last))
+    close()
+    under_names.sort(key=lambda u: (not u.concurrent, u.similarity, u.subject.id))
+
+    shared_norms = (
+        select(SubjectName.name_norm).join(Subject, Subject.id == SubjectName.subject_id).where(coded)
+        .group_by(SubjectName.name_norm).having(func.count(func.distinct(SubjectName.subject_id)) > 1)
+    )
+    groups: dict[str, NameUnderCodes] = {}
+    for subject, name, norm in session.execute(
+        select(Subject, SubjectName.name, SubjectName.name_norm)
+        .join(SubjectName, SubjectName.subject_id == Subject.id)
+        .where(coded, SubjectName.name_norm.in_(shared_norms))
+        .order_by(SubjectName.name_norm, Subject.id)
+    ):
+        group = groups.setdefault(norm, NameUnderCodes(name=name, subjects=[]))
+        if all(s.id != subject.id for s in group.subjects):
+            group.subjects.append(_coded(subject))
+    under_codes = sorted(groups.values(), key=lambda g: (-len(g.subjects), g.name))
+
+    suspected = {u.subject.id for u in under_names if u.concurrent}
+    suspected.update(s.id for g in under_codes for s in g.subjects)
+    return DuplicateCodes(
+        subjects_total=subjects_total, suspected_subjects=len(suspected),
+        under_names_total=len(under_names), concurrent_total=sum(u.concurrent for u in under_names),
+        under_names=under_names[:limit], under_codes_total=len(under_codes), under_codes=under_codes[:limit],
+    )

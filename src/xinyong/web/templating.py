@@ -31,7 +31,48 @@ def _date(value: dt.date | dt.datetime | None, fmt: str = "%Y-%m-%d") -> str:
     return value.strftime(fmt)
 
 
+def _share(rate: float | None) -> str:
+    """A rate as officials write it (万分之1.23); a dash when there is nothing to measure."""
+    from xinyong.policy.cli_render import rate_in_words
+
+    return "—" if rate is None else rate_in_words(rate)
+
+
+def _rule_params(rule: Any) -> list[str]:
+    """A rule's parameters as lines of Chinese (7个工作日; 一般：公示 3个月–1年)."""
+    from xinyong.policy.cli_render import format_params
+
+    return format_params(rule).splitlines()
+
+
+def _jurisdiction(code: str) -> str:
+    """全国, or an area code with its name: 410481（河南省舞钢市）."""
+    from xinyong.core.ids import area_name
+
+    if code == "CN":
+        return "全国"
+    name = area_name(code)
+    return f"{code}（{name}）" if name else code
+
+
+def _rule_kind(kind: str) -> str:
+    from xinyong.policy.schemas import RULE_KIND_LABELS
+
+    return RULE_KIND_LABELS.get(kind, kind)
+
+
+def _record_kinds(kinds: Any) -> str:
+    from xinyong.policy.schemas import RECORD_KIND_LABELS
+
+    return "、".join(RECORD_KIND_LABELS.get(k, k) for k in kinds)
+
+
 templates.env.filters["date"] = _date
+templates.env.filters["share"] = _share
+templates.env.filters["rule_params"] = _rule_params
+templates.env.filters["jurisdiction"] = _jurisdiction
+templates.env.filters["rule_kind"] = _rule_kind
+templates.env.filters["record_kinds"] = _record_kinds
 templates.env.globals["role_labels"] = ROLE_LABELS
 templates.env.globals["can"] = can
 
