@@ -1442,6 +1442,39 @@ def test_an_unquoted_comma_that_shifts_the_columns_rejects_the_row(tmp_path):
     assert "已核对" in report.warnings[0].message
 
 
+def test_a_stray_quote_that_swallows_cells_up_to_a_later_quote_is_one_error(database, tmp_path):
+    """A name typed with a leading English quote ("石家庄…) runs on to the next quote of the line
+    (《规定》"第九条"): the cells between are read into it and every later column is shifted. The
+    row gets one error naming the cell, not a list of odd values; a row that is right with fewer
+    cells (an export leaving out empty last cells) is stored, with a quoted comma in it."""
+    headers, rows = sample_rows()
+    name, basis = headers.index("行政相对人名称"), headers.index("处罚依据")
+
+    def line(row: dict[str, str]) -> list[str]:
+        return [row[h] for h in headers]
+
+    stray = line(rows[0])
+    stray[name] = '"' + stray[name]
+    stray[basis] = '《价格违法行为行政处罚规定》"第九条"'
+    short = line(rows[1])
+    short[headers.index("违法事实")] = '"经查，当事人存在违法行为, 证据确凿"'
+    wrong_date = dict(zip(headers, short, strict=True), **{"处罚决定日期": "2024/02/30",
+                                                          "行政处罚决定书文号": "舞钢交通罚〔2024〕3号"})
+    text = "\n".join([",".join(headers), ",".join(stray), ",".join(short).rstrip(","),
+                      ",".join(wrong_date.values()).rstrip(",")]) + "\n"
+    assert len(next(csv.reader([text.splitlines()[2]]))) < len(headers)  # empty last cells left out
+    path = tmp_path / "stray.csv"
+    path.write_text(text, encoding="utf-8")
+    report = ingest(path)
+    assert (report.accepted, report.rejected) == (1, 2), report.errors
+    error, dated = report.errors
+    # the short row that is wrong for another reason is told that reason
+    assert (dated.line, dated.field, dated.code) == (4, "处罚决定日期", "invalid_date")
+    assert (error.line, error.field, error.code) == (2, "行政相对人名称", "quote_swallowed_cells")
+    assert "“石家庄市瑞丰新源贸易有限公司,法人及非法人组织" in error.message and "各列已经错位" in error.message
+    assert "这一行只剩" in error.message and f"表头有 {len(headers)} 列" in error.message
+
+
 def test_an_unquoted_comma_in_the_last_column_keeps_the_whole_text(database, tmp_path):
     """备注 is the last column: a comma written there without quotes cut it, and what followed
     the comma was dropped as cells beside the table. The text is put back together."""

@@ -131,6 +131,7 @@ class Table:
     notes: list[str] = field(default_factory=list)
     _close: Callable[[], None] | None = None
     damaged_from_line: int | None = None  # see Encoding: rows with undecodable bytes are rejected
+    delimiter: str | None = None  # delimited text: the separator of its cells
     # the header row(s) as written, when the header takes several rows (see _header_rows_below)
     header_rows: list[list[str]] = field(default_factory=list)
     # a workbook whose records are on several sheets: where each starts in the line numbers
@@ -437,6 +438,7 @@ def open_csv(path: Path, field_of: FieldOf) -> Table:
         header_line=header.line,
         header_rows=header.written,
         rows=checked(),
+        delimiter=delimiter,
         size=os.path.getsize(path),
         position=lambda: os.lseek(raw.fileno(), 0, os.SEEK_CUR),
         _close=close,

@@ -470,7 +470,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     validator = RowValidator(
         get_catalogue(), item, table.headers, today=today, default_source=default_source,
         authorities_by_name=accounts.department_names(session), columns_vary=table.format in ("jsonl", "json"),
-        fixed_width=table.format == "csv", lossy=table.damaged_from_line is not None,
+        delimiter=table.delimiter, lossy=table.damaged_from_line is not None,
         where=table.where, excel_epoch=table.excel_epoch,
     )
     report = IngestReport(

@@ -246,7 +246,7 @@ class RowValidator:
         default_source: tuple[str, str] | None = None,
         authorities_by_name: dict[str, str] | None = None,
         columns_vary: bool = False,
-        fixed_width: bool = False,
+        delimiter: str | None = None,
         lossy: bool = False,
         where: Callable[[int], str] | None = None,
         excel_epoch: dt.date | None = None,
@@ -281,8 +281,10 @@ class RowValidator:
         # a line as users are told it: 第 3 行; 第 3 条记录 in a JSON document (records need not
         # start lines); 工作表“自然人”第 3 行 in a workbook whose records are on several sheets
         self._where = where or "第 {} 行".format
-        # delimited text: a row with more filled cells than the header has shifted columns
-        self._width = len(headers) if fixed_width else None
+        # delimited text: a row with more filled cells than the header has shifted columns, one
+        # with fewer holding the delimiter has had cells swallowed by a stray quote
+        self._width = len(headers) if delimiter else None
+        self._delimiter = delimiter
         self._map_columns(self.unknown_headers.append, self.notes.append)
         missing_ok = self.layout_spec.missing_ok if self.layout_spec else frozenset()
         # Without its source columns, a file sent by a known department (an API key, an officer,
@@ -542,8 +544,10 @@ class RowValidator:
             return [Issue(line, None, "invalid_bytes",
                           f"{self._where(line)}有不能按文件编码解读的字节（显示为 �），该行未保存："
                           "可能是从其他编码的文件复制来的，请把整个文件另存为 UTF-8 后重新报送这一行")]
-        if self._width is None or len(cells) <= self._width:
+        if self._width is None or len(cells) == self._width:
             return self._validate(line, cells)
+        if len(cells) < self._width:
+            return self._fewer_cells(line, cells)
         # More cells than the header. If the row is wrong, its columns have most likely shifted
         # (a text with an unquoted comma): that is the one error worth reporting. If it is right,
         # the cells past the last column are ",,," from a spreadsheet, or a note typed beside the
@@ -569,6 +573,36 @@ class RowValidator:
         return [Issue(line, None, "column_count",
                       f"{self._where(line)}有 {len(cells)} 个单元格，比表头多 {extra} 个，各列已经错位："
                       "可能是某个单元格里有分隔符（如英文逗号）却没有加英文双引号。请给该单元格加上引号，或改用中文逗号")]
+
+    def _fewer_cells(self, line: int, cells: Sequence[str]) -> ValidRow | list[Issue]:
+        """A row with fewer cells than the header: fine when the cells left out are empty ones at
+        the end (some exports drop them). If the row is wrong and a cell holds the delimiter, a
+        stray English double quote at the start of that cell may have run on to the next quote on
+        the line and taken the cells between into it, shifting every later column: when splitting
+        that cell again gives the header's width and a row with fewer errors, that is the one
+        error worth reporting."""
+        result = self._validate(line, cells)
+        if not isinstance(result, list):
+            return result
+        assert self._delimiter is not None and self._width is not None
+        for index, cell in enumerate(cells):
+            if self._delimiter not in cell:
+                continue
+            parts = cell.replace('"', "").split(self._delimiter)
+            split = [*cells[:index], *parts, *cells[index + 1:]]
+            if len(split) != self._width:
+                continue
+            again = self._validate(line, split)
+            if isinstance(again, list) and len(again) >= len(result):
+                continue
+            header = self._headers[index]
+            sign = "英文逗号" if self._delimiter == "," else f"分隔符“{self._delimiter}”"
+            return [Issue(line, header, "quote_swallowed_cells",
+                          f"{self._where(line)}“{header}”读到的内容“{cell[:30]}”里含有{sign}："
+                          f"该单元格以英文双引号开头，直到同一行的下一个英文双引号为止的内容都被读进了它，"
+                          f"这一行只剩 {len(cells)} 列（表头有 {self._width} 列），各列已经错位。"
+                          "请删去多余的英文双引号（或改用中文引号“”），或给含分隔符的单元格整体加上成对的英文双引号")]
+        return result
 
     def _rejoin_last_text(self, cells: Sequence[str]) -> list[str] | None:
         """The row with the cells past the header put back into the last column, when that column
