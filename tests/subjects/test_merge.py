@@ -281,7 +281,13 @@ def test_a_decision_both_subjects_have_becomes_one_record_with_both_histories(da
     assert record.current.data["penalty_content"] == "责令改正，处以罚款（更正）"
     with database.connect() as conn:
         assert conn.scalar(select(Record.id).where(Record.id == folded.id)) is None
+        after = json.loads(conn.scalar(select(AuditEntry.after).where(AuditEntry.action == "subject.merge")))
     assert len(shown(SHOP_USCC)[1]) == 4
+    # the audit entry says which version became which (earlier entries name the old numbers)
+    (entry,) = after["combined_records"]
+    assert (entry["kept_record_id"], entry["folded_record_id"], entry["versions"]) == (kept.id, folded.id, 3)
+    assert [(r["record_id"], r["version"], r["now"]) for r in entry["renumbered"]] == [
+        (kept.id, 1, 1), (folded.id, 1, 2), (folded.id, 2, 3)]
 
 
 def test_a_decision_revoked_under_one_subject_only_stays_in_force_and_the_preview_says_so(decision_twice):

@@ -708,6 +708,8 @@ class CombinedRecord:
     revoked: bool  # whether the combined record is revoked (both were)
     # a revocation of one of the two that the combined record does not keep, with its reason
     dropped_revocation: str | None
+    # (record, version) as stored before -> the version's number in the combined record
+    renumbered: list[tuple[int, int, int]]
 
 
 @dataclass(frozen=True)
@@ -782,6 +784,7 @@ def _combine(session: Session, kept: Record, folded: Record, *, apply: bool) -> 
         folded_versions=sum(v.record_id == folded.id for v in versions), current_from=current.id,
         revoked=both_revoked,
         dropped_revocation=(f"{dropped.revoked_at:%Y-%m-%d}：{dropped.revoke_reason or ''}" if dropped else None),
+        renumbered=[(v.record_id, v.version, n) for n, v in enumerate(versions, start=1)],
     )
     if not apply:
         return outcome

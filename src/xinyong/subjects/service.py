@@ -456,10 +456,14 @@ def merge_subjects(
         after={
             "subject": _subject_facts(keep), "merged_subject_id": other_id, "reason": reason,
             "codes_gained": gained, "records_moved": moved.records, "versions_moved": moved.versions,
+            # with each version's number before (in its record) and after, which earlier entries
+            # (record.deadline) name
             "combined_records": [
                 {"kept_record_id": c.kept_record_id, "folded_record_id": c.folded_record_id,
-                 "decision_no": c.decision_no, "versions": c.versions, "revoked": c.revoked,
-                 "dropped_revocation": c.dropped_revocation} for c in result.combined],
+                 "decision_no": c.decision_no, "versions": c.kept_versions + c.folded_versions,
+                 "revoked": c.revoked, "dropped_revocation": c.dropped_revocation,
+                 "renumbered": [{"record_id": r, "version": v, "now": n} for r, v, n in c.renumbered]}
+                for c in moved.combined],
             "users_moved": users, "names_moved": result.names_moved, "names_joined": result.names_joined,
             "legal_representatives_moved": result.legal_representatives_moved,
             "legal_representatives_joined": result.legal_representatives_joined,
