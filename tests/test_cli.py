@@ -407,3 +407,105 @@ def test_subject_show_lists_a_name_written_another_way_as_no_former_name(databas
     shown = json.loads(run("subject", "show", code, "--json").output)["subject"]
     assert shown["name"] == "华北石家庄数字科技有限公司" and shown["former_names"] == ["华北（石家庄）科技有限公司"]
     assert "曾用名" in run("subject", "show", code).output
+
+
+# --- subject merge ----------------------------------------------------------------------------
+
+SHOP_USCC = "92440402MA00000151"  # the sample shop's USCC, arriving late
+SHOP_REG_NO = "440402640398031"
+
+
+def split_shop(tmp_path: Path) -> dict[str, dict[str, str]]:
+    """The sample individual business split in two: one system sent it by its organisation code,
+    another by its registration number (placeholder USCC), before its USCC arrived."""
+    headers, rows = sample_rows()
+    shop = next(r for r in rows if r["行政相对人代码_1(统一社会信用代码)"] == "00000000000000000X")
+    assert shop["行政相对人代码_2(工商注册号)"] == SHOP_REG_NO
+    sent = {
+        "org_code": dict(shop, **{"行政相对人代码_1(统一社会信用代码)": "", "行政相对人代码_2(工商注册号)": "",
+                                  "行政相对人代码_3(组织机构代码)": SHOP_USCC[8:17],
+                                  "行政处罚决定书文号": "珠海生态罚〔2025〕9号", "处罚决定日期": "2025/04/01"}),
+        "reg_no": shop,
+        "uscc": dict(shop, **{"行政相对人代码_1(统一社会信用代码)": SHOP_USCC,
+                              "行政处罚决定书文号": "珠海生态罚〔2025〕3号", "处罚决定日期": "2025/03/03"}),
+    }
+    for name, row in sent.items():
+        assert run("ingest", "penalties", write_rows(tmp_path / f"{name}.csv", headers, [row])).exit_code == 0
+    return sent
+
+
+def test_subject_merge_shows_what_it_would_do_and_merges_only_with_apply_and_a_reason(database, tmp_path):
+    import sqlalchemy as sa
+
+    from xinyong.core.models import AuditEntry
+    from xinyong.subjects.models import Subject
+
+    sent = split_shop(tmp_path)
+    numbers = [row["行政处罚决定书文号"] for row in sent.values()]
+    assert "珠海生态罚〔2024〕200号" not in run("subject", "show", SHOP_USCC).output  # split: not all there
+
+    preview = run("subject", "merge", SHOP_USCC, SHOP_REG_NO)
+    assert preview.exit_code == 0, preview.output
+    text = flat(preview.output)
+    assert "合并预览（未作改动）" in text and "未作任何改动" in text and "--apply" in text
+    assert SHOP_USCC in text and SHOP_REG_NO in text and "珠海市新源小吃店" in text
+    assert "信用记录 │ 2 条 │ 1 条 │ 3 条" in text
+    assert f"保留的主体将取得：工商注册号 {SHOP_REG_NO}" in text
+    assert count(database, Subject) == 2
+
+    unreasoned = run("subject", "merge", SHOP_USCC, SHOP_REG_NO, "--apply")
+    assert unreasoned.exit_code == 2 and "--reason" in unreasoned.output
+    assert count(database, Subject) == 2
+
+    applied = run("subject", "merge", SHOP_USCC, SHOP_REG_NO, "--apply", "--reason", "同一个体工商户的新旧代码")
+    assert applied.exit_code == 0, applied.output
+    assert "已合并" in applied.output and "已删除" in applied.output
+    assert count(database, Subject) == 1
+    for code in (SHOP_REG_NO, SHOP_USCC[8:17], SHOP_USCC):  # the code of the subject merged away finds it
+        shown = run("subject", "show", code)
+        assert shown.exit_code == 0 and SHOP_USCC in shown.output and SHOP_REG_NO in shown.output
+        assert all(number in shown.output for number in numbers), code
+    with database.connect() as conn:
+        (entry,) = conn.execute(sa.select(AuditEntry.actor, AuditEntry.after)
+                                .where(AuditEntry.action == "subject.merge")).all()
+    assert entry.actor.startswith("cli") and entry.actor.endswith("subject merge")
+    assert json.loads(entry.after)["reason"] == "同一个体工商户的新旧代码"
+    assert run("audit", "verify").exit_code == 0
+    # run again: the subject merged away is gone
+    again = run("subject", "merge", SHOP_USCC, SHOP_REG_NO)
+    assert again.exit_code == 1 and "同一个主体" in flat(again.output)
+
+
+def test_subject_merge_lists_a_decision_both_subjects_have(database, tmp_path):
+    headers, _ = sample_rows()
+    sent = split_shop(tmp_path)
+    twice = [dict(sent[k], **{"行政处罚决定书文号": "珠海生态罚〔2025〕50号", "处罚决定日期": "2025/05/06"})
+             for k in ("org_code", "reg_no")]
+    assert run("ingest", "penalties", write_rows(tmp_path / "twice.csv", headers, twice)).exit_code == 0
+    preview = run("subject", "merge", SHOP_REG_NO, SHOP_USCC)
+    assert preview.exit_code == 0, preview.output
+    text = flat(preview.output)
+    assert "同一决定在两个主体下各有一条记录" in text and "珠海生态罚〔2025〕50号" in text
+    assert "信用记录 │ 2 条 │ 3 条 │ 4 条" in text
+    applied = run("subject", "merge", SHOP_REG_NO, SHOP_USCC, "--apply", "--reason", "同一个体工商户")
+    assert applied.exit_code == 0, applied.output
+    versions = json.loads(run("subject", "show", SHOP_USCC, "--json").stdout)["records"]
+    (record,) = [r for r in versions if r["decision_no"] == "珠海生态罚〔2025〕50号"]
+    assert [v["version"] for v in record["versions"]] == [1, 2]
+
+
+@pytest.mark.usefixtures("sample_loaded")
+def test_subject_merge_refuses_persons_and_two_businesses_and_changes_nothing(database):
+    from xinyong.subjects.models import Subject
+
+    _, rows = sample_rows()
+    subjects = count(database, Subject)
+    person = run("subject", "merge", rows[0]["行政相对人代码_1(统一社会信用代码)"], PERSON_ID, "--apply",
+                 "--reason", "测试")
+    assert person.exit_code == 1 and "自然人" in person.output and PERSON_ID not in person.output
+    two = run("subject", "merge", rows[0]["行政相对人代码_1(统一社会信用代码)"],
+              rows[1]["行政相对人代码_1(统一社会信用代码)"], "--apply", "--reason", "测试")
+    assert two.exit_code == 1 and "统一社会信用代码不同" in flat(two.output)
+    unknown = run("subject", "merge", rows[0]["行政相对人代码_1(统一社会信用代码)"], "id:999999")
+    assert unknown.exit_code == 1 and "999999" in unknown.output
+    assert count(database, Subject) == subjects

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import sqlalchemy as sa
 from alembic import command
@@ -185,3 +186,23 @@ def test_subjects_that_learnt_their_uscc_get_the_codes_inside_it(empty_database_
     warned = [r.getMessage() for r in caplog.records if "one business" in r.getMessage()]
     assert len(warned) == 1
     assert all(str(part) in warned[0] for part in (shop_subject.id, split.id, shop_uscc, shop_uscc[8:17]))
+
+    # the warning gives the command that merges the pair; run as it says, it does
+    from typer.testing import CliRunner
+
+    from xinyong.cli import app
+
+    (merge,) = re.findall(r"`xinyong (subject merge [^`]+)`", warned[0])
+    assert merge == f"subject merge {shop_uscc} id:{split.id}"
+    done = CliRunner().invoke(app, [*merge.split(), "--apply", "--reason", "迁移 0010 提示的同一个体工商户"],
+                              env={"COLUMNS": "250"})
+    assert done.exit_code == 0, done.output
+    left = subjects()
+    assert len(left) == 3 and None not in left
+    merged = left[shop_uscc]
+    assert (merged.id, merged.uscc, merged.org_code, merged.area_code) == (
+        shop_subject.id, shop_uscc, shop_uscc[8:17], shop_uscc[2:8])
+    with sa.create_engine(url).connect() as conn:
+        numbers = conn.scalars(sa.text("SELECT decision_no FROM records WHERE subject_id = :s"),
+                               {"s": merged.id}).all()
+    assert {"珠海生态罚〔2025〕3号", "珠海生态罚〔2025〕9号", shop[number]} <= set(numbers)

@@ -17,6 +17,8 @@ move records, versions, names and legal representatives between subjects and can
 a downgrade, so it is left to an administrator: each such pair is logged (alembic's logger, at
 warning level) with both ids and the code, and the USCC subject's organisation code stays empty
 so that records with only that code keep going to the subject that holds their earlier records.
+The warning gives the command that merges them (``xinyong subject merge``, added later: it shows
+what a merge does, and does it with ``--apply``).
 
 The downgrade changes nothing: the codes filled are the USCC's own and an older platform reads
 them as it reads those of any subject.
@@ -47,23 +49,26 @@ def _org(uscc: str) -> str:
 def upgrade() -> None:
     conn = op.get_bind()
     # every business split in two this way, also one whose USCC subject has its organisation code
-    split = conn.execute(sa.text(
+    pairs = conn.execute(sa.text(
         f"""
-        SELECT s.id, s.uscc, s.org_code IS NULL AS empty, {_org("s.uscc")} AS org_code,
-               MIN(o.id) AS other_id, COUNT(*) AS others
+        SELECT s.id, s.uscc, s.org_code IS NULL AS empty, {_org("s.uscc")} AS org_code, o.id AS other_id
         FROM subjects s JOIN subjects o ON o.org_code = {_org("s.uscc")} AND o.uscc IS NULL
         WHERE s.uscc IS NOT NULL AND LENGTH(s.uscc) = 18
-        GROUP BY s.id, s.uscc, s.org_code
-        ORDER BY s.id
+        ORDER BY s.id, o.id
         """
     )).all()
-    for row in split:
+    split: dict[tuple, list[int]] = {}
+    for pair in pairs:
+        split.setdefault((pair.id, pair.uscc, bool(pair.empty), pair.org_code), []).append(pair.other_id)
+    for (subject_id, uscc, empty, org_code), others in split.items():
         log.warning(
-            "subject %s (USCC %s) and subject %s%s (organisation code %s, no USCC) are one business "
-            "whose records are split between them: merge them%s",
-            row.id, row.uscc, row.other_id, f" and {row.others - 1} more" if row.others > 1 else "",
-            row.org_code,
-            f"; the organisation code of subject {row.id} is left empty until then" if row.empty else "",
+            "subject %s (USCC %s) and subject%s %s (organisation code %s, no USCC) are one business "
+            "whose records are split between them: merge them%s. `xinyong subject merge %s id:%s` shows "
+            "what the merge does, and does it with `--apply --reason \"…\"`%s",
+            subject_id, uscc, "s" if len(others) > 1 else "", ", ".join(map(str, others)), org_code,
+            f"; the organisation code of subject {subject_id} is left empty until then" if empty else "",
+            uscc, others[0],
+            "".join(f"; then `xinyong subject merge {uscc} id:{other}`" for other in others[1:]),
         )
     conn.execute(sa.text(
         f"""

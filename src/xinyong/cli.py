@@ -8,7 +8,7 @@ import logging
 import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
@@ -18,6 +18,9 @@ import xinyong.core.registry  # noqa: F401 - every table mapped, whichever a com
 from xinyong.core import clock, db, ids
 from xinyong.core.errors import FileUnreadable, XinyongError
 from xinyong.core.terminal import cli_actor, err, fail, out, require_ready
+
+if TYPE_CHECKING:
+    from xinyong.subjects.schemas import MergeResult
 
 app = typer.Typer(help="信用 Xinyong：公共信用信息共享平台", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -152,18 +155,19 @@ def policy_show(
 
 @subject_app.command("show")
 def subject_show(
-    code: Annotated[str, typer.Argument(help="统一社会信用代码、组织机构代码、工商注册号或公民身份号码")],
+    code: Annotated[str, typer.Argument(
+        help="统一社会信用代码、组织机构代码、工商注册号、公民身份号码或平台编号（id:15）")],
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """显示一个信用主体：名称、代码、法定代表人，以及每条记录的各版本和公示状态。"""
     from xinyong.records.service import records_of_subject
-    from xinyong.subjects.service import describe, find_by_code
+    from xinyong.subjects.service import describe, find_by_reference
 
     require_ready()
     today = clock.today()
     try:
         with db.transaction() as session:
-            subject = find_by_code(session, code)
+            subject = find_by_reference(session, code)
             info = describe(session, subject)
             records = records_of_subject(session, subject.id, today)
     except XinyongError as exc:
@@ -178,6 +182,7 @@ def subject_show(
         return
     head = Table(show_header=False, title=f"{info.name}（{info.kind_label}）")
     for label, value in (
+        ("平台编号", f"{info.id}（在命令中可写作 id:{info.id}）"),
         ("统一社会信用代码", info.uscc), ("组织机构代码", info.org_code), ("工商注册号", info.reg_no),
         ("证件", f"{info.person_id_type} {info.person_id_masked}" if info.person_id_masked else None),
         ("曾用名", "、".join(info.former_names) or None),
@@ -198,6 +203,92 @@ def subject_show(
                 f"{v.provenance.department} 批次{v.provenance.batch_id} {v.provenance.where}",
             )
     out.print(table if records else "暂无信用记录")
+
+
+@subject_app.command("merge")
+def subject_merge(
+    keep: Annotated[str, typer.Argument(
+        help="保留的主体：统一社会信用代码、组织机构代码、工商注册号或平台编号（id:15）")],
+    other: Annotated[str, typer.Argument(help="并入后删除的主体，写法同上")],
+    reason: Annotated[str | None, typer.Option(help="合并的原因（与 --apply 一起必填，记入审计日志）")] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="执行合并（不加此项只显示将如何合并，不作改动）")] = False,
+) -> None:
+    """合并同一企业或个体工商户被分成的两个主体（如一个只有组织机构代码或工商注册号，一个有统一社会信用代码）。
+
+    保留的主体取得另一主体的代码、名称历史、法定代表人、信用记录和主体账号，另一主体随后删除。
+    同一决定在两个主体下各有一条记录的，合并为一条记录，各版本按接收时间排列。不加 --apply 时只预览。
+    """
+    from xinyong.subjects.service import find_by_reference, merge_subjects
+
+    if apply and not (reason or "").strip():
+        raise fail('执行合并（--apply）须用 --reason 说明原因，例如 --reason "同一企业的旧代码与统一社会信用代码"', 2)
+    require_ready()
+    try:
+        with db.transaction() as session:
+            result = merge_subjects(
+                session, find_by_reference(session, keep).id, find_by_reference(session, other).id,
+                reason=reason, actor=cli_actor("subject merge"), apply=apply)
+            if not apply:
+                session.rollback()
+    except XinyongError as exc:
+        raise fail(exc.message, 1) from None
+    _print_merge(result)
+
+
+_CODE_LABELS = {"uscc": "统一社会信用代码", "org_code": "组织机构代码", "reg_no": "工商注册号", "area_code": "区划代码"}
+
+
+def _print_merge(result: MergeResult) -> None:
+    """What a merge of two subjects does (a preview) or did."""
+    from rich.markup import escape
+
+    def shown(value: object) -> str:
+        return escape(str(value)) if value not in (None, "") else "—"
+
+    k, o = result.keep, result.other
+    table = Table(title=("已合并" if result.applied else "合并预览（未作改动）") + "：信用主体")
+    for col in ("", f"保留的主体（编号 {k.id}）", f"并入的主体（编号 {o.id}）", "合并后"):
+        table.add_column(col)
+    for label, field in (("名称", "name"), ("类型", "kind_label"), *((v, f) for f, v in _CODE_LABELS.items())):
+        table.add_row(label, shown(getattr(k, field)), shown(getattr(o, field)), shown(getattr(result, field)))
+    table.add_row("信用记录", f"{k.records} 条", f"{o.records} 条", f"{result.records_after} 条")
+    table.add_row("名称历史", f"{k.names} 个", f"{o.names} 个", f"{k.names + result.names_moved} 个")
+    table.add_row("法定代表人", f"{k.legal_representatives} 人", f"{o.legal_representatives} 人",
+                  f"{k.legal_representatives + result.legal_representatives_moved} 人")
+    out.print(table)
+    will = "" if result.applied else "将"
+    names = result.names_moved + result.names_joined
+    reps = result.legal_representatives_moved + result.legal_representatives_joined
+    out.print(f"{will}移入保留的主体：信用记录 {result.records_moved} 条（版本 {result.versions_moved} 个），"
+              f"名称 {names} 个（其中 {result.names_joined} 个保留的主体已有，合为一条），"
+              f"法定代表人 {reps} 人（其中 {result.legal_representatives_joined} 人保留的主体已有，合为一条）")
+    if result.codes_gained:
+        gained = "，".join(f"{_CODE_LABELS[f]} {v}" for f, v in result.codes_gained.items())
+        out.print(f"保留的主体{will}取得：{gained}")
+    if result.users_moved:
+        out.print(f"主体账号 {'、'.join(escape(u) for u in result.users_moved)} {will}改为保留的主体的账号")
+    if result.combined:
+        combined = Table(title="同一决定在两个主体下各有一条记录：合为一条记录，两者的版本按接收时间排列，"
+                               "最后接收的为当前版本")
+        for col in ("类别", "决定文书号", "决定机关代码", "保留的记录", "并入的记录", "合并后版本数", "说明"):
+            combined.add_column(col)
+        for c in result.combined:
+            note = ""
+            if c.revoked:
+                note = "两条均已撤销：合并后仍为已撤销"
+            elif c.dropped_revocation:
+                note = (f"其中一条已撤销（{escape(c.dropped_revocation)}），另一条未撤销：合并后的记录未撤销；"
+                        "如该决定确已撤销，请在合并后撤销该记录")
+            combined.add_row(c.kind_label, escape(c.decision_no), c.authority_uscc, str(c.kept_record_id),
+                             f"{c.folded_record_id}（删除）", str(c.versions), note)
+        out.print(combined)
+    for note in result.notes:
+        out.print(f"注意：{escape(note)}")
+    if result.applied:
+        out.print(f"已将主体 {o.id} 并入主体 {k.id}，主体 {o.id} 已删除"
+                  f"（审计日志第 {result.audit_seq} 条，原因：{escape(result.reason or '')}）")
+    else:
+        out.print('以上为预览，未作任何改动；确认无误后加 --apply --reason "原因" 执行合并')
 
 
 @records_app.command("reclassify")
@@ -398,8 +489,8 @@ def quality_codes(
     for col in ("名称", "主体及代码"):
         codes.add_column(col)
     for g in d.under_codes:
-        codes.add_row(g.name, "\n".join(f"{s.name}（{s.kind_label}，区划 {s.area_code or '—'}）{_codes_of(s)}"
-                                         for s in g.subjects))
+        codes.add_row(g.name, "\n".join(
+            f"{s.name}（{s.kind_label}，区划 {s.area_code or '—'}，编号 id:{s.id}）{_codes_of(s)}" for s in g.subjects))
     out.print(codes if codes.row_count else "一名多码：没有对应不同代码的同名主体")
     if len(d.under_names) < d.under_names_total or len(d.under_codes) < d.under_codes_total:
         out.print(f"每个名单只列出前 {shown} 项；全部明细用 --xlsx 文件名 或 --json 导出")

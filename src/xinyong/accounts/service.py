@@ -209,6 +209,20 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
+def move_subject_users(session: Session, from_subject_id: int, to_subject_id: int, *, apply: bool) -> list[str]:
+    """The user names of the accounts of credit subject ``from_subject_id``; with ``apply`` they
+    become accounts of ``to_subject_id`` (two subjects found to be one: the subjects service
+    merges them and audits the merge, naming these users). Their login sessions go on: who a
+    session's user stands for is read on every request."""
+    names = list(session.scalars(
+        select(User.username).where(User.subject_id == from_subject_id).order_by(User.username)))
+    if apply and names:
+        session.execute(update(User).where(User.subject_id == from_subject_id)
+                        .values(subject_id=to_subject_id))
+        session.flush()
+    return names
+
+
 def set_user_disabled(session: Session, user_id: int, disabled: bool, *, actor: str, ip: str | None = None) -> User:
     """Disable (or enable again) a user; disabling ends every session of the user."""
     user = get_user(session, user_id)

@@ -117,10 +117,26 @@ def verify(session: Session) -> Verification:
     return Verification(True, checked)
 
 
+MERGE_ACTION = "subject.merge"  # its ``after`` names the subject merged away: ``merged_subject_id``
+
+
+def merged_subject_ids(session: Session, subject_id: int) -> list[int]:
+    """The subject and every subject merged into it (``subjects.service.merge_subjects``), also
+    through earlier merges: entries name the subject as it was, and the chain is never rewritten."""
+    found, frontier = [subject_id], [subject_id]
+    while frontier:
+        merged = [orjson.loads(after)["merged_subject_id"] for after in session.scalars(
+            select(AuditEntry.after).where(AuditEntry.action == MERGE_ACTION, AuditEntry.subject_id.in_(frontier)))]
+        frontier = [m for m in merged if m not in found]
+        found += frontier
+    return found
+
+
 def entries_about_subject(session: Session, subject_id: int, *, reads_only: bool = True,
                           limit: int = 200) -> list[AuditEntry]:
-    """Who read (or changed) a subject's data, newest first — for 谁查询了我."""
-    query = select(AuditEntry).where(AuditEntry.subject_id == subject_id)
+    """Who read (or changed) a subject's data, newest first — for 谁查询了我. The entries of the
+    subjects merged into it count as its own: they were about the same business."""
+    query = select(AuditEntry).where(AuditEntry.subject_id.in_(merged_subject_ids(session, subject_id)))
     if reads_only:
         query = query.where(AuditEntry.action.startswith(READ_ACTIONS_PREFIX))
     return list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)))

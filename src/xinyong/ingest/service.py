@@ -73,6 +73,21 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
 
+def _lock_intake(session: Session, kind: str) -> None:
+    """Wait for the intake of ``kind`` in progress, and hold back others until the transaction
+    ends (PostgreSQL; SQLite has one writer at a time anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"ingest:{kind}"})
+
+
+def hold_intakes(session: Session) -> None:
+    """Wait for every intake in progress and hold back new ones until the caller's transaction
+    ends: for a change of subjects that intake resolves rows to (``subjects.service``'s merge), so
+    that no batch stores a record for a subject being merged away."""
+    for kind in sorted(KINDS):
+        _lock_intake(session, kind)
+
+
 def item_key(kind: str) -> str:
     try:
         return KINDS[kind]
@@ -477,9 +492,8 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
         kind=kind, file=display_name, format=table.format,
         encoding=ENCODING_LABELS.get(table.encoding or "", table.encoding), layout=validator.layout,
     )
-    if session.get_bind().dialect.name == "postgresql":
-        # one intake at a time per kind: concurrent batches could race on the same identity
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"ingest:{kind}"})
+    # one intake at a time per kind: concurrent batches could race on the same identity
+    _lock_intake(session, kind)
     batch = Batch(
         kind=item.record_kind, file_name=display_name, file_sha256=_file_sha256(path),
         file_format=table.format, encoding=table.encoding, layout=validator.layout,
@@ -957,8 +971,8 @@ def code_quality_xlsx(report: CodeQuality, path: Path) -> None:
          "同期使用，疑似重码" if u.concurrent else "先后使用（更名），不计入", u.similarity]
         for u in report.duplicates.under_names
     ]
-    under_codes = [["名称", "主体名称", *coded]] + [
-        [g.name, s.name, s.kind_label, *codes(s)] for g in report.duplicates.under_codes for s in g.subjects
+    under_codes = [["名称", "主体名称", *coded, "平台编号"]] + [
+        [g.name, s.name, s.kind_label, *codes(s), s.id] for g in report.duplicates.under_codes for s in g.subjects
     ]
     write_xlsx([("各部门错码", departments), ("一码多名", under_names), ("一名多码", under_codes)], path)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Date, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Date, Select, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts.models import Department
@@ -685,3 +685,125 @@ def recompute_deadlines(
         if progress:
             progress(examined)
     return examined, changes
+
+
+# --------------------------------------------------------------------------- merging two subjects
+
+
+@dataclass(frozen=True)
+class CombinedRecord:
+    """A decision both subjects of a merge have a record of: one decision about one party, stored
+    twice because the party was split. The two become one record, ``kept_record_id``, holding the
+    versions of both in the order they were received; ``folded_record_id`` is deleted."""
+
+    kind: str
+    kind_label: str
+    decision_no: str  # as the version that becomes current spells it
+    authority_uscc: str
+    kept_record_id: int
+    folded_record_id: int
+    kept_versions: int
+    folded_versions: int
+    current_from: int  # the record whose latest version, the last received, becomes current
+    revoked: bool  # whether the combined record is revoked (both were)
+    # a revocation of one of the two that the combined record does not keep, with its reason
+    dropped_revocation: str | None
+    # (record, version) as stored before -> the version's number in the combined record
+    renumbered: list[tuple[int, int, int]]
+
+
+@dataclass(frozen=True)
+class RecordsMove:
+    """What moving a subject's records to another subject does (or did)."""
+
+    records: int  # records of the subject that goes, the folded ones included
+    versions: int  # versions that name it
+    combined: list[CombinedRecord]
+
+
+def count_records(session: Session, subject_id: int) -> int:
+    """How many records a subject has (every status)."""
+    return session.scalar(select(func.count()).select_from(Record).where(Record.subject_id == subject_id)) or 0
+
+
+def move_records(session: Session, from_subject_id: int, to_subject_id: int, *, apply: bool) -> RecordsMove:
+    """Give every record and version of subject ``from_subject_id`` to ``to_subject_id`` (when two
+    subjects turn out to be one party); what it does, done only with ``apply``.
+
+    A decision both have a record of cannot have two records under one party (the identity is
+    kind, authority, number key and party): its two records become one, the ``to`` subject's,
+    with the versions of both numbered again in the order they were received (time received,
+    then batch and line), the last one received current — as intake would have stored them had
+    the party been one subject from the start, and as migration 0008 folded the records of one
+    decision spelled two ways. The combined record is revoked only when both were (keeping the
+    later revocation): a merge must not withdraw a decision that one of its records still
+    publishes; a revocation dropped so is reported, and the department can revoke the record
+    again. The caller audits the merge."""
+    pairs = _same_decisions(session, from_subject_id, to_subject_id)
+    records = count_records(session, from_subject_id)
+    versions = session.scalar(
+        select(func.count()).select_from(RecordVersion).where(RecordVersion.subject_id == from_subject_id)) or 0
+    combined = [_combine(session, kept, folded, apply=apply) for kept, folded in pairs]
+    if apply:
+        session.execute(update(Record).where(Record.subject_id == from_subject_id)
+                        .values(subject_id=to_subject_id))
+        session.execute(update(RecordVersion).where(RecordVersion.subject_id == from_subject_id)
+                        .values(subject_id=to_subject_id))
+        session.flush()
+    return RecordsMove(records=records, versions=versions, combined=combined)
+
+
+def _same_decisions(session: Session, from_subject_id: int, to_subject_id: int) -> list[tuple[Record, Record]]:
+    """(the ``to`` subject's record, the ``from`` subject's) of every decision both have one of."""
+    theirs = Record.__table__.alias("theirs")
+    ours = session.execute(
+        select(Record, theirs.c.id)
+        .join(theirs, and_(theirs.c.kind == Record.kind, theirs.c.authority_uscc == Record.authority_uscc,
+                           theirs.c.decision_key == Record.decision_key))
+        .where(Record.subject_id == to_subject_id, theirs.c.subject_id == from_subject_id)
+        .order_by(Record.id)
+    ).all()
+    return [(kept, find_record(session, folded_id)) for kept, folded_id in ours]
+
+
+def _combine(session: Session, kept: Record, folded: Record, *, apply: bool) -> CombinedRecord:
+    versions = list(session.scalars(
+        select(RecordVersion).where(RecordVersion.record_id.in_((kept.id, folded.id)))
+        .order_by(RecordVersion.received_at, RecordVersion.batch_id, RecordVersion.line, RecordVersion.id)
+    ))
+    last = versions[-1]
+    current = kept if last.record_id == kept.id else folded
+    revocations = [r for r in (kept, folded) if r.revoked_at is not None]
+    both_revoked = len(revocations) == 2
+    later = max(revocations, key=lambda r: r.revoked_at) if both_revoked else None  # type: ignore[arg-type, return-value]
+    dropped = revocations[0] if len(revocations) == 1 else None
+    outcome = CombinedRecord(
+        kind=kept.kind, kind_label=KIND_LABELS.get(kept.kind, kept.kind), decision_no=current.decision_no,
+        authority_uscc=kept.authority_uscc, kept_record_id=kept.id, folded_record_id=folded.id,
+        kept_versions=sum(v.record_id == kept.id for v in versions),
+        folded_versions=sum(v.record_id == folded.id for v in versions), current_from=current.id,
+        revoked=both_revoked,
+        dropped_revocation=(f"{dropped.revoked_at:%Y-%m-%d}：{dropped.revoke_reason or ''}" if dropped else None),
+        renumbered=[(v.record_id, v.version, n) for n, v in enumerate(versions, start=1)],
+    )
+    if not apply:
+        return outcome
+    # two steps, so that no moment has two versions of one record with the same number
+    for n, version in enumerate(versions, start=1):
+        version.record_id, version.version = kept.id, -n
+    session.flush()
+    for version in versions:
+        version.version = -version.version
+    session.flush()
+    kept.current_version = len(versions)
+    kept.current_hash = last.content_hash
+    kept.current_key_hash = current.current_key_hash
+    kept.decision_no = current.decision_no
+    kept.department_id = last.department_id
+    kept.created_at = min(kept.created_at, folded.created_at)
+    kept.updated_at = clock.now()
+    kept.revoked_at = later.revoked_at if later else None
+    kept.revoke_reason = later.revoke_reason if later else None
+    session.delete(folded)
+    session.flush()
+    return outcome

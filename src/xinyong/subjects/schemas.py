@@ -42,6 +42,69 @@ class SubjectOut(BaseModel):
     legal_representatives: list[LegalRepresentativeOut]
 
 
+# --------------------------------------------------------------------------- merging two subjects
+
+
+class MergeSide(BaseModel):
+    """One subject of a merge as it is before it (public codes only: persons are never merged)."""
+
+    id: int
+    kind: str
+    kind_label: str
+    name: str
+    uscc: str | None
+    org_code: str | None
+    reg_no: str | None
+    area_code: str | None
+    records: int
+    names: int  # rows of its name history
+    legal_representatives: int
+
+
+class CombinedDecisionOut(BaseModel):
+    """A decision both subjects had a record of, whose two records become one."""
+
+    kind_label: str
+    decision_no: str
+    authority_uscc: str
+    kept_record_id: int
+    folded_record_id: int
+    versions: int  # of the combined record: both histories, ordered by time received
+    current_from_record_id: int  # the record whose last version, the last received, is current
+    revoked: bool  # the combined record is revoked (both were)
+    dropped_revocation: str | None  # the revocation (date: reason) of one of them that is not kept
+
+
+class MergeResult(BaseModel):
+    """What merging subject ``other`` into ``keep`` does (``applied`` False: a preview, nothing
+    changed) or did."""
+
+    applied: bool
+    reason: str | None
+    keep: MergeSide
+    other: MergeSide
+    # the subject after the merge: kind, current name, codes
+    kind: str
+    kind_label: str
+    name: str
+    uscc: str | None
+    org_code: str | None
+    reg_no: str | None
+    area_code: str | None
+    codes_gained: dict[str, str]  # field -> value ``keep`` gains
+    names_moved: int  # rows of ``other``'s name history moved as they are
+    names_joined: int  # rows joined with a row of the same name ``keep`` has
+    legal_representatives_moved: int
+    legal_representatives_joined: int
+    records_moved: int  # ``other``'s records, the combined ones included
+    versions_moved: int
+    combined: list[CombinedDecisionOut]
+    records_after: int
+    users_moved: list[str]  # user names of ``other``'s accounts, now accounts of ``keep``
+    audit_seq: int | None = None
+    notes: list[str] = []  # what an administrator should know (Chinese)
+
+
 # --------------------------------------------------------------------------- public search and API
 # The public API's contract: other systems depend on these names, so change them only additively.
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    func,
     literal_column,
     null,
     select,
@@ -24,19 +25,24 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from xinyong.accounts import service as accounts_service
 from xinyong.core import ids
 from xinyong.core.crypto import get_keyring
 from xinyong.core.db import HotQuery
 from xinyong.core.errors import NotFound, XinyongError
 from xinyong.core.names import normalize_name
+from xinyong.records import service as records_service
 from xinyong.records.service import PublicRecord, public, published_for
 from xinyong.subjects.models import LegalRepresentative, Subject, SubjectName
 from xinyong.subjects.schemas import (
     MAX_PER_PAGE,
     CodedSubject,
     CodeUnderNames,
+    CombinedDecisionOut,
     DuplicateCodes,
     LegalRepresentativeOut,
+    MergeResult,
+    MergeSide,
     NameOut,
     NameUnderCodes,
     SearchHit,
@@ -233,6 +239,253 @@ def examples(session: Session, per_kind: int = 2) -> list[tuple[str, str, str]]:
                 code = s.reg_no or s.org_code or ""
             out.append((label, s.name, code))
     return out
+
+
+# --------------------------------------------------------------------------- merging two subjects
+# One business stored as two subjects (a legacy code and a USCC that arrived in the wrong order,
+# migration 0010 names them): an administrator merges them. The subjects module orchestrates; the
+# records and accounts modules move their own rows.
+
+# the platform's number of a subject, as the command line accepts it besides a code
+_SUBJECT_NUMBER = re.compile(r"^\s*id\s*[:：]\s*(\d{1,18})\s*$", re.IGNORECASE)
+_MERGED_CODES = (("uscc", "统一社会信用代码"), ("org_code", "组织机构代码"), ("reg_no", "工商注册号"))
+
+
+class SubjectsNotMergeable(XinyongError):
+    """Two subjects that are not one business, or that this merge may not join (persons)."""
+
+    status_code = 409
+    code = "subjects_not_mergeable"
+
+
+def find_by_reference(session: Session, raw: str) -> Subject:
+    """A subject by any code ``find_by_code`` reads, or by its number on the platform written
+    ``id:15`` (what ``subject show`` and the migrations' notes give: a code held by two subjects
+    of a business split in two finds only one of them)."""
+    match = _SUBJECT_NUMBER.match(raw or "")
+    if match:
+        subject = session.get(Subject, int(match.group(1)))
+        if subject is None:
+            raise NotFound(f"平台中没有编号为 {match.group(1)} 的信用主体")
+        return subject
+    return find_by_code(session, raw)
+
+
+def _shown_subject(subject: Subject) -> str:
+    return f"“{subject.name}”（编号 {subject.id}）"
+
+
+def _merge_code(subject: Subject, field: str) -> str | None:
+    value = getattr(subject, field)
+    if field == "uscc" and value and ids.is_placeholder_uscc(value):
+        return None  # the individual businesses' shared placeholder is nobody's code
+    return value or None
+
+
+def _merged_kind(keep: Subject, other: Subject) -> tuple[Subject, list[str]]:
+    """The subject whose kind (and category) the merged one takes; refuses subjects that are not
+    one business (SubjectsNotMergeable), and says why the kind is what it is when the two differ."""
+    for subject in (keep, other):
+        if subject.kind == "natural_person":
+            raise SubjectsNotMergeable(
+                f"{_shown_subject(subject)}是自然人：自然人以身份证件识别，证件号码不同即为不同的人，"
+                "不能合并", code="merge_natural_person")
+    for field, label in _MERGED_CODES:
+        a, b = _merge_code(keep, field), _merge_code(other, field)
+        if a and b and a != b:
+            raise SubjectsNotMergeable(
+                f"两个主体的{label}不同（{_shown_subject(keep)}为 {a}，{_shown_subject(other)}为 {b}），"
+                "是两个不同的主体，不能合并", code="merge_codes_differ")
+    uscc = _merge_code(keep, "uscc") or _merge_code(other, "uscc")
+    if uscc:
+        holder, rest = (keep, other) if _merge_code(keep, "uscc") else (other, keep)
+        inner = ids.uscc_org_code(uscc)
+        if holder.org_code is None and rest.org_code and rest.org_code != inner:
+            raise SubjectsNotMergeable(
+                f"{_shown_subject(holder)}的统一社会信用代码 {uscc} 中的组织机构代码为 {inner}，"
+                f"而{_shown_subject(rest)}的组织机构代码为 {rest.org_code}：两个代码不属于同一个主体，不能合并",
+                code="merge_codes_differ")
+    if keep.kind == other.kind:
+        return keep, []
+    labels = {s.id: KIND_LABELS.get(s.kind, s.kind) for s in (keep, other)}
+    business = keep if keep.kind == "individual_business" else other
+    if uscc and not ids.is_individual_business_uscc(uscc):
+        holder_label = ids.uscc_kind(uscc)[1]
+        raise SubjectsNotMergeable(
+            f"统一社会信用代码 {uscc} 不是个体工商户的代码（个体工商户的代码以 92 开头"
+            f"{'' if holder_label == '未知' else '，这是' + holder_label + '的代码'}），"
+            f"而{_shown_subject(business)}登记为个体工商户："
+            "个体工商户与企业等组织是不同的主体（个体工商户转为企业须另行登记），不能合并",
+            code="merge_kinds_differ")
+    if uscc:
+        return business, [f"两个主体的类型不同（{labels[keep.id]}、{labels[other.id]}）：统一社会信用代码 "
+                          f"{uscc} 以 92 开头，是个体工商户的代码，合并后的主体为个体工商户"]
+    return keep, [f"两个主体的类型不同（{labels[keep.id]}、{labels[other.id]}），且都没有统一社会信用代码："
+                  f"合并后的主体按保留的主体，为{labels[keep.id]}；如应为另一类型，请以另一主体为保留的主体"]
+
+
+def _read_both(session: Session, keep_id: int, other_id: int, *, lock: bool) -> tuple[Subject, Subject]:
+    """Both subjects, read again; with ``lock``, locked until the transaction ends (in id order:
+    two merges of the same pair wait for each other instead of deadlocking)."""
+    found = {}
+    for subject_id in sorted((keep_id, other_id)):
+        subject = session.get(Subject, subject_id, with_for_update=lock, populate_existing=True)
+        if subject is None:
+            raise NotFound(f"信用主体 {subject_id} 不存在")
+        found[subject_id] = subject
+    return found[keep_id], found[other_id]
+
+
+def _subject_facts(subject: Subject) -> dict[str, Any]:
+    """What the audit log keeps of a merged subject: its public codes (persons are never merged)."""
+    return {"id": subject.id, "kind": subject.kind, "name": subject.name, "uscc": subject.uscc,
+            "org_code": subject.org_code, "reg_no": subject.reg_no, "area_code": subject.area_code}
+
+
+def merge_subjects(
+    session: Session, keep_id: int, other_id: int, *, reason: str | None, actor: str, apply: bool,
+) -> MergeResult:
+    """Merge subject ``other_id`` into ``keep_id``: one business stored as two subjects. Without
+    ``apply`` it only says what it would do, and writes nothing; with it, everything happens in
+    the caller's transaction and is audited (``subject.merge``, with the reason, which is then
+    required).
+
+    Refused (SubjectsNotMergeable) when the two are one subject, either is a natural person, they
+    hold different values of one code, the organisation code of one's USCC is not the other's, or
+    the USCC is an organisation's while the other subject is an individual business.
+
+    ``keep`` gains the codes it lacks; ``other``'s name history and legal representatives move to
+    it (a name or representative both have becomes one row spanning both periods); the current
+    name is the one with the later decision date (``keep``'s on a tie); the records service moves
+    the records and versions (a decision both have a record of becomes one record,
+    ``records.service.move_records``), the accounts service the subject's user accounts; then
+    ``other`` is deleted. On PostgreSQL intakes wait until the merge commits."""
+    from xinyong.core import audit
+    from xinyong.ingest import service as ingest  # ingest resolves rows to subjects: imported here
+
+    reason = (reason or "").strip() or None
+    if apply and reason is None:
+        raise XinyongError("合并信用主体必须填写原因", code="reason_required")
+    if keep_id == other_id:
+        raise SubjectsNotMergeable(f"保留的主体与并入的主体是同一个主体（编号 {keep_id}），无需合并",
+                                   code="merge_same_subject")
+    if apply:
+        ingest.hold_intakes(session)
+    keep, other = _read_both(session, keep_id, other_id, lock=apply)
+    kind_from, notes = _merged_kind(keep, other)
+    keep_side, other_side = _merge_side(session, keep), _merge_side(session, other)
+    before = {"keep": _subject_facts(keep), "other": _subject_facts(other)}
+
+    codes = {field: _merge_code(keep, field) or _merge_code(other, field) for field, _ in _MERGED_CODES}
+    codes["area_code"] = keep.area_code or other.area_code
+    if codes["uscc"]:
+        inner = ids.uscc_org_code(codes["uscc"])
+        codes["area_code"] = codes["area_code"] or ids.uscc_area_code(codes["uscc"])
+        holders = list(session.scalars(select(Subject.id).where(
+            Subject.org_code == inner, Subject.id.not_in((keep.id, other.id))).order_by(Subject.id)))
+        if holders:
+            notes.append(f"另有主体（编号 {'、'.join(map(str, holders))}）持有统一社会信用代码 {codes['uscc']} 中的"
+                         f"组织机构代码 {inner}，可能也是同一主体：请核实后另行合并")
+        elif codes["org_code"] is None:
+            codes["org_code"] = inner
+    gained = {field: value for field, value in codes.items() if value and getattr(keep, field) != value}
+    named = other if other.name_as_of > keep.name_as_of else keep
+    # read now: ``other`` is deleted before ``keep`` takes them
+    kind, category = kind_from.kind, kind_from.category
+    name, name_norm, name_as_of = named.name, named.name_norm, named.name_as_of
+
+    keep_names = {n.name_norm: n for n in session.scalars(select(SubjectName).where(SubjectName.subject_id == keep.id))}
+    other_names = list(session.scalars(select(SubjectName).where(SubjectName.subject_id == other.id)))
+    keep_reps = {(r.name, r.id_index): r for r in session.scalars(
+        select(LegalRepresentative).where(LegalRepresentative.subject_id == keep.id))}
+    other_reps = list(session.scalars(select(LegalRepresentative).where(LegalRepresentative.subject_id == other.id)))
+
+    moved = records_service.move_records(session, other.id, keep.id, apply=apply)
+    users = accounts_service.move_subject_users(session, other.id, keep.id, apply=apply)
+    result = MergeResult(
+        applied=apply, reason=reason, keep=keep_side, other=other_side,
+        kind=kind, kind_label=KIND_LABELS.get(kind, kind), name=name,
+        uscc=codes["uscc"], org_code=codes["org_code"], reg_no=codes["reg_no"], area_code=codes["area_code"],
+        codes_gained=gained,
+        names_moved=sum(n.name_norm not in keep_names for n in other_names),
+        names_joined=sum(n.name_norm in keep_names for n in other_names),
+        legal_representatives_moved=sum((r.name, r.id_index) not in keep_reps for r in other_reps),
+        legal_representatives_joined=sum((r.name, r.id_index) in keep_reps for r in other_reps),
+        records_moved=moved.records, versions_moved=moved.versions,
+        combined=[CombinedDecisionOut(
+            kind_label=c.kind_label, decision_no=c.decision_no, authority_uscc=c.authority_uscc,
+            kept_record_id=c.kept_record_id, folded_record_id=c.folded_record_id,
+            versions=c.kept_versions + c.folded_versions, current_from_record_id=c.current_from,
+            revoked=c.revoked, dropped_revocation=c.dropped_revocation) for c in moved.combined],
+        records_after=keep_side.records + other_side.records - len(moved.combined),
+        users_moved=users, notes=notes,
+    )
+    if not apply:
+        return result
+
+    for row in other_names:
+        kept = keep_names.get(row.name_norm)
+        if kept is None:
+            row.subject_id = keep.id
+            continue
+        if row.first_seen_on < kept.first_seen_on:
+            kept.first_seen_on, kept.first_batch_id = row.first_seen_on, row.first_batch_id
+        kept.last_seen_on = max(kept.last_seen_on, row.last_seen_on)
+        session.delete(row)
+    for rep in other_reps:
+        same = keep_reps.get((rep.name, rep.id_index))
+        if same is None:
+            rep.subject_id = keep.id
+            continue
+        same.first_seen_on = min(same.first_seen_on, rep.first_seen_on)
+        same.last_seen_on = max(same.last_seen_on, rep.last_seen_on)
+        if same.id_cipher is None and rep.id_cipher is not None:
+            same.id_type, same.id_cipher, same.id_masked = rep.id_type, rep.id_cipher, rep.id_masked
+        session.delete(rep)
+    session.flush()
+    # ``other`` goes before ``keep`` takes its codes: a USCC is unique, and no lookup by a code
+    # may find two subjects
+    if other.created_at < keep.created_at:
+        keep.created_at, keep.created_batch_id = other.created_at, other.created_batch_id
+    session.delete(other)
+    session.flush()
+    keep.kind, keep.category = kind, category
+    keep.name, keep.name_norm, keep.name_as_of = name, name_norm, name_as_of
+    for field, value in gained.items():
+        setattr(keep, field, value)
+    session.flush()
+    entry = audit.record(
+        session, actor=actor, action=audit.MERGE_ACTION, target_type="subject", target_id=str(keep.id),
+        subject_id=keep.id, before=before,
+        after={
+            "subject": _subject_facts(keep), "merged_subject_id": other_id, "reason": reason,
+            "codes_gained": gained, "records_moved": moved.records, "versions_moved": moved.versions,
+            # with each version's number before (in its record) and after, which earlier entries
+            # (record.deadline) name
+            "combined_records": [
+                {"kept_record_id": c.kept_record_id, "folded_record_id": c.folded_record_id,
+                 "decision_no": c.decision_no, "versions": c.kept_versions + c.folded_versions,
+                 "revoked": c.revoked, "dropped_revocation": c.dropped_revocation,
+                 "renumbered": [{"record_id": r, "version": v, "now": n} for r, v, n in c.renumbered]}
+                for c in moved.combined],
+            "users_moved": users, "names_moved": result.names_moved, "names_joined": result.names_joined,
+            "legal_representatives_moved": result.legal_representatives_moved,
+            "legal_representatives_joined": result.legal_representatives_joined,
+        },
+    )
+    return result.model_copy(update={"audit_seq": entry.seq})
+
+
+def _merge_side(session: Session, subject: Subject) -> MergeSide:
+    return MergeSide(
+        id=subject.id, kind=subject.kind, kind_label=KIND_LABELS.get(subject.kind, subject.kind), name=subject.name,
+        uscc=subject.uscc, org_code=subject.org_code, reg_no=subject.reg_no, area_code=subject.area_code,
+        records=records_service.count_records(session, subject.id),
+        names=session.scalar(select(func.count()).select_from(SubjectName)
+                             .where(SubjectName.subject_id == subject.id)) or 0,
+        legal_representatives=session.scalar(select(func.count()).select_from(LegalRepresentative)
+                                             .where(LegalRepresentative.subject_id == subject.id)) or 0,
+    )
 
 
 # --------------------------------------------------------------------------- public search
