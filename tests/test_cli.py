@@ -234,8 +234,6 @@ def test_subject_show_unknown_code_fails_without_echoing_a_resident_id():
 
 
 def test_demo_writes_csv_files_that_ingest_cleanly(database, tmp_path):
-    if not (Path(__file__).parents[1] / "src/xinyong/demo/generator.py").exists():
-        pytest.skip("src/xinyong/demo/generator.py is not written yet")
     out_dir = tmp_path / "demo"
     result = run("demo", "--write-csv", out_dir, "--subjects", "50")
     assert result.exit_code == 0, result.output

@@ -430,11 +430,10 @@ def test_find_by_code_still_reads_codes_only(split_shop):
         find_by_code(session, "id:1")
 
 
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite has one writer at a time
 def test_a_merge_holds_back_intakes_until_it_commits(database, split_shop):
     """On PostgreSQL a merge takes the locks an intake takes first (one per kind), so that no batch
-    stores a record for the subject being merged away; SQLite has one writer at a time anyway."""
-    if database.dialect.name != "postgresql":
-        pytest.skip("SQLite serialises writers itself")
+    stores a record for the subject being merged away."""
     from xinyong.ingest.service import KINDS
 
     def free(kind: str) -> bool:
