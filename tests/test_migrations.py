@@ -206,3 +206,33 @@ def test_subjects_that_learnt_their_uscc_get_the_codes_inside_it(empty_database_
         numbers = conn.scalars(sa.text("SELECT decision_no FROM records WHERE subject_id = :s"),
                                {"s": merged.id}).all()
     assert {"珠海生态罚〔2025〕3号", "珠海生态罚〔2025〕9号", shop[number]} <= set(numbers)
+
+
+def test_batches_sent_without_a_sender_get_the_department_of_their_records(empty_database_url, tmp_path):
+    """Command-line batches stored before intake gave them the department their rows come from
+    were counted for no department on the quality pages; the upgrade gives them that department
+    when all their records come from one, and leaves a batch of several departments without."""
+    url = empty_database_url
+    db.upgrade(url)
+    headers, rows = sample_rows()
+    sjz = [r for r in rows if r["数据来源单位"] == rows[0]["数据来源单位"]]
+    assert len(sjz) > 1
+    one = ingest(write_rows(tmp_path / "one.csv", headers, sjz))
+    several = ingest(write_rows(tmp_path / "several.csv", headers, [rows[1], rows[2]]))
+    assert rows[1]["数据来源单位"] != rows[2]["数据来源单位"]
+    engine = sa.create_engine(url)
+
+    def departments() -> dict[int, int | None]:
+        with engine.connect() as conn:
+            return dict(conn.execute(sa.text("SELECT id, department_id FROM batches")).all())
+
+    given = departments()[one.batch_id]
+    assert given is not None and departments()[several.batch_id] is None
+    with engine.begin() as conn:  # as an older platform stored it
+        conn.execute(sa.text("UPDATE batches SET department_id = NULL"))
+    command.downgrade(db.alembic_config(url), "0010")
+    db.reset_engine()
+    db.upgrade(url)
+    after = departments()
+    engine.dispose()
+    assert after == {one.batch_id: given, several.batch_id: None}
