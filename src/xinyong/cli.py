@@ -481,8 +481,9 @@ def quality_codes(
     for col in ("主体", "代码", "使用过的名称（决定日期）", "判断", "相似度"):
         names.add_column(col)
     for u in d.under_names:
-        names.add_row(u.subject.name, _codes_of(u.subject),
-                      "\n".join(f"{n.name} {n.first_seen_on}至{n.last_seen_on}" for n in u.names),
+        used = [f"{n.name} {n.first_seen_on}" + (f"至{n.last_seen_on}" if n.last_seen_on != n.first_seen_on else "")
+                for n in u.names]
+        names.add_row(u.subject.name, _codes_of(u.subject), "\n".join(used),
                       "同期使用，疑似重码" if u.concurrent else "先后使用（更名）", f"{u.similarity}%")
     out.print(names if names.row_count else "一码多名：没有以不止一个名称出现的代码")
     codes = Table(title=f"一名多码：{d.under_codes_total} 个名称")

@@ -24,6 +24,7 @@ from xinyong.demo.generator import (
     CITIES,
     LICENCE_HEADERS,
     PENALTY_HEADERS,
+    RENAMED_ONE_IN,
     DemoSubject,
     bench_penalty_rows,
     departments,
@@ -147,7 +148,7 @@ def test_subject_i_depends_only_on_seed_and_i() -> None:
     lics = list(licence_rows(500, seed=9, today=TODAY))
     for subject, pen, lic in zip(many, pens, lics, strict=True):
         for row in (pen, lic):
-            assert row["行政相对人名称"] == subject.name
+            assert row["行政相对人名称"] in (subject.name, subject.former_name)
             assert row["行政相对人类别"] == subject.kind
             if subject.kind == PERSON:
                 assert row["证件号码"] == subject.id_number
@@ -362,8 +363,34 @@ def test_per_subject() -> None:
     assert list(penalty_rows(100, today=TODAY, per_subject=0)) == []
     rows = list(penalty_rows(400, today=TODAY, per_subject=2.5))
     assert 900 < len(rows) < 1100
-    per_name = Counter(row["行政相对人名称"] for row in rows)
-    assert set(per_name.values()) == {2, 3}
+    per_subject = Counter(row[CODE1] + row[CODE2] + row["证件号码"] for row in rows)
+    assert set(per_subject.values()) == {2, 3}
+
+
+def test_some_enterprises_were_renamed_and_their_earlier_records_carry_the_old_name() -> None:
+    """About one enterprise in RENAMED_ONE_IN changed its name within the window: each record
+    decided before the change carries the former name, each one after the current name, so the
+    platform's name history (曾用名) and the 重错码 report's renames have something to show."""
+    many = list(subjects(2000, seed=4))
+    renamed = {s.uscc: s for s in many if s.former_name}
+    enterprises = [s for s in many if s.uscc and s.uscc.startswith("91")]
+    assert 0.5 / RENAMED_ONE_IN < len(renamed) / len(enterprises) < 2 / RENAMED_ONE_IN
+    current = {s.name for s in many}
+    assert not current & {s.former_name for s in renamed.values()}  # a former name is nobody's name
+    some = next(iter(renamed.values()))
+    assert some.former_name.endswith(some.name.removeprefix(some.city.name))
+    rows = [r for r in penalty_rows(2000, seed=4, per_subject=4, today=TODAY) if r[CODE1] in renamed]
+    rows += [r for r in licence_rows(2000, seed=4, per_subject=4, today=TODAY) if r[CODE1] in renamed]
+    changes = 0
+    for uscc, subject in renamed.items():
+        dated = sorted((_date(r.get("处罚决定日期") or r["许可决定日期"]), r["行政相对人名称"])
+                       for r in rows if r[CODE1] == uscc)
+        names = [name for _day, name in dated]
+        assert set(names) <= {subject.former_name, subject.name}
+        # the old name only before the new one
+        assert names == sorted(names, key=lambda n: n == subject.name)
+        changes += len(set(names)) == 2
+    assert changes > len(renamed) / 3
 
 
 def test_bench_rows_are_exact_and_spread() -> None:

@@ -222,7 +222,8 @@ class DemoSubject:
     ``uscc`` is None for natural persons and for individual businesses without a USCC (those
     carry ``reg_no`` and are reported with the placeholder USCC); ``id_number`` is a natural
     person's resident id; ``legal_rep``/``legal_rep_id`` are an organisation's legal
-    representative or an individual business's operator.
+    representative or an individual business's operator. ``former_name``: the name an
+    enterprise renamed within the window had; its earlier records carry it.
     """
 
     kind: str
@@ -233,6 +234,7 @@ class DemoSubject:
     legal_rep: str | None
     legal_rep_id: str | None
     city: City
+    former_name: str | None = None
 
 
 _SURNAMES = (
@@ -462,6 +464,27 @@ class _Subjects:
                 city_no)  # fmt: skip
 
 
+# Provinces of the cities' area codes, for the names enterprises had before a rename
+_PROVINCES = {"13": "河北", "44": "广东", "41": "河南", "22": "吉林", "61": "陕西", "33": "浙江", "37": "山东"}
+RENAMED_ONE_IN = 25  # enterprises renamed within the window: their earlier records carry the old name
+
+
+def _former_name(subjects: _Subjects, i: int, s: _SubjectTuple, window: int = 1) -> tuple[str, int] | None:
+    """For about one enterprise in ``RENAMED_ONE_IN``: the name it had (registered under the
+    province, 河北石家庄华美商贸有限公司, before it became 石家庄市华美商贸有限公司) and the first day
+    number of a window of ``window`` days on which it bears its current name — records decided
+    before carry the old one, as a renamed company's do. None for the others."""
+    kind, name, uscc = s[0], s[1], s[2]
+    if kind != KIND_ORGANISATION or not uscc or not uscc.startswith("91"):
+        return None
+    h = _mix64(subjects.key ^ (i * 7919 + 1))
+    if h % RENAMED_ONE_IN:
+        return None
+    city = CITIES[s[7]]
+    former = _PROVINCES[city.area_code[:2]] + city.name.removesuffix("市") + name[len(city.name):]
+    return former, int(window * (0.3 + 0.5 * (h // RENAMED_ONE_IN % 1000) / 1000))
+
+
 def _subject_cells(s: _SubjectTuple) -> dict[str, str]:
     """The 13 subject columns shared by penalty and licence files."""
     kind, name, uscc, reg_no, id_number, legal_rep, legal_rep_id, _city = s
@@ -501,9 +524,11 @@ def subjects(n: int, seed: int = 2026) -> Iterator[DemoSubject]:
     (half with a '92' USCC, half without), ~10% natural persons; unique names and codes."""
     factory = _Subjects(seed)
     for i in range(n):
-        kind, name, uscc, reg_no, id_number, legal_rep, legal_rep_id, city = factory.get(i)
+        s = factory.get(i)
+        kind, name, uscc, reg_no, id_number, legal_rep, legal_rep_id, city = s
+        renamed = _former_name(factory, i, s)
         yield DemoSubject(kind, name, uscc, reg_no, id_number, legal_rep, legal_rep_id,
-                          CITIES[city])  # fmt: skip
+                          CITIES[city], renamed[0] if renamed else None)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- shared row context
@@ -1029,6 +1054,7 @@ class _PenaltyStream:
         ctx = self.ctx
         s = ctx.subjects.get(i)
         cells = _subject_cells(s)
+        renamed = _former_name(ctx.subjects, i, s, ctx.window_days)
         city = s[7]
         area = CITIES[city].area_code
         authorities = ctx.authorities[city]
@@ -1075,6 +1101,7 @@ class _PenaltyStream:
             remark = _REMARKS[int(random_() * 3)] if random_() < 0.03 else ""
             yield {
                 **cells,
+                **({"行政相对人名称": renamed[0]} if renamed and day_no < renamed[1] else {}),
                 "行政处罚决定书文号": f"{authority.penalty_prefix}〔{year}〕{number}号",
                 "违法行为类型": v.type,
                 "违法事实": fact,
@@ -1229,6 +1256,7 @@ def licence_rows(
             continue
         s = ctx.subjects.get(i)
         cells = _subject_cells(s)
+        renamed = _former_name(ctx.subjects, i, s, window)
         city = s[7]
         area = CITIES[city].area_code
         authorities = ctx.authorities[city]
@@ -1249,6 +1277,7 @@ def licence_rows(
                 status, remark = "2", "已注销"
             yield {
                 **cells,
+                **({"行政相对人名称": renamed[0]} if renamed and day_no < renamed[1] else {}),
                 "行政许可决定文书名称": t.document,
                 "行政许可决定文书号": ctx.next_number(authority.licence_prefix, day.year),
                 "许可类别": t.category,
