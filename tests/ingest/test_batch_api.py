@@ -192,7 +192,9 @@ def test_a_department_system_lists_its_batches_and_downloads_the_rejected_rows(c
     (item,) = listed.json()["items"]
     assert (item["batch_id"], item["kind"], item["file"]) == (submitted["batch_id"], "penalties",
                                                               "penalties_with_errors.csv")
-    assert (item["rows_total"], item["accepted"], item["rejected"], item["errors_count"]) == (6, 1, 5, 5)
+    # each rejected row has its own error, and is another department's data besides
+    assert (item["rows_total"], item["accepted"], item["rejected"], item["errors_count"]) == (6, 1, 5, 10)
+    assert sorted(e["line"] for e in submitted["errors"] if e["code"] == "not_own_data") == [2, 3, 4, 5, 6]
     assert client.get("/api/v1/batches?kind=licences", headers={"X-API-Key": keys["a"]}).json()["items"] == []
     assert client.get("/api/v1/batches", headers={"X-API-Key": keys["b"]}).json()["items"] == []
 
@@ -202,3 +204,41 @@ def test_a_department_system_lists_its_batches_and_downloads_the_rejected_rows(c
     assert rows[0][0] == "行政相对人名称" and rows[0][-4:] == ["行号", "出错列", "错误代码", "错误说明"]
     assert sorted({int(r[-4]) for r in rows[1:]}) == [2, 3, 4, 5, 6]
     assert client.get(item["rejected_url"], headers={"X-API-Key": keys["b"]}).status_code == 403
+
+
+def test_a_department_system_cannot_send_or_correct_another_departments_records(client, keys, database):  # type: ignore[no-untyped-def]
+    """A key of one department may send only that department's data (the API-key page says so):
+    rows whose 数据来源单位 is another department would be stored and published as that
+    department's records, and a row of another department's decision would replace its content.
+    Both are rejected, naming the department; nothing of the other department changes and no
+    department is registered from such a file. The credit office may send them."""
+    from filehelpers import sample_rows
+
+    headers, rows = sample_rows()
+    own = next(r for r in rows if r["数据来源单位统一社会信用代码"] == "11440402A20Y55BB2N")
+    theirs = next(r for r in rows if r["数据来源单位统一社会信用代码"] != own["数据来源单位统一社会信用代码"])
+    with db.transaction() as session:
+        make_user(session, Role.ADMIN, username="office")
+    csrf = login(client, "office")
+    stored = client.post("/api/v1/batches?kind=penalties", headers={"X-CSRF-Token": csrf},
+                         files={"file": ("theirs.csv", _csv(headers, [theirs]), "text/csv")}).json()
+    assert stored["accepted"] == 1
+    changed = dict(theirs, **{"违法事实": "被其他部门改写的违法事实"})
+    answer = _post(client, keys["a"], _csv(headers, [own, changed]), name="mixed.csv").json()
+    assert (answer["accepted"], answer["rejected"], answer["departments_registered"]) == (1, 1, [])
+    (error,) = answer["errors"]
+    assert (error["line"], error["field"], error["code"]) == (3, "数据来源单位统一社会信用代码", "not_own_data")
+    assert theirs["数据来源单位"] in error["message"] and "珠海市生态环境局" in error["message"]
+    with database.connect() as conn:
+        facts = conn.execute(sa.text(
+            "SELECT v.data FROM record_versions v JOIN records r ON r.id = v.record_id "
+            "WHERE r.decision_no = :no"), {"no": theirs["行政处罚决定书文号"]}).scalars().all()
+    assert len(facts) == 1 and "被其他部门改写" not in facts[0]
+
+
+def _csv(headers: list[str], rows: list[dict[str, str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=headers, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")

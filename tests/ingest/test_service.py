@@ -15,6 +15,7 @@ from filehelpers import FIXTURES, count, ingest, sample_rows, write_rows
 from xinyong.accounts.models import Department
 from xinyong.core import clock, db
 from xinyong.core.errors import FileUnreadable
+from xinyong.core.ids import make_org_code, make_uscc
 from xinyong.ingest import service
 from xinyong.ingest.models import Batch
 from xinyong.records import service as records_service
@@ -1236,6 +1237,26 @@ def test_layout_2016_with_department_given(database, tmp_path):
                   & (RecordVersion.version == Record.current_version))
             .where(Record.decision_no.like("石家监督罚〔2016〕%"))).all())
     assert published == {"石家监督罚〔2016〕8号": True, "石家监督罚〔2016〕9号": False}
+    # a second department registered under the sender's name does not take the sender's rows;
+    # a name two departments share that is not the sender's cannot be read
+    with db.transaction() as session:
+        from xinyong.accounts import service as accounts
+
+        twin = make_uscc("11130102" + make_org_code("05999999"))
+        accounts.register_department(session, uscc=twin, name=r["处罚机关"], auto=True)
+        other = next(x for x in rows if x["处罚机关"] != r["处罚机关"])
+        accounts.register_department(session, uscc=make_uscc("11130102" + make_org_code("05888888")),
+                                     name=other["处罚机关"], auto=True)
+    again = [dict(row, **{"行政处罚决定书文号": "石家监督罚〔2016〕10号"}),
+             dict(row, **{"行政处罚决定书文号": "石家监督罚〔2016〕11号", "处罚机关": other["处罚机关"]})]
+    report = ingest(write_rows(tmp_path / "again.csv", headers, again),
+                    department_uscc=r["数据来源单位统一社会信用代码"])
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(e.line, e.code) for e in report.errors] == [(3, "authority_ambiguous")]
+    assert other["处罚机关统一社会信用代码"] in report.errors[0].message
+    with database.connect() as conn:
+        assert conn.execute(select(Record.authority_uscc).where(
+            Record.decision_no == "石家监督罚〔2016〕10号")).scalar_one() == r["处罚机关统一社会信用代码"]
 
 
 def test_blank_lines_are_not_rows(tmp_path):
@@ -1318,8 +1339,10 @@ def test_file_without_source_columns_is_the_sending_departments_own(database, tm
     kept = [h for h in headers if not h.startswith("数据来源单位")]
     sender = rows[0]["数据来源单位统一社会信用代码"]
     others = [r for r in rows if r["数据来源单位统一社会信用代码"] != sender][:2]
+    branch = make_uscc("11130102" + make_org_code("05123456"))  # a branch that decides, not registered
     for r in others:
         del r["数据来源单位"], r["数据来源单位统一社会信用代码"]
+        r["处罚机关"], r["处罚机关统一社会信用代码"] = "石家庄市长安区某分局", branch
     path = write_rows(tmp_path / "no_source.csv", kept, others)
     with pytest.raises(FileUnreadable, match="数据来源单位"):
         ingest(path)
@@ -1332,6 +1355,16 @@ def test_file_without_source_columns_is_the_sending_departments_own(database, tm
             .join(Record, Record.id == RecordVersion.record_id)
             .where(Record.decision_no.in_([r["行政处罚决定书文号"] for r in others]))).scalars())
     assert sources == {sender}
+    # a row decided by another registered department is that department's to send
+    decided = dict(others[0], **{"处罚机关": rows[0]["处罚机关"], "处罚机关统一社会信用代码": sender,
+                                 "行政处罚决定书文号": "石家监督罚〔2024〕777号"})
+    elsewhere = [r for r in rows if r["处罚机关统一社会信用代码"] != sender][2]
+    foreign = dict(others[0], **{"处罚机关": elsewhere["处罚机关"],
+                                 "处罚机关统一社会信用代码": elsewhere["处罚机关统一社会信用代码"],
+                                 "行政处罚决定书文号": "石家监督罚〔2024〕778号"})
+    report = ingest(write_rows(tmp_path / "decided.csv", kept, [decided, foreign]), department_uscc=sender)
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(3, "处罚机关统一社会信用代码", "not_own_data")]
 
 
 def test_unknown_columns_are_reported_not_fatal(tmp_path):

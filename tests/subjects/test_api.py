@@ -57,6 +57,17 @@ def test_a_person_is_found_by_id_and_only_the_mask_comes_back(client):
 
 
 @pytest.mark.usefixtures("loaded")
+def test_a_control_character_in_a_search_body_is_ignored_not_a_server_error(client):
+    """JSON can carry a NUL (\\u0000), which no database accepts in a query: the search answers as
+    for the query without it."""
+    plain = client.post("/api/v1/subjects/search", json={"q": "有限公司"}).json()
+    response = client.post("/api/v1/subjects/search", json={"q": "有限\u0000公司\u0007"})
+    assert response.status_code == 200
+    assert response.json()["total"] == plain["total"] > 0
+    assert client.post("/api/v1/subjects/search", json={"q": "00\u0000"}).status_code == 200
+
+
+@pytest.mark.usefixtures("loaded")
 def test_detail_carries_published_records_with_public_fields_only(client):
     body = client.get(f"/api/v1/subjects/{SHIJIAZHUANG.lower()}").json()
     assert body["name"] == "石家庄市瑞丰新源贸易有限公司" and body["uscc"] == SHIJIAZHUANG

@@ -59,9 +59,10 @@ def find_department(session: Session, uscc: str) -> Department | None:
     return session.scalar(select(Department).where(Department.uscc == uscc))
 
 
-def department_names(session: Session) -> dict[str, str]:
-    """Name -> USCC of every registered department (to read files that carry only names)."""
-    return {d.name: d.uscc for d in session.scalars(select(Department))}
+def department_codes(session: Session) -> dict[str, str]:
+    """USCC -> name of every registered department (to read files that carry only names, and to
+    tell a department's own data from another's)."""
+    return {d.uscc: d.name for d in session.scalars(select(Department))}
 
 
 def get_department(session: Session, department_id: int) -> Department | None:

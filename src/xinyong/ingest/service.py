@@ -484,7 +484,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
         default_source = (department.uscc, department.name)
     validator = RowValidator(
         get_catalogue(), item, table.headers, today=today, default_source=default_source,
-        authorities_by_name=accounts.department_names(session), columns_vary=table.format in ("jsonl", "json"),
+        departments=accounts.department_codes(session), columns_vary=table.format in ("jsonl", "json"),
         delimiter=table.delimiter, lossy=table.damaged_from_line is not None,
         where=table.where, excel_epoch=table.excel_epoch,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -244,7 +244,7 @@ class RowValidator:
         today: dt.date,
         layout: str | None = None,
         default_source: tuple[str, str] | None = None,
-        authorities_by_name: dict[str, str] | None = None,
+        departments: Mapping[str, str] | None = None,
         columns_vary: bool = False,
         delimiter: str | None = None,
         lossy: bool = False,
@@ -260,7 +260,17 @@ class RowValidator:
         self.field_keys = frozenset(item.field_keys)
         self.layout_spec = item.layouts.get(self.layout)
         self.default_source = default_source
-        self.authorities_by_name = {normalize_name(k): v for k, v in (authorities_by_name or {}).items()}
+        # registered departments (USCC -> name): a file sent by one (default_source) may carry
+        # only its own data; files that name authorities without codes (2016) are read by name
+        self.departments = dict(departments or {})
+        by_name: dict[str, set[str]] = {}
+        for uscc, dept_name in self.departments.items():
+            by_name.setdefault(normalize_name(dept_name), set()).add(uscc)
+        self.authorities_by_name = {n: min(codes) for n, codes in by_name.items() if len(codes) == 1}
+        self.ambiguous_names = {n: sorted(codes) for n, codes in by_name.items() if len(codes) > 1}
+        if default_source is not None:  # the sender's own name is the sender, whoever shares it
+            self.authorities_by_name[normalize_name(default_source[1])] = default_source[0]
+            self.ambiguous_names.pop(normalize_name(default_source[1]), None)
         self._mapping = catalogue.header_map(item, self.layout)
         self.columns: list[tuple[int, Field, str]] = []  # (index, field, header as written)
         self.header_of: dict[str, str] = {}
@@ -796,6 +806,13 @@ class RowValidator:
                 continue  # inferred from the codes with the subject below, or reported there
             if f.key == "authority_uscc" and f.key not in self.header_of:  # the 2016 layout lacks it
                 name = values.get("authority_name", "")
+                several = self.ambiguous_names.get(normalize_name(name))
+                if several:
+                    errors.append(self._issue(
+                        line, f.key, "authority_ambiguous",
+                        f"文件没有“{f.label}”列，而平台登记了多个名为“{name}”的部门（{'、'.join(several)}），"
+                        "无法确定是哪一个：请使用现行格式（含机关统一社会信用代码列）报送"))
+                    continue
                 errors.append(self._issue(line, f.key, "authority_unknown",
                                           f"文件没有“{f.label}”列，且机关“{name}”未在平台登记，无法确定其统一社会信用代码"))
                 continue
@@ -811,6 +828,7 @@ class RowValidator:
         subject = self._subject(line, values, errors, warnings)
         self._legal_representative(line, values, warnings)
         self._cross_checks(line, values, errors)
+        self._own_data(line, values, errors)
         if errors:
             return errors
         assert subject is not None and decision_date is not None
@@ -876,6 +894,31 @@ class RowValidator:
             f"“{self.item.field(key).label}”{code} 是{_holder(code)}的代码，不是行政机关或法律法规授权组织的代码："
             "请填写作出决定（或报送数据）的单位自己的统一社会信用代码",
         )
+
+    def _own_data(self, line: int, values: dict[str, str], errors: list[Issue]) -> None:
+        """A department sending its file itself (an API key, an officer, ``--department``) may
+        send only its own data: rows whose 数据来源单位 is another department, or whose deciding
+        authority is another registered department, are rejected — they would be stored, and
+        published, as that department's records, and could correct them. The credit office
+        uploads files of several departments without a sender."""
+        if self.default_source is None:
+            return
+        own, own_name = self.default_source
+        source = values.get("source_uscc")
+        if source and source != own and not any(e.field == self.header("source_uscc") for e in errors):
+            other = self.departments.get(source) or values.get("source_name") or "另一单位"
+            errors.append(self._issue(
+                line, "source_uscc", "not_own_data",
+                f"数据来源单位是{other}（{source}），不是报送部门{own_name}（{own}）：部门只能报送本部门的数据。"
+                "其他部门的数据请由该部门报送，或由信用办管理员汇总上传"))
+            return
+        authority = values.get("authority_uscc")
+        if authority and authority != own and authority in self.departments:
+            errors.append(self._issue(
+                line, "authority_uscc", "not_own_data",
+                f"{self.item.field('authority_uscc').label}是已在平台登记的{self.departments[authority]}"
+                f"（{authority}），不是报送部门{own_name}（{own}）：该部门作出的决定请由该部门报送，"
+                "或由信用办管理员汇总上传"))
 
     def _fill_layout_gaps(self, values: dict[str, str]) -> None:
         """Fill required columns a file lacks from what is known: the sending department for the

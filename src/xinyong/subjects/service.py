@@ -651,6 +651,9 @@ def former_names(session: Session, subject: Subject) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def search(
     connection: Session | Connection, q: str, page: int = 1, per_page: int = 20, *, resident_ids: bool = True
 ) -> SearchResult:
@@ -660,7 +663,8 @@ def search(
 
     Runs on a session or, better, on a ``db.read_only()`` connection: one statement (the
     candidates, with what the page shows of their subjects)."""
-    text = (q or "").strip()
+    # control characters (a NUL from a JSON body) are in no name or code, and no database takes a NUL
+    text = _CONTROL.sub("", q or "").strip()
     if not resident_ids:
         refuse_resident_id_in_url(text)
     page = max(1, page)
