@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -12,7 +13,7 @@ from tests.filehelpers import FIXTURES, count, ingest, sample_rows
 from xinyong.core.errors import FileUnreadable
 from xinyong.ingest import readers
 from xinyong.ingest.models import Batch
-from xinyong.records.models import Record
+from xinyong.records.models import Record, RecordVersion
 
 
 def _records(rows: list[dict[str, str]]) -> list[dict[str, str | None]]:
@@ -170,6 +171,51 @@ def test_a_record_with_half_a_character_is_rejected_and_the_rest_stored(database
     assert (report.accepted, report.rejected) == (1, 1)
     assert [(e.line, e.code) for e in report.errors] == [(2, "invalid_json")]
     assert "截断" in report.errors[0].message
+
+
+def test_a_boolean_in_a_catalogue_column_rejects_its_record(database, tmp_path):
+    """true was read as 1: `"罚款金额（万元）": true` was stored as a fine of 1 万元, and false in
+    备注 as the remark "0". A boolean is no value of any column: the record is rejected, naming the
+    column; a boolean under a key the catalogue does not read is ignored like the key."""
+    _, rows = sample_rows()
+    sent = [dict(rows[0], **{"罚款金额（万元）": True}), dict(rows[1], 备注=False),
+            dict(rows[2], 已核对=True)]
+    path = tmp_path / "booleans.json"
+    path.write_text(json.dumps(sent, ensure_ascii=False), encoding="utf-8")
+    report = ingest(path, "penalties")
+    assert (report.accepted, report.rejected) == (1, 2)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [
+        (1, "罚款金额（万元）", "json_boolean"), (2, "备注", "json_boolean")]
+    assert "true（JSON 布尔值）" in report.errors[0].message and "第 1 条记录" in report.errors[0].message
+    from xinyong.core import db
+    from xinyong.ingest import service
+
+    with db.transaction() as session:
+        first = dict(service.rejected_rows(session, report.batch_id))[1]
+    assert '"罚款金额（万元）": true' in first[service.RAW_TEXT_COLUMN]  # handed back as sent
+
+
+def test_dates_sent_as_program_timestamps_are_read_with_a_warning(database, tmp_path):
+    """Java's Jackson writes a java.util.Date as Unix milliseconds (1723478400000), .NET as
+    /Date(…)/, and Date.toString() as Tue Aug 13 00:00:00 CST 2024: every record of such a system
+    was rejected as an invalid date. They are read as the date in China; a number is said (it
+    might be something else), a timestamp out of range is still an invalid date."""
+    _, rows = sample_rows()
+    written = [1723478400000, "1723478400", "/Date(1723478400000+0800)/", "Tue Aug 13 00:00:00 CST 2024",
+               99999999999999]
+    sent = [dict(rows[n], 处罚决定日期=w) for n, w in enumerate(written)]
+    path = tmp_path / "timestamps.json"
+    path.write_text(json.dumps(sent, ensure_ascii=False), encoding="utf-8")
+    report = ingest(path, "penalties")
+    assert (report.accepted, report.rejected) == (4, 1), report.errors
+    assert [(e.line, e.code) for e in report.errors] == [(5, "invalid_date")]
+    said = [(w.line, w.code) for w in report.warnings if w.field == "处罚决定日期"]
+    assert said == [(1, "timestamp_date"), (2, "timestamp_date"), (3, "timestamp_date")]
+    assert "按Unix 时间戳（毫秒）读作 2024/08/13（北京时间）" in report.warnings[0].message
+    with database.connect() as conn:
+        days = set(conn.execute(select(RecordVersion.decision_date).join(Batch, Batch.id == RecordVersion.batch_id)
+                                .where(Batch.id == report.batch_id)).scalars())
+    assert days == {dt.date(2024, 8, 13)}
 
 
 def test_a_time_with_an_offset_gives_the_date_in_china(database, tmp_path):

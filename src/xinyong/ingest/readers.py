@@ -35,6 +35,7 @@ ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gbk": "GBK", "
 INVALID_JSON = "\x00invalid_json"  # then the message and the record's text
 UNCLOSED_QUOTE = "\x00unclosed_quote"  # then the last line the broken row swallowed, then its cells
 NESTED_VALUE = "\x00nested_value"  # then the column, the message and the record's text
+JSON_BOOLEAN = "\x00json_boolean"  # then the column, the message and the record's text
 # a cell's value: a workbook formula saved without its result (generated workbooks do that)
 UNCACHED_FORMULA = "\x00uncached_formula"
 # more cells like that than this make the workbook unreadable rather than each row rejected
@@ -990,6 +991,13 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
                             "请把其中每一项放到目录中对应的列（如“法定代表人”与“法定代表人证件号码”各占一列）",
                             json.dumps(obj, ensure_ascii=False)]
                 cells[i] = json.dumps(value, ensure_ascii=False) if text is None else text
+            elif isinstance(value, bool) and field_of(str(key)):
+                # true/false is no value any column of the catalogue takes (read as 1/0, true in an
+                # amount column was a fine of 1 万元)
+                return [JSON_BOOLEAN, str(key),
+                        f"{where.format(number)}“{key}”的值是 {'true' if value else 'false'}（JSON 布尔值），"
+                        "不是该列可填的值：金额请填数字，日期填日期，文字用带引号的字符串，没有内容的填 null",
+                        json.dumps(obj, ensure_ascii=False)]
             else:
                 cells[i] = _cell_text(value)
         return cells

@@ -31,6 +31,7 @@ from xinyong.ingest.models import Batch, BatchIssue, RejectedRow
 from xinyong.ingest.readers import (
     ENCODING_LABELS,
     INVALID_JSON,
+    JSON_BOOLEAN,
     NESTED_VALUE,
     UNCLOSED_QUOTE,
     WORKBOOK_FORMATS,
@@ -420,7 +421,7 @@ def _rejected_row(batch_id: int, line: int, headers: list[str], cells: list[str]
     """A rejected row's cells under the file's own headers, to hand back for correction (a JSON
     text that is no record, as written). They are kept encrypted: a rejected row is handed back
     as sent, resident ids included, so at rest it is sealed like every personal identifier."""
-    if cells and cells[0] in (INVALID_JSON, NESTED_VALUE):
+    if cells and cells[0] in (INVALID_JSON, NESTED_VALUE, JSON_BOOLEAN):
         named = {RAW_TEXT_COLUMN: cells[-1] if len(cells) > 2 else ""}
     else:
         if cells and cells[0] == UNCLOSED_QUOTE:

@@ -19,7 +19,7 @@ from xinyong.catalogue.service import Catalogue, normalize_code_value, normalize
 from xinyong.core import clock, ids
 from xinyong.core.errors import FileUnreadable
 from xinyong.core.names import display_name, normalize_name
-from xinyong.ingest.readers import INVALID_JSON, NESTED_VALUE, UNCACHED_FORMULA, UNCLOSED_QUOTE
+from xinyong.ingest.readers import INVALID_JSON, JSON_BOOLEAN, NESTED_VALUE, UNCACHED_FORMULA, UNCLOSED_QUOTE
 
 # Several values in one cell: separated by ; ； 、 , ， / or | (spaces, when no value matches whole)
 MULTI_SEPARATORS = re.compile(r"([;；、,，/／|｜])")
@@ -47,6 +47,31 @@ _EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")  # 45296.375: a date cell with 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _EXCEL_1904 = dt.date(1904, 1, 1)  # serial 0 in a workbook of the 1904 date system (Excel for Mac)
 _EXCEL_SERIAL_FROM = dt.date(1970, 1, 1)
+# An instant as programs send it: Unix milliseconds (Java's Jackson writes java.util.Date so),
+# Unix seconds, .NET's /Date(1723478400000+0800)/
+_EPOCH = re.compile(r"^(?:(?P<ms>\d{12,13})|(?P<s>\d{9,10})|/Date\((?P<net>-?\d{1,13})(?:[+-]\d{4})?\)/)$")
+# java.util.Date.toString(): Tue Aug 13 00:00:00 CST 2024 (CST: China Standard Time on a Chinese system)
+_JAVA_DATE = re.compile(r"^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<month>[A-Z][a-z]{2}) (?P<day>\d{1,2}) "
+                        r"\d{2}:\d{2}:\d{2} (?:CST|GMT\+08:00) (?P<year>\d{4})$")
+_MONTHS = {m: n for n, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                                        "Dec"), start=1)}
+
+
+def _epoch_date(text: str, latest: dt.date) -> tuple[dt.date, str] | None:
+    """The date in China of a Unix or .NET timestamp, and what it was read as; None if the text is
+    none, or falls outside 1970..``latest``."""
+    m = _EPOCH.match(text)
+    if m is None:
+        return None
+    if m["s"]:
+        seconds, said = int(m["s"]), "Unix 时间戳（秒）"
+    else:
+        seconds, said = int(m["ms"] or m["net"]) / 1000, "Unix 时间戳（毫秒）"
+    try:
+        day = dt.datetime.fromtimestamp(seconds, clock.CHINA_TZ).date()
+    except (OverflowError, OSError, ValueError):
+        return None
+    return (day, said) if _EXCEL_SERIAL_FROM < day <= latest else None
 # An amount as departments write it: an optional currency mark, the number, an optional unit
 # (万 is 万元) and an optional 整. The unit, when written, wins over the column's.
 _AMOUNT = re.compile(r"^(?:人民币|RMB|¥)?(?P<number>.*?)(?P<unit>万元|万|元)?整?$", re.IGNORECASE)
@@ -130,6 +155,12 @@ def _parse_date(text: str) -> dt.date | None:
                 return day
             except ValueError:
                 return None
+    m = _JAVA_DATE.match(text)
+    if m and m["month"] in _MONTHS:
+        try:
+            return dt.date(int(m["year"]), _MONTHS[m["month"]], int(m["day"]))
+        except ValueError:
+            return None
     m = _CHINESE_DATE.match(text)
     if m:
         year = int("".join(str(_CHINESE_DIGITS[ch]) for ch in m.group(1)))
@@ -538,9 +569,11 @@ class RowValidator:
     # -- the row ---------------------------------------------------------------------------
 
     def validate(self, line: int, cells: Sequence[str]) -> ValidRow | list[Issue]:
-        if cells and cells[0] in (INVALID_JSON, UNCLOSED_QUOTE, NESTED_VALUE):
+        if cells and cells[0] in (INVALID_JSON, UNCLOSED_QUOTE, NESTED_VALUE, JSON_BOOLEAN):
             if cells[0] == NESTED_VALUE:
                 return [Issue(line, cells[1], "nested_value", cells[2])]
+            if cells[0] == JSON_BOOLEAN:
+                return [Issue(line, cells[1], "json_boolean", cells[2])]
             if cells[0] == INVALID_JSON:
                 said = cells[1] if len(cells) > 1 else f"{self._where(line)}不是有效的 JSON 对象"
                 return [Issue(line, None, "invalid_json", said)]
@@ -713,6 +746,12 @@ class RowValidator:
                             line, f.key, "excel_serial_date",
                             f"“{f.label}”的值 {raw} 按 Excel 日期序号读作 {parsed:%Y/%m/%d}{system}，请核对；"
                             "导出前请把该列设为日期或文本格式"))
+                if parsed is None and (instant := _epoch_date(raw, self.open_ended)):
+                    parsed, said = instant
+                    warnings.append(self._issue(
+                        line, f.key, "timestamp_date",
+                        f"“{f.label}”的值 {raw} 按{said}读作 {parsed:%Y/%m/%d}（北京时间），请核对；"
+                        "日期请以 YYYY-MM-DD 格式发送"))
                 if parsed is None:
                     errors.append(self._issue(line, f.key, "invalid_date",
                                               f"“{f.label}”不是有效日期：{raw}（应为 YYYY/MM/DD，如 2024/08/13）"))
