@@ -138,3 +138,27 @@ def test_utf16_text_without_its_bom_is_named_as_such(database, tmp_path):
     (tmp_path / "unicode.txt").write_bytes(("\t".join(headers) + "\n" + text).encode("utf-16-le"))
     with pytest.raises(FileUnreadable, match="没有字节顺序标记（BOM）的 UTF-16"):
         ingest(tmp_path / "unicode.txt")
+
+
+@pytest.mark.parametrize(("name", "entries", "said"), [
+    ("处罚.ods", {"mimetype": "application/vnd.oasis.opendocument.spreadsheet", "content.xml": "<x/>"},
+     "OpenDocument 表格（.ods"),
+    ("处罚.xlsx", {"mimetype": "application/vnd.oasis.opendocument.spreadsheet", "content.xml": "<x/>"},
+     "另存为” Excel 工作簿（.xlsx）"),
+    ("处罚.docx", {"[Content_Types].xml": "<x/>", "word/document.xml": "<x/>"}, "文字处理文档"),
+    ("处罚.zip", {"1月.csv": "a,b\n", "2月.csv": "a,b\n"}, "请解压后分别报送"),
+])
+def test_a_zip_that_is_no_workbook_says_what_it_is(database, tmp_path, name, entries, said):
+    """A LibreOffice .ods, a Word document or a zip of CSV files was told "缺少 xl/workbook.xml",
+    which says nothing to the sender; each now says what the file is and what to send instead.
+    Nothing is stored."""
+    import zipfile
+
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as zf:
+        for entry, text in entries.items():
+            zf.writestr(entry, text)
+    with pytest.raises(FileUnreadable) as raised:
+        ingest(path)
+    assert said in raised.value.message and "xl/workbook.xml" not in raised.value.message
+    assert count(database, Batch) == 0

@@ -486,6 +486,23 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _other_zip(path: Path, names: list[str]) -> str:
+    """What to tell the sender of a zip file that is no Excel workbook."""
+    kind = ""
+    if "mimetype" in names:
+        try:
+            with zipfile.ZipFile(path) as zf:
+                kind = zf.read("mimetype")[:100].decode("ascii", "replace").strip()
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+            kind = ""
+    if kind == "application/vnd.oasis.opendocument.spreadsheet":
+        return ("文件是 OpenDocument 表格（.ods，LibreOffice 或 WPS 的格式），不是 Excel 工作簿："
+                "请在 LibreOffice 或 WPS 中“另存为” Excel 工作簿（.xlsx）或 CSV（UTF-8）后重新报送。")
+    if kind.startswith("application/vnd.oasis.opendocument") or "word/document.xml" in names:
+        return "文件是文字处理文档，不是表格：请把数据放在 Excel 工作簿（.xlsx）或 CSV 文件中报送。"
+    return "文件是压缩包（ZIP），不是 Excel 工作簿：请解压后分别报送其中的 Excel（.xlsx）或 CSV 文件。"
+
+
 def open_xlsx(path: Path, field_of: FieldOf) -> Table:
     if not zipfile.is_zipfile(path):
         with open(path, "rb") as fh:
@@ -504,7 +521,7 @@ def open_xlsx(path: Path, field_of: FieldOf) -> Table:
     except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError) as exc:
         raise FileUnreadable(_damaged_workbook(exc)) from exc
     if "xl/workbook.xml" not in names:
-        raise FileUnreadable("文件不是 Excel 工作簿：缺少 xl/workbook.xml。")
+        raise FileUnreadable(_other_zip(path, names))
     import openpyxl
 
     # opened as a file, not by name: openpyxl refuses a name not ending in .xlsx/.xlsm/.xltx/.xltm,
