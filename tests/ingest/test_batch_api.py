@@ -242,3 +242,22 @@ def _csv(headers: list[str], rows: list[dict[str, str]]) -> bytes:
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")
+
+
+def test_a_file_name_sent_as_net_clients_send_it_is_listed_as_written(client, keys, database):  # type: ignore[no-untyped-def]
+    """.NET's MultipartFormDataContent sends a Chinese name as filename="=?utf-8?B?…?=" with
+    filename*=utf-8''… beside it: the batch was listed as "5aSE572aXzEx5pyILmNzdg==?=" (the
+    encoded word cut at its "/")."""
+    content = WITH_ERRORS.read_bytes()
+    encoded = "=?utf-8?B?6KGM5pS/5aSE572aXzEx5pyILmNzdg==?="
+    for disposition in (f'form-data; name="file"; filename="{encoded}"; '
+                        "filename*=utf-8''%E8%A1%8C%E6%94%BF%E5%A4%84%E7%BD%9A_11%E6%9C%88.csv",
+                        f'form-data; name="file"; filename="{encoded}"'):
+        body = (b"--XYZ\r\nContent-Disposition: " + disposition.encode("ascii")
+                + b"\r\nContent-Type: text/csv\r\n\r\n" + content + b"\r\n--XYZ--\r\n")
+        response = client.post("/api/v1/batches?kind=penalties", content=body,
+                               headers={"X-API-Key": keys["a"], "Content-Type": "multipart/form-data; boundary=XYZ"})
+        assert response.status_code == 201, (disposition, response.text)
+        report = response.json()
+        assert report["file"] == "行政处罚_11月.csv", disposition
+        assert report["rows_total"] == 6

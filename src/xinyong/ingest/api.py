@@ -119,7 +119,7 @@ def submit_batch(
         display_name = ingest.upload_name(None)
         path = ingest.spool_upload(io.BytesIO(_field_bytes(file)), display_name, limit_bytes=limit)
     elif file:  # an uploaded file (the form parser's own UploadFile class)
-        display_name = ingest.upload_name(file.filename)
+        display_name = ingest.upload_name(file.filename, file.headers.get("content-disposition"))
         path = ingest.spool_upload(file.file, display_name, limit_bytes=limit)
     elif body is not None:
         path, display_name = body

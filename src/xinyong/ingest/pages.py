@@ -95,7 +95,7 @@ def upload_submit(
     department = _own_department(session, principal)
     if department is None and department_id and department_id.isdigit():
         department = accounts.get_department(session, int(department_id))
-    display_name = ingest.upload_name(file.filename)
+    display_name = ingest.upload_name(file.filename, file.headers.get("content-disposition"))
     path = ingest.spool_upload(file.file, display_name, limit_bytes=limit)
     try:
         report = ingest.ingest_file(session, path, kind, department_uscc=department.uscc if department else None,

@@ -11,7 +11,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -632,10 +632,27 @@ class CorrectionRejected(XinyongError):
     code = "correction_rejected"
 
 
-def upload_name(file_name: str | None) -> str:
-    """The name an uploaded file is listed under: its base name as the browser sent it, at most
-    200 characters (a browser on Windows may send the whole path)."""
-    return (file_name or "upload").replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
+_EXTENDED_NAME = re.compile(r"""filename\*\s*=\s*([\w!#$&+.^`|~-]+)'[\w-]*'([^;\s]+)""", re.IGNORECASE)
+_ENCODED_WORD = re.compile(r"^=\?[\w-]+\?[BbQq]\?.*\?=$")
+
+
+def upload_name(file_name: str | None, disposition: str | None = None) -> str:
+    """The name an uploaded file is listed under: its base name as the client sent it, at most
+    200 characters (a browser on Windows may send the whole path). A client that sends the name
+    as RFC 6266 ``filename*=utf-8''…`` (.NET's MultipartFormDataContent does, with an RFC 2047
+    ``=?utf-8?B?…?=`` in ``filename``) is read as it means it."""
+    from email.header import decode_header, make_header
+    from urllib.parse import unquote
+
+    name = file_name or ""
+    extended = _EXTENDED_NAME.search(disposition or "")
+    if extended:
+        with suppress(LookupError, UnicodeDecodeError):
+            name = unquote(extended.group(2), encoding=extended.group(1), errors="strict")
+    elif _ENCODED_WORD.match(name):
+        with suppress(LookupError, UnicodeDecodeError, ValueError):
+            name = str(make_header(decode_header(name)))
+    return name.replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
 
 
 def spool_upload(stream: Any, file_name: str, *, limit_bytes: int, directory: Path | None = None) -> Path:
