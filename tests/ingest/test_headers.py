@@ -306,3 +306,24 @@ def test_a_licence_period_in_one_column_is_read_as_its_start_and_end(database, t
     for n, expected in enumerate(cases.values()):
         data = stored.get(changed[n]["行政许可决定文书号"])
         assert (data and (data.get("valid_from"), data.get("valid_to"))) == expected
+
+
+def test_a_file_missing_required_columns_names_the_columns_it_did_not_recognise(database, tmp_path):
+    """A province's export with its own names for two columns was told only which columns were
+    missing; it now also lists the headers not recognised, among which are the ones to rename.
+    A penalties file sent as licences is told that its header is a penalties header."""
+    from xinyong.core.errors import FileUnreadable
+
+    headers, rows = sample_rows()
+    renamed = ["处罚对象名称" if h == "行政相对人名称" else "文书编号" if h == "行政处罚决定书文号" else h
+               for h in headers]
+    for r in rows[:2]:
+        r["处罚对象名称"], r["文书编号"] = r.pop("行政相对人名称"), r.pop("行政处罚决定书文号")
+    with pytest.raises(FileUnreadable) as raised:
+        ingest(write_rows(tmp_path / "province.csv", renamed, rows[:2]))
+    said = raised.value.message
+    assert "缺少必需的列：“行政相对人名称”、“行政处罚决定书文号”" in said
+    assert "未能识别的列：“处罚对象名称”、“文书编号”" in said
+    with pytest.raises(FileUnreadable) as raised:
+        ingest(FIXTURES / "penalties.csv", "licences")
+    assert "这个文件的表头是行政处罚信息的：请确认报送的类别（许可或处罚）选对了" in raised.value.message

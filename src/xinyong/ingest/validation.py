@@ -347,7 +347,17 @@ class RowValidator:
         ]
         if missing:
             labels = "、".join(f"“{f.label}”" for f in missing)
-            raise FileUnreadable(f"文件缺少必需的列：{labels}。请使用双公示标准表头。")
+            said = f"文件缺少必需的列：{labels}。"
+            unknown = [h for h in self.unknown_headers if h.strip()]
+            other = self._other_item(headers)
+            if other is not None:
+                said += f"这个文件的表头是{other.title}的：请确认报送的类别（许可或处罚）选对了。"
+            else:
+                said += "请使用双公示标准表头（模板见信息资源目录页面）。"
+                if unknown:
+                    shown = "、".join(f"“{h}”" for h in unknown[:10]) + ("等" if len(unknown) > 10 else "")
+                    said += f"文件中未能识别的列：{shown}，其中可能有应改为上述表头的列。"
+            raise FileUnreadable(said)
         if self.layout == "current" and not columns_vary:
             self._note_absent_columns(missing_ok)
         if self.layout != "current" and ("source_uscc" not in self.header_of) and default_source is None:
@@ -933,6 +943,19 @@ class RowValidator:
             f"“{self.item.field(key).label}”{code} 是{_holder(code)}的代码，不是行政机关或法律法规授权组织的代码："
             "请填写作出决定（或报送数据）的单位自己的统一社会信用代码",
         )
+
+    def _other_item(self, headers: Sequence[str]) -> Item | None:
+        """Another catalogue item whose required columns the file has all of (a penalties file
+        sent as licences), or None."""
+        for other in self.catalogue.items.values():
+            if other.key == self.item.key:
+                continue
+            known = self.catalogue.any_layout_map(other)
+            found = {known.get(normalize_header(h)) for h in headers}
+            required = {f.key for f in other.fields if f.required}
+            if required and required <= found:
+                return other
+        return None
 
     def _own_data(self, line: int, values: dict[str, str], errors: list[Issue]) -> None:
         """A department sending its file itself (an API key, an officer, ``--department``) may
