@@ -130,6 +130,14 @@ def test_malformed_requests_are_told_in_chinese_what_is_missing(client, keys, da
     error = empty.json()["error"]
     assert error["code"] == "file_unreadable"
     assert "没有收到文件" in error["message"] and "multipart" in error["message"]
+    # curl --data-binary without -H sends the file as a urlencoded form; a form without "file"
+    forms = client.post("/api/v1/batches?kind=penalties", content=WITH_ERRORS.read_bytes(),
+                        headers={"X-API-Key": keys["a"], "Content-Type": "application/x-www-form-urlencoded"})
+    assert forms.status_code == 422
+    assert "Content-Type 是 application/x-www-form-urlencoded" in forms.json()["error"]["message"]
+    named = client.post("/api/v1/batches?kind=penalties", headers={"X-API-Key": keys["a"]},
+                        files={"upload": ("a.csv", WITH_ERRORS.read_bytes(), "text/csv")})
+    assert named.status_code == 422 and "没有名为 file 的字段" in named.json()["error"]["message"]
     wrong_kind = _post(client, keys["a"], WITH_ERRORS.read_bytes(), kind="fines")
     assert wrong_kind.status_code == 422
     assert "查询参数 kind的取值无效" in wrong_kind.json()["error"]["message"]

@@ -124,8 +124,7 @@ def submit_batch(
     elif body is not None:
         path, display_name = body
     else:
-        raise UnreadableUpload("没有收到文件：请用 multipart 表单字段 file 上传，或把文件内容作为请求体发送"
-                               "（Content-Type 写明格式，如 application/json、text/csv）。")
+        raise UnreadableUpload(_nothing_received(request))
     try:
         report = ingest.ingest_file(session, path, kind, department_uscc=department.uscc if department else None,
                                     submitted_by=principal.actor, display_name=display_name)
@@ -200,6 +199,20 @@ def read_batch(batch_id: RowId, principal: Principal = Depends(require("batch.re
     batch = ingest.get_batch(session, batch_id)
     ensure_department(principal, batch.department_id)
     return _full_report(ingest.batch_report(session, batch))
+
+
+def _nothing_received(request: Request) -> str:
+    """Why no file was found in a request, saying what it did send."""
+    said = ("没有收到文件：请用 multipart 表单字段 file 上传，或把文件内容作为请求体发送"
+            "（Content-Type 写明格式，如 application/json、text/csv）。")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/x-www-form-urlencoded" and request.headers.get("content-length", "0") != "0":
+        said += ("本次请求的 Content-Type 是 application/x-www-form-urlencoded"
+                 "（curl --data-binary 不加 -H 时的默认值），请求体被当作表单而不是文件："
+                 "请加上 -H 'Content-Type: text/csv'（或 application/json 等）。")
+    elif content_type.startswith("multipart/"):
+        said += "本次请求是 multipart 表单，但其中没有名为 file 的字段。"
+    return said
 
 
 def _field_bytes(value: str) -> bytes:
