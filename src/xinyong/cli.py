@@ -134,12 +134,7 @@ def policy_show(
     from xinyong.policy.service import get_policy_book
 
     require_ready()
-    try:
-        on = dt.date.fromisoformat(date) if date else clock.today()
-    except ValueError:
-        if date and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-            raise fail(f"没有这一天：{date}（月份或日期超出范围）", 2) from None
-        raise fail(f"日期格式错误：{date}（应为 YYYY-MM-DD）", 2) from None
+    on = _day_option(date, "") or clock.today()
     where = (jurisdiction or get_settings().jurisdiction).strip().upper()
     if where == "CN":
         place = "全国"
@@ -418,6 +413,7 @@ def calendar_show(year: int) -> None:
 
 
 def _day_option(raw: str | None, label: str) -> dt.date | None:
+    """A date option (YYYY-MM-DD) or None; one that cannot be read stops the command (exit 2)."""
     if not raw:
         return None
     try:
@@ -425,7 +421,7 @@ def _day_option(raw: str | None, label: str) -> dt.date | None:
     except ValueError:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
             raise fail(f"{label}没有这一天：{raw}（月份或日期超出范围）", 2) from None
-        raise fail(f"{label}格式错误：{raw}（应为 YYYY-MM-DD）", 2) from None
+        raise fail(f"{label or '日期'}格式错误：{raw}（应为 YYYY-MM-DD）", 2) from None
 
 
 @quality_app.command("codes")

@@ -25,7 +25,7 @@ from xinyong.ingest import service as ingest
 from xinyong.policy.service import get_policy_book
 from xinyong.records import service as records
 from xinyong.subjects.service import public_code
-from xinyong.web.deps import MAX_ROW_ID, DbSession, RowId, client_ip, download_headers
+from xinyong.web.deps import MAX_ROW_ID, DbSession, RowId, client_ip, download_headers, form_date
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -260,15 +260,7 @@ def quality(request: Request, principal: Principal = Depends(require("quality.re
 def _period(since: str, until: str) -> tuple[dt.date | None, dt.date | None, list[str]]:
     """The dates of a period typed into a form; a date that cannot be read is ignored and said."""
     problems: list[str] = []
-    days = []
-    for raw, label in ((since, "起始日期"), (until, "截止日期")):
-        raw = raw.strip()
-        try:
-            days.append(dt.date.fromisoformat(raw) if raw else None)
-        except ValueError:
-            problems.append(f"{label}“{raw}”不是有效日期，应为 YYYY-MM-DD，已忽略")
-            days.append(None)
-    start, end = days
+    start, end = form_date(since.strip(), "起始日期", problems), form_date(until.strip(), "截止日期", problems)
     if start and end and start > end:
         problems.append(f"起始日期 {start} 晚于截止日期 {end}，已互换")
         start, end = end, start

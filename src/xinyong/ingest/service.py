@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service as accounts
@@ -1099,8 +1099,6 @@ def code_quality(
     wrong_rows: dict[int, int] = {}
     kinds: dict[int, dict[str, int]] = {}
     if headers:
-        from sqlalchemy import and_, or_
-
         in_code_column = or_(*(and_(Batch.kind == kind, BatchIssue.field.in_(sorted(fields)))
                                for kind, fields in headers.items()))
         wrong = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from functools import lru_cache
 from urllib.parse import urlencode
@@ -21,7 +20,7 @@ from xinyong.policy.service import get_policy_book
 from xinyong.records.service import authority_cities, public_records, published_records
 from xinyong.subjects import service
 from xinyong.subjects.models import LegalRepresentative
-from xinyong.web.deps import DbSession, client_ip
+from xinyong.web.deps import DbSession, client_ip, form_date
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -117,8 +116,8 @@ def disclosures_page(
     if kind not in DISCLOSURE_KINDS:
         kind = "penalty"
     problems: list[str] = []
-    date_from = _date(from_, "起始日期", problems)
-    date_to = _date(to, "截止日期", problems)
+    date_from = form_date(from_, "起始日期", problems)
+    date_to = form_date(to, "截止日期", problems)
     department_id = int(department) if department.isdigit() else None
     city_code = city if len(city) == 4 and city.isdigit() else None
     total, records = published_records(
@@ -154,16 +153,6 @@ def about_page(request: Request, principal: Principal = Depends(require("public.
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _date(raw: str, label: str, problems: list[str]) -> dt.date | None:
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        problems.append(f"{label}“{raw}”不是有效日期，应为 YYYY-MM-DD，已忽略")
-        return None
 
 
 def _page_url(path: str, params: dict[str, str], page: int) -> str:

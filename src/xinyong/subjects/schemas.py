@@ -45,8 +45,8 @@ class SubjectOut(BaseModel):
 # --------------------------------------------------------------------------- merging two subjects
 
 
-class MergeSide(BaseModel):
-    """One subject of a merge as it is before it (public codes only: persons are never merged)."""
+class CodedSubject(BaseModel):
+    """A subject as the code-quality report lists it: its name and codes (never a person's)."""
 
     id: int
     kind: str
@@ -56,6 +56,11 @@ class MergeSide(BaseModel):
     org_code: str | None
     reg_no: str | None
     area_code: str | None
+
+
+class MergeSide(CodedSubject):
+    """One subject of a merge as it is before it (public codes only: persons are never merged)."""
+
     records: int
     names: int  # rows of its name history
     legal_representatives: int
@@ -203,19 +208,6 @@ class ErrorOut(BaseModel):
 
 
 # --------------------------------------------------------------------------- duplicate codes (重码)
-
-
-class CodedSubject(BaseModel):
-    """A subject as the code-quality report lists it: its name and codes (never a person's)."""
-
-    id: int
-    kind: str
-    kind_label: str
-    name: str
-    uscc: str | None
-    org_code: str | None
-    reg_no: str | None
-    area_code: str | None
 
 
 class CodeUnderNames(BaseModel):

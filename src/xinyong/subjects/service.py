@@ -478,8 +478,7 @@ def merge_subjects(
 
 def _merge_side(session: Session, subject: Subject) -> MergeSide:
     return MergeSide(
-        id=subject.id, kind=subject.kind, kind_label=KIND_LABELS.get(subject.kind, subject.kind), name=subject.name,
-        uscc=subject.uscc, org_code=subject.org_code, reg_no=subject.reg_no, area_code=subject.area_code,
+        **_coded(subject).model_dump(),
         records=records_service.count_records(session, subject.id),
         names=session.scalar(select(func.count()).select_from(SubjectName)
                              .where(SubjectName.subject_id == subject.id)) or 0,
@@ -857,8 +856,6 @@ def duplicate_codes(session: Session, *, limit: int | None = None) -> DuplicateC
     """One code under several names, and one name under several codes, with their counts.
 
     ``limit`` bounds each list (the totals count everything); ``None`` lists all."""
-    from sqlalchemy import func
-
     coded = Subject.kind.in_(_CODED_KINDS)
     subjects_total = session.scalar(select(func.count()).select_from(Subject).where(coded)) or 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -38,6 +39,18 @@ def client_ip(request) -> str:  # type: ignore[no-untyped-def]
 # A database row id in a URL: positive and within BIGINT, so that a huge number is a 422, not a
 # database error.
 MAX_ROW_ID = 2**63 - 1
+
+
+def form_date(raw: str, label: str, problems: list[str]) -> dt.date | None:
+    """A date typed into a page's form (YYYY-MM-DD); one that cannot be read is ignored and said
+    in ``problems``, for the page to show."""
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        problems.append(f"{label}“{raw}”不是有效日期，应为 YYYY-MM-DD，已忽略")
+        return None
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="记录编号")]
 
 
