@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from filehelpers import sample_rows
 from webhelpers import login, make_department, make_user
 from xinyong.accounts import service as accounts
 from xinyong.accounts.access import Role
 from xinyong.core import db
+from xinyong.core.ids import make_org_code, make_uscc
 from xinyong.core.models import AuditEntry
 from xinyong.ingest.models import Batch
 
@@ -220,8 +222,6 @@ def test_a_department_system_cannot_send_or_correct_another_departments_records(
     department's records, and a row of another department's decision would replace its content.
     Both are rejected, naming the department; nothing of the other department changes and no
     department is registered from such a file. The credit office may send them."""
-    from filehelpers import sample_rows
-
     headers, rows = sample_rows()
     own = next(r for r in rows if r["数据来源单位统一社会信用代码"] == "11440402A20Y55BB2N")
     theirs = next(r for r in rows if r["数据来源单位统一社会信用代码"] != own["数据来源单位统一社会信用代码"])
@@ -242,6 +242,51 @@ def test_a_department_system_cannot_send_or_correct_another_departments_records(
             "SELECT v.data FROM record_versions v JOIN records r ON r.id = v.record_id "
             "WHERE r.decision_no = :no"), {"no": theirs["行政处罚决定书文号"]}).scalars().all()
     assert len(facts) == 1 and "被其他部门改写" not in facts[0]
+
+
+def test_a_decision_of_an_unregistered_body_stored_by_another_department_is_not_corrected(client, keys, database):  # type: ignore[no-untyped-def]
+    """A branch that is no department on the platform (a 分局 reporting through its bureau)
+    decides; another department sends the decision. A row of that decision — its authority and
+    number — from this department's key would become the other department's record's correction
+    (its content replaced, the record moved to this department) or one more party of its
+    decision. It is rejected at the merge, naming the department that sent it; the department's
+    own rows of the same file are stored, and the other record is as it was."""
+    headers, rows = sample_rows()
+    own = next(r for r in rows if r["数据来源单位统一社会信用代码"] == "11440402A20Y55BB2N")
+    theirs = next(r for r in rows if r["数据来源单位统一社会信用代码"] != own["数据来源单位统一社会信用代码"])
+    branch = make_uscc(f"11{theirs['处罚机关统一社会信用代码'][2:8]}{make_org_code('71234567')}")
+    theirs = dict(theirs, **{"处罚机关统一社会信用代码": branch, "处罚机关": "某某分局"})
+    with db.transaction() as session:
+        make_user(session, Role.ADMIN, username="office")
+    csrf = login(client, "office")
+    stored = client.post("/api/v1/batches?kind=penalties", headers={"X-CSRF-Token": csrf},
+                         files={"file": ("theirs.csv", _csv(headers, [theirs]), "text/csv")}).json()
+    assert stored["accepted"] == 1, stored["errors"]
+    own_header = [h for h in headers if not h.startswith("数据来源单位")]
+    changed = {h: v for h, v in theirs.items() if h in own_header}
+    changed["违法事实"] = "被其他部门改写的违法事实"
+    another_party = dict(changed, **{"行政相对人名称": "另一个当事人有限公司",
+                                     "行政相对人代码_1(统一社会信用代码)": own["行政相对人代码_1(统一社会信用代码)"]})
+    mine = {h: v for h, v in own.items() if h in own_header}
+    answer = _post(client, keys["a"], _csv(own_header, [mine, changed, another_party]), name="mixed.csv").json()
+    assert (answer["rows_total"], answer["accepted"], answer["corrected"], answer["rejected"]) == (3, 1, 0, 2)
+    errors = answer["errors"]
+    assert [(e["line"], e["field"], e["code"]) for e in errors] == [
+        (3, "行政处罚决定书文号", "not_own_data"), (4, "行政处罚决定书文号", "not_own_data")]
+    assert theirs["数据来源单位"] in errors[0]["message"] and "珠海市生态环境局" in errors[0]["message"]
+    with database.connect() as conn:
+        stored_rows = conn.execute(sa.text(
+            "SELECT r.department_id, r.current_version, v.data FROM records r "
+            "JOIN record_versions v ON v.record_id = r.id WHERE r.authority_uscc = :branch"),
+            {"branch": branch}).all()
+    assert len(stored_rows) == 1
+    department_id, version, data = stored_rows[0]
+    assert department_id != keys["department_a"] and version == 1 and "被其他部门改写" not in data
+    # the rejected rows are handed back to the department that sent them
+    batch_id = answer["batch_id"]
+    handed_back = client.get(f"/api/v1/batches/{batch_id}/rejected.csv", headers={"X-API-Key": keys["a"]})
+    assert handed_back.status_code == 200
+    assert "被其他部门改写的违法事实" in handed_back.text and "另一个当事人有限公司" in handed_back.text
 
 
 def _csv(headers: list[str], rows: list[dict[str, str]]) -> bytes:

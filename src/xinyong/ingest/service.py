@@ -417,6 +417,40 @@ def _numbers_the_columns(cells: list[str]) -> bool:
     return len({int(c) - i for i, c in filled}) == 1
 
 
+def _reject_foreign_decisions(session: Session, staging: Staging, item: Item, validator: RowValidator,
+                              table: Any, department: Any, batch_id: int) -> int:
+    """Reject the staged rows of decisions another department has stored (``not_own_data``):
+    a sender may correct only its own records. The validator has already rejected rows that
+    name another department as their source or authority; this finds, at the merge, a decision
+    of a body that is no registered department (a branch reporting through its bureau) stored by
+    another department. Returns how many rows were rejected."""
+    foreign = staging.take_foreign_decisions(item.record_kind, department.id)
+    if not foreign:
+        return 0
+    names = {d.id: d.name for d in accounts.list_departments(session)}
+    number_label = item.field("decision_no").label
+    issues = []
+    rejected_rows = []
+    for line, number, owner, data in foreign:
+        issues.append((
+            "error", line, table.sheets.header(line, validator.header("decision_no")), "not_own_data",
+            f"{number_label}“{number}”的决定已由{names.get(owner, '另一部门')}报送，不是报送部门"
+            f"{department.name}的记录：部门只能报送和更正本部门的记录，本行未保存。"
+            "如该决定确由本部门报送有误，请联系信用办核实后处理",
+        ))
+        # the row as stored would be (resident ids masked): the department has nothing to fix in it
+        values = {key: value for key, value in orjson.loads(data).items() if key in item.field_keys}
+        headers = [table.sheets.header(line, validator.header(key)) or key for key in values]
+        rejected_rows.append(_rejected_row(batch_id, line, headers, [_cell(v) for v in values.values()]))
+    staging.write_issues(issues)
+    session.execute(insert(RejectedRow), rejected_rows)
+    return len(foreign)
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
 def _rejected_row(batch_id: int, line: int, headers: list[str], cells: list[str]) -> dict[str, Any]:
     """A rejected row's cells under the file's own headers, to hand back for correction (a JSON
     text that is no record, as written). They are kept encrypted: a rejected row is handed back
@@ -525,7 +559,9 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     concurrent = staging.dialect == "postgresql"
 
     def merge() -> None:
-        nonlocal staged
+        nonlocal staged, rejected
+        if department is not None:
+            rejected += _reject_foreign_decisions(session, staging, item, validator, table, department, batch.id)
         merged = staging.merge(kind=item.record_kind, item_code=item.code, batch_id=batch.id, now=now,
                                name_header=validator.header("subject_name"),
                                number_header=validator.header("decision_no"),
