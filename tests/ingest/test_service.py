@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -1057,6 +1058,48 @@ def test_cells_merged_down_several_rows_count_for_every_row(database, tmp_path, 
     assert (report.accepted, report.rejected) == (3, 0), report.errors
     assert any(w.code == "file_note" and "2 处跨行合并" in w.message for w in report.warnings)
     assert _stored(database, "authority_uscc") == [r["处罚机关统一社会信用代码"] for r in same]
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls"])
+def test_hidden_rows_are_read_and_the_report_names_them(database, tmp_path, suffix):
+    """A filter left on, or rows hidden by hand: the sender did not see them when sending, yet
+    they are records. They are stored like the others and the report names them (an empty hidden
+    row is not named)."""
+    headers, rows = sample_rows()
+    rows = rows[:6]
+
+    def workbook(name: str, hidden: tuple[int, ...]) -> Path:
+        """The rows on one sheet under the header (row 1), the given sheet rows hidden."""
+        path = tmp_path / f"{name}.{suffix}"
+        if suffix == "xlsx":
+            import openpyxl
+
+            wb = openpyxl.Workbook()
+            for r in [headers, *(list(r.values()) for r in rows)]:
+                wb.active.append(r)
+            for row in hidden:
+                wb.active.row_dimensions[row].hidden = True
+            wb.save(path)
+            return path
+        import xlwt
+
+        book = xlwt.Workbook(encoding="utf-8")
+        sheet = book.add_sheet("行政处罚")
+        for n, r in enumerate([headers, *(list(r.values()) for r in rows)]):
+            for column, value in enumerate(r):
+                sheet.write(n, column, value)
+        for row in hidden:
+            sheet.row(row - 1).hidden = True
+        book.save(str(path))
+        return path
+
+    report = ingest(workbook("hidden", (3, 4, 6, 8)))  # row 8 is empty
+    assert (report.accepted, report.rejected) == (6, 0), report.errors
+    (note,) = [w.message for w in report.warnings if w.code == "file_note" and "隐藏" in w.message]
+    assert "3 行是隐藏的" in note and "第 3–4、6 行" in note
+    # a sheet with nothing hidden says nothing of it
+    again = ingest(workbook("shown", ()))
+    assert again.unchanged == 6 and not any("隐藏" in w.message for w in again.warnings)
 
 
 def test_xlsx_declaring_a_smaller_sheet_than_it_holds_is_read_whole(database, tmp_path):

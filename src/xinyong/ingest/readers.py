@@ -581,6 +581,9 @@ _FORMULA_CELL = re.compile(
     rb'<(?:\w+:)?c\b([^>]*?)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*'
     rb'(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>')
 _CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_ROW_TAG = re.compile(rb'<(?:\w+:)?row\b([^>]*)>')
+_ROW_REF = re.compile(rb'\br="(\d+)"')
+_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
 _TEXT_RESULT = re.compile(rb'\bt="(?:str|inlineStr|s)"')
 
 
@@ -592,13 +595,16 @@ class _SheetScan:
     merges: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     # {row: {column}} of the formula cells saved without their result (1-based)
     uncached: dict[int, set[int]] = field(default_factory=dict)
+    # the rows hidden in the sheet (1-based): rows a filter or 隐藏 keeps out of sight
+    hidden: set[int] = field(default_factory=set)
 
 
 def _scan_sheet_xml(archive: zipfile.ZipFile, part: str, title: str) -> _SheetScan:
-    """The merged ranges that span several rows, and the formulas saved without a result. The
-    sheet's XML is scanned as bytes, a chunk at a time: the list of merged cells comes after the
-    rows and read-only mode does not read it; with ``data_only`` a formula with no saved result
-    reads as an empty cell, which would lose its value without a word."""
+    """The merged ranges that span several rows, the formulas saved without a result and the
+    hidden rows. The sheet's XML is scanned as bytes, a chunk at a time: the list of merged cells
+    comes after the rows and read-only mode does not read it; with ``data_only`` a formula with
+    no saved result reads as an empty cell, which would lose its value without a word; read-only
+    mode does not say which rows are hidden."""
     from openpyxl.utils import column_index_from_string
 
     scan = _SheetScan()
@@ -626,6 +632,11 @@ def _scan_sheet_xml(archive: zipfile.ZipFile, part: str, title: str) -> _SheetSc
                             f"工作表“{title}”中有超过 {MAX_UNCACHED_FORMULAS:,} 个公式没有保存计算结果"
                             "（由程序生成的工作簿常见）：请在 Excel 或 WPS 中打开并保存后再提交，"
                             "或另存为 CSV（UTF-8）。")
+            if _HIDDEN.search(data):  # most sheets hide no row
+                for m in _ROW_TAG.finditer(data):
+                    ref = _ROW_REF.search(m[1])
+                    if ref is not None and _HIDDEN.search(m[1]):
+                        scan.hidden.add(int(ref[1]))
             tail = data[-4096:]
     # a match may be seen twice across a chunk boundary: keep each range once
     scan.merges = {row: sorted(set(spans)) for row, spans in found.items()}
@@ -677,27 +688,49 @@ def _merge_note(merged: dict[int, list[tuple[int, int]]], *, after: int = 0, tit
     return f"{where}中有 {count} 处跨行合并的单元格：合并的值已填入它所占的每一行。" if count else None
 
 
+def _hidden_note(rows: list[int], *, title: str | None = None) -> str:
+    """A note on the hidden rows of a sheet that hold data: they are read like the others, but
+    whoever sent the file may not have seen them (a filter left on, rows hidden by hand)."""
+    spans: list[list[int]] = []
+    for row in rows:
+        if spans and spans[-1][1] == row - 1:
+            spans[-1][1] = row
+        else:
+            spans.append([row, row])
+    shown = "、".join(str(a) if a == b else f"{a}–{b}" for a, b in spans[:10]) + ("等" if len(spans) > 10 else "")
+    where = f"工作表“{title}”" if title else "工作表"
+    return (f"{where}中有 {len(rows)} 行是隐藏的（筛选或隐藏后看不到）：第 {shown} 行。隐藏的行也已按记录读取；"
+            "如其中有不应报送的行，请删除这些行后重新提交。")
+
+
 @dataclass
 class _Sheet:
     title: str
     visible: bool
     size: int
     cells: Callable[[], Iterable[Sequence[Any]]]  # a fresh iterator of typed cell values per call
-    # merged cells and formulas without results; read when first needed (for XLSX it means
+    # merged cells, formulas without results, hidden rows; read when first needed (for XLSX it means
     # reading the sheet's XML once more)
     scan: Callable[[], _SheetScan]
     _scanned: _SheetScan | None = None
 
-    @property
-    def merges(self) -> dict[int, list[tuple[int, int]]]:
+    def scanned(self) -> _SheetScan:
         if self._scanned is None:
             self._scanned = self.scan()
-        return self._scanned.merges
+        return self._scanned
+
+    @property
+    def merges(self) -> dict[int, list[tuple[int, int]]]:
+        return self.scanned().merges
+
+    @property
+    def hidden(self) -> set[int]:
+        return self.scanned().hidden
 
     def rows(self) -> Iterator[Sequence[Any]]:
         rows = _fill_merges(self.cells(), self.merges)
-        assert self._scanned is not None
-        return _mark_uncached(rows, self._scanned.uncached) if self._scanned.uncached else rows
+        uncached = self.scanned().uncached
+        return _mark_uncached(rows, uncached) if uncached else rows
 
 
 # What a sheet's header must name for the sheet to hold records: a sheet of code lists or
@@ -823,9 +856,14 @@ def _sheet_table(
         for number, sheet in enumerate(chosen):
             lines.start(reading["offset"])
             found = _find_header(rows(sheet), field_of)  # read again from the sheet's first row
+            hidden = sheet.hidden
+            shown_hidden: list[int] = []  # hidden rows with something in them
             if number == 0:
                 lines.renamed.append({})
-                yield from found.rows
+                for line, cells in found.rows:
+                    if hidden and line in hidden and not _is_blank(cells):
+                        shown_hidden.append(line)
+                    yield line, cells
             else:
                 offset = reading["offset"]
                 sheet_title[0] = sheet.title
@@ -835,11 +873,15 @@ def _sheet_table(
                 if merged:
                     notes.append(merged)
                 for line, cells in found.rows:
+                    if hidden and line in hidden and not _is_blank(cells):
+                        shown_hidden.append(line)
                     row = [""] * len(headers)
                     for index, cell in zip(placed, cells, strict=False):
                         if index is not None:
                             row[index] = cell
                     yield offset + line, row
+            if shown_hidden:
+                notes.append(_hidden_note(shown_hidden, title=sheet.title if len(chosen) > 1 else None))
             reading["offset"] += reading["row"]
 
     return Table(
@@ -910,10 +952,15 @@ def _xls_table(wb: Any, field_of: FieldOf, sheet_rows: Callable[[Any], Iterator[
     for index in range(wb.nsheets):
         ws = wb.sheet_by_index(index)
         sheets.append(_Sheet(ws.name, ws.visibility == 0, max(ws.nrows, 1),
-                             lambda ws=ws: sheet_rows(ws), lambda ws=ws: _SheetScan(_xls_merges(ws))))
+                             lambda ws=ws: sheet_rows(ws),
+                             lambda ws=ws: _SheetScan(_xls_merges(ws), hidden=_xls_hidden(ws))))
     table = _sheet_table("xls", sheets, field_of, close=wb.release_resources)
     table.excel_epoch = dt.date(1904, 1, 1) if wb.datemode == 1 else dt.date(1899, 12, 30)
     return table
+
+
+def _xls_hidden(ws: Any) -> set[int]:
+    return {row + 1 for row, info in ws.rowinfo_map.items() if info.hidden}  # 0-based
 
 
 def _xls_merges(ws: Any) -> dict[int, list[tuple[int, int]]]:
