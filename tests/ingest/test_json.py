@@ -38,6 +38,25 @@ def test_array_of_records_gives_the_csv_outcome(database, tmp_path, monkeypatch,
     assert (again.unchanged, again.accepted) == (46, 1), "every value must land as in the CSV"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("lines", [False, True], ids=["document", "json-lines"])
+def test_json_written_in_utf16_is_read(database, tmp_path, encoding, lines):
+    """A .NET or Windows program writes JSON in UTF-16 (Encoding.Unicode), with or without a
+    BOM: it was told to save the file as "CSV", or read as a CSV without the columns. JSON is
+    UTF-8, 16 or 32 (RFC 4627 §3; first bytes tell): it is read like the UTF-8 document."""
+    _, rows = sample_rows()
+    records = _records(rows[:5])
+    if lines:
+        text = "\n".join(json.dumps(r, ensure_ascii=False) for r in records)
+    else:
+        text = json.dumps(records, ensure_ascii=False, indent=1)
+    path = tmp_path / ("records.jsonl" if lines else "records.json")
+    path.write_bytes(text.encode(encoding))
+    report = ingest(path)
+    assert (report.encoding, report.accepted, report.rejected) == ("UTF-16", 5, 0), report.errors[:3]
+    assert report.format == ("jsonl" if lines else "json")
+
+
 @pytest.mark.parametrize("shape", ["rows", "data-list", "one-after-another"])
 def test_records_wrapped_in_an_object_or_one_after_another(database, tmp_path, shape):
     """{"total": 47, "rows": [...]} on one line, {"code": 200, "data": {"total": 47, "list": [...]}}

@@ -30,7 +30,7 @@ from xinyong.core.errors import FileUnreadable
 csv.field_size_limit(10 * 1024 * 1024)
 
 ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gbk": "GBK", "gb18030": "GB18030",
-                   "utf-16": "UTF-16"}
+                   "utf-16": "UTF-16", "utf-16-le": "UTF-16", "utf-16-be": "UTF-16"}
 # a row the reader could not split (validation turns it into one error): its first cell is a marker
 INVALID_JSON = "\x00invalid_json"  # then the message and the record's text
 UNCLOSED_QUOTE = "\x00unclosed_quote"  # then the last line the broken row swallowed, then its cells
@@ -167,12 +167,15 @@ class Encoding:
     damaged_from_line: int | None = None
 
 
-def detect_encoding(path: Path) -> Encoding:
-    """The file's text encoding: a BOM decides, else strict UTF-8, else GBK, else GB18030."""
+def detect_encoding(path: Path, known: str | None = None) -> Encoding:
+    """The file's text encoding: a BOM decides, else strict UTF-8, else GBK, else GB18030;
+    ``known`` is an encoding the caller has recognised, whose bytes are checked the same way."""
     with open(path, "rb") as fh:
         head = fh.read(4)
-    if head.startswith(codecs.BOM_UTF8):
-        candidates: tuple[str, ...] = ("utf-8-sig",)  # a BOM decides, but the rest must match it
+    if known:
+        candidates: tuple[str, ...] = (known,)
+    elif head.startswith(codecs.BOM_UTF8):
+        candidates = ("utf-8-sig",)  # a BOM decides, but the rest must match it
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         candidates = ("utf-16",)
     else:
@@ -1289,6 +1292,20 @@ def _utf16_without_bom(head: bytes) -> bool:
     return all(ch.isprintable() or ch in "\t\r\n" for ch in text.rstrip("\ufffd"))
 
 
+def _utf16_json(head: bytes) -> str | None:
+    """The encoding of JSON text written in UTF-16 (with or without its BOM), else None. JSON
+    begins with [ or { (after spaces): in UTF-16 one of the first two bytes is zero (RFC 4627
+    §3 tells the encodings apart so), and the text must read as such."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        name, text = "utf-16", head[: len(head) // 2 * 2].decode("utf-16", errors="replace")
+    elif len(head) >= 4 and _utf16_without_bom(head):
+        name = "utf-16-le" if head[1] == 0 else "utf-16-be"
+        text = head[: len(head) // 2 * 2].decode(name, errors="replace")
+    else:
+        return None
+    return name if text.lstrip().startswith(("[", "{")) else None
+
+
 def _looks_like_markup(path: Path) -> bool:
     with open(path, "rb") as fh:
         head = fh.read(2048).lstrip(codecs.BOM_UTF8).lstrip().lower()
@@ -1314,6 +1331,12 @@ def open_table(path: Path, field_of: FieldOf) -> Table:
     if head.startswith(b"PK") or suffix in (".xlsx", ".xlsm"):
         return open_xlsx(path, field_of)
     text_head = head.lstrip(codecs.BOM_UTF8).lstrip()
+    utf16 = _utf16_json(head)
+    if utf16:  # a .NET or Windows program's JSON (Encoding.Unicode): JSON text is UTF-16 or UTF-8
+        decoding = detect_encoding(path, utf16)
+        if _first_line_is_a_record(path, decoding, field_of):
+            return open_jsonl(path, field_of, decoding)
+        return open_json(path, field_of, decoding)
     if suffix in (".jsonl", ".ndjson") or (text_head.startswith(b"{") and suffix != ".json"):
         decoding = detect_encoding(path)  # once: it reads the whole file
         if _first_line_is_a_record(path, decoding, field_of):
