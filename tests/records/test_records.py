@@ -98,6 +98,26 @@ def test_a_small_fine_is_minor_by_the_limit_for_the_partys_kind(tmp_path, catego
     assert (record.status_label == "不予公示") == (expected == "轻微")
 
 
+@pytest.mark.parametrize(("decided", "fine", "expected", "rule"), [
+    ("2020/06/01", "0.2", "一般", "penalty-classification-2019"),  # 2,000 元: over the old law's 1,000 元
+    ("2020/06/01", "0.1", "轻微", "penalty-classification-2019"),
+    ("2021/07/14", "0.3", "一般", "penalty-classification-2019"),
+    ("2021/07/15", "0.3", "轻微", "penalty-classification-2019-from-2021-07-15"),
+    ("2018/03/01", "0.25", "一般", "penalty-classification-legacy"),
+])
+def test_the_minor_fine_limit_is_the_simple_procedure_limit_of_the_law_in_force_on_the_decision_date(
+        tmp_path, decided, fine, expected, rule):
+    """行政处罚法 第五十一条 (3,000 元 for organisations, 200 元 for persons) is in force from
+    2021-07-15; before it the 1996 law's 第三十三条 allowed 1,000 元 and 50 元 on the spot. A
+    company fined 2,000 元 in 2020 was no simple-procedure penalty: it is 一般, and published."""
+    store(tmp_path, penalty(800, **{DECISION_DATE: decided, KINDS: "罚款", FINE: fine,
+                                    "没收违法所得、没收非法财物的金额（万元）": ""}))
+    on_the_day = only(dt.datetime.strptime(decided, "%Y/%m/%d").date())
+    version = on_the_day.current
+    assert (version.penalty_class, version.class_rule) == (expected, rule), version.class_reason
+    assert on_the_day.status_label == ("公示中" if expected == "一般" else "不予公示")
+
+
 def test_revoked_licence_is_serious_and_published_three_years(tmp_path):
     store(tmp_path, penalty(3, **{DECISION_DATE: "2026/05/31", KINDS: "罚款;吊销许可证件",
                                   "暂扣或吊销证照名称及编号": "食品经营许可证 JY11301020001"}))
@@ -195,6 +215,18 @@ def test_declared_publication_end(tmp_path, declared, expected_end, warned):
     assert [w.line for w in out_of_range] == ([3] if warned else [])
     if warned:
         assert "2027/05/10" in out_of_range[0].message and declared in out_of_range[0].message
+
+
+def test_a_declared_end_does_not_publish_a_class_that_had_no_publication_period(tmp_path):
+    """Under 527号 and Order 58 a 轻微 penalty (a simple-procedure one) is not published at all:
+    a 公示截止期 a department's system filled in — even the decision day itself — does not make
+    it public for a day; the warning says why."""
+    report = store(tmp_path, penalty(14, **{DECISION_DATE: "2025/03/31", KINDS: "警告", FINE: "",
+                                            DECLARED_END: "2025/03/31"}))
+    record = only(D(2025, 3, 31))
+    assert (record.current.penalty_class, record.status_label) == ("轻微", "不予公示")
+    (warning,) = [w for w in report.warnings if w.code == "publication_end_out_of_range"]
+    assert "未采用" in warning.message and "不予公示" in warning.message
 
 
 def test_declared_publication_end_warning_names_its_column(tmp_path):

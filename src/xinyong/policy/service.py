@@ -507,8 +507,10 @@ def decide_penalty(
     """Class a penalty and decide its publication, as intake does and as re-classification
     repeats for stored penalties: the class by the rule in force on the decision date (for the
     party's kind); the window of that class; a penalty revoked (2016 当前状态 撤销) is not
-    published; a declared 公示截止期 inside the class's period is used, and one outside it
-    (other than the open-ended date) is refused. ``window`` may be a caching lookup."""
+    published; a declared 公示截止期 inside the class's period is used (it publishes a class that
+    is published only where the department finds it necessary: 轻微 under Order 36, at most 3
+    months), and one outside it (other than the open-ended date) is refused — so is any for a
+    class with no period (轻微 before Order 36). ``window`` may be a caching lookup."""
     classification = classify_penalty(book, kinds, fine_wan, confiscated_wan, declared_class, decision_date,
                                       jurisdiction, subject_type=subject_type)
     found = (window or (lambda c, d, j: publication_window(book, c, d, j)))(
@@ -517,7 +519,8 @@ def decide_penalty(
     if revoked:
         published = False
     elif declared_end is not None:
-        if found.min_end <= declared_end <= found.max_end:
+        # a class published for no time at all (轻微 under 527号 and Order 58) has no end to declare
+        if found.min_end <= declared_end <= found.max_end and found.max_end > decision_date:
             end, published = declared_end, True
         elif declared_end != open_ended:
             refused = declared_end
