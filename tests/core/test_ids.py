@@ -28,6 +28,7 @@ from xinyong.core.ids import (
     org_code_check_char,
     reg_no_check_digit,
     ric_check_char,
+    ric_not_uscc,
     uscc_area_code,
     uscc_check_char,
     uscc_kind,
@@ -483,6 +484,31 @@ def test_any_single_substitution_in_a_resident_id_is_rejected(
     assume(number[position] != char)
     with pytest.raises(InvalidCode):
         validate_ric(substituted(number, position, char))
+
+
+@PROPERTY
+@given(area=st.sampled_from(["440402", "110105", "130102", "331102", "510104", "410481"]),
+       birth=birth_dates(), seq=st.integers(0, 999))
+def test_a_resident_id_that_passes_the_uscc_check_is_told_apart(area: str, birth: datetime.date, seq: int) -> None:
+    """About one id in thirty is also a valid USCC by its check character; every such id is told
+    apart (its characters 3–8 name no area, or its first two no category)."""
+    number = make_ric(area, birth, seq)
+    try:
+        validate_uscc(number)
+    except InvalidCode:
+        return
+    assert ric_not_uscc(number)
+
+
+@PROPERTY
+@given(kind=st.sampled_from([("9", "1"), ("9", "2"), ("9", "3"), ("1", "1"), ("1", "2"), ("5", "1"), ("5", "2")]),
+       area=st.sampled_from(["110119", "130102", "410481", "440402", "331102", "320106", "110105"]),
+       body=code_chars(DIGITS, 8))
+def test_a_real_uscc_is_never_taken_for_a_resident_id(kind: tuple[str, str], area: str, body: str) -> None:
+    """A USCC of a real category and area stays one, even when its digits happen to read as a
+    valid resident id (county 19 or 20, a date, the right check digit)."""
+    code = make_uscc("".join(kind) + area + make_org_code(body))
+    assert not ric_not_uscc(code)
 
 
 def test_make_ric_rejects_impossible_parts() -> None:

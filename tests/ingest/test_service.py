@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from filehelpers import FIXTURES, count, ingest, sample_rows, write_rows
 from xinyong.accounts.models import Department
-from xinyong.core import clock, db
-from xinyong.core.errors import FileUnreadable
+from xinyong.core import clock, db, ids
+from xinyong.core.errors import FileUnreadable, NotFound
 from xinyong.core.ids import make_org_code, make_uscc
 from xinyong.ingest import service
 from xinyong.ingest.models import Batch
@@ -773,9 +773,15 @@ def test_individual_business_placeholder_needs_registration_number(tmp_path):
     business = next(r for r in rows if r["行政相对人代码_1(统一社会信用代码)"] == "00000000000000000X")
     ok = dict(business)
     business = dict(business, **{"行政相对人代码_2(工商注册号)": "", "行政处罚决定书文号": "测试罚〔2024〕9号"})
-    report = ingest(write_rows(tmp_path / "ib.csv", headers, [ok, business]))
+    reg_no = ok["行政相对人代码_2(工商注册号)"]
+    wrong = reg_no[:14] + str((int(reg_no[14]) + 1) % 10)
+    mistyped = dict(business, **{"行政相对人代码_2(工商注册号)": wrong, "行政处罚决定书文号": "测试罚〔2024〕10号"})
+    short = dict(business, **{"行政相对人代码_2(工商注册号)": reg_no[:14], "行政处罚决定书文号": "测试罚〔2024〕11号"})
+    report = ingest(write_rows(tmp_path / "ib.csv", headers, [ok, business, mistyped, short]))
     assert report.accepted == 1
-    assert [(e.line, e.code) for e in report.errors] == [(3, "placeholder_needs_reg_no")]
+    # a number that was given but is wrong gets its own error only, not "须填写工商注册号" as well
+    assert [(e.line, e.code) for e in report.errors] == [
+        (3, "placeholder_needs_reg_no"), (4, "reg_no_checksum"), (5, "reg_no_length")]
 
 
 def test_missing_required_column_makes_the_file_unreadable(database, tmp_path):
@@ -1718,6 +1724,24 @@ def test_amount_headers_that_name_their_unit_in_other_words(database, tmp_path, 
     report = ingest(write_rows(tmp_path / "unit.csv", renamed, [written_row]))
     assert report.accepted == 1 and not [w for w in report.warnings if w.code == "unknown_column"]
     assert _stored(database, "fine_amount") == [stored]
+
+
+def test_a_resident_id_that_also_passes_the_uscc_check_is_no_organisations_code(database, tmp_path):
+    """About one resident id in thirty also passes GB 32100's check (440402200008098085: 4 read as
+    the 文化 authority). In the USCC column of a 法人 row it was stored as the organisation's code —
+    area 040220 — and shown in clear on the public pages and API (found by probing). It is a
+    resident id, rejected as such; real USCCs are not (their area and category are real)."""
+    headers, rows = sample_rows()
+    company = next(r for r in rows if r["行政相对人类别"] == "法人及非法人组织")
+    person_id = "440402200008098085"
+    assert ids.validate_uscc(person_id) == person_id and ids.is_valid_ric(person_id)
+    row = dict(company, **{"行政相对人代码_1(统一社会信用代码)": person_id})
+    report = ingest(write_rows(tmp_path / "ids.csv", headers, [company, row]))
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(e.line, e.code) for e in report.errors] == [(3, "ric_in_uscc_column")]
+    assert person_id not in report.errors[0].message
+    with db.transaction() as session, pytest.raises(NotFound):
+        find_by_code(session, person_id)
 
 
 def test_resident_ids_are_never_stored_or_reported_in_clear_whatever_column_they_are_typed_in(database, tmp_path):

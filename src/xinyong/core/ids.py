@@ -425,6 +425,20 @@ def is_valid_ric(raw: str) -> bool:
     return True
 
 
+def ric_not_uscc(raw: str) -> bool:
+    """Whether a code that passes the USCC check is a resident id instead: about one resident id
+    in thirty also passes GB 32100's check (its first digit reads as a registration authority),
+    and would be stored, and shown, as an organisation's code. It is taken for an id when it is
+    a valid one (GB 11643: date, check digit) and as a USCC names no category of GB 32100's table
+    or no GB/T 2260 area in characters 3–8 (an id's characters 3–8 are its city, county and
+    birth century: 440402200008098085 would be area 040220)."""
+    if not is_valid_ric(raw):
+        return False
+    code = normalize_code(raw)
+    categories = _USCC_AUTHORITIES.get(code[0], ("", {}))[1]
+    return code[1] not in categories or area_name(code[2:8]) is None
+
+
 def mask_ric(number: str) -> str:
     """The id as it may be shown in public: at most 4 characters kept at each end."""
     code = normalize_code(number)

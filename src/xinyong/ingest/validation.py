@@ -1023,7 +1023,7 @@ class RowValidator:
                 placeholder = True
             else:
                 uscc, problem = self._uscc(raw_uscc)
-                if problem is not None:
+                if problem is not None or ids.ric_not_uscc(raw_uscc):
                     if ids.is_valid_ric(raw_uscc):
                         errors.append(self._issue(
                             line, "uscc", "ric_in_uscc_column",
@@ -1109,6 +1109,8 @@ class RowValidator:
                                           f"只有个体工商户可以使用代码 {ids.PLACEHOLDER_USCC}"))
                 return None
             if not reg_no:
+                if any(e.field == self.header("reg_no") for e in errors):
+                    return None  # a number was given, and is wrong: its own error says so
                 errors.append(self._issue(line, "reg_no", "placeholder_needs_reg_no",
                                           f"个体工商户使用代码 {ids.PLACEHOLDER_USCC} 时，须填写 15 位工商注册号"))
                 return None
