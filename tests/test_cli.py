@@ -38,6 +38,35 @@ def flat(text: str) -> str:
 # --- ingest: exit codes and the report ---------------------------------------------------------
 
 
+def test_ingest_on_a_broken_policy_pack_says_the_platform_is_not_ready(database, tmp_path, monkeypatch):
+    """Two rules of one kind in force on the same days (an operator's editing slip): no file can be
+    decided. The command exits 1 (the platform is not ready), not 2 (the department's file is
+    unreadable), naming the pack's problem; nothing is stored."""
+    import shutil
+
+    from xinyong.policy.service import reset_policy_book
+
+    packs = tmp_path / "policies"
+    shutil.copytree(Path(__file__).parents[1] / "policies", packs)
+    deadlines = packs / "national" / "publication-deadlines.yaml"
+    text = deadlines.read_text(encoding="utf-8")
+    copy = text[text.index("  - id: publication-deadline-2016"):].split("\n  - id:")[0]
+    deadlines.write_text(text + "\n" + copy.replace("publication-deadline-2016", "publication-deadline-copy"),
+                         encoding="utf-8")
+    monkeypatch.setenv("XINYONG_POLICY_DIR", str(packs))
+    reset_settings()
+    reset_policy_book()
+    try:
+        result = run("ingest", "penalties", FIXTURES / "penalties.csv")
+    finally:
+        monkeypatch.delenv("XINYONG_POLICY_DIR")
+        reset_settings()
+        reset_policy_book()
+    assert result.exit_code == 1, result.output
+    assert "publication-deadline-copy" in flat(result.output)
+    assert count(database, Record) == 0
+
+
 def test_ingest_all_stored_exits_0_and_writes_the_report(database, tmp_path):
     result = run("ingest", "penalties", FIXTURES / "penalties.csv", "--report", tmp_path / "r.json")
     assert result.exit_code == 0, result.output

@@ -18,6 +18,7 @@ import xinyong.core.registry  # noqa: F401 - every table mapped, whichever a com
 from xinyong.core import clock, db, ids
 from xinyong.core.errors import FileUnreadable, XinyongError
 from xinyong.core.terminal import cli_actor, err, fail, out, require_ready
+from xinyong.policy.service import PolicyInvalid
 
 if TYPE_CHECKING:
     from xinyong.subjects.schemas import MergeResult
@@ -98,6 +99,8 @@ def ingest(
             report.write_text(json.dumps({"kind": kind, "file": file.name, "error": exc.message},
                                          ensure_ascii=False, indent=2), encoding="utf-8")
         raise fail(f"{file}：{exc.message}", 2) from None
+    except PolicyInvalid as exc:  # the platform is not ready: no fault of the file
+        raise fail(exc.message, 1) from None
     except XinyongError as exc:
         raise fail(exc.message, 2) from None
     if report:
