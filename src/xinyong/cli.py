@@ -332,8 +332,8 @@ def records_redeadline(
 ) -> None:
     """按现有工作日历重新计算所有暂定的公示期限（7 个工作日）及是否按时报送。
 
-    载入某年节假日安排（calendar load）时会自动重新计算涉及该年的暂定期限；升级到内置了新一年安排的
-    版本后，或平台升级前已载入过安排时，用本命令补算。每项改变记入审计日志。
+    载入某年节假日安排（calendar load）时会自动重新计算涉及该年的暂定期限，以及计数经过该次载入所改变
+    日期的期限；升级到内置了新一年安排的版本后，或平台升级前已载入过安排时，用本命令补算。每项改变记入审计日志。
     """
     from xinyong.records.service import recompute_deadlines
 
@@ -375,7 +375,8 @@ def _print_changes(table: Table, count: int, apply: bool, *, nothing: str) -> No
 
 @calendar_app.command("load")
 def calendar_load(file: Annotated[Path, typer.Argument(help="某年节假日安排的 YAML 文件")]) -> None:
-    """载入国务院办公厅公布的某年节假日与调休安排，并重新计算涉及该年的暂定公示期限。"""
+    """载入国务院办公厅公布的某年节假日与调休安排，并重新计算涉及该年的暂定公示期限，
+    以及计数经过本次载入所改变日期的公示期限（已确定的也重新计算）。"""
     from xinyong.core.calendar import import_schedule
 
     require_ready()
@@ -389,11 +390,15 @@ def calendar_load(file: Annotated[Path, typer.Argument(help="某年节假日安�
     schedule = loaded.schedule
     out.print(f"已{'替换' if loaded.replaced else '载入'} {schedule.year} 年安排（{schedule.source}），"
               f"共 {len(schedule.entries)} 天")
+    for year, days in sorted(loaded.held_elsewhere.items()):
+        out.print(f"其中 {'、'.join(map(str, days))} 已在 {year} 年安排中（放假或上班相同），未重复保存")
+    if loaded.changed_days:
+        out.print(f"与载入前的工作日历相比，{len(loaded.changed_days)} 天的放假或上班有改变")
     if loaded.examined:
-        out.print(f"已按该年安排重新计算 {loaded.examined} 条暂定的公示期限，其中 {loaded.changed} 条改变"
-                  "（期限、是否暂定或按时报送；均记入审计日志）")
+        out.print(f"已重新计算 {loaded.examined} 条公示期限（涉及该年的暂定期限，及计数经过改变日期的期限），"
+                  f"其中 {loaded.changed} 条改变（期限、是否暂定或按时报送；均记入审计日志）")
     else:
-        out.print("没有涉及该年的暂定公示期限需要重新计算")
+        out.print("没有需要重新计算的公示期限（没有涉及该年的暂定期限，也没有计数经过改变日期的期限）")
 
 
 @calendar_app.command("show")

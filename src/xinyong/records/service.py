@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -627,21 +628,25 @@ class Redeadlined:
 
 
 def recompute_deadlines(
-    session: Session, *, actor: str, year: int | None = None, apply: bool = True,
-    progress: Any = None, chunk: int = 1000,
+    session: Session, *, actor: str, year: int | None = None, changed_days: Iterable[dt.date] = (),
+    apply: bool = True, progress: Any = None, chunk: int = 1000,
 ) -> tuple[int, list[Redeadlined]]:
-    """Count again every provisional publication deadline on the working-day calendar the
-    database holds now, and whether its version arrived on time; with ``apply``, store what
-    changed (each change audited, in the caller's transaction).
+    """Count again publication deadlines on the working-day calendar the database holds now, and
+    whether their versions arrived on time; with ``apply``, store what changed (each change
+    audited, in the caller's transaction).
 
-    A deadline is provisional when its working days crossed a year whose official schedule was
-    not published; once the schedule is (``core.calendar.import_schedule`` calls this with the
-    loaded ``year``, or a release ships it), the deadline is decided as intake would decide it
-    now: ``policy.service.publication_deadline`` for the version's decision date, on time when
-    the version's received date meets it (``Deadline.met_by``). With ``year``, only deadlines
-    whose count touches that year (decided on or before its last day, due on or after its
-    first — a decision in late December runs into January); without it, every provisional one.
-    Returns (versions examined, changes).
+    Counted again: every provisional deadline — one whose working days crossed a year whose
+    official schedule was not published; once the schedule is (``core.calendar.import_schedule``
+    calls this with the loaded ``year``, or a release ships it), the deadline is decided as intake
+    would decide it now: ``policy.service.publication_deadline`` for the version's decision date,
+    on time when the version's received date meets it (``Deadline.met_by``). With ``year``, only
+    provisional deadlines whose count touches that year (decided on or before its last day, due on
+    or after its first — a decision in late December runs into January); without it, every one.
+    And, provisional or not, every deadline whose count passed over one of ``changed_days`` (days
+    a schedule load turned from working to off or back: ``decision date < day <= deadline``), so
+    that a corrected schedule, or one that moves days of a neighbouring year, also corrects the
+    deadlines an earlier schedule settled; a count that passed over none of them is the same on
+    the new calendar. Returns (versions examined, changes).
     """
     import xinyong.core.registry  # noqa: F401 - every table, for the versions' foreign keys on flush
     from xinyong.core import audit
@@ -650,19 +655,34 @@ def recompute_deadlines(
 
     book = get_policy_book()
     calendar = load_calendar(session)
+    changed = sorted(set(changed_days))
+    provisional: ColumnElement[bool] = RecordVersion.deadline_provisional.is_(True)
+    first, last = (dt.date(year, 1, 1), dt.date(year, 12, 31)) if year is not None else (dt.date.min, dt.date.max)
+    if year is not None:
+        provisional = and_(provisional, RecordVersion.decision_date <= last, RecordVersion.deadline >= first)
+
+    def counted_again(version: RecordVersion) -> bool:
+        if version.deadline_provisional and version.decision_date <= last and version.deadline >= first:
+            return True
+        # a run's range may have found it between two of the run's days
+        return _passes_over(changed, version.decision_date, version.deadline)
+
+    # a count (decision date, deadline] passes over a run of days [start, end] when it starts before
+    # the run's end and ends on or after its start
+    crossing = [and_(RecordVersion.decision_date < end, RecordVersion.deadline >= start)
+                for start, end in _runs(changed, _RUN_GAP_DAYS)]
     query = (
         select(Record, RecordVersion)
         .join(Record, RecordVersion.record_id == Record.id)
-        .where(RecordVersion.deadline_provisional.is_(True))
+        .where(or_(provisional, *crossing))
         .order_by(RecordVersion.id)
     )
-    if year is not None:
-        query = query.where(RecordVersion.decision_date <= dt.date(year, 12, 31),
-                            RecordVersion.deadline >= dt.date(year, 1, 1))
     examined = 0
     changes: list[Redeadlined] = []
     for rows in _in_pages(session, query, RecordVersion.id, chunk, entity=1):
         for record, version in rows:
+            if not counted_again(version):
+                continue
             examined += 1
             deadline = publication_deadline(book, record.kind, version.decision_date,
                                             ids.uscc_area_code(record.authority_uscc), calendar)
@@ -685,6 +705,29 @@ def recompute_deadlines(
         if progress:
             progress(examined)
     return examined, changes
+
+
+# Changed days at most this far apart are looked for as one range of days, so that the few hundred
+# days a load compares (its year and a month either side) make at most about fifteen conditions; the
+# versions a range finds whose count lies between two of its days are then left out one by one.
+_RUN_GAP_DAYS = 31
+
+
+def _runs(days: list[dt.date], gap: int) -> list[tuple[dt.date, dt.date]]:
+    """Sorted ``days`` as (first, last) runs; days at most ``gap`` days apart share a run."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in days:
+        if runs and (day - runs[-1][1]).days <= gap:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _passes_over(days: list[dt.date], start: dt.date, end: dt.date) -> bool:
+    """Whether one of the sorted ``days`` lies in ``(start, end]``."""
+    index = bisect_right(days, start)
+    return index < len(days) and days[index] <= end
 
 
 # --------------------------------------------------------------------------- merging two subjects
