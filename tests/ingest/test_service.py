@@ -1301,7 +1301,8 @@ def test_layout_2016_with_department_given(database, tmp_path):
     report = ingest(write_rows(tmp_path / "again.csv", headers, again),
                     department_uscc=r["数据来源单位统一社会信用代码"])
     assert (report.accepted, report.rejected) == (1, 1)
-    assert [(e.line, e.code) for e in report.errors] == [(3, "authority_ambiguous")]
+    # the error names the column the file has (the 2016 layout has no authority code column)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(3, "处罚机关", "authority_ambiguous")]
     assert other["处罚机关统一社会信用代码"] in report.errors[0].message
     with database.connect() as conn:
         assert conn.execute(select(Record.authority_uscc).where(

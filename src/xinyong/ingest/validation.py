@@ -856,13 +856,15 @@ class RowValidator:
             if f.key == "authority_uscc" and f.key not in self.header_of:  # the 2016 layout lacks it
                 name = values.get("authority_name", "")
                 several = self.ambiguous_names.get(normalize_name(name))
+                # the error is on the column the file has: the authority's name
+                named = "authority_name" if "authority_name" in self.header_of else f.key
                 if several:
                     errors.append(self._issue(
-                        line, f.key, "authority_ambiguous",
+                        line, named, "authority_ambiguous",
                         f"文件没有“{f.label}”列，而平台登记了多个名为“{name}”的部门（{'、'.join(several)}），"
                         "无法确定是哪一个：请使用现行格式（含机关统一社会信用代码列）报送"))
                     continue
-                errors.append(self._issue(line, f.key, "authority_unknown",
+                errors.append(self._issue(line, named, "authority_unknown",
                                           f"文件没有“{f.label}”列，且机关“{name}”未在平台登记，无法确定其统一社会信用代码"))
                 continue
             errors.append(self._issue(line, f.key, "missing_required", f"必填项“{f.label}”为空"))
