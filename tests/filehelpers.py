@@ -13,6 +13,16 @@ from xinyong.ingest.service import ingest_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+# column headers of the penalties template (the sample files' own)
+USCC = "行政相对人代码_1(统一社会信用代码)"
+REG_NO = "行政相对人代码_2(工商注册号)"
+ORG_CODE = "行政相对人代码_3(组织机构代码)"
+NAME = "行政相对人名称"
+CATEGORY = "行政相对人类别"
+DECISION_NO = "行政处罚决定书文号"
+DECISION_DATE = "处罚决定日期"
+AUTHORITY_USCC = "处罚机关统一社会信用代码"
+
 
 def sample_rows(name: str = "penalties.csv") -> tuple[list[str], list[dict[str, str]]]:
     with open(FIXTURES / name, encoding="utf-8", newline="") as fh:

@@ -12,7 +12,18 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from filehelpers import ingest, sample_rows, write_rows
+from filehelpers import (
+    AUTHORITY_USCC,
+    CATEGORY,
+    DECISION_DATE,
+    DECISION_NO,
+    NAME,
+    ORG_CODE,
+    USCC,
+    ingest,
+    sample_rows,
+    write_rows,
+)
 from webhelpers import login, make_user
 from xinyong.accounts.access import Role
 from xinyong.cli import app as cli
@@ -23,13 +34,6 @@ from xinyong.ingest.service import code_quality
 
 pytestmark = pytest.mark.usefixtures("database")
 
-USCC = "行政相对人代码_1(统一社会信用代码)"
-ORG_CODE = "行政相对人代码_3(组织机构代码)"
-NAME = "行政相对人名称"
-CATEGORY = "行政相对人类别"
-DECISION_NO = "行政处罚决定书文号"
-DECISION_DATE = "处罚决定日期"
-AUTHORITY_USCC = "处罚机关统一社会信用代码"
 
 
 def uscc(org: str, area: str = "130102") -> str:

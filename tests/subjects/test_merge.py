@@ -13,7 +13,19 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from filehelpers import count, ingest, sample_rows, write_rows
+from filehelpers import (
+    CATEGORY,
+    DECISION_DATE,
+    DECISION_NO,
+    NAME,
+    ORG_CODE,
+    REG_NO,
+    USCC,
+    count,
+    ingest,
+    sample_rows,
+    write_rows,
+)
 from webhelpers import login, make_user
 from xinyong.core import audit, clock, db
 from xinyong.core.errors import NotFound, XinyongError
@@ -32,14 +44,7 @@ from xinyong.subjects.service import (
 
 pytestmark = pytest.mark.usefixtures("database")
 
-USCC = "行政相对人代码_1(统一社会信用代码)"
-REG_NO = "行政相对人代码_2(工商注册号)"
-ORG_CODE = "行政相对人代码_3(组织机构代码)"
-CATEGORY = "行政相对人类别"
-NAME = "行政相对人名称"
 LEGAL_REP = "法定代表人"
-DECISION_NO = "行政处罚决定书文号"
-DECISION_DATE = "处罚决定日期"
 CONTENT = "处罚内容"
 PLACEHOLDER = "00000000000000000X"
 

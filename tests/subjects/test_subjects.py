@@ -9,7 +9,19 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from filehelpers import FIXTURES, count, ingest, sample_rows, write_rows
+from filehelpers import (
+    DECISION_DATE,
+    DECISION_NO,
+    FIXTURES,
+    NAME,
+    ORG_CODE,
+    REG_NO,
+    USCC,
+    count,
+    ingest,
+    sample_rows,
+    write_rows,
+)
 from xinyong.core import clock, db
 from xinyong.core.errors import NotFound
 from xinyong.core.ids import is_valid_uscc, make_org_code, make_ric, make_uscc
@@ -20,12 +32,6 @@ from xinyong.subjects.service import describe, find_by_code
 
 pytestmark = pytest.mark.usefixtures("database")
 
-USCC = "行政相对人代码_1(统一社会信用代码)"
-REG_NO = "行政相对人代码_2(工商注册号)"
-ORG_CODE = "行政相对人代码_3(组织机构代码)"
-NAME = "行政相对人名称"
-DECISION_NO = "行政处罚决定书文号"
-DECISION_DATE = "处罚决定日期"
 MASKED_RIC = re.compile(r"^\d{4}\*{10}[\dX]{4}$")
 
 

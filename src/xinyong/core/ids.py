@@ -431,10 +431,11 @@ def ric_not_uscc(raw: str) -> bool:
     and would be stored, and shown, as an organisation's code. It is taken for an id when it is
     a valid one (GB 11643: date, check digit) and as a USCC names no category of GB 32100's table
     or no GB/T 2260 area in characters 3–8 (an id's characters 3–8 are its city, county and
-    birth century: 440402200008098085 would be area 040220)."""
-    if not is_valid_ric(raw):
-        return False
+    birth century: 440402200008098085 would be area 040220). Intake asks it of every party's
+    USCC: most have a letter among their first 17 characters, and are answered at once."""
     code = normalize_code(raw)
+    if not (code[:17].isascii() and code[:17].isdigit()) or not is_valid_ric(code):
+        return False
     categories = _USCC_AUTHORITIES.get(code[0], ("", {}))[1]
     return code[1] not in categories or area_name(code[2:8]) is None
 

@@ -691,6 +691,15 @@ def _merge_note(merged: dict[int, list[tuple[int, int]]], *, after: int = 0, tit
     return f"{where}中有 {count} 处跨行合并的单元格：合并的值已填入它所占的每一行。" if count else None
 
 
+def _noting_hidden(rows: Iterable[tuple[int, list[str]]], hidden: set[int],
+                   found: list[int]) -> Iterator[tuple[int, list[str]]]:
+    """The rows as they are; the numbers of the hidden ones holding data are added to ``found``."""
+    for line, cells in rows:
+        if hidden and line in hidden and not _is_blank(cells):
+            found.append(line)
+        yield line, cells
+
+
 def _hidden_note(rows: list[int], *, title: str | None = None) -> str:
     """A note on the hidden rows of a sheet that hold data: they are read like the others, but
     whoever sent the file may not have seen them (a filter left on, rows hidden by hand)."""
@@ -859,14 +868,11 @@ def _sheet_table(
         for number, sheet in enumerate(chosen):
             lines.start(reading["offset"])
             found = _find_header(rows(sheet), field_of)  # read again from the sheet's first row
-            hidden = sheet.hidden
             shown_hidden: list[int] = []  # hidden rows with something in them
+            sheet_rows = _noting_hidden(found.rows, sheet.hidden, shown_hidden)
             if number == 0:
                 lines.renamed.append({})
-                for line, cells in found.rows:
-                    if hidden and line in hidden and not _is_blank(cells):
-                        shown_hidden.append(line)
-                    yield line, cells
+                yield from sheet_rows
             else:
                 offset = reading["offset"]
                 sheet_title[0] = sheet.title
@@ -875,9 +881,7 @@ def _sheet_table(
                 merged = _merge_note(sheet.merges, after=found.line + len(found.written) - 1, title=sheet.title)
                 if merged:
                     notes.append(merged)
-                for line, cells in found.rows:
-                    if hidden and line in hidden and not _is_blank(cells):
-                        shown_hidden.append(line)
+                for line, cells in sheet_rows:
                     row = [""] * len(headers)
                     for index, cell in zip(placed, cells, strict=False):
                         if index is not None:

@@ -232,7 +232,7 @@ class _RowBuilder:
                     row.line, self.header_of("record_status_2016"), "revoked_in_file",
                     f"当前状态为“{v['record_status_2016']}”：该处罚决定已被撤销，记录保存但不公示",
                 ))
-            if decision.declared_end_refused and window.max_end <= row.decision_date:
+            if decision.declared_end_refused and decision.no_period:
                 row.warnings.append(Issue(
                     row.line, self.header_of("publication_end_declared"), "publication_end_out_of_range",
                     f"公示截止期 {decision.declared_end_refused:%Y/%m/%d} 未采用：{penalty_class}失信信息按"

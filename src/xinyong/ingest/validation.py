@@ -1025,7 +1025,7 @@ class RowValidator:
                 placeholder = True
             else:
                 uscc, problem = self._uscc(raw_uscc)
-                if problem is not None or ids.ric_not_uscc(raw_uscc):
+                if problem is not None or ids.ric_not_uscc(uscc or ""):
                     if ids.is_valid_ric(raw_uscc):
                         errors.append(self._issue(
                             line, "uscc", "ric_in_uscc_column",

@@ -479,7 +479,8 @@ class PenaltyDecision:
     """What the policy decides about one penalty: its class and its publication.
 
     ``declared_end_refused`` is the 公示截止期 a department gave outside the class's period (then
-    ``end`` is the period's maximum), for the caller to warn about.
+    ``end`` is the period's maximum), for the caller to warn about; ``no_period``: the class is
+    published for no time at all (轻微 before Order 36), so any declared end is refused.
     """
 
     classification: Classification
@@ -487,6 +488,7 @@ class PenaltyDecision:
     published: bool
     end: dt.date
     declared_end_refused: dt.date | None = None
+    no_period: bool = False
 
 
 def decide_penalty(
@@ -516,12 +518,12 @@ def decide_penalty(
     found = (window or (lambda c, d, j: publication_window(book, c, d, j)))(
         classification.penalty_class, decision_date, jurisdiction)
     published, end, refused = found.published, found.max_end, None
+    no_period = found.max_end <= decision_date
     if revoked:
         published = False
     elif declared_end is not None:
-        # a class published for no time at all (轻微 under 527号 and Order 58) has no end to declare
-        if found.min_end <= declared_end <= found.max_end and found.max_end > decision_date:
+        if found.min_end <= declared_end <= found.max_end and not no_period:
             end, published = declared_end, True
         elif declared_end != open_ended:
             refused = declared_end
-    return PenaltyDecision(classification, found, published, end, refused)
+    return PenaltyDecision(classification, found, published, end, refused, no_period)

@@ -515,10 +515,13 @@ def authority_cities(session: Session) -> list[str]:
 
 
 @dataclass
-class Reclassified:
-    """A penalty whose class or publication the rules now decide otherwise."""
+class VersionChange:
+    """A stored version that deciding again changed: its class or publication (the rules now
+    decide otherwise), or its publication deadline (the calendar now counts otherwise); ``before``
+    and ``after`` hold the values that changed."""
 
     record_id: int
+    version: int
     decision_no: str
     subject_name: str
     before: dict[str, Any]
@@ -527,7 +530,7 @@ class Reclassified:
 
 def reclassify_penalties(
     session: Session, *, actor: str, apply: bool, progress: Any = None, chunk: int = 1000,
-) -> tuple[int, list[Reclassified]]:
+) -> tuple[int, list[VersionChange]]:
     """Decide again, by the rules in force on each decision date, the class and publication of
     every stored penalty's current version; with ``apply``, store what changed (each change
     audited). For a fix of the rules or of how intake applied them: a re-sent identical row is
@@ -547,7 +550,7 @@ def reclassify_penalties(
         .where(Record.kind == "penalty").order_by(Record.id)
     )
     examined = 0
-    changes: list[Reclassified] = []
+    changes: list[VersionChange] = []
     for rows in _in_pages(session, query, Record.id, chunk):
         for record, version in rows:
             examined += 1
@@ -576,8 +579,8 @@ def reclassify_penalties(
             before = _revised(version, after, apply)
             if before is None:
                 continue
-            changes.append(Reclassified(record.id, record.decision_no, version.subject_name,
-                                        _jsonable(before), _jsonable(after)))
+            changes.append(VersionChange(record.id, version.version, record.decision_no, version.subject_name,
+                                         _jsonable(before), _jsonable(after)))
             if apply:
                 audit.record(session, actor=actor, action="record.reclassify", target_type="record",
                              target_id=str(record.id), subject_id=record.subject_id,
@@ -615,22 +618,10 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
 
 
-@dataclass
-class Redeadlined:
-    """A version whose publication deadline, counted again on the calendar in force, changed."""
-
-    record_id: int
-    version: int
-    decision_no: str
-    subject_name: str
-    before: dict[str, Any]
-    after: dict[str, Any]
-
-
 def recompute_deadlines(
     session: Session, *, actor: str, year: int | None = None, changed_days: Iterable[dt.date] = (),
     apply: bool = True, progress: Any = None, chunk: int = 1000,
-) -> tuple[int, list[Redeadlined]]:
+) -> tuple[int, list[VersionChange]]:
     """Count again publication deadlines on the working-day calendar the database holds now, and
     whether their versions arrived on time; with ``apply``, store what changed (each change
     audited, in the caller's transaction).
@@ -678,7 +669,7 @@ def recompute_deadlines(
         .order_by(RecordVersion.id)
     )
     examined = 0
-    changes: list[Redeadlined] = []
+    changes: list[VersionChange] = []
     for rows in _in_pages(session, query, RecordVersion.id, chunk, entity=1):
         for record, version in rows:
             if not counted_again(version):
@@ -695,8 +686,8 @@ def recompute_deadlines(
             before = _revised(version, after, apply)
             if before is None:
                 continue
-            changes.append(Redeadlined(record.id, version.version, record.decision_no,
-                                       version.subject_name, _jsonable(before), _jsonable(after)))
+            changes.append(VersionChange(record.id, version.version, record.decision_no,
+                                        version.subject_name, _jsonable(before), _jsonable(after)))
             if apply:
                 audit.record(session, actor=actor, action="record.deadline", target_type="record",
                              target_id=str(record.id), subject_id=version.subject_id,

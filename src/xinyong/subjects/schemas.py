@@ -45,10 +45,9 @@ class SubjectOut(BaseModel):
 # --------------------------------------------------------------------------- merging two subjects
 
 
-class CodedSubject(BaseModel):
-    """A subject as the code-quality report lists it: its name and codes (never a person's)."""
+class SubjectCodes(BaseModel):
+    """A subject's kind, current name and public codes (never a person's)."""
 
-    id: int
     kind: str
     kind_label: str
     name: str
@@ -56,6 +55,12 @@ class CodedSubject(BaseModel):
     org_code: str | None
     reg_no: str | None
     area_code: str | None
+
+
+class CodedSubject(SubjectCodes):
+    """A subject as the code-quality report lists it: its name and codes, and its platform number."""
+
+    id: int
 
 
 class MergeSide(CodedSubject):
@@ -80,22 +85,14 @@ class CombinedDecisionOut(BaseModel):
     dropped_revocation: str | None  # the revocation (date: reason) of one of them that is not kept
 
 
-class MergeResult(BaseModel):
+class MergeResult(SubjectCodes):
     """What merging subject ``other`` into ``keep`` does (``applied`` False: a preview, nothing
-    changed) or did."""
+    changed) or did; its own kind, name and codes are the subject's after the merge."""
 
     applied: bool
     reason: str | None
     keep: MergeSide
     other: MergeSide
-    # the subject after the merge: kind, current name, codes
-    kind: str
-    kind_label: str
-    name: str
-    uscc: str | None
-    org_code: str | None
-    reg_no: str | None
-    area_code: str | None
     codes_gained: dict[str, str]  # field -> value ``keep`` gains
     names_moved: int  # rows of ``other``'s name history moved as they are
     names_joined: int  # rows joined with a row of the same name ``keep`` has
