@@ -32,6 +32,18 @@ def test_models_and_migrations_agree(database):
     assert tables_and_columns == []
 
 
+def _samples_of_one_authority(url: str) -> tuple[list[str], tuple[dict[str, str], ...]]:
+    """The sample file stored in a new database at ``url``; its header and three rows (three
+    parties) of one deciding authority."""
+    db.upgrade(url)
+    assert ingest(FIXTURES / "penalties.csv").accepted == 47
+    headers, rows = sample_rows()
+    by_authority: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_authority.setdefault(row["处罚机关统一社会信用代码"], []).append(row)
+    return headers, tuple(next(group for group in by_authority.values() if len(group) >= 3)[:3])
+
+
 def test_records_whose_numbers_differ_only_in_spelling_are_merged_when_the_key_arrives(
         empty_database_url, tmp_path, caplog):
     """Before migration 0008 〔2024〕 and [2024] made two records of one decision; the upgrade
@@ -39,13 +51,7 @@ def test_records_whose_numbers_differ_only_in_spelling_are_merged_when_the_key_a
     touches nothing else: another party's record of the number stays (on SQLite the table is
     rebuilt: no version may be lost to ON DELETE CASCADE)."""
     url = empty_database_url
-    db.upgrade(url)
-    assert ingest(FIXTURES / "penalties.csv").accepted == 47
-    headers, rows = sample_rows()
-    by_authority: dict[str, list[dict[str, str]]] = {}
-    for row in rows:
-        by_authority.setdefault(row["处罚机关统一社会信用代码"], []).append(row)
-    a, b, c = next(group for group in by_authority.values() if len(group) >= 3)[:3]
+    headers, (a, b, c) = _samples_of_one_authority(url)
     corrected = ingest(write_rows(tmp_path / "fix.csv", headers, [dict(a, 处罚内容="责令改正（更正）")]))
     assert corrected.corrected == 1
     command.downgrade(db.alembic_config(url), "0007")
@@ -96,6 +102,70 @@ def test_records_whose_numbers_differ_only_in_spelling_are_merged_when_the_key_a
     again = ingest(write_rows(tmp_path / "again.csv", headers,
                               [dict(a, 处罚内容="责令改正（更正）", 行政处罚决定书文号=respelled)]))
     assert (again.accepted, again.corrected) == (0, 1)
+
+
+def test_records_whose_serial_numbers_differ_only_in_padding_are_merged_by_the_upgrade(
+        empty_database_url, tmp_path, caplog):
+    """Before migration 0012 第01号 and 1号 made two records of one decision; the upgrade keys the
+    stored numbers again, merges one party's records into the first (versions kept in the order
+    received) and only re-keys another party's record of the decision."""
+    url = empty_database_url
+    headers, (a, b, c) = _samples_of_one_authority(url)
+    number = a["行政处罚决定书文号"]
+    padded = number.replace("〕", "〕第00")
+    assert padded != number and number.endswith("号")
+    command.downgrade(db.alembic_config(url), "0011")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        old_key = conn.execute(sa.text("SELECT decision_key FROM records WHERE decision_no = :n"),
+                               {"n": number}).scalar_one()
+        padded_key = old_key.replace(")", ")第00")
+        a_id, a_subject = conn.execute(sa.text("SELECT id, subject_id FROM records WHERE decision_no = :n"),
+                                       {"n": number}).one()
+        # what the older platform stored for b, had it been sent under a's number padded
+        b_id = conn.execute(sa.text("SELECT id FROM records WHERE decision_no = :n"),
+                            {"n": b["行政处罚决定书文号"]}).scalar_one()
+        conn.execute(sa.text("UPDATE records SET decision_no = :n, decision_key = :k, subject_id = :s "
+                             "WHERE id = :id"), {"n": padded, "k": padded_key, "s": a_subject, "id": b_id})
+        conn.execute(sa.text("UPDATE record_versions SET subject_id = :s WHERE record_id = :id"),
+                     {"s": a_subject, "id": b_id})
+        # c: the padded number for another party of the decision: a record of its own, re-keyed
+        c_id = conn.execute(sa.text("SELECT id FROM records WHERE decision_no = :n"),
+                            {"n": c["行政处罚决定书文号"]}).scalar_one()
+        conn.execute(sa.text("UPDATE records SET decision_no = :n, decision_key = :k WHERE id = :id"),
+                     {"n": padded, "k": padded_key, "id": c_id})
+    engine.dispose()
+    db.reset_engine()
+
+    with caplog.at_level(logging.WARNING, logger="alembic.runtime.migration"):
+        db.upgrade(url)
+    keeper = min(a_id, b_id)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM records")).scalar_one() == 46
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM record_versions")).scalar_one() == 47
+        keys = dict(conn.execute(sa.text("SELECT id, decision_key FROM records WHERE id IN (:a, :c)"),
+                                 {"a": keeper, "c": c_id}).all())
+        key_hashes = conn.execute(sa.text("SELECT current_key_hash FROM records WHERE id IN (:a, :c)"),
+                                  {"a": keeper, "c": c_id}).scalars().all()
+        versions = conn.execute(sa.text("SELECT data FROM record_versions WHERE record_id = :id ORDER BY version"),
+                                {"id": keeper}).scalars().all()
+    engine.dispose()
+    assert keys == {keeper: old_key, c_id: old_key}
+    assert key_hashes == [None, None]  # made with the old key: they compare by content hash again
+    assert [json.loads(v)["subject_name"] for v in versions] == [a["行政相对人名称"], b["行政相对人名称"]]
+    assert f"records {keeper}, {max(a_id, b_id)}" in caplog.text
+
+    # the platform now treats the spellings as one decision
+    again = ingest(write_rows(tmp_path / "again.csv", headers,
+                              [dict(a, 处罚内容="责令改正（更正）", 行政处罚决定书文号=padded)]))
+    assert (again.accepted, again.corrected) == (0, 1)
+    command.downgrade(db.alembic_config(url), "0011")
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT decision_key FROM records WHERE id = :c"),
+                            {"c": c_id}).scalar_one() == padded_key
+    engine.dispose()
 
 
 def test_rejected_rows_stored_in_clear_are_sealed_by_the_upgrade(empty_database_url):

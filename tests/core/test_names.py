@@ -102,25 +102,37 @@ def test_a_decision_number_has_one_key_however_its_brackets_are_typed(spelling: 
     assert document_number_key(spelling) == document_number_key(SPELLINGS[0]) == "石家监督罚(2024)1号"
 
 
-@pytest.mark.parametrize("other", ["石家监督罚〔2024〕01号", "石家监督罚〔2024〕第1号", "石家监督罚〔2023〕1号",
-                                   "石家监督罚〔2024〕11号", "石家监罚〔2024〕1号"])
+@pytest.mark.parametrize("padded", ["石家监督罚〔2024〕01号", "石家监督罚〔2024〕第1号", "石家监督罚〔2024〕第0001号",
+                                    "石家监督罚[2024] 第 ０１ 号", "石家监督罚〔2024〕第第1号"])
+def test_the_serial_number_is_one_number_however_it_is_padded(padded: str) -> None:
+    """GB/T 9704-2012 7.2.3: the serial number has no 第 and no padding zeros; a template that
+    adds them writes the same decision."""
+    from xinyong.core.names import document_number_key
+
+    assert document_number_key(padded) == "石家监督罚(2024)1号"
+
+
+@pytest.mark.parametrize("other", ["石家监督罚〔2023〕1号", "石家监督罚〔2024〕11号", "石家监督罚〔2024〕10号",
+                                   "石家监督罚〔2024〕0号", "石家监罚〔2024〕1号", "石家监督罚〔2024〕1-1号",
+                                   "石家监督罚〔2024〕1号之一", "石家监督罚〔2024〕第1"])
 def test_another_number_has_another_key(other: str) -> None:
     from xinyong.core.names import document_number_key
 
     assert document_number_key(other) != document_number_key(SPELLINGS[0])
 
 
-@given(st.text(max_size=40))
+@given(st.text(max_size=40) | st.text(alphabet="罚第0１2号〔〕[] \u3000", max_size=20))
 def test_the_migration_folds_stored_numbers_as_the_platform_does(text: str) -> None:
-    """Migration 0008 keys the stored numbers with its own frozen copy of the fold: the two must
-    agree, or a stored record would not be found by the next file that sends its number."""
+    """Migration 0012 keys the stored numbers with its own frozen copy of the fold (on 0008's):
+    the two must agree, or a stored record would not be found by the next file that sends its
+    number."""
     import importlib.util
     from pathlib import Path
 
     from xinyong.core.names import document_number_key
 
-    path = Path(__file__).parents[2] / "migrations" / "versions" / "0008_decision_key.py"
-    spec = importlib.util.spec_from_file_location("migration_0008", path)
+    path = Path(__file__).parents[2] / "migrations" / "versions" / "0012_serial_number_key.py"
+    spec = importlib.util.spec_from_file_location("migration_0012", path)
     assert spec and spec.loader
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)

@@ -138,13 +138,14 @@ def test_a_decision_number_written_another_way_is_the_same_decision(database, tm
         number.replace("〔", "【").replace("〕", "】"),
         number.replace("〔", "（").replace("〕", "）").translate(str.maketrans("0123456789", "０１２３４５６７８９")),
         number.replace("〔", " 〔 ").replace("〕", "〕 "),
+        number.replace("〕", "〕第00"),  # a template that pads the serial number (第001号)
     ]
     respelled = write_rows(tmp_path / "v2.csv", headers, [dict(first, 行政处罚决定书文号=s) for s in spellings])
     for _sending in range(2):
         report = ingest(respelled)
-        assert (report.accepted, report.corrected, report.unchanged, report.rejected) == (0, 0, 4, 0)
+        assert (report.accepted, report.corrected, report.unchanged, report.rejected) == (0, 0, 5, 0)
         assert [(w.line, w.field, w.code) for w in report.warnings] == [
-            (line, "行政处罚决定书文号", "decision_no_respelled") for line in (2, 3, 4, 5)]
+            (line, "行政处罚决定书文号", "decision_no_respelled") for line in (2, 3, 4, 5, 6)]
         assert f"与已登记的“{number}”是同一文号的不同写法" in report.warnings[0].message
         assert "内容相同，未作改动" in report.warnings[0].message
         assert f"与文件中前面一行的“{spellings[0]}”" in report.warnings[1].message
@@ -159,10 +160,13 @@ def test_a_decision_number_written_another_way_is_the_same_decision(database, tm
         versions = conn.scalars(select(RecordVersion.data).where(RecordVersion.record_id == record.id)
                                 .order_by(RecordVersion.version)).all()
     assert [json.loads(d)["decision_no"] for d in versions] == [number, spellings[0]]
-    # a real other number is another decision
-    other = ingest(write_rows(tmp_path / "v4.csv", headers,
-                              [dict(first, 行政处罚决定书文号=number.replace("〕", "〕第"))]))
-    assert other.accepted == 1 and count(database, Record) == 3
+    # a real other number is another decision: another serial number, or digits other than the
+    # serial number's padding
+    others = ingest(write_rows(tmp_path / "v4.csv", headers, [
+        dict(first, 行政处罚决定书文号=number.replace("号", "0号")),
+        dict(first, 行政处罚决定书文号=number.replace("〕", "〕1")),
+        dict(first, 行政处罚决定书文号=number.replace("〕", "〕2024-0"))]))
+    assert others.accepted == 3 and count(database, Record) == 5
 
 
 def test_a_file_that_writes_one_number_two_ways_changes_nothing_when_sent_again(database, tmp_path):

@@ -32,12 +32,24 @@ def document_number_key(raw: str) -> str:
 
     A department writes the year of 石家监督罚〔2024〕1号 with whatever brackets its input method
     or template offers (〔〕, [], 【】, （）, 〈〉, 《》, 「」, full-width digits, stray spaces); all of
-    them are one decision. The number itself is compared as written: 1号, 01号 and 第1号 stay
-    different.
+    them are one decision. The serial number before the closing 号 is a number: 第1号, 01号 and
+    0001号 are 1号 (GB/T 9704-2012 7.2.3: 发文顺序号不加“第”字，不编虚位，即1不编为01 — the
+    spellings a template or a clerk adds are no other decision). Other digits are compared as
+    written.
     """
     # one pass (a key is always made from what was written, so it need not be stable under
     # folding again): intake folds the number of every row
-    return "".join(unicodedata.normalize("NFKC", raw).translate(_DOCUMENT_TABLE).split()).casefold()
+    key = "".join(unicodedata.normalize("NFKC", raw).translate(_DOCUMENT_TABLE).split()).casefold()
+    if key.endswith("号"):
+        serial = _SERIAL.search(key)
+        if serial and serial.end(1) - serial.start() > len(serial.group(1)):
+            return f"{key[:serial.start()]}{serial.group(1)}号"
+    return key
+
+
+# The serial number of a document number: the digits before its closing 号, with the 第 and the
+# padding zeros some templates put before them.
+_SERIAL = re.compile(r"第*0*([0-9]+)号\Z")
 
 
 # Around a year in a document number any bracket means the same, quotation marks included.

@@ -473,7 +473,8 @@ class Staging:
             INSERT INTO stg_issues (severity, line, field, code, message)
             SELECT 'warning', line, :number_header, 'decision_no_respelled',
                    '“' || decision_no || '”与' || CASE WHEN rn = 1 THEN '已登记的' ELSE '文件中前面一行的' END
-                   || '“' || ref || '”是同一文号的不同写法（括号、全角半角、空格或大小写不同），按同一决定处理'
+                   || '“' || ref || '”是同一文号的不同写法（括号、全角半角、空格、大小写'
+                   || '或序号前的“第”字、补位的0不同），按同一决定处理'
                    || CASE WHEN outcome = 'unchanged' THEN '：内容相同，未作改动'
                            ELSE '：本行作为该决定的更正保存' END
             FROM w WHERE ref <> decision_no
