@@ -494,8 +494,9 @@ def _other_zip(path: Path, names: list[str]) -> str:
     kind = ""
     if "mimetype" in names:
         try:
-            with zipfile.ZipFile(path) as zf:
-                kind = zf.read("mimetype")[:100].decode("ascii", "replace").strip()
+            with zipfile.ZipFile(path) as zf, zf.open("mimetype") as fh:
+                # the first bytes only: a member may inflate to gigabytes (ZipExtFile stops there)
+                kind = fh.read(100).decode("ascii", "replace").strip()
         except (zipfile.BadZipFile, KeyError, OSError, ValueError):
             kind = ""
     if kind == "application/vnd.oasis.opendocument.spreadsheet":
