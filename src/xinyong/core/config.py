@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 120
     # Web: largest file a department may upload, in megabytes.
     upload_max_mb: int = 50
+    # Ingest: an .xlsx is a zip, and its parts may inflate far beyond the file's size (a 1 MB file can
+    # hold 1 GB of text). A workbook is refused, before anything is inflated, when a part larger than
+    # 4 MB (or all its parts together) would inflate to more than this many times its compressed
+    # size: real workbooks measure 6–28 (docs/ingest.md), a zip bomb up to 1,032.
+    xlsx_max_inflate_ratio: int = 100
+    # Ingest: the largest a worksheet of an .xlsx may be uncompressed, in megabytes (read as a stream:
+    # 1,000,000 rows written by openpyxl measure about 1,840 MB).
+    xlsx_max_sheet_mb: int = 4096
+    # Ingest: the largest any other part of an .xlsx may be uncompressed, in megabytes: these are read
+    # whole into memory (the shared strings of 1,000,000 rows measure about 230 MB; styles and the
+    # workbook's other parts a few MB at most).
+    xlsx_max_part_mb: int = 1024
 
 
 @lru_cache

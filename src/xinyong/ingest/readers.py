@@ -18,6 +18,7 @@ import json
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from xinyong.catalogue.service import get_catalogue, is_fill_mark, normalize_header
+from xinyong.core.config import get_settings
 from xinyong.core.errors import FileUnreadable
 
 csv.field_size_limit(10 * 1024 * 1024)
@@ -507,6 +509,153 @@ def _other_zip(path: Path, names: list[str]) -> str:
     return "文件是压缩包（ZIP），不是 Excel 工作簿：请解压后分别报送其中的 Excel（.xlsx）或 CSV 文件。"
 
 
+# Zip bombs. An .xlsx is a zip: a 1 MB file may hold a part that inflates to 1 GB (deflate reaches
+# 1,032 to 1), and the upload limit sees only the compressed size. As Apache POI's ZipSecureFile does,
+# a workbook is refused before anything is inflated when a part, or all of them together, would
+# inflate more than ``xlsx_max_inflate_ratio`` times (over _RATIO_GRACE: a small part is harmless
+# whatever its ratio), or when a part is larger than its cap. The sizes are those the zip's central
+# directory declares, and they bound what is inflated: CPython's ``zipfile.ZipExtFile`` starts with
+# ``_left = zipinfo.file_size`` and ``_read1`` cuts what it inflates to ``data[:self._left]`` and
+# stops at 0 (checked in CPython 3.11.7's Lib/zipfile.py; each step inflates at most the bytes asked
+# for, ``decompress(data, n)``), so a part that lies about its size yields no more than it declared
+# (and then fails its CRC check: reported as a damaged workbook). Measured on workbooks written
+# with openpyxl and on Excel-style parts (shared strings) at deflate levels 6 and 9, 100,000 demo
+# rows (xinyong.demo.generator):
+#   worksheet of inline strings (openpyxl)      184 MB, ratio  8.1
+#   the same row 100,000 times                  173 MB, ratio 17.2
+#   40 empty cells with a style per row         115 MB, ratio 14.4 (11.3 as Excel writes them)
+#   worksheet of shared-string indexes           84 MB, ratio 10.2–10.8
+#   shared strings                               23 MB, ratio  5.9–6.3
+#   empty rows with a row style (Excel)          7.5 MB, ratio 27.8–28.3
+#   100 MB of one letter in a cell (the bomb)   100 MB, ratio 1,029
+_RATIO_GRACE = 4 << 20
+# Excel and WPS hold at most 32,767 characters in a cell, 10 bytes at most each in the XML (&#x10FFFF;):
+# a run of bytes without markup longer than this is no text of a cell, and no real part has one. The
+# reader inflates 1 MB chunks, no longer than the run: a longer run always crosses a chunk's edge.
+_MAX_TEXT_RUN = 1 << 20
+_CHUNK = 1 << 20
+_WORKSHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml", re.IGNORECASE)
+_DIMENSION_TAG = re.compile(rb"<(?:\w+:)?dimension\b")
+_SHEET_DATA_TAG = re.compile(rb"<(?:\w+:)?sheetData\b")
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1 << 20):,.0f} MB" if size >= 10 << 20 else f"{size / (1 << 20):.1f} MB"
+
+
+_REFUSED = "已拒绝读取，未保存任何数据。"
+_RESAVE = "请在 Excel 或 WPS 中打开，另存为正常的 .xlsx 或 CSV（UTF-8）后重新报送。"
+
+
+def _check_inflation(zf: zipfile.ZipFile) -> None:
+    """Refuse a workbook whose parts would inflate beyond sane bounds (see above)."""
+    settings = get_settings()
+    ratio = settings.xlsx_max_inflate_ratio
+    infos = zf.infolist()
+    for info in infos:
+        sheet = _WORKSHEET_PART.fullmatch(info.filename) is not None
+        cap = (settings.xlsx_max_sheet_mb if sheet else settings.xlsx_max_part_mb) << 20
+        if info.file_size > cap:
+            advice = "请把记录分成几个文件" if sheet else "请在 Excel 或 WPS 中打开，另存为新的 .xlsx 或 CSV（UTF-8）"
+            raise FileUnreadable(
+                f"Excel 工作簿中的{_part_label(zf, info.filename)}解压后有 {_mb(info.file_size)}，"
+                f"超过平台的上限 {_mb(cap)}，{_REFUSED}{advice}后重新报送。")
+        if info.file_size > _RATIO_GRACE and info.file_size > ratio * info.compress_size:
+            raise FileUnreadable(
+                f"Excel 工作簿中的{_part_label(zf, info.filename)}压缩比异常：压缩后 {_mb(info.compress_size)}，"
+                f"解压后却有 {_mb(info.file_size)}（{info.file_size / max(info.compress_size, 1):,.0f} 倍，"
+                f"正常的工作簿不超过 {ratio} 倍），疑似压缩炸弹，{_REFUSED}{_RESAVE}")
+    inflated, compressed = sum(i.file_size for i in infos), sum(i.compress_size for i in infos)
+    if inflated > _RATIO_GRACE and inflated > ratio * compressed:  # many small parts
+        raise FileUnreadable(
+            f"Excel 工作簿压缩比异常：{len(infos):,} 个部件压缩后共 {_mb(compressed)}，解压后却有 {_mb(inflated)}"
+            f"（{inflated / max(compressed, 1):,.0f} 倍，正常的工作簿不超过 {ratio} 倍），疑似压缩炸弹，"
+            f"{_REFUSED}{_RESAVE}")
+
+
+def _check_text_runs(zf: zipfile.ZipFile) -> None:
+    """Refuse a workbook whose XML, as far as openpyxl reads it on opening the workbook, holds a text
+    longer than any cell's (one text is held whole in memory as it is parsed): every part but the
+    worksheets, and each worksheet up to its rows when it declares its size before them (openpyxl
+    then stops there; without a ``<dimension>`` it reads the whole sheet). The rows are checked by
+    ``_scan_sheet_xml``, which reads a sheet before openpyxl does."""
+    for info in zf.infolist():
+        name = info.filename
+        if not name.endswith((".xml", ".rels")) or name.startswith("customXml/"):
+            continue  # parts openpyxl does not read (images, printer settings, custom XML)
+        sheet = _WORKSHEET_PART.fullmatch(name) is not None
+        run, tail, dimension = 0, b"", False
+        try:
+            with zf.open(info) as fh:
+                while chunk := fh.read(_CHUNK):
+                    run = _text_run(chunk, run, zf, name)
+                    if sheet:
+                        window = tail + chunk
+                        data = _SHEET_DATA_TAG.search(window)
+                        found = _DIMENSION_TAG.search(window, 0, data.start() if data else len(window))
+                        dimension = dimension or found is not None
+                        if data is not None:
+                            if dimension:
+                                break  # openpyxl's reading stops at the dimension (before the rows)
+                            sheet = False  # no dimension: openpyxl reads the whole sheet on opening it
+                        tail = window[-64:]
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            # damage is reported where the part is read, naming its sheet; at most one chunk past
+            # what was checked here can be read before the damage stops any reader
+            continue
+
+
+def _text_run(chunk: bytes, run: int, zf: zipfile.ZipFile, part: str) -> int:
+    """The run of bytes without markup (``<``) the chunk ends with, given the run before it; a run
+    longer than _MAX_TEXT_RUN makes the workbook unreadable. A chunk is at most _CHUNK long, so
+    only a run that crosses its edges can be too long."""
+    first = chunk.find(b"<")
+    if first < 0:
+        run += len(chunk)
+    elif run + first <= _MAX_TEXT_RUN:
+        run = len(chunk) - 1 - chunk.rfind(b"<")
+    else:
+        run += first
+    if run > _MAX_TEXT_RUN:
+        raise FileUnreadable(
+            f"Excel 工作簿中的{_part_label(zf, part)}含有超过 {_MAX_TEXT_RUN:,} 字节的一整段文字"
+            "（Excel 和 WPS 的单元格最多 32,767 个字符），不是 Excel 或 WPS 保存的工作簿，疑似恶意构造的文件，"
+            f"{_REFUSED}{_RESAVE}")
+    return run
+
+
+def _part_label(zf: zipfile.ZipFile, part: str) -> str:
+    """A part of a workbook as the message names it: 工作表“处罚”（xl/worksheets/sheet1.xml）."""
+    if _WORKSHEET_PART.fullmatch(part):
+        title = _sheet_titles(zf).get(part.lower())
+        return f"工作表“{title}”（{part}）" if title else f"工作表（{part}）"
+    if part.lower().endswith("sharedstrings.xml"):
+        return f"共享字符串表（{part}，存放单元格中的文字）"
+    if part.lower().endswith("styles.xml"):
+        return f"样式表（{part}）"
+    return f"部件 {part}"
+
+
+def _sheet_titles(zf: zipfile.ZipFile) -> dict[str, str]:
+    """{worksheet part (lower case): its title}, from the workbook's XML when it is small and sound."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+
+    try:
+        book, rels = zf.getinfo("xl/workbook.xml"), zf.getinfo("xl/_rels/workbook.xml.rels")
+        if max(book.file_size, rels.file_size) > _RATIO_GRACE:
+            return {}
+        target = {r.get("Id"): r.get("Target", "") for r in ET.fromstring(zf.read(rels))}
+        titles = {}
+        for sheet in ET.fromstring(zf.read(book)).iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"):
+            ref = target.get(sheet.get("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"), "")
+            part = ref.lstrip("/") if ref.startswith("/") else posixpath.normpath(posixpath.join("xl", ref))
+            titles[part.lower()] = sheet.get("name", "")
+        return titles
+    except Exception:  # only a better name for the part is lost
+        return {}
+
+
 def open_xlsx(path: Path, field_of: FieldOf) -> Table:
     if not zipfile.is_zipfile(path):
         with open(path, "rb") as fh:
@@ -522,7 +671,12 @@ def open_xlsx(path: Path, field_of: FieldOf) -> Table:
     try:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
-    except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError) as exc:
+            if "xl/workbook.xml" in names:
+                _check_inflation(zf)  # from the sizes the zip declares: nothing inflated yet
+                _check_text_runs(zf)  # what openpyxl reads on opening the workbook
+    except FileUnreadable:
+        raise
+    except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError, zlib.error) as exc:
         raise FileUnreadable(_damaged_workbook(exc)) from exc
     if "xl/workbook.xml" not in names:
         raise FileUnreadable(_other_zip(path, names))
@@ -608,15 +762,18 @@ def _scan_sheet_xml(archive: zipfile.ZipFile, part: str, title: str) -> _SheetSc
     hidden rows. The sheet's XML is scanned as bytes, a chunk at a time: the list of merged cells
     comes after the rows and read-only mode does not read it; with ``data_only`` a formula with
     no saved result reads as an empty cell, which would lose its value without a word; read-only
-    mode does not say which rows are hidden."""
+    mode does not say which rows are hidden. The scan runs before openpyxl reads the rows
+    (``_Sheet.rows``), so it also refuses a text longer than any cell's before openpyxl holds it."""
     from openpyxl.utils import column_index_from_string
 
     scan = _SheetScan()
     found = scan.merges
     count = 0
     tail = b""
+    run = 0
     with archive.open(part) as fh:
-        while chunk := fh.read(1 << 20):
+        while chunk := fh.read(_CHUNK):
+            run = _text_run(chunk, run, archive, part)
             data = tail + chunk
             for m in _MERGE_REF.finditer(data):
                 first, last = int(m[2]), int(m[4])
@@ -741,9 +898,9 @@ class _Sheet:
         return self.scanned().hidden
 
     def rows(self) -> Iterator[Sequence[Any]]:
-        rows = _fill_merges(self.cells(), self.merges)
-        uncached = self.scanned().uncached
-        return _mark_uncached(rows, uncached) if uncached else rows
+        scan = self.scanned()  # first: for XLSX, the scan refuses what openpyxl should not read
+        rows = _fill_merges(self.cells(), scan.merges)
+        return _mark_uncached(rows, scan.uncached) if scan.uncached else rows
 
 
 # What a sheet's header must name for the sheet to hold records: a sheet of code lists or
@@ -773,6 +930,8 @@ def _sheet_table(
             for index, values in enumerate(sheet.rows(), start=1):
                 reading["row"] = index
                 yield index, [_cell_text(v) for v in values]
+        except FileUnreadable as exc:  # the sheet's scan refused it: the whole file, not just this sheet
+            raise _DamagedSheet(exc.message) from exc
         except Exception as exc:  # damage met mid-sheet: the whole file is unreadable, nothing stored
             where = f"工作表“{sheet.title}”" if many else ""
             raise _DamagedSheet(where + _damaged_workbook(exc, reading["row"] + 1)) from exc
