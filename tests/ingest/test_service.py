@@ -1783,6 +1783,22 @@ def test_resident_ids_are_never_stored_or_reported_in_clear_whatever_column_they
             assert find_by_code(session, number).kind == "natural_person"
 
 
+def test_a_tax_number_that_is_an_old_id_and_a_sequence_is_masked_in_its_column_only(database, tmp_path):
+    """A 个体工商户 registered on a first-generation card had its holder's 15-digit id and a 2-digit
+    sequence as 税务登记号: masked in that column (found by probing: the 18-digit form was stored
+    whole); the same 17 digits in 备注 are some other number (no check character to tell)."""
+    headers, rows = sample_rows()
+    person = next(r for r in rows if r["行政相对人类别"] == "自然人")
+    tax_no = "33010277070745601"
+    report = ingest(write_rows(tmp_path / "tax.csv", headers, [dict(person, **{
+        "行政相对人代码_4(税务登记号)": tax_no, "备注": f"编号{tax_no}"})]))
+    assert report.accepted == 1
+    assert [w.field for w in report.warnings if w.code == "id_number_masked"] == ["行政相对人代码_4(税务登记号)"]
+    with database.connect() as conn:
+        data = json.loads(conn.scalars(select(RecordVersion.data)).one())
+    assert (data["tax_no"], data["remarks"]) == ("330*********45601", f"编号{tax_no}")
+
+
 def test_a_template_without_optional_columns_says_what_a_correction_will_empty(database, tmp_path):
     """Found by probing: another province's template without 法定代表人 or the confiscated amount
     corrected every record sent before, emptying those fields in the current version, and the

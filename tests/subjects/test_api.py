@@ -161,3 +161,38 @@ def test_a_lookup_by_code_is_one_statement_outside_a_transaction(client, databas
 def test_the_contract_is_in_the_openapi_document(client, database):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert "/api/v1/subjects" in paths and "/api/v1/subjects/{code}" in paths
+
+
+def test_a_resident_id_glued_to_letters_or_in_a_tax_number_is_never_published(client, database, tmp_path):
+    """Found by probing: an id glued to letters (当事人（ID…）, No…) or written as a 个体工商户's
+    税务登记号 (the id and a 2-digit sequence) was stored in clear and returned by the anonymous
+    API. The USCC and the account number beside it are the department's data and stay whole."""
+    from xinyong.records.models import RecordVersion
+
+    headers, rows = sample_rows()
+    person = next(r for r in rows if r[NAME] == "刘涛")
+    person_id = person["证件号码"]
+    also_a_uscc = "911101197707071099"  # a real USCC (企业, 北京市延庆区) whose digits pass GB 11643 too
+    account = "33050161672700000123"
+    row = dict(person, **{
+        "行政相对人代码_4(税务登记号)": f"{person_id}01",
+        "违法事实": f"经查，当事人（ID{person_id}）未按规定开展安全生产教育和培训。",
+        "备注": f"No{person_id}；罚款缴入账户{account}；委托代理机构USCC{also_a_uscc}",
+    })
+    report = ingest(write_rows(tmp_path / "ids.csv", headers, [row]))
+    assert report.accepted == 1
+    assert len([w for w in report.warnings if w.code == "id_number_masked"]) == 3
+    masked = f"{person_id[:4]}**********{person_id[-4:]}"
+
+    url = client.post("/api/v1/subjects/search", json={"q": person_id}).json()["items"][0]["url"]
+    response = client.get(url)
+    assert response.status_code == 200 and person_id not in response.text
+    [record] = response.json()["records"]
+    fields = record["fields"]
+    assert fields["tax_no"] == f"{masked}01"
+    assert fields["violation_facts"] == f"经查，当事人（ID{masked}）未按规定开展安全生产教育和培训。"
+    assert fields["remarks"] == f"No{masked}；罚款缴入账户{account}；委托代理机构USCC{also_a_uscc}"
+    with database.connect() as conn:
+        stored = " ".join(conn.scalars(sa.select(RecordVersion.data)).all())
+    assert person_id not in stored and also_a_uscc in stored and account in stored
+

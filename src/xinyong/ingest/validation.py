@@ -930,8 +930,10 @@ class RowValidator:
 
     def _mask_ids(self, line: int, f: Field, raw: str, values: dict[str, str], warnings: list[Issue]) -> None:
         """A resident id written into a text column (违法事实, 备注, a 个体工商户's 税务登记号) is
-        masked before it is stored: texts are published, ids never are."""
-        masked, found = ids.mask_resident_ids(raw)
+        masked before it is stored: texts are published, ids never are. A 税务登记号 of a
+        个体工商户 was its holder's id and a 2-digit sequence (``ids.mask_tax_number``)."""
+        masker = ids.mask_tax_number if f.key == "tax_no" else ids.mask_resident_ids
+        masked, found = masker(raw)
         if found:
             values[f.key] = masked
             warnings.append(self._issue(
