@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -196,3 +197,22 @@ def test_a_resident_id_glued_to_letters_or_in_a_tax_number_is_never_published(cl
         stored = " ".join(conn.scalars(sa.select(RecordVersion.data)).all())
     assert person_id not in stored and also_a_uscc in stored and account in stored
 
+
+def test_a_text_stored_before_intake_masked_glued_ids_is_masked_as_it_leaves(client, database, tmp_path):
+    """Texts stored by an earlier intake still hold ids glued to letters in clear (a stored text is
+    not rewritten): what the public sees of a record is masked again, by the same rule."""
+    from xinyong.records.models import RecordVersion
+
+    headers, rows = sample_rows()
+    person = next(r for r in rows if r[NAME] == "刘涛")
+    person_id = person["证件号码"]
+    ingest(write_rows(tmp_path / "one.csv", headers, [person]))
+    with database.begin() as conn:  # as the earlier intake stored it
+        data = json.loads(conn.scalars(sa.select(RecordVersion.data)).one())
+        data["remarks"] = f"No{person_id}；税号{person_id}01"
+        conn.execute(sa.update(RecordVersion).values(data=json.dumps(data, ensure_ascii=False)))
+    url = client.post("/api/v1/subjects/search", json={"q": person_id}).json()["items"][0]["url"]
+    response = client.get(url)
+    assert person_id not in response.text
+    masked = f"{person_id[:4]}**********{person_id[-4:]}"
+    assert response.json()["records"][0]["fields"]["remarks"] == f"No{masked}；税号{masked}01"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -323,19 +322,6 @@ AUDIENCES: dict[str, frozenset[Disclosure]] = {
     "public": frozenset({Disclosure.PUBLIC}),
     "government": frozenset({Disclosure.PUBLIC, Disclosure.GOVERNMENT}),
 }
-# 18-character runs that may be a resident id inside free text (checked before masking)
-_RIC_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-
-
-def _mask_ids_in_text(text: str) -> str:
-    """Free text with any valid resident id masked (a department may paste one into 备注)."""
-    def mask(match: re.Match[str]) -> str:
-        number = match.group(0).upper()
-        return ids.mask_ric(number) if ids.ric_check_char(number[:17]) == number[17] else number
-
-    return _RIC_IN_TEXT.sub(mask, text) if len(text) >= 18 else text
-
-
 def disclose(data: dict[str, Any], item: Item, audience: str = "public") -> dict[str, Any]:
     """The fields of ``data`` that ``audience`` may see, in catalogue order, ids masked."""
     allowed = AUDIENCES[audience]
@@ -347,7 +333,9 @@ def disclose(data: dict[str, Any], item: Item, audience: str = "public") -> dict
         if field.type == "personal_id" and isinstance(value, str) and value and "*" not in value:
             value = ids.mask_ric(value)
         elif isinstance(value, str):
-            value = _mask_ids_in_text(value)
+            # intake stored the text masked; masked again as it leaves, for texts stored before
+            # intake masked them, or before it knew an id glued to letters or in a 税务登记号
+            value = ids.mask_resident_ids(value)[0]
         out[field.key] = value
     return out
 
