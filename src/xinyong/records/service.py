@@ -241,10 +241,12 @@ def record_detail(session: Session, record: Record, today: dt.date) -> RecordOut
 
 
 def revoke_record(session: Session, record_id: int, *, reason: str, actor: str, ip: str | None) -> Record:
-    """Revoke a record (it stays stored, shown as 已撤销); the reason is mandatory and audited."""
+    """Revoke a record (it stays stored, shown as 已撤销); the reason is mandatory and audited,
+    with any resident id typed into it masked as intake masks texts (the audit log is kept for
+    good, and the reason is shown with the record)."""
     from xinyong.core import audit
 
-    reason = (reason or "").strip()
+    reason = ids.mask_resident_ids((reason or "").strip())[0]
     if not reason:
         raise XinyongError("撤销记录必须填写原因", code="reason_required")
     record = find_record(session, record_id)
@@ -805,7 +807,9 @@ def _combine(session: Session, kept: Record, folded: Record, *, apply: bool) -> 
         kept_versions=sum(v.record_id == kept.id for v in versions),
         folded_versions=sum(v.record_id == folded.id for v in versions), current_from=current.id,
         revoked=both_revoked,
-        dropped_revocation=(f"{dropped.revoked_at:%Y-%m-%d}：{dropped.revoke_reason or ''}" if dropped else None),
+        # the merge's audit entry keeps it: a reason stored before revocations masked ids is masked
+        dropped_revocation=(f"{dropped.revoked_at:%Y-%m-%d}：{ids.mask_resident_ids(dropped.revoke_reason or '')[0]}"
+                            if dropped else None),
         renumbered=[(v.record_id, v.version, n) for n, v in enumerate(versions, start=1)],
     )
     if not apply:
