@@ -25,7 +25,7 @@ from xinyong.ingest import service as ingest
 from xinyong.policy.service import get_policy_book
 from xinyong.records import service as records
 from xinyong.subjects.service import public_code
-from xinyong.web.deps import MAX_ROW_ID, DbSession, RowId, client_ip, download_headers, form_date
+from xinyong.web.deps import DbSession, RowId, client_ip, download_headers, form_date, form_row_id
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -53,9 +53,7 @@ def workbench(request: Request, department: str | None = Query(None),
     selected = None
     if scope is None:
         departments = accounts.list_departments(session)
-        selected = int(department) if department and department.isdigit() else None
-        if selected is not None and not 1 <= selected <= MAX_ROW_ID:
-            selected = None
+        selected = form_row_id(department)
     batches = ingest.list_batches(session, department_id=scope if scope is not None else selected)
     return render(request, "workbench/index.html", {
         "batches": batches, "departments": departments, "selected_department": selected,
@@ -93,8 +91,8 @@ def upload_submit(
         return _upload_page(request, session, principal, error="请选择数据类型：行政处罚或行政许可。",
                             status_code=422)
     department = _own_department(session, principal)
-    if department is None and department_id and department_id.isdigit():
-        department = accounts.get_department(session, int(department_id))
+    if department is None and (chosen := form_row_id(department_id)) is not None:
+        department = accounts.get_department(session, chosen)
     display_name = ingest.upload_name(file.filename, file.headers.get("content-disposition"))
     path = ingest.spool_upload(file.file, display_name, limit_bytes=limit)
     try:
