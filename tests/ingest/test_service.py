@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from filehelpers import FIXTURES, count, ingest, sample_rows, write_rows
+from filehelpers import DECISION_NO, FIXTURES, count, ingest, sample_rows, write_rows
 from xinyong.accounts.models import Department
 from xinyong.core import clock, db, ids
 from xinyong.core.errors import FileUnreadable, NotFound
@@ -1222,6 +1222,25 @@ def test_json_lines_keys_may_differ_from_line_to_line(database, tmp_path):
     assert stored[records[1]["行政处罚决定书文号"]] == "当场缴纳"
     fines = dict(zip(_stored(database, "decision_no"), _stored(database, "fine_amount"), strict=True))
     assert fines[records[1]["行政处罚决定书文号"]] == "7.5"
+
+
+def test_a_status_digit_in_a_current_layout_penalty_file_is_refused_not_guessed(database, tmp_path):
+    """当前状态 1 is 撤销 in the 2016 penalty coding and 有效 in the current licence coding that the
+    same department system writes; read the 2016 way it hid every penalty of such a file (the
+    probe's system), so a current-layout file must say it in words."""
+    headers, rows = sample_rows()
+    with_status = [*headers, "当前状态"]
+    digit, word, revoked = (dict(rows[0], 当前状态="1"), dict(rows[1], 当前状态="正常"),
+                            dict(rows[2], 当前状态="撤销"))
+    report = ingest(write_rows(tmp_path / "status.csv", with_status, [digit, word, revoked]))
+    assert (report.accepted, report.rejected) == (2, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(2, "当前状态", "code_ambiguous")]
+    assert "含义不明确" in report.errors[0].message and "请填写文字" in report.errors[0].message
+    with database.connect() as conn:
+        published = dict(conn.execute(
+            select(Record.decision_no, RecordVersion.published)
+            .join(RecordVersion, RecordVersion.record_id == Record.id)).all())
+    assert published == {word[DECISION_NO]: True, revoked[DECISION_NO]: False}
 
 
 def test_layout_2016_with_department_given(database, tmp_path):

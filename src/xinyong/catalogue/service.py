@@ -422,6 +422,8 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
                 headers=dict((lay or {}).get("headers") or {}),
                 value_maps={k: {str(a): str(b) for a, b in v.items()}
                             for k, v in ((lay or {}).get("value_maps") or {}).items()},
+                ambiguous_values={k: {normalize_code_value(str(a)): str(b) for a, b in v.items()}
+                                  for k, v in ((lay or {}).get("ambiguous_values") or {}).items()},
                 missing_ok=frozenset((lay or {}).get("missing_ok") or ()),
             )
         items[key] = Item(

@@ -366,6 +366,7 @@ class RowValidator:
                 "请指定提交单位（命令行 --department 统一社会信用代码）。"
             )
         self.value_maps = self.layout_spec.value_maps if self.layout_spec else {}
+        self.ambiguous_values = self.layout_spec.ambiguous_values if self.layout_spec else {}
         self._dates = _DateCache()
         self._code_tables = {
             f.key: catalogue.code_table(f.code_table) for f in item.fields if f.code_table
@@ -786,6 +787,12 @@ class RowValidator:
                     decision_date = parsed
             elif t == "code":
                 table = self._code_tables[f.key]
+                meanings = self.ambiguous_values.get(f.key)
+                if meanings and (meaning := meanings.get(normalize_code_value(raw))):
+                    errors.append(self._issue(line, f.key, "code_ambiguous",
+                                              f"“{f.label}”的值“{raw}”含义不明确（{meaning}），未采用："
+                                              f"请填写文字，可选值：{table.allowed}"))
+                    continue
                 canonical = self._canonical(f.key, raw)
                 if canonical is None:
                     advice = table.hint(normalize_code_value(raw)) or f"可选值：{table.allowed}"
