@@ -18,7 +18,7 @@ from xinyong.accounts import service as accounts
 from xinyong.accounts.access import Principal, department_scope, ensure_department, require
 from xinyong.accounts.auth import verify_csrf
 from xinyong.catalogue.service import field_type_label, get_catalogue, template_csv, template_xlsx
-from xinyong.core import clock
+from xinyong.core import audit, clock
 from xinyong.core.config import get_settings
 from xinyong.core.errors import FileUnreadable, NotFound, XinyongError
 from xinyong.ingest import service as ingest
@@ -192,6 +192,9 @@ def record_page(request: Request, record_id: RowId, done: str | None = Query(Non
     record = _record_for(session, principal, record_id)
     item = get_catalogue().item(record.kind)
     today = clock.today()
+    # the page shows the record's government fields (证件类型, masked ids…): a read to account for
+    audit.record(session, actor=principal.actor, action=audit.READ_RECORD, target_type="record",
+                 target_id=str(record.id), subject_id=record.subject_id, ip=client_ip(request))
     return render(request, "workbench/record.html", {
         "record": records.record_detail(session, record, today),
         "parties": records.other_parties(session, record, today),
@@ -222,6 +225,9 @@ def correct_form(request: Request, record_id: RowId, principal: Principal = Depe
     record = _record_for(session, principal, record_id)
     if record.revoked_at is not None:
         raise records.RecordAlreadyRevoked("已撤销的记录不能更正")
+    # the form holds the record's values with personal ids in clear, for the officer to correct
+    audit.record(session, actor=principal.actor, action=audit.READ_RECORD_FOR_CORRECTION, target_type="record",
+                 target_id=str(record.id), subject_id=record.subject_id, ip=client_ip(request))
     return _correct_page(request, session, record, values=records.current_values(session, record))
 
 

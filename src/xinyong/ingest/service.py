@@ -1293,7 +1293,7 @@ def audit_rejected_download(session: Session, batch_id: int, *, actor: str, ip: 
     personal data in them (a resident id in clear), so every read is on record."""
     from xinyong.core import audit
 
-    audit.record(session, actor=actor, action="read.rejected_rows", target_type="batch", target_id=str(batch_id),
+    audit.record(session, actor=actor, action=audit.READ_REJECTED_ROWS, target_type="batch", target_id=str(batch_id),
                  after={"format": file_format}, ip=ip)
 
 

@@ -88,7 +88,7 @@ def subject_page(
             .where(LegalRepresentative.subject_id == subject.id)
             .order_by(LegalRepresentative.first_seen_on)
         ))
-        audit.record(session, actor=principal.actor, action="read.subject", target_type="subject",
+        audit.record(session, actor=principal.actor, action=audit.READ_SUBJECT, target_type="subject",
                      target_id=str(subject.id), subject_id=subject.id, ip=client_ip(request))
     return render(request, "subjects_subject.html", {
         "subject": subject,
@@ -199,4 +199,5 @@ def my_credit_page(
         "info": info,
         "records": records_of_subject(session, subject.id, today),
         "readers": readers,
+        "read_labels": audit.READ_LABELS,
     })
