@@ -47,6 +47,9 @@ _EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")  # 45296.375: a date cell with 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _EXCEL_1904 = dt.date(1904, 1, 1)  # serial 0 in a workbook of the 1904 date system (Excel for Mac)
 _EXCEL_SERIAL_FROM = dt.date(1970, 1, 1)
+# Excel's last day, the 9999/12/31 that departments write for 长期: in an open-ended column its
+# serial (2958465; 2957003 in the 1904 date system) is read as that day too, hence as no end
+_EXCEL_LAST_DAY = dt.date(9999, 12, 31)
 # An instant as programs send it: Unix milliseconds (Java's Jackson writes java.util.Date so),
 # Unix seconds, .NET's /Date(1723478400000+0800)/
 _EPOCH = re.compile(r"^(?:(?P<ms>\d{12,13})|(?P<s>\d{9,10})|/Date\((?P<net>-?\d{1,13})(?:[+-]\d{4})?\)/)$")
@@ -198,6 +201,12 @@ def _excel_serial_date(serial: int, latest: dt.date, epoch: dt.date) -> dt.date 
     """The date an Excel serial stands for, if it falls between 1970 and ``latest``."""
     day = epoch + dt.timedelta(days=serial)
     return day if _EXCEL_SERIAL_FROM <= day <= latest else None
+
+
+def _is_last_excel_day(raw: str, epoch: dt.date) -> bool:
+    """Whether a cell holds the serial of Excel's last day, 9999/12/31 (长期), in whole days."""
+    whole, _, fraction = raw.partition(".")
+    return whole.isdigit() and fraction.strip("0") == "" and int(whole) == (_EXCEL_LAST_DAY - epoch).days
 
 
 _TEXT_MARKS = frozenset("'=")
@@ -747,15 +756,19 @@ class RowValidator:
                     values[f.key] = self.open_ended.isoformat()
                     continue
                 parsed = self._dates[raw]
+                serial: dt.date | None = None
+                epoch = self.excel_epoch or _EXCEL_EPOCH
                 if parsed is None and _EXCEL_SERIAL.match(raw):
-                    parsed = _excel_serial_date(int(raw.partition(".")[0]), self.open_ended,
-                                                self.excel_epoch or _EXCEL_EPOCH)
-                    if parsed is not None:
-                        system = "（工作簿使用 1904 日期系统）" if self.excel_epoch == _EXCEL_1904 else ""
-                        warnings.append(self._issue(
-                            line, f.key, "excel_serial_date",
-                            f"“{f.label}”的值 {raw} 按 Excel 日期序号读作 {parsed:%Y/%m/%d}{system}，请核对；"
-                            "导出前请把该列设为日期或文本格式"))
+                    parsed = serial = _excel_serial_date(int(raw.partition(".")[0]), self.open_ended, epoch)
+                elif parsed is None and f.open_ended and _is_last_excel_day(raw, epoch):
+                    parsed = serial = _EXCEL_LAST_DAY  # 9999/12/31 as a number: 长期, stored as the open end below
+                if serial is not None:
+                    system = "（工作簿使用 1904 日期系统）" if self.excel_epoch == _EXCEL_1904 else ""
+                    meaning = "（长期）" if serial == _EXCEL_LAST_DAY else ""
+                    warnings.append(self._issue(
+                        line, f.key, "excel_serial_date",
+                        f"“{f.label}”的值 {raw} 按 Excel 日期序号读作 {serial:%Y/%m/%d}{meaning}{system}，请核对；"
+                        "导出前请把该列设为日期或文本格式"))
                 if parsed is None and (instant := _epoch_date(raw, self.open_ended)):
                     parsed, said = instant
                     warnings.append(self._issue(
