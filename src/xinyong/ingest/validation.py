@@ -319,6 +319,8 @@ class RowValidator:
         self.notes: list[str] = []
         self._seen: dict[str, int] = {}
         self._fallbacks: list[tuple[int, Field]] = []  # second columns of a field: (index, field)
+        # second columns of an amount whose unit is not the first column's: {index: unit}
+        self._fallback_units: dict[int, str] = {}
         # columns holding a whole period (许可有效期): (index, start field, end field)
         self._periods: list[tuple[int, str, str]] = []
         self._period_names = {normalize_header(h): f for f in item.fields for h in f.period_headers}
@@ -403,7 +405,15 @@ class RowValidator:
                 # empty cells
                 first = self._headers[self._seen[key]]
                 self._fallbacks.append((index, f))
-                note(f"列“{header}”与列“{first}”是同一栏目（{f.label}）：以“{first}”为准，其为空的行取“{header}”")
+                converted = ""
+                if f.type == "decimal" and f.unit:
+                    # 罚款金额（元） beside 罚款金额（万元）: a value taken from it is in its own unit
+                    unit = self.catalogue.column_unit(f, header) or f.unit
+                    if unit != self.column_units.get(key, f.unit):
+                        self._fallback_units[index] = unit
+                        converted = f"（以{unit}为单位，换算为{f.unit}保存）"
+                note(f"列“{header}”与列“{first}”是同一栏目（{f.label}）：以“{first}”为准，"
+                     f"其为空的行取“{header}”{converted}")
                 continue
             self._seen[key] = index
             self.columns.append((index, f, header))
@@ -533,13 +543,16 @@ class RowValidator:
         return result
 
     def _amount(
-        self, line: int, f: Field, raw: str, errors: list[Issue], warnings: list[Issue]
+        self, line: int, f: Field, raw: str, errors: list[Issue], warnings: list[Issue],
+        column_unit: str | None = None,
     ) -> Decimal | None:
-        """An amount in the field's unit; a unit written after the number is converted."""
+        """An amount in the field's unit; a unit written after the number is converted.
+        ``column_unit``: the unit of the column the value was taken from, when it is not the
+        field's first column's."""
         text = unicodedata.normalize("NFKC", raw).replace(" ", "")
         m = _AMOUNT.match(text)
         assert m is not None  # every part is optional
-        column_unit = self.column_units.get(f.key) or f.unit or ""
+        column_unit = column_unit or self.column_units.get(f.key) or f.unit or ""
         header = self.header(f.key)
         number = m["number"]
         if "e" in number.lower() and ids.excel_number_error(header, number.upper()):
@@ -689,6 +702,7 @@ class RowValidator:
         n = len(cells)
         nothing = self._nothing
         is_null = self.catalogue.is_null
+        units_taken: dict[str, str] = {}  # amounts taken from a second column in another unit
         for index, key, typed, several in self._plan:
             raw = _clean(cells[index]) if index < n else ""
             if not raw:
@@ -713,6 +727,8 @@ class RowValidator:
                 continue
             else:
                 values[key] = raw
+                if several is None and index in self._fallback_units:
+                    units_taken[key] = self._fallback_units[index]
         for index, start, end in self._periods:
             raw = _clean(cells[index]) if index < n else ""
             if raw and not self._says_nothing(raw):
@@ -826,7 +842,7 @@ class RowValidator:
                     self._multi[raw] = kinds
                 values[f.key] = ";".join(out)
             elif t == "decimal":
-                parsed_amount = self._amount(line, f, raw, errors, warnings)
+                parsed_amount = self._amount(line, f, raw, errors, warnings, units_taken.get(f.key))
                 if parsed_amount is None:
                     continue
                 amounts[f.key] = parsed_amount
