@@ -26,6 +26,13 @@ MULTI_SEPARATORS = re.compile(r"([;；、,，/／|｜])")
 _MAX_PARTS_OF_VALUE = 4  # the most separated parts one value's spelling has, plus room
 # a row with this few known cells filled and no decision number is a note, not a record
 _MAX_CELLS_OF_A_NOTE = 2
+# The columns a department's template fills in ahead, down rows no record is typed in yet (the
+# fill handle, a formula such as =$B$2): the party's category, the deciding authority and the
+# source department, with their codes. A row with something in these and in no other column of
+# the catalogue has no party, no decision number, no code, no date: an unused template row, not
+# a half-filled record (a record missing its name or its number has other cells filled, and is
+# still rejected with its errors). See ``RowValidator.only_prefilled``.
+PREFILLED_FIELDS = frozenset({"subject_category", "authority_name", "authority_uscc", "source_name", "source_uscc"})
 _DATE_PATTERNS = (
     # a time after the date is ignored: the date is the one written — unless the time carries an
     # ISO 8601 offset (Z, +00:00): then it is an instant, and the date is the one in China
@@ -520,6 +527,19 @@ class RowValidator:
             if len(self._names) < 50_000:
                 self._names[raw] = found
         return found
+
+    def only_prefilled(self, cells: Sequence[str]) -> bool:
+        """Whether a row holds something, and only in the columns templates fill in ahead
+        (``PREFILLED_FIELDS``): every other column of the catalogue is empty (a cell saying 无 or
+        / counts as filled). Columns outside the catalogue do not count (a 序号 filled down)."""
+        filled = False
+        n = len(cells)
+        for index, key, _typed, _several in self._plan:
+            if index < n and _clean(cells[index]):
+                if key not in PREFILLED_FIELDS:
+                    return False
+                filled = True
+        return filled and not any(index < n and _clean(cells[index]) for index, _start, _end in self._periods)
 
     # -- helpers ---------------------------------------------------------------------------
 
