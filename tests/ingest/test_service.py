@@ -1850,3 +1850,52 @@ def test_an_excel_date_serial_with_a_time_is_read_as_its_date(database, tmp_path
     assert (report.accepted, report.rejected) == (1, 0)
     assert [(w.field, w.code) for w in report.warnings] == [("处罚决定日期", "excel_serial_date")]
     assert "2024/01/05" in report.warnings[0].message
+
+
+PREFILLED = ("行政相对人类别", "处罚机关", "处罚机关统一社会信用代码", "数据来源单位", "数据来源单位统一社会信用代码")
+
+
+def test_template_rows_with_only_the_prefilled_columns_are_passed_over(database, tmp_path):
+    """Found by probing: a department's template fills 行政相对人类别, 处罚机关, 数据来源单位 and
+    their codes down to row 300 (the fill handle); the rows under the 3 records were 296 rejected
+    records with 9 errors each (exit 3). They hold no record: passed over with one note naming
+    them, not counted (a 序号 filled down beside them changes nothing)."""
+    import openpyxl
+
+    headers, rows = sample_rows()
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["序号", *headers])
+    for n, r in enumerate(rows[:3], start=1):
+        sheet.append([n, *(r[h] for h in headers)])
+    for n in range(4, 40):  # rows 5-40
+        sheet.append([n, *(rows[0][h] if h in PREFILLED else None for h in headers)])
+    workbook.save(tmp_path / "template.xlsx")
+    report = ingest(tmp_path / "template.xlsx")
+    assert (report.rows_total, report.accepted, report.rejected, report.errors) == (3, 3, 0, [])
+    notes = [w.message for w in report.warnings if w.code == "file_note" and "预先填好" in w.message]
+    assert len(notes) == 1 and notes[0].startswith("第 5–40 行（共 36 行）只有模板预先填好的列"), notes
+
+
+def test_a_half_filled_record_among_template_rows_is_still_rejected(database, tmp_path):
+    """Only a row with nothing outside the prefilled columns is passed over: one that also has
+    its party's name, or its decision number, date or fine, is a record to complete, rejected
+    with its errors."""
+    headers, rows = sample_rows()
+    prefilled = {h: (rows[0][h] if h in PREFILLED else "") for h in headers}
+    sent = [
+        rows[0],
+        dict(prefilled, 行政相对人名称="石家庄市某某商贸有限公司"),  # line 3: no decision number
+        dict(prefilled, 行政处罚决定书文号="石家监督罚〔2024〕99号"),  # line 4: no name
+        dict(prefilled, 处罚决定日期="2024/08/13"),  # line 5
+        prefilled,  # line 6: nothing of a record
+        dict(prefilled, **{"罚款金额（万元）": "1.5"}),  # line 7
+        prefilled,  # line 8
+    ]
+    report = ingest(write_rows(tmp_path / "half.csv", headers, sent))
+    assert (report.rows_total, report.accepted, report.rejected) == (5, 1, 4)
+    assert sorted({e.line for e in report.errors}) == [3, 4, 5, 7]
+    assert ("行政处罚决定书文号", "missing_required") in {(e.field, e.code) for e in report.errors if e.line == 3}
+    assert ("行政相对人名称", "missing_required") in {(e.field, e.code) for e in report.errors if e.line == 4}
+    notes = [w.message for w in report.warnings if w.code == "file_note" and "预先填好" in w.message]
+    assert len(notes) == 1 and notes[0].startswith("第 6 行、第 8 行（共 2 行）"), notes

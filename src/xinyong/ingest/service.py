@@ -339,6 +339,7 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
     header = table.sheets.header  # a later sheet's own name of a column, for its rows' issues
     written_headers = [_trimmed(row) for row in table.written_headers]
     header_starts = {row[0] for row in written_headers if row}
+    prefilled: list[int] = []  # template rows with only the columns filled in ahead: no records
     for line, cells in table.rows:
         if not any(c and not c.isspace() for c in cells):
             continue
@@ -357,6 +358,11 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
             # templates number their columns (1 | 2 | 3 …) in a row under the header
             prepared.issues.append(("warning", line, None, "column_numbers_skipped",
                                     f"{table.where(line)}是各列的序号（1、2、3…），不是记录，已跳过"))
+            continue
+        if isinstance(result, list) and validator.only_prefilled(cells):
+            # a template row whose category, authority and source department were filled in ahead
+            # (down to row 300) and nothing else: no record; said once for all of them, at the end
+            prefilled.append(line)
             continue
         prepared.rows_total += 1
         if isinstance(result, list):
@@ -387,7 +393,29 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
         full = max(len(rows), len(prepared.issues), len(prepared.rejected_rows)) >= FLUSH_ROWS
         if full and not hand_over():
             return False
+    if prefilled:
+        prepared.issues.append(("warning", None, None, "file_note", _prefilled_note(table, validator, prefilled)))
     return hand_over()
+
+
+def _prefilled_note(table: Any, validator: RowValidator, lines: list[int]) -> str:
+    """The note on the template rows passed over (``RowValidator.only_prefilled``): where they
+    are, as spans of rows (第 5–300 行), and why."""
+    spans: list[list[Any]] = []  # [sheet, first row, last row]
+    for line in lines:
+        sheet, row = (None, line) if table.format == "json" else table.sheets.locate(line)
+        if spans and spans[-1][0] == sheet and spans[-1][2] == row - 1:
+            spans[-1][2] = row
+        else:
+            spans.append([sheet, row, row])
+    unit = "条记录" if table.format == "json" else "行"
+    shown = "、".join((f"工作表“{sheet}”" if sheet else "") + (f"第 {a} {unit}" if a == b else f"第 {a}–{b} {unit}")
+                     for sheet, a, b in spans[:10]) + ("等" if len(spans) > 10 else "")
+    filled = "、".join(f"“{validator.header(key)}”" for key in ("subject_category", "authority_name", "source_name")
+                      if key in validator.header_of)
+    return (f"{shown}（共 {len(lines)} {unit}）只有模板预先填好的列（{filled}及其代码）有内容，没有"
+            f"“{validator.header('subject_name')}”“{validator.header('decision_no')}”等，不是记录，已跳过，"
+            "不计入数据行；如其中有要报送的记录，请补全后重新报送")
 
 
 def _trimmed(cells: list[str]) -> list[str]:
