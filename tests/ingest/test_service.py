@@ -637,6 +637,23 @@ def test_licence_valid_for_ever_is_open_ended(database, tmp_path):
     assert _stored(database, "valid_to") == ["2099-12-31"]
 
 
+def test_a_licence_that_expires_before_it_was_granted_is_rejected(database, tmp_path):
+    """Found by probing: 有效期至 2019/03/26 on a licence granted 2024/03/26 (2029 mistyped) was
+    stored and published. A licence effective before its decision (a change or re-issue keeping
+    the certificate's period) is stored as sent."""
+    headers, rows = sample_rows("licences.csv")
+    headers = [h if h != "有效期至" else "有效期（止）" for h in headers]  # the column as the file names it
+    rows = [{("有效期（止）" if k == "有效期至" else k): v for k, v in r.items()} for r in rows[:2]]
+    rows[0].update({"许可决定日期": "2024/03/26", "有效期自": "2019/03/26", "有效期（止）": "2019/03/26"})
+    rows[1].update({"许可决定日期": "2024/08/10", "有效期自": "2021/08/10", "有效期（止）": "2026/08/10"})
+    report = ingest(write_rows(tmp_path / "lic.csv", headers, rows), "licences")
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(2, "有效期（止）", "date_order")]
+    assert report.errors[0].message.startswith("“有效期（止）”早于“许可决定日期”")
+    assert report.warnings == []
+    assert _stored(database, "valid_from") == ["2021-08-10"]
+
+
 def test_licence_codes_as_database_exports_write_them(database, tmp_path):
     """A 前置库 export writes the code of 许可类别 (02 特许, 06 其他) and of 行政相对人类别 (1); a
     code typed into a spreadsheet's number cell has lost its leading zero (5 for 05 登记)."""

@@ -1184,8 +1184,17 @@ class RowValidator:
 
     def _cross_checks(self, line: int, values: dict[str, str], errors: list[Issue]) -> None:
         start, end = values.get("valid_from"), values.get("valid_to")
+        decision = values.get("decision_date")
         if start and end and start > end:
             errors.append(self._issue(line, "valid_to", "date_order", "“有效期至”早于“有效期自”"))
-        decision, until = values.get("decision_date"), values.get("valid_until")
+        elif decision and end and end < decision:
+            # a licence that expired before it was granted: a year mistyped (2019 for 2029). A
+            # licence effective before its decision (有效期自 earlier) is no mistake: a change,
+            # renewal or re-issue keeps the certificate's period
+            errors.append(self._issue(
+                line, "valid_to", "date_order",
+                f"“{self.header('valid_to')}”早于“{self.header('decision_date')}”：许可在作出决定前已经到期，"
+                "请核对年份"))
+        until = values.get("valid_until")
         if decision and until and until < decision:
             errors.append(self._issue(line, "valid_until", "date_order", "“处罚有效期”早于“处罚决定日期”"))
