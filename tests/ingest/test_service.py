@@ -879,6 +879,36 @@ def test_xlsx_gives_the_same_outcome_as_csv(database, tmp_path):
     assert again.unchanged == 47, "the spreadsheet's typed cells must normalise to the CSV's text"
 
 
+def test_line_breaks_in_a_cell_are_the_same_text_whatever_file_brings_them(database, tmp_path):
+    """Found by probing: a CSV whose quoted 违法事实 held Windows line breaks (CRLF), then the same
+    records as a workbook (read with LF), then the CSV again: each re-send counted as a correction
+    and stored a spurious version shown as 已更正. A lone CR (old Mac text) and JSON are alike."""
+    import openpyxl
+
+    headers, rows = sample_rows()
+    rows = rows[:2]
+    rows[0]["违法事实"] = "经查，当事人存在违法行为。\r\n证据确凿。\r\n"
+    rows[1]["备注"] = "第一行\r第二行"
+    csv_path = write_rows(tmp_path / "crlf.csv", headers, rows, newline="\r\n")
+    assert b"\r\n\xe8\xaf\x81" in csv_path.read_bytes()  # the CRLF is inside the quoted cell
+    wb = openpyxl.Workbook()
+    wb.active.append(headers)
+    for r in rows:
+        wb.active.append([r[h].replace("\r\n", "\n").replace("\r", "\n") for h in headers])
+    wb.save(tmp_path / "same.xlsx")
+    json_path = tmp_path / "same.json"
+    json_path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+
+    first = ingest(csv_path)
+    assert (first.accepted, first.rejected) == (2, 0), first.errors
+    for path in (tmp_path / "same.xlsx", csv_path, json_path):
+        again = ingest(path)
+        assert (again.unchanged, again.corrected) == (2, 0), path.name
+    assert count(database, RecordVersion) == 2
+    assert _stored(database, "violation_facts")[0] == "经查，当事人存在违法行为。\n证据确凿。"
+    assert _stored(database, "remarks")[1] == "第一行\n第二行"
+
+
 def test_old_excel_xls_gives_the_same_outcome_as_csv(database, tmp_path):
     """An Excel 97–2003 workbook as departments still export it: a title row above the header,
     typed date and number cells, a second sheet. Line numbers are the sheet's rows."""

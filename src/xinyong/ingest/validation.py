@@ -249,10 +249,17 @@ def _around_mask(masked: str) -> str:
 
 
 def _clean(value: str) -> str:
-    """Trim a cell: surrounding white space incl. U+3000 and NBSP, and Excel's '\t' prefixes."""
+    """Trim a cell: surrounding white space incl. U+3000 and NBSP, and Excel's '\t' prefixes.
+
+    Line breaks inside become LF, whatever the file wrote (CRLF from a Windows program's CSV
+    export, a lone CR from old Mac text): every reader's cells pass here, so the same text read
+    from a CSV, a workbook or JSON is the same content, and a re-sent record is unchanged.
+    """
     if not value:
         return ""
     stripped = value.strip()
+    if "\r" in stripped:
+        stripped = stripped.replace("\r\n", "\n").replace("\r", "\n")
     if stripped and stripped[0] in _TEXT_MARKS:
         if stripped[0] == "'" and (stripped[1:].isalnum() or stripped[1:2] in ("=", "+", "-", "@")):
             # Excel's text-forcing apostrophe: on codes, and on what would read as a formula (our
