@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from filehelpers import FIXTURES, count, ingest, sample_rows, write_rows
 from xinyong.accounts.models import Department
@@ -1828,6 +1828,60 @@ def test_resident_ids_are_never_stored_or_reported_in_clear_whatever_column_they
     with db.transaction() as session:
         for number in (b_id, c_id):
             assert find_by_code(session, number).kind == "natural_person"
+
+
+def test_an_id_in_the_id_column_of_a_business_or_organisation_row_is_checked_and_never_kept_in_clear(
+        database, tmp_path):
+    """Found by probing: a 个体工商户 row with the operator's id in 证件类型/证件号码, or a 法人 row
+    with the legal representative's id typed there too, was stored with the id in clear (and
+    printed whole by `subject show`); it was never checked. Now it is checked by its type like
+    the legal representative's (a wrong one is left out, with a warning) and kept masked only."""
+    headers, rows = sample_rows()
+    operator = ids.make_ric("130102", dt.date(1985, 3, 7), 31)
+    wrong = operator[:-1] + ("0" if operator[-1] != "0" else "1")  # its check character mistyped
+    company = next(r for r in rows if r["行政相对人类别"] == "法人及非法人组织" and r["法定代表人证件号码"])
+    business = next(r for r in rows if r["行政相对人类别"] == "个体工商户")
+    shop = dict(business, **{"证件类型": "身份证", "证件号码": operator})
+    copied = dict(company, **{"证件类型": "身份证", "证件号码": company["法定代表人证件号码"].lower()})
+    typo = dict(rows[0] if rows[0] is not company else rows[1], **{"证件类型": "", "证件号码": wrong})
+    report = ingest(write_rows(tmp_path / "ids.csv", headers, [shop, copied, typo]))
+    assert (report.accepted, report.rejected) == (3, 0), report.errors
+    assert [(w.line, w.field, w.code) for w in report.warnings if w.code != "ric_area_warning"] == [
+        (2, "证件号码", "id_number_masked_only"), (3, "证件号码", "id_number_masked_only"),
+        (4, "证件号码", "ric_checksum")]
+    masked_only = [w.message for w in report.warnings if w.code == "id_number_masked_only"]
+    assert "只保存遮盖后的号码" in masked_only[0] and "与“法定代表人证件号码”相同" in masked_only[1]
+    clear = (operator, wrong, company["法定代表人证件号码"])
+    assert not any(n in report.model_dump_json() or n.lower() in report.model_dump_json() for n in clear)
+    stored = _stored(database, "id_number")
+    assert stored == [ids.mask_ric(operator), ids.mask_ric(company["法定代表人证件号码"]), None]
+    assert _stored(database, "id_type") == ["身份证", "身份证", None]
+    with database.connect() as conn:
+        every = " ".join(str(v) for t in ("record_versions", "subjects", "legal_representatives")
+                         for row in conn.execute(text(f"SELECT * FROM {t}")) for v in row)
+    assert not any(n in every.upper() for n in clear)
+    # the same rows again change nothing: the content compared is the checked number
+    again = ingest(write_rows(tmp_path / "ids2.csv", headers, [shop, copied, typo]))
+    assert (again.unchanged, again.corrected) == (3, 0)
+    # an online correction of such a record is not refused for the masked number it cannot send
+    # again (the new version has none); one that repeats the legal representative's id is sent
+    # again from that id's encrypted copy
+    with database.connect() as conn:
+        by_no = dict(conn.execute(select(Record.decision_no, Record.id)).all())
+    for row in (shop, copied):
+        with db.transaction() as session:
+            corrected = service.correct_record(session, by_no[row["行政处罚决定书文号"]],
+                                               changes={"remarks": "经复核更正"}, reason="补充备注",
+                                               actor="officer", ip=None)
+        assert (corrected.corrected, corrected.rejected) == (1, 0), corrected.errors
+        assert {w.code for w in corrected.warnings} <= {"id_number_masked_only", "ric_area_warning"}
+    with database.connect() as conn:
+        current = {no: json.loads(data) for no, data in conn.execute(
+            select(Record.decision_no, RecordVersion.data).join(
+                RecordVersion, (RecordVersion.record_id == Record.id)
+                & (RecordVersion.version == Record.current_version)))}
+    assert current[shop["行政处罚决定书文号"]].get("id_number") is None
+    assert current[copied["行政处罚决定书文号"]]["id_number"] == ids.mask_ric(company["法定代表人证件号码"])
 
 
 def test_a_template_without_optional_columns_says_what_a_correction_will_empty(database, tmp_path):

@@ -885,6 +885,8 @@ class RowValidator:
                     f"（{'、'.join(kinds)}）中没有“{'”或“'.join(wanted)}”：请核对处罚类别或金额"))
         subject = self._subject(line, values, errors, warnings)
         self._legal_representative(line, values, warnings)
+        if subject is not None and subject.kind != KIND_NATURAL_PERSON:
+            self._party_document(line, subject, values, warnings)
         self._cross_checks(line, values, errors)
         self._own_data(line, values, errors)
         if errors:
@@ -1188,6 +1190,33 @@ class RowValidator:
         else:
             values["legal_rep_id_number"] = checked
             values["legal_rep_id_type"] = id_type
+
+    def _party_document(
+        self, line: int, subject: SubjectIdentity, values: dict[str, str], warnings: list[Issue]
+    ) -> None:
+        """证件类型/证件号码 on the row of an organisation or individual business: the operator's
+        id of a 个体工商户, or the legal representative's id typed there too. The number is checked
+        by its type as the legal representative's is (a wrong one is left out, with a warning); a
+        good one is stored masked only — the platform keeps a document number encrypted for a
+        natural person (the subject) and for a legal representative, not for this column."""
+        number = values.get("id_number")
+        if not number:
+            return
+        id_type = values.get("id_type") or RESIDENT_ID_TYPE
+        checked = self._personal_id(line, "id_number", id_type, number, [], warnings, as_warning=True)
+        if checked is None:
+            values.pop("id_number")
+            return
+        values["id_number"], values["id_type"] = checked, id_type
+        masked = ids.mask_ric(checked)
+        if checked == values.get("legal_rep_id_number") and id_type == values.get("legal_rep_id_type"):
+            kept = "与“法定代表人证件号码”相同，已遮盖后保存"
+        else:
+            kept = ("只保存遮盖后的号码：平台只加密保存自然人和法定代表人的证件号码。"
+                    "个体工商户经营者、法定代表人的证件号码请填在“法定代表人证件类型”“法定代表人证件号码”栏")
+        warnings.append(self._issue(
+            line, "id_number", "id_number_masked_only",
+            f"行政相对人为{subject.category}，“{self.header('id_number')}”{masked} {kept}"))
 
     def _cross_checks(self, line: int, values: dict[str, str], errors: list[Issue]) -> None:
         start, end = values.get("valid_from"), values.get("valid_to")
