@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from filehelpers import DECISION_NO, FIXTURES, count, ingest, sample_rows, write_rows
 from xinyong.accounts.models import Department
@@ -637,6 +637,23 @@ def test_licence_valid_for_ever_is_open_ended(database, tmp_path):
     assert _stored(database, "valid_to") == ["2099-12-31"]
 
 
+def test_a_licence_that_expires_before_it_was_granted_is_rejected(database, tmp_path):
+    """Found by probing: 有效期至 2019/03/26 on a licence granted 2024/03/26 (2029 mistyped) was
+    stored and published. A licence effective before its decision (a change or re-issue keeping
+    the certificate's period) is stored as sent."""
+    headers, rows = sample_rows("licences.csv")
+    headers = [h if h != "有效期至" else "有效期（止）" for h in headers]  # the column as the file names it
+    rows = [{("有效期（止）" if k == "有效期至" else k): v for k, v in r.items()} for r in rows[:2]]
+    rows[0].update({"许可决定日期": "2024/03/26", "有效期自": "2019/03/26", "有效期（止）": "2019/03/26"})
+    rows[1].update({"许可决定日期": "2024/08/10", "有效期自": "2021/08/10", "有效期（止）": "2026/08/10"})
+    report = ingest(write_rows(tmp_path / "lic.csv", headers, rows), "licences")
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(2, "有效期（止）", "date_order")]
+    assert report.errors[0].message.startswith("“有效期（止）”早于“许可决定日期”")
+    assert report.warnings == []
+    assert _stored(database, "valid_from") == ["2021-08-10"]
+
+
 def test_licence_codes_as_database_exports_write_them(database, tmp_path):
     """A 前置库 export writes the code of 许可类别 (02 特许, 06 其他) and of 行政相对人类别 (1); a
     code typed into a spreadsheet's number cell has lost its leading zero (5 for 05 登记)."""
@@ -860,6 +877,36 @@ def test_xlsx_gives_the_same_outcome_as_csv(database, tmp_path):
     assert (report.format, report.accepted, report.rejected) == ("xlsx", 47, 0)
     again = ingest(FIXTURES / "penalties.csv")
     assert again.unchanged == 47, "the spreadsheet's typed cells must normalise to the CSV's text"
+
+
+def test_line_breaks_in_a_cell_are_the_same_text_whatever_file_brings_them(database, tmp_path):
+    """Found by probing: a CSV whose quoted 违法事实 held Windows line breaks (CRLF), then the same
+    records as a workbook (read with LF), then the CSV again: each re-send counted as a correction
+    and stored a spurious version shown as 已更正. A lone CR (old Mac text) and JSON are alike."""
+    import openpyxl
+
+    headers, rows = sample_rows()
+    rows = rows[:2]
+    rows[0]["违法事实"] = "经查，当事人存在违法行为。\r\n证据确凿。\r\n"
+    rows[1]["备注"] = "第一行\r第二行"
+    csv_path = write_rows(tmp_path / "crlf.csv", headers, rows, newline="\r\n")
+    assert b"\r\n\xe8\xaf\x81" in csv_path.read_bytes()  # the CRLF is inside the quoted cell
+    wb = openpyxl.Workbook()
+    wb.active.append(headers)
+    for r in rows:
+        wb.active.append([r[h].replace("\r\n", "\n").replace("\r", "\n") for h in headers])
+    wb.save(tmp_path / "same.xlsx")
+    json_path = tmp_path / "same.json"
+    json_path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+
+    first = ingest(csv_path)
+    assert (first.accepted, first.rejected) == (2, 0), first.errors
+    for path in (tmp_path / "same.xlsx", csv_path, json_path):
+        again = ingest(path)
+        assert (again.unchanged, again.corrected) == (2, 0), path.name
+    assert count(database, RecordVersion) == 2
+    assert _stored(database, "violation_facts")[0] == "经查，当事人存在违法行为。\n证据确凿。"
+    assert _stored(database, "remarks")[1] == "第一行\n第二行"
 
 
 def test_old_excel_xls_gives_the_same_outcome_as_csv(database, tmp_path):
@@ -1800,6 +1847,60 @@ def test_resident_ids_are_never_stored_or_reported_in_clear_whatever_column_they
     with db.transaction() as session:
         for number in (b_id, c_id):
             assert find_by_code(session, number).kind == "natural_person"
+
+
+def test_an_id_in_the_id_column_of_a_business_or_organisation_row_is_checked_and_never_kept_in_clear(
+        database, tmp_path):
+    """Found by probing: a 个体工商户 row with the operator's id in 证件类型/证件号码, or a 法人 row
+    with the legal representative's id typed there too, was stored with the id in clear (and
+    printed whole by `subject show`); it was never checked. Now it is checked by its type like
+    the legal representative's (a wrong one is left out, with a warning) and kept masked only."""
+    headers, rows = sample_rows()
+    operator = ids.make_ric("130102", dt.date(1985, 3, 7), 31)
+    wrong = operator[:-1] + ("0" if operator[-1] != "0" else "1")  # its check character mistyped
+    company = next(r for r in rows if r["行政相对人类别"] == "法人及非法人组织" and r["法定代表人证件号码"])
+    business = next(r for r in rows if r["行政相对人类别"] == "个体工商户")
+    shop = dict(business, **{"证件类型": "身份证", "证件号码": operator})
+    copied = dict(company, **{"证件类型": "身份证", "证件号码": company["法定代表人证件号码"].lower()})
+    typo = dict(rows[0] if rows[0] is not company else rows[1], **{"证件类型": "", "证件号码": wrong})
+    report = ingest(write_rows(tmp_path / "ids.csv", headers, [shop, copied, typo]))
+    assert (report.accepted, report.rejected) == (3, 0), report.errors
+    assert [(w.line, w.field, w.code) for w in report.warnings if w.code != "ric_area_warning"] == [
+        (2, "证件号码", "id_number_masked_only"), (3, "证件号码", "id_number_masked_only"),
+        (4, "证件号码", "ric_checksum")]
+    masked_only = [w.message for w in report.warnings if w.code == "id_number_masked_only"]
+    assert "只保存遮盖后的号码" in masked_only[0] and "与“法定代表人证件号码”相同" in masked_only[1]
+    clear = (operator, wrong, company["法定代表人证件号码"])
+    assert not any(n in report.model_dump_json() or n.lower() in report.model_dump_json() for n in clear)
+    stored = _stored(database, "id_number")
+    assert stored == [ids.mask_ric(operator), ids.mask_ric(company["法定代表人证件号码"]), None]
+    assert _stored(database, "id_type") == ["身份证", "身份证", None]
+    with database.connect() as conn:
+        every = " ".join(str(v) for t in ("record_versions", "subjects", "legal_representatives")
+                         for row in conn.execute(text(f"SELECT * FROM {t}")) for v in row)
+    assert not any(n in every.upper() for n in clear)
+    # the same rows again change nothing: the content compared is the checked number
+    again = ingest(write_rows(tmp_path / "ids2.csv", headers, [shop, copied, typo]))
+    assert (again.unchanged, again.corrected) == (3, 0)
+    # an online correction of such a record is not refused for the masked number it cannot send
+    # again (the new version has none); one that repeats the legal representative's id is sent
+    # again from that id's encrypted copy
+    with database.connect() as conn:
+        by_no = dict(conn.execute(select(Record.decision_no, Record.id)).all())
+    for row in (shop, copied):
+        with db.transaction() as session:
+            corrected = service.correct_record(session, by_no[row["行政处罚决定书文号"]],
+                                               changes={"remarks": "经复核更正"}, reason="补充备注",
+                                               actor="officer", ip=None)
+        assert (corrected.corrected, corrected.rejected) == (1, 0), corrected.errors
+        assert {w.code for w in corrected.warnings} <= {"id_number_masked_only", "ric_area_warning"}
+    with database.connect() as conn:
+        current = {no: json.loads(data) for no, data in conn.execute(
+            select(Record.decision_no, RecordVersion.data).join(
+                RecordVersion, (RecordVersion.record_id == Record.id)
+                & (RecordVersion.version == Record.current_version)))}
+    assert current[shop["行政处罚决定书文号"]].get("id_number") is None
+    assert current[copied["行政处罚决定书文号"]]["id_number"] == ids.mask_ric(company["法定代表人证件号码"])
 
 
 def test_a_template_without_optional_columns_says_what_a_correction_will_empty(database, tmp_path):

@@ -197,8 +197,10 @@ class _RowBuilder:
         if lr_number:
             lr_index, lr_cipher, lr_masked = self._person(v.get("legal_rep_id_type", ""), lr_number)
         stored = dict(v)
-        if person_masked and "id_number" in stored:
-            stored["id_number"] = person_masked
+        if "id_number" in stored:
+            # the person's own id (kept encrypted with the subject), or the 证件号码 on an
+            # organisation's or individual business's row (validated, kept masked only)
+            stored["id_number"] = person_masked or ids.mask_ric(stored["id_number"])
         if lr_masked:
             stored["legal_rep_id_number"] = lr_masked
         data = orjson.dumps(stored).decode()

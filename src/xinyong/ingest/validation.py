@@ -265,10 +265,17 @@ def _around_mask(masked: str) -> str:
 
 
 def _clean(value: str) -> str:
-    """Trim a cell: surrounding white space incl. U+3000 and NBSP, and Excel's '\t' prefixes."""
+    """Trim a cell: surrounding white space incl. U+3000 and NBSP, and Excel's '\t' prefixes.
+
+    Line breaks inside become LF, whatever the file wrote (CRLF from a Windows program's CSV
+    export, a lone CR from old Mac text): every reader's cells pass here, so the same text read
+    from a CSV, a workbook or JSON is the same content, and a re-sent record is unchanged.
+    """
     if not value:
         return ""
     stripped = value.strip()
+    if "\r" in stripped:
+        stripped = stripped.replace("\r\n", "\n").replace("\r", "\n")
     if stripped and stripped[0] in _TEXT_MARKS:
         if stripped[0] == "'" and (stripped[1:].isalnum() or stripped[1:2] in ("=", "+", "-", "@")):
             # Excel's text-forcing apostrophe: on codes, and on what would read as a formula (our
@@ -934,6 +941,8 @@ class RowValidator:
                     f"（{'、'.join(kinds)}）中没有“{'”或“'.join(wanted)}”：请核对处罚类别或金额"))
         subject = self._subject(line, values, errors, warnings)
         self._legal_representative(line, values, warnings)
+        if subject is not None and subject.kind != KIND_NATURAL_PERSON:
+            self._party_document(line, subject, values, warnings)
         self._cross_checks(line, values, errors)
         self._own_data(line, values, errors)
         if errors:
@@ -1238,10 +1247,46 @@ class RowValidator:
             values["legal_rep_id_number"] = checked
             values["legal_rep_id_type"] = id_type
 
+    def _party_document(
+        self, line: int, subject: SubjectIdentity, values: dict[str, str], warnings: list[Issue]
+    ) -> None:
+        """证件类型/证件号码 on the row of an organisation or individual business: the operator's
+        id of a 个体工商户, or the legal representative's id typed there too. The number is checked
+        by its type as the legal representative's is (a wrong one is left out, with a warning); a
+        good one is stored masked only — the platform keeps a document number encrypted for a
+        natural person (the subject) and for a legal representative, not for this column."""
+        number = values.get("id_number")
+        if not number:
+            return
+        id_type = values.get("id_type") or RESIDENT_ID_TYPE
+        checked = self._personal_id(line, "id_number", id_type, number, [], warnings, as_warning=True)
+        if checked is None:
+            values.pop("id_number")
+            return
+        values["id_number"], values["id_type"] = checked, id_type
+        masked = ids.mask_ric(checked)
+        if checked == values.get("legal_rep_id_number") and id_type == values.get("legal_rep_id_type"):
+            kept = "与“法定代表人证件号码”相同，已遮盖后保存"
+        else:
+            kept = ("只保存遮盖后的号码：平台只加密保存自然人和法定代表人的证件号码。"
+                    "个体工商户经营者、法定代表人的证件号码请填在“法定代表人证件类型”“法定代表人证件号码”栏")
+        warnings.append(self._issue(
+            line, "id_number", "id_number_masked_only",
+            f"行政相对人为{subject.category}，“{self.header('id_number')}”{masked} {kept}"))
+
     def _cross_checks(self, line: int, values: dict[str, str], errors: list[Issue]) -> None:
         start, end = values.get("valid_from"), values.get("valid_to")
+        decision = values.get("decision_date")
         if start and end and start > end:
             errors.append(self._issue(line, "valid_to", "date_order", "“有效期至”早于“有效期自”"))
-        decision, until = values.get("decision_date"), values.get("valid_until")
+        elif decision and end and end < decision:
+            # a licence that expired before it was granted: a year mistyped (2019 for 2029). A
+            # licence effective before its decision (有效期自 earlier) is no mistake: a change,
+            # renewal or re-issue keeps the certificate's period
+            errors.append(self._issue(
+                line, "valid_to", "date_order",
+                f"“{self.header('valid_to')}”早于“{self.header('decision_date')}”：许可在作出决定前已经到期，"
+                "请核对年份"))
+        until = values.get("valid_until")
         if decision and until and until < decision:
             errors.append(self._issue(line, "valid_until", "date_order", "“处罚有效期”早于“处罚决定日期”"))
