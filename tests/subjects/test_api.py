@@ -87,6 +87,26 @@ def test_detail_carries_published_records_with_public_fields_only(client):
     assert [r for r in later["records"] if r["kind"] == "penalty"] == []
 
 
+def test_an_id_on_an_individual_business_row_is_neither_public_nor_stored_in_clear(client, database, tmp_path):
+    """Found by probing: the operator's id typed in 证件号码 of a 个体工商户 row was stored in clear."""
+    from xinyong.core.ids import make_ric, make_uscc, mask_ric
+    from xinyong.records.models import RecordVersion
+
+    headers, rows = sample_rows()
+    uscc = make_uscc("92130102MA0ABC123")
+    operator = make_ric("130102", dt.date(1985, 3, 7), 31)
+    shop = dict(rows[0], **{NAME: "石家庄市长安区老王小吃店", "行政相对人类别": "个体工商户", CODE: uscc,
+                            "行政相对人代码_3(组织机构代码)": "", "证件类型": "身份证", "证件号码": operator})
+    assert ingest(write_rows(tmp_path / "shop.csv", headers, [shop])).accepted == 1
+    body = client.get(f"/api/v1/subjects/{uscc}").json()
+    (penalty,) = body["records"]
+    assert "id_number" not in penalty["fields"] and "id_type" not in penalty["fields"]
+    assert operator not in str(body) and mask_ric(operator) not in str(body)
+    with database.connect() as conn:
+        (data,) = conn.scalars(sa.select(RecordVersion.data)).all()
+    assert operator not in data and mask_ric(operator) in data
+
+
 @pytest.mark.usefixtures("database")
 @pytest.mark.parametrize("code", ["911301026CR765LW53", "abc", "ZRR-12345"])
 def test_unknown_subjects_are_json_404s(client, code):

@@ -281,8 +281,16 @@ def current_values(session: Session, record: Record) -> dict[str, str]:
     values: dict[str, str] = {k: str(v) for k, v in json.loads(version.data).items() if v is not None}
     if values.get("id_number"):
         clear = subjects.person_id_in_clear(session, record.subject_id)
+        if clear is None and values["id_number"] == values.get("legal_rep_id_number"):
+            # an organisation's 证件号码 that repeats its legal representative's id
+            clear = subjects.legal_representative_id_in_clear(
+                session, record.subject_id, values.get("legal_rep", ""), values["id_number"])
         if clear:
             values["id_number"] = clear
+        elif not values["id_number"].isalnum():
+            # an organisation's or individual business's 证件号码 is kept masked only: it cannot
+            # be sent again (a masked form is no valid number; one stored in clear before is)
+            values.pop("id_number")
     if values.get("legal_rep_id_number"):
         clear = subjects.legal_representative_id_in_clear(
             session, record.subject_id, values.get("legal_rep", ""), values["legal_rep_id_number"])
