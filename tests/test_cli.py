@@ -225,6 +225,26 @@ def test_subject_show_json_masks_a_natural_persons_id(number):
     assert payload["as_of"] == "2026-11-21"
 
 
+def test_subject_show_json_masks_an_id_typed_on_an_individual_business_row(database, tmp_path):
+    """Found by probing: the operator's id in 证件号码 of a 个体工商户 row was stored in clear and
+    printed whole by `subject show --json`, while the legal representative's beside it was masked."""
+    from xinyong.core.ids import make_uscc, mask_ric
+
+    headers, rows = sample_rows()
+    uscc = make_uscc("92130102MA0ABC123")
+    operator = make_ric("130102", dt.date(1985, 3, 7), 31)
+    shop = dict(rows[0], **{"行政相对人名称": "石家庄市长安区老王小吃店", "行政相对人类别": "个体工商户",
+                            "行政相对人代码_1(统一社会信用代码)": uscc, "行政相对人代码_3(组织机构代码)": "",
+                            "证件类型": "身份证", "证件号码": operator})
+    ingested = run("ingest", "penalties", write_rows(tmp_path / "shop.csv", headers, [shop]))
+    assert ingested.exit_code == 0, ingested.output
+    result = run("subject", "show", uscc, "--json")
+    assert result.exit_code == 0, result.output
+    assert operator not in result.output
+    (record,) = json.loads(result.stdout)["records"]
+    assert record["versions"][0]["data"]["id_number"] == mask_ric(operator)
+
+
 def test_subject_show_says_what_is_wrong_with_a_code_it_cannot_read(database):
     """Found by probing: a company code with a wrong check character was masked in the message
     as if it were a person's id (the typo could not be seen), and the individual businesses'

@@ -515,13 +515,19 @@ def serve(
     """启动网站与 API 服务（Uvicorn）。"""
     import uvicorn
 
+    from xinyong.core.config import get_settings
     from xinyong.web.observability import configure_logging
 
     require_ready()
     configure_logging()
     out.print(f"信用 Xinyong 已启动：http://{host}:{port}/ （API 文档 /api/docs）")
+    # Uvicorn's own proxy-header handling would take any X-Forwarded-For of a client connecting
+    # from 127.0.0.1 as its address; the platform reads that header itself, and only when
+    # XINYONG_TRUST_PROXY says the proxy is there (``web.deps.client_ip``).
+    trusted = get_settings().trust_proxy
     uvicorn.run("xinyong.web.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_config=None, access_log=False)
+                log_config=None, access_log=False, proxy_headers=trusted,
+                forwarded_allow_ips="*" if trusted else None, server_header=False)
 
 
 @app.command()

@@ -164,6 +164,16 @@ def test_administrator_creates_and_disables_a_user(client):
         assert actor == f"user:{admin}"
 
 
+def test_a_department_number_that_is_none_is_asked_for_again(client):
+    (admin,) = _setup(Role.ADMIN)
+    token = login(client, admin)
+    for department_id in ("²", "99999999999999999999"):
+        response = client.post("/admin/api-keys", data={"csrf_token": token, "department_id": department_id,
+                                                         "name": "环保报送系统"})
+        assert response.status_code == 400 and "请选择密钥所属部门" in response.text
+        assert client.get("/workbench", params={"department": department_id}).status_code == 200
+
+
 def test_api_key_is_shown_once_works_and_stops_working_when_revoked(client):
     (admin,) = _setup(Role.ADMIN)
     with db.transaction() as s:

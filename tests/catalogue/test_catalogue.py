@@ -120,11 +120,50 @@ def test_personal_id_numbers_are_never_public(kind):
         ("没收违法所得、没收非法财物的金额(万元)", "confiscated_amount"),
         ("法定代表人（负责人）", "legal_rep"),
         ("行政处罚决定书 文号", "decision_no"),
+        # a note on how to fill the column is no part of its name
+        ("处罚决定日期（格式：YYYY/MM/DD）", "decision_date"),
+        ("处罚决定日期(yyyy-mm-dd)", "decision_date"),
+        ("处罚决定日期（必填，格式为YYYYMMDD）", "decision_date"),
+        ("统一社会信用代码（法人必填）", "uscc"),
+        ("证件号码（自然人必填）", "id_number"),
+        ("罚款金额（万元）（选填，保留两位小数）", "fine_amount"),
+        ("罚款金额（单位：人民币元）", "fine_amount"),
+        ("罚款金额（人民币：元）", "fine_amount"),
+        ("罚款金额/元", "fine_amount"),
+        ("公示截止日期", "publication_end_declared"),
+        ("处罚有效期至", "valid_until"),
+        ("法定代表人身份证号", "legal_rep_id_number"),
+        # a bracket that says something else stays: an unknown column, not another one's data
+        ("备注（内部说明）", None),
+        ("罚款金额（美元）", None),
     ],
 )
 def test_header_variants_map_to_the_same_field(header, expected):
     item = get_catalogue().item("penalty")
     assert get_catalogue().header_map(item, "current").get(normalize_header(header)) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "unit"),
+    [
+        ("罚款金额（万元）", "万元"),
+        ("罚款金额", "万元"),
+        ("罚款金额（元）", "元"),
+        ("罚款金额（单位：人民币元）", "元"),
+        ("罚款金额（人民币：元）", "元"),
+        ("罚款金额/元", "元"),
+        ("罚款金额／万元", "万元"),
+        ("罚款金额（单位：人民币万元）", "万元"),
+        # a fill note goes, the unit beside it stays: 元, not the 万元 of a bare 罚款金额
+        ("罚款金额（选填，单位：元）", "元"),
+        ("罚款金额（元）（必填，保留两位小数）", "元"),
+        ("没收违法所得、没收非法财物的金额（单位：人民币元）", "元"),
+    ],
+)
+def test_an_amounts_unit_is_read_however_the_header_spells_it(header, unit):
+    catalogue = get_catalogue()
+    key = catalogue.header_map(catalogue.item("penalty"), "current")[normalize_header(header)]
+    assert catalogue.header_unit(key, header) == unit
 
 
 def test_full_width_headers_in_a_file_are_read_as_the_standard_ones():

@@ -642,3 +642,129 @@ def test_numbers_that_are_no_resident_id_are_left_alone(text: str) -> None:
     from xinyong.core.ids import mask_resident_ids
 
     assert mask_resident_ids(text) == (text, 0)
+
+
+# areas whose ids never read as a USCC of a real category and area (the property test above), so
+# that an id of theirs glued to letters is always taken for an id
+ID_AREAS = ["440402", "110105", "130102", "331102", "510104", "410481"]
+LETTERS = "ABCDIMNOXYZabcdinoxyzＡＢＩＤＮｏｘ"
+
+
+@PROPERTY
+@given(area=st.sampled_from(ID_AREAS), birth=birth_dates(), seq=st.integers(0, 999),
+       before=st.text(LETTERS, max_size=3), after=st.text(LETTERS, max_size=3))
+def test_a_resident_id_glued_to_letters_is_masked(area: str, birth: datetime.date, seq: int, before: str,
+                                                  after: str) -> None:
+    """Found by probing: 当事人（ID330102…）and No330102… were stored, and published, in clear."""
+    from xinyong.core.ids import mask_resident_ids
+
+    number = make_ric(area, birth, seq)
+    assert mask_resident_ids(f"当事人（{before}{number}{after}）使用") == (
+        f"当事人（{before}{mask_ric(number)}{after}）使用", 1)
+    assert mask_resident_ids(f"{before}{number.lower()}{after}") == (f"{before}{mask_ric(number)}{after}", 1)
+
+
+@PROPERTY
+@given(area=st.sampled_from(ID_AREAS), birth=birth_dates(), seq=st.integers(0, 999),
+       suffix=code_chars(DIGITS, 2), before=st.sampled_from(["", "ID", "纳税人识别号：", "税务登记号"]))
+def test_a_resident_id_with_a_two_digit_sequence_is_a_tax_number_whose_id_is_masked(
+    area: str, birth: datetime.date, seq: int, suffix: str, before: str,
+) -> None:
+    """The 税务登记号 of a 个体工商户 was its holder's id and a 2-digit sequence: found by probing,
+    33010219770707456101 was published whole."""
+    from xinyong.core.ids import mask_resident_ids
+
+    number = make_ric(area, birth, seq)
+    assert mask_resident_ids(f"{before}{number}{suffix}。") == (f"{before}{mask_ric(number)}{suffix}。", 1)
+
+
+@PROPERTY
+@given(area=st.sampled_from(ID_AREAS), birth=birth_dates(), seq=st.integers(0, 999),
+       digits=st.tuples(code_chars(DIGITS, 0), code_chars(DIGITS, 1))
+       | st.tuples(code_chars(DIGITS, 1), code_chars(DIGITS, 0))
+       | st.tuples(code_chars(DIGITS, 0), code_chars(DIGITS, 3))
+       | st.tuples(code_chars(DIGITS, 1), code_chars(DIGITS, 2))
+       | st.tuples(code_chars(DIGITS, 2), code_chars(DIGITS, 2))
+       | st.tuples(code_chars(DIGITS, 3), code_chars(DIGITS, 1)))
+def test_an_id_inside_a_longer_number_is_no_id_but_the_one_beside_it_is(
+    area: str, birth: datetime.date, seq: int, digits: tuple[str, str],
+) -> None:
+    """Digits of 19, 21 or 22 (an account, a licence number) are never taken apart, even when an id
+    is inside; the id glued to letters in the same text is masked."""
+    from xinyong.core.ids import mask_resident_ids
+
+    number = make_ric(area, birth, seq)
+    longer = digits[0] + number + digits[1]
+    assert len(longer) in (19, 21, 22)
+    assert mask_resident_ids(f"账号{longer}，当事人ID{number}") == (f"账号{longer}，当事人ID{mask_ric(number)}", 1)
+
+
+@pytest.mark.parametrize("account", [
+    "6222021234567890123",  # 19 digits, a debit card
+    "33050161672700000123",  # 20: a corporate account whose first 18 digits are no id
+    "620000000123456789012", "6228480402564890018765",  # 21 and 22
+])
+def test_an_account_number_is_left_alone_and_an_id_beside_it_masked(account: str) -> None:
+    from xinyong.core.ids import mask_resident_ids
+
+    text = f"罚款缴入账户{account}（户名财政局），当事人No130102198503070312"
+    assert mask_resident_ids(text) == (f"罚款缴入账户{account}（户名财政局），当事人No1301**********0312", 1)
+
+
+@PROPERTY
+@given(kind=st.sampled_from(["91", "92", "93", "11", "12", "51", "52"]),
+       area=st.sampled_from(["110119", "120119", "310120", "500119", "500120"]),
+       birth=st.dates(datetime.date(1950, 1, 1), datetime.date(1999, 12, 31)),
+       before=st.text(LETTERS, min_size=1, max_size=4), after=st.text(LETTERS, max_size=2))
+def test_an_all_digit_uscc_glued_to_letters_is_left_alone_even_when_it_reads_as_an_id(
+    kind: str, area: str, birth: datetime.date, before: str, after: str,
+) -> None:
+    """A USCC of a real category and area whose digits also pass GB 11643 (county 19 or 20 and a
+    date next, the right check character) is left alone beside letters (USCC911101197707071099),
+    as intake takes it in the USCC column; standing alone it is masked, since the text says
+    nothing of what it is and a masked USCC costs less than a published id."""
+    from xinyong.core.ids import mask_resident_ids
+
+    codes = [make_uscc(kind + area + make_org_code(f"{birth:%y%m%d}{tail:02d}")) for tail in range(100)]
+    both = [c for c in codes if ids.is_valid_ric(c)]
+    assume(both)
+    code = both[0]
+    assert is_valid_uscc(code) and not ric_not_uscc(code)
+    person = make_ric("440402", birth, 7)
+    text = f"{before}{code}{after}，ID{person}"
+    assert mask_resident_ids(text) == (f"{before}{code}{after}，ID{mask_ric(person)}", 1)
+    assert mask_resident_ids(f"代码 {code} 。") == (f"代码 {mask_ric(code)} 。", 1)
+
+
+@PROPERTY
+@given(kind=st.sampled_from(["11", "12", "13", "51", "52", "53"]),
+       area=st.sampled_from(["110105", "130102", "330102", "440402", "510104"]),
+       birth=birth_dates(), tail=code_chars(DIGITS, 3), letter=st.sampled_from("ABCDEFGHJKLMNPQRTUWXY"),
+       before=st.text(LETTERS, max_size=3))
+def test_a_uscc_with_a_letter_is_never_taken_apart(kind: str, area: str, birth: datetime.date, tail: str,
+                                                   letter: str, before: str) -> None:
+    """Letters no longer stop an id being masked, but the 15 digits before a letter of a USCC can
+    read as an old id (12330102 + 0715123 + A: born 1902-07-15): such a code is left whole, and the
+    id glued to letters beside it is masked."""
+    from xinyong.core.ids import mask_resident_ids
+
+    code = make_uscc(kind + area + make_org_code(f"{birth:%m%d}{tail}{letter}"))
+    assume(ids._old_ric(code[:15]))  # what would be masked were it not a USCC (not 29 February 1902)
+    person = make_ric("130102", birth, 31)
+    text = f"{before}{code}，身份证号码ID{person}"
+    assert mask_resident_ids(text) == (f"{before}{code}，身份证号码ID{mask_ric(person)}", 1)
+
+
+def test_the_tax_number_column_also_masks_an_old_id_with_a_two_digit_sequence() -> None:
+    """A 个体工商户 registered on a first-generation card had the 15-digit id and a 2-digit
+    sequence as its 税务登记号; free text does not read 17 digits so (no check character: about
+    one 17-digit number in thirty has a date in the right place)."""
+    from xinyong.core.ids import mask_resident_ids, mask_tax_number
+
+    assert mask_tax_number("33010277070745601") == ("330*********45601", 1)
+    assert mask_tax_number("330102 770707456 01") == ("330*********45601", 1)
+    assert mask_tax_number("33010219770707456101") == ("3301**********456101", 1)
+    assert mask_tax_number("130102198503070312") == ("1301**********0312", 1)
+    for number in ("33010277130745601", "9133010277070745601", "91330102MA2XXXXXXX"):  # month 13; no ids
+        assert mask_tax_number(number) == (number, 0)
+    assert mask_resident_ids("编号33010277070745601") == ("编号33010277070745601", 0)

@@ -327,3 +327,54 @@ def test_a_file_missing_required_columns_names_the_columns_it_did_not_recognise(
     with pytest.raises(FileUnreadable) as raised:
         ingest(FIXTURES / "penalties.csv", "licences")
     assert "这个文件的表头是行政处罚信息的：请确认报送的类别（许可或处罚）选对了" in raised.value.message
+
+
+@pytest.mark.parametrize("fine_header", ["罚款金额（单位：人民币元）", "罚款金额（人民币：元）", "罚款金额/元"])
+def test_common_template_spellings_and_fill_notes_lose_nothing(database, tmp_path, fine_header):
+    """Found by probing: 公示截止日期, 法定代表人身份证号, 处罚有效期至, the fine headed
+    罚款金额（单位：人民币元）, （人民币：元） or /元, and headers carrying a note on how to fill them
+    (（格式：YYYY/MM/DD）, （法人必填）, （选填，保留两位小数）) were unknown columns: the rows were
+    stored without the fine, the declared 公示截止期 and the legal representative's id (exit 0).
+    Every value lands as in the standard file; the fine is read in 元 and converted."""
+    from decimal import Decimal
+
+    headers, rows = sample_rows()
+    rows = [dict(r, 公示截止期="2026/08/13") for r in rows[:4]]
+    reference = ingest(write_rows(tmp_path / "standard.csv", headers, rows))
+    assert (reference.accepted, reference.rejected) == (len(rows), 0), reference.errors[:3]
+    renamed = {
+        "罚款金额（万元）": fine_header,
+        "公示截止期": "公示截止日期",
+        "法定代表人证件号码": "法定代表人身份证号",
+        "处罚有效期": "处罚有效期至",
+        "处罚决定日期": "处罚决定日期（格式：YYYY/MM/DD）",
+        "行政相对人代码_1(统一社会信用代码)": "统一社会信用代码（法人必填）",
+        "没收违法所得、没收非法财物的金额（万元）": "没收金额（万元）（选填，保留两位小数）",
+    }
+    in_yuan = [{renamed.get(h, h): v for h, v in r.items()} for r in rows]
+    for r in in_yuan:
+        r[fine_header] = format((Decimal(r[fine_header]) * 10000).normalize(), "f") if r[fine_header] else ""
+    report = ingest(write_rows(tmp_path / "template.csv", [renamed.get(h, h) for h in headers], in_yuan))
+    assert (report.unchanged, report.rejected) == (len(rows), 0), "every value must land as in the standard file"
+    assert [w.message for w in report.warnings if w.code == "unknown_column"] == []
+    assert f"“{fine_header}”列的金额以元为单位，已换算为万元保存" in [w.message for w in report.warnings]
+
+
+def test_a_second_amount_column_in_another_unit_is_read_in_its_own_unit(database, tmp_path):
+    """罚款金额（元） beside 罚款金额（万元）: a row whose 万元 cell is empty takes the 元 column's
+    value, which was read as 万元 (5000 元 stored as a fine of 5000 万元). It is converted."""
+    from sqlalchemy import select
+
+    from xinyong.records.models import RecordVersion
+
+    headers, rows = sample_rows()
+    at = headers.index("罚款金额（万元）") + 1
+    sent = [dict(rows[0], **{"罚款金额（万元）": "", "罚款金额（元）": "5000"})]
+    report = ingest(write_rows(tmp_path / "two_units.csv", [*headers[:at], "罚款金额（元）", *headers[at:]], sent))
+    assert (report.accepted, report.rejected) == (1, 0), report.errors
+    with database.connect() as conn:
+        data = json.loads(conn.execute(select(RecordVersion.data)).scalar_one())
+    assert data["fine_amount"] == "0.5"
+    assert [w.message for w in report.warnings if w.code == "file_note" and "同一栏目" in w.message] == [
+        "列“罚款金额（元）”与列“罚款金额（万元）”是同一栏目（罚款金额（万元））：以“罚款金额（万元）”为准，"
+        "其为空的行取“罚款金额（元）”（以元为单位，换算为万元保存）"]

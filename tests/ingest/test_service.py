@@ -10,9 +10,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from filehelpers import FIXTURES, count, ingest, sample_rows, write_rows
+from filehelpers import DECISION_NO, FIXTURES, count, ingest, sample_rows, write_rows
 from xinyong.accounts.models import Department
 from xinyong.core import clock, db, ids
 from xinyong.core.errors import FileUnreadable, NotFound
@@ -637,6 +637,23 @@ def test_licence_valid_for_ever_is_open_ended(database, tmp_path):
     assert _stored(database, "valid_to") == ["2099-12-31"]
 
 
+def test_a_licence_that_expires_before_it_was_granted_is_rejected(database, tmp_path):
+    """Found by probing: 有效期至 2019/03/26 on a licence granted 2024/03/26 (2029 mistyped) was
+    stored and published. A licence effective before its decision (a change or re-issue keeping
+    the certificate's period) is stored as sent."""
+    headers, rows = sample_rows("licences.csv")
+    headers = [h if h != "有效期至" else "有效期（止）" for h in headers]  # the column as the file names it
+    rows = [{("有效期（止）" if k == "有效期至" else k): v for k, v in r.items()} for r in rows[:2]]
+    rows[0].update({"许可决定日期": "2024/03/26", "有效期自": "2019/03/26", "有效期（止）": "2019/03/26"})
+    rows[1].update({"许可决定日期": "2024/08/10", "有效期自": "2021/08/10", "有效期（止）": "2026/08/10"})
+    report = ingest(write_rows(tmp_path / "lic.csv", headers, rows), "licences")
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(2, "有效期（止）", "date_order")]
+    assert report.errors[0].message.startswith("“有效期（止）”早于“许可决定日期”")
+    assert report.warnings == []
+    assert _stored(database, "valid_from") == ["2021-08-10"]
+
+
 def test_licence_codes_as_database_exports_write_them(database, tmp_path):
     """A 前置库 export writes the code of 许可类别 (02 特许, 06 其他) and of 行政相对人类别 (1); a
     code typed into a spreadsheet's number cell has lost its leading zero (5 for 05 登记)."""
@@ -860,6 +877,36 @@ def test_xlsx_gives_the_same_outcome_as_csv(database, tmp_path):
     assert (report.format, report.accepted, report.rejected) == ("xlsx", 47, 0)
     again = ingest(FIXTURES / "penalties.csv")
     assert again.unchanged == 47, "the spreadsheet's typed cells must normalise to the CSV's text"
+
+
+def test_line_breaks_in_a_cell_are_the_same_text_whatever_file_brings_them(database, tmp_path):
+    """Found by probing: a CSV whose quoted 违法事实 held Windows line breaks (CRLF), then the same
+    records as a workbook (read with LF), then the CSV again: each re-send counted as a correction
+    and stored a spurious version shown as 已更正. A lone CR (old Mac text) and JSON are alike."""
+    import openpyxl
+
+    headers, rows = sample_rows()
+    rows = rows[:2]
+    rows[0]["违法事实"] = "经查，当事人存在违法行为。\r\n证据确凿。\r\n"
+    rows[1]["备注"] = "第一行\r第二行"
+    csv_path = write_rows(tmp_path / "crlf.csv", headers, rows, newline="\r\n")
+    assert b"\r\n\xe8\xaf\x81" in csv_path.read_bytes()  # the CRLF is inside the quoted cell
+    wb = openpyxl.Workbook()
+    wb.active.append(headers)
+    for r in rows:
+        wb.active.append([r[h].replace("\r\n", "\n").replace("\r", "\n") for h in headers])
+    wb.save(tmp_path / "same.xlsx")
+    json_path = tmp_path / "same.json"
+    json_path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+
+    first = ingest(csv_path)
+    assert (first.accepted, first.rejected) == (2, 0), first.errors
+    for path in (tmp_path / "same.xlsx", csv_path, json_path):
+        again = ingest(path)
+        assert (again.unchanged, again.corrected) == (2, 0), path.name
+    assert count(database, RecordVersion) == 2
+    assert _stored(database, "violation_facts")[0] == "经查，当事人存在违法行为。\n证据确凿。"
+    assert _stored(database, "remarks")[1] == "第一行\n第二行"
 
 
 def test_old_excel_xls_gives_the_same_outcome_as_csv(database, tmp_path):
@@ -1222,6 +1269,25 @@ def test_json_lines_keys_may_differ_from_line_to_line(database, tmp_path):
     assert stored[records[1]["行政处罚决定书文号"]] == "当场缴纳"
     fines = dict(zip(_stored(database, "decision_no"), _stored(database, "fine_amount"), strict=True))
     assert fines[records[1]["行政处罚决定书文号"]] == "7.5"
+
+
+def test_a_status_digit_in_a_current_layout_penalty_file_is_refused_not_guessed(database, tmp_path):
+    """当前状态 1 is 撤销 in the 2016 penalty coding and 有效 in the current licence coding that the
+    same department system writes; read the 2016 way it hid every penalty of such a file (the
+    probe's system), so a current-layout file must say it in words."""
+    headers, rows = sample_rows()
+    with_status = [*headers, "当前状态"]
+    digit, word, revoked = (dict(rows[0], 当前状态="1"), dict(rows[1], 当前状态="正常"),
+                            dict(rows[2], 当前状态="撤销"))
+    report = ingest(write_rows(tmp_path / "status.csv", with_status, [digit, word, revoked]))
+    assert (report.accepted, report.rejected) == (2, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(2, "当前状态", "code_ambiguous")]
+    assert "含义不明确" in report.errors[0].message and "请填写文字" in report.errors[0].message
+    with database.connect() as conn:
+        published = dict(conn.execute(
+            select(Record.decision_no, RecordVersion.published)
+            .join(RecordVersion, RecordVersion.record_id == Record.id)).all())
+    assert published == {word[DECISION_NO]: True, revoked[DECISION_NO]: False}
 
 
 def test_layout_2016_with_department_given(database, tmp_path):
@@ -1783,6 +1849,76 @@ def test_resident_ids_are_never_stored_or_reported_in_clear_whatever_column_they
             assert find_by_code(session, number).kind == "natural_person"
 
 
+def test_a_tax_number_that_is_an_old_id_and_a_sequence_is_masked_in_its_column_only(database, tmp_path):
+    """A 个体工商户 registered on a first-generation card had its holder's 15-digit id and a 2-digit
+    sequence as 税务登记号: masked in that column (found by probing: the 18-digit form was stored
+    whole); the same 17 digits in 备注 are some other number (no check character to tell)."""
+    headers, rows = sample_rows()
+    person = next(r for r in rows if r["行政相对人类别"] == "自然人")
+    tax_no = "33010277070745601"
+    report = ingest(write_rows(tmp_path / "tax.csv", headers, [dict(person, **{
+        "行政相对人代码_4(税务登记号)": tax_no, "备注": f"编号{tax_no}"})]))
+    assert report.accepted == 1
+    assert [w.field for w in report.warnings if w.code == "id_number_masked"] == ["行政相对人代码_4(税务登记号)"]
+    with database.connect() as conn:
+        data = json.loads(conn.scalars(select(RecordVersion.data)).one())
+    assert (data["tax_no"], data["remarks"]) == ("330*********45601", f"编号{tax_no}")
+
+
+def test_an_id_in_the_id_column_of_a_business_or_organisation_row_is_checked_and_never_kept_in_clear(
+        database, tmp_path):
+    """Found by probing: a 个体工商户 row with the operator's id in 证件类型/证件号码, or a 法人 row
+    with the legal representative's id typed there too, was stored with the id in clear (and
+    printed whole by `subject show`); it was never checked. Now it is checked by its type like
+    the legal representative's (a wrong one is left out, with a warning) and kept masked only."""
+    headers, rows = sample_rows()
+    operator = ids.make_ric("130102", dt.date(1985, 3, 7), 31)
+    wrong = operator[:-1] + ("0" if operator[-1] != "0" else "1")  # its check character mistyped
+    company = next(r for r in rows if r["行政相对人类别"] == "法人及非法人组织" and r["法定代表人证件号码"])
+    business = next(r for r in rows if r["行政相对人类别"] == "个体工商户")
+    shop = dict(business, **{"证件类型": "身份证", "证件号码": operator})
+    copied = dict(company, **{"证件类型": "身份证", "证件号码": company["法定代表人证件号码"].lower()})
+    typo = dict(rows[0] if rows[0] is not company else rows[1], **{"证件类型": "", "证件号码": wrong})
+    report = ingest(write_rows(tmp_path / "ids.csv", headers, [shop, copied, typo]))
+    assert (report.accepted, report.rejected) == (3, 0), report.errors
+    assert [(w.line, w.field, w.code) for w in report.warnings if w.code != "ric_area_warning"] == [
+        (2, "证件号码", "id_number_masked_only"), (3, "证件号码", "id_number_masked_only"),
+        (4, "证件号码", "ric_checksum")]
+    masked_only = [w.message for w in report.warnings if w.code == "id_number_masked_only"]
+    assert "只保存遮盖后的号码" in masked_only[0] and "与“法定代表人证件号码”相同" in masked_only[1]
+    clear = (operator, wrong, company["法定代表人证件号码"])
+    assert not any(n in report.model_dump_json() or n.lower() in report.model_dump_json() for n in clear)
+    stored = _stored(database, "id_number")
+    assert stored == [ids.mask_ric(operator), ids.mask_ric(company["法定代表人证件号码"]), None]
+    assert _stored(database, "id_type") == ["身份证", "身份证", None]
+    with database.connect() as conn:
+        every = " ".join(str(v) for t in ("record_versions", "subjects", "legal_representatives")
+                         for row in conn.execute(text(f"SELECT * FROM {t}")) for v in row)
+    assert not any(n in every.upper() for n in clear)
+    # the same rows again change nothing: the content compared is the checked number
+    again = ingest(write_rows(tmp_path / "ids2.csv", headers, [shop, copied, typo]))
+    assert (again.unchanged, again.corrected) == (3, 0)
+    # an online correction of such a record is not refused for the masked number it cannot send
+    # again (the new version has none); one that repeats the legal representative's id is sent
+    # again from that id's encrypted copy
+    with database.connect() as conn:
+        by_no = dict(conn.execute(select(Record.decision_no, Record.id)).all())
+    for row in (shop, copied):
+        with db.transaction() as session:
+            corrected = service.correct_record(session, by_no[row["行政处罚决定书文号"]],
+                                               changes={"remarks": "经复核更正"}, reason="补充备注",
+                                               actor="officer", ip=None)
+        assert (corrected.corrected, corrected.rejected) == (1, 0), corrected.errors
+        assert {w.code for w in corrected.warnings} <= {"id_number_masked_only", "ric_area_warning"}
+    with database.connect() as conn:
+        current = {no: json.loads(data) for no, data in conn.execute(
+            select(Record.decision_no, RecordVersion.data).join(
+                RecordVersion, (RecordVersion.record_id == Record.id)
+                & (RecordVersion.version == Record.current_version)))}
+    assert current[shop["行政处罚决定书文号"]].get("id_number") is None
+    assert current[copied["行政处罚决定书文号"]]["id_number"] == ids.mask_ric(company["法定代表人证件号码"])
+
+
 def test_a_template_without_optional_columns_says_what_a_correction_will_empty(database, tmp_path):
     """Found by probing: another province's template without 法定代表人 or the confiscated amount
     corrected every record sent before, emptying those fields in the current version, and the
@@ -1831,3 +1967,52 @@ def test_an_excel_date_serial_with_a_time_is_read_as_its_date(database, tmp_path
     assert (report.accepted, report.rejected) == (1, 0)
     assert [(w.field, w.code) for w in report.warnings] == [("处罚决定日期", "excel_serial_date")]
     assert "2024/01/05" in report.warnings[0].message
+
+
+PREFILLED = ("行政相对人类别", "处罚机关", "处罚机关统一社会信用代码", "数据来源单位", "数据来源单位统一社会信用代码")
+
+
+def test_template_rows_with_only_the_prefilled_columns_are_passed_over(database, tmp_path):
+    """Found by probing: a department's template fills 行政相对人类别, 处罚机关, 数据来源单位 and
+    their codes down to row 300 (the fill handle); the rows under the 3 records were 296 rejected
+    records with 9 errors each (exit 3). They hold no record: passed over with one note naming
+    them, not counted (a 序号 filled down beside them changes nothing)."""
+    import openpyxl
+
+    headers, rows = sample_rows()
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["序号", *headers])
+    for n, r in enumerate(rows[:3], start=1):
+        sheet.append([n, *(r[h] for h in headers)])
+    for n in range(4, 40):  # rows 5-40
+        sheet.append([n, *(rows[0][h] if h in PREFILLED else None for h in headers)])
+    workbook.save(tmp_path / "template.xlsx")
+    report = ingest(tmp_path / "template.xlsx")
+    assert (report.rows_total, report.accepted, report.rejected, report.errors) == (3, 3, 0, [])
+    notes = [w.message for w in report.warnings if w.code == "file_note" and "预先填好" in w.message]
+    assert len(notes) == 1 and notes[0].startswith("第 5–40 行（共 36 行）只有模板预先填好的列"), notes
+
+
+def test_a_half_filled_record_among_template_rows_is_still_rejected(database, tmp_path):
+    """Only a row with nothing outside the prefilled columns is passed over: one that also has
+    its party's name, or its decision number, date or fine, is a record to complete, rejected
+    with its errors."""
+    headers, rows = sample_rows()
+    prefilled = {h: (rows[0][h] if h in PREFILLED else "") for h in headers}
+    sent = [
+        rows[0],
+        dict(prefilled, 行政相对人名称="石家庄市某某商贸有限公司"),  # line 3: no decision number
+        dict(prefilled, 行政处罚决定书文号="石家监督罚〔2024〕99号"),  # line 4: no name
+        dict(prefilled, 处罚决定日期="2024/08/13"),  # line 5
+        prefilled,  # line 6: nothing of a record
+        dict(prefilled, **{"罚款金额（万元）": "1.5"}),  # line 7
+        prefilled,  # line 8
+    ]
+    report = ingest(write_rows(tmp_path / "half.csv", headers, sent))
+    assert (report.rows_total, report.accepted, report.rejected) == (5, 1, 4)
+    assert sorted({e.line for e in report.errors}) == [3, 4, 5, 7]
+    assert ("行政处罚决定书文号", "missing_required") in {(e.field, e.code) for e in report.errors if e.line == 3}
+    assert ("行政相对人名称", "missing_required") in {(e.field, e.code) for e in report.errors if e.line == 4}
+    notes = [w.message for w in report.warnings if w.code == "file_note" and "预先填好" in w.message]
+    assert len(notes) == 1 and notes[0].startswith("第 6 行、第 8 行（共 2 行）"), notes

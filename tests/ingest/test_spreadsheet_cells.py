@@ -4,6 +4,8 @@ lost, without a word (found by probing with files as Excel, WPS and generators w
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
@@ -127,3 +129,80 @@ def test_the_sample_workbook_cells_still_read_as_before(database, tmp_path):
     ingest(FIXTURES / "penalties.csv")
     report = ingest(_workbook(tmp_path / "plain.xlsx", headers, rows))
     assert (report.unchanged, report.rejected) == (len(rows), 0), report.errors[:3]
+
+
+def _with_builtin_format(path, format_id):
+    """The workbook ``path`` with the number cells formatted as the built-in ``format_id``, cited
+    by its id alone, as Chinese Excel and WPS write 2024年8月13日 (numFmtId 31): openpyxl writes a
+    <numFmt> definition of its own, which is taken out, and its cell style points at the id."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        parts = {name: zf.read(name) for name in zf.namelist()}
+    styles = parts["xl/styles.xml"].decode()
+    defined = re.search(r'<numFmt numFmtId="(\d+)" formatCode="yyyy/mm/dd"\s*/>', styles)
+    assert defined, styles[:500]
+    styles = styles.replace(defined[0], "").replace(f'numFmtId="{defined[1]}"', f'numFmtId="{format_id}"')
+    parts["xl/styles.xml"] = styles.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    return path
+
+
+def _dated_workbook(path, headers, rows, dates, format_id):
+    """An .xlsx of the rows whose ``dates`` columns are date cells in the built-in ``format_id``."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(headers)
+    for r in rows:
+        sheet.append([dt.datetime.strptime(r[h], "%Y/%m/%d") if h in dates else r[h] for h in headers])
+        for column, h in enumerate(headers, start=1):
+            if h in dates:
+                sheet.cell(sheet.max_row, column).number_format = "yyyy/mm/dd"
+    workbook.save(path)
+    return _with_builtin_format(path, format_id)
+
+
+@pytest.mark.parametrize("format_id", [31, 27, 58])
+def test_cells_in_a_chinese_built_in_date_format_are_dates(database, tmp_path, format_id):
+    """Found by probing: cells formatted 2024年8月13日 (id 31), 2024年8月 (27) or 8月13日 (58),
+    the zh-CN built-in date formats Chinese Excel and WPS cite by id without defining them, came
+    through as serial numbers: each date was warned excel_serial_date ("format the column as a
+    date") though it was one, and 9999年12月31日 (长期) rejected the row as no date."""
+    headers, rows = sample_rows()
+    sent = [dict(rows[0], 处罚有效期="9999/12/31"), rows[1]]
+    path = _dated_workbook(tmp_path / "cn_dates.xlsx", headers, sent, {"处罚决定日期", "处罚有效期"}, format_id)
+    report = ingest(path)
+    assert (report.accepted, report.rejected) == (2, 0), report.errors[:3]
+    assert report.warnings == []
+    stored = _stored(rows[0][NUMBER])
+    assert (stored["decision_date"], stored["valid_until"]) == ("2024-08-13", "2099-12-31")
+
+
+def test_cells_in_a_chinese_built_in_time_format_stay_numbers(database, tmp_path):
+    """A zh-CN built-in time format (id 32, 0时00分) shows no date: the number in a date column
+    is read as a serial with the warning to check it, as in a General cell."""
+    headers, rows = sample_rows()
+    path = _dated_workbook(tmp_path / "cn_time.xlsx", headers, rows[:1], {"处罚决定日期"}, 32)
+    report = ingest(path)
+    assert report.accepted == 1
+    assert [(w.field, w.code) for w in report.warnings] == [("处罚决定日期", "excel_serial_date")]
+    assert "45517" in report.warnings[0].message
+
+
+def test_excel_serial_of_9999_12_31_in_an_open_ended_column_is_no_end(database, tmp_path):
+    """9999/12/31 (长期) saved from a General cell is 2958465, Excel's last day: it rejected the
+    row as no date while 9999/12/31 written as a date means no end. Read so, with the serial
+    warning; in a column that is not open-ended it stays no date."""
+    headers, rows = sample_rows()
+    sent = [dict(rows[0], 处罚有效期="2958465"), dict(rows[1], 处罚决定日期="2958465")]
+    report = ingest(write_rows(tmp_path / "serial.csv", headers, sent))
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(3, "处罚决定日期", "invalid_date")]
+    assert [(w.line, w.field, w.code) for w in report.warnings] == [(2, "处罚有效期", "excel_serial_date")]
+    assert "9999/12/31（长期）" in report.warnings[0].message
+    assert _stored(rows[0][NUMBER])["valid_until"] == "2099-12-31"

@@ -242,6 +242,51 @@ def test_correction_stores_a_new_version(client, people, database) -> None:  # t
         assert conn.execute(sa.select(sa.func.count()).select_from(RecordVersion)).scalar_one() == 2
 
 
+PERSON_ID = "440304200004153080"
+PERSON_ID_MASKED = "4403**********3080"
+
+
+def test_an_id_typed_into_a_correction_or_revocation_is_never_kept_in_clear(client, people, database) -> None:  # type: ignore[no-untyped-def]
+    """Found by probing: the new version stored an id typed into a correction masked, but the
+    audit entry kept the typed values and the reason verbatim, and a revocation's reason was kept
+    whole in the record and its audit entry — the audit log is append-only and hash-chained, so
+    an id in it could never be removed."""
+    csrf = login(client, people["a"])
+    record_id = _record_id(database, _upload_fixture(client, csrf))
+    response = client.post(f"/workbench/records/{record_id}/correct", data={
+        "csrf_token": csrf, "remarks": f"当事人身份证号 {PERSON_ID}",
+        "violation_facts": f"当事人（ID{PERSON_ID}）无证经营", "reason": f"补充当事人身份证号{PERSON_ID}",
+    }, follow_redirects=False)
+    assert response.status_code == 303, response.text[:800]
+    response = client.post(f"/workbench/records/{record_id}/revoke",
+                           data={"reason": f"误报，当事人应为No{PERSON_ID}", "csrf_token": csrf},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    page = client.get(response.headers["location"])
+    assert f"误报，当事人应为No{PERSON_ID_MASKED}" in page.text and PERSON_ID not in page.text
+    with database.connect() as conn:
+        stored = " ".join(conn.scalars(sa.select(RecordVersion.data)).all())
+        entries = {e.action: e for e in conn.execute(sa.select(AuditEntry)).all()}
+        record = conn.execute(sa.select(Record)).one()
+    assert PERSON_ID not in stored
+    correction, revocation = entries["record.correct"], entries["record.revoke"]
+    assert PERSON_ID not in correction.after and PERSON_ID not in (correction.before or "")
+    assert json.loads(correction.after) | {"batch_id": None} == {
+        "remarks": f"当事人身份证号 {PERSON_ID_MASKED}", "violation_facts": f"当事人（ID{PERSON_ID_MASKED}）无证经营",
+        "reason": f"补充当事人身份证号{PERSON_ID_MASKED}", "batch_id": None}
+    assert record.revoke_reason == f"误报，当事人应为No{PERSON_ID_MASKED}"
+    assert json.loads(revocation.after)["revoke_reason"] == record.revoke_reason
+
+
+def test_an_id_in_the_name_of_a_submitted_file_is_masked_in_the_audit_log(client, people, database) -> None:  # type: ignore[no-untyped-def]
+    csrf = login(client, people["a"])
+    response = _upload(client, csrf, WITH_ERRORS.read_bytes(), name=f"处罚_No{PERSON_ID}.csv")
+    assert response.status_code == 303, response.text[:500]
+    with database.connect() as conn:
+        after = conn.scalar(sa.select(AuditEntry.after).where(AuditEntry.action == "batch.submit"))
+    assert json.loads(after)["file"] == f"处罚_No{PERSON_ID_MASKED}.csv"
+
+
 def test_credit_office_pages(client, people, database) -> None:  # type: ignore[no-untyped-def]
     _upload_fixture(client, login(client, people["a"]))
     assert client.get("/workbench/quality").status_code == 403

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -86,6 +87,26 @@ def test_detail_carries_published_records_with_public_fields_only(client):
     assert [r for r in later["records"] if r["kind"] == "penalty"] == []
 
 
+def test_an_id_on_an_individual_business_row_is_neither_public_nor_stored_in_clear(client, database, tmp_path):
+    """Found by probing: the operator's id typed in 证件号码 of a 个体工商户 row was stored in clear."""
+    from xinyong.core.ids import make_ric, make_uscc, mask_ric
+    from xinyong.records.models import RecordVersion
+
+    headers, rows = sample_rows()
+    uscc = make_uscc("92130102MA0ABC123")
+    operator = make_ric("130102", dt.date(1985, 3, 7), 31)
+    shop = dict(rows[0], **{NAME: "石家庄市长安区老王小吃店", "行政相对人类别": "个体工商户", CODE: uscc,
+                            "行政相对人代码_3(组织机构代码)": "", "证件类型": "身份证", "证件号码": operator})
+    assert ingest(write_rows(tmp_path / "shop.csv", headers, [shop])).accepted == 1
+    body = client.get(f"/api/v1/subjects/{uscc}").json()
+    (penalty,) = body["records"]
+    assert "id_number" not in penalty["fields"] and "id_type" not in penalty["fields"]
+    assert operator not in str(body) and mask_ric(operator) not in str(body)
+    with database.connect() as conn:
+        (data,) = conn.scalars(sa.select(RecordVersion.data)).all()
+    assert operator not in data and mask_ric(operator) in data
+
+
 @pytest.mark.usefixtures("database")
 @pytest.mark.parametrize("code", ["911301026CR765LW53", "abc", "ZRR-12345"])
 def test_unknown_subjects_are_json_404s(client, code):
@@ -161,3 +182,57 @@ def test_a_lookup_by_code_is_one_statement_outside_a_transaction(client, databas
 def test_the_contract_is_in_the_openapi_document(client, database):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert "/api/v1/subjects" in paths and "/api/v1/subjects/{code}" in paths
+
+
+def test_a_resident_id_glued_to_letters_or_in_a_tax_number_is_never_published(client, database, tmp_path):
+    """Found by probing: an id glued to letters (当事人（ID…）, No…) or written as a 个体工商户's
+    税务登记号 (the id and a 2-digit sequence) was stored in clear and returned by the anonymous
+    API. The USCC and the account number beside it are the department's data and stay whole."""
+    from xinyong.records.models import RecordVersion
+
+    headers, rows = sample_rows()
+    person = next(r for r in rows if r[NAME] == "刘涛")
+    person_id = person["证件号码"]
+    also_a_uscc = "911101197707071099"  # a real USCC (企业, 北京市延庆区) whose digits pass GB 11643 too
+    account = "33050161672700000123"
+    row = dict(person, **{
+        "行政相对人代码_4(税务登记号)": f"{person_id}01",
+        "违法事实": f"经查，当事人（ID{person_id}）未按规定开展安全生产教育和培训。",
+        "备注": f"No{person_id}；罚款缴入账户{account}；委托代理机构USCC{also_a_uscc}",
+    })
+    report = ingest(write_rows(tmp_path / "ids.csv", headers, [row]))
+    assert report.accepted == 1
+    assert len([w for w in report.warnings if w.code == "id_number_masked"]) == 3
+    masked = f"{person_id[:4]}**********{person_id[-4:]}"
+
+    url = client.post("/api/v1/subjects/search", json={"q": person_id}).json()["items"][0]["url"]
+    response = client.get(url)
+    assert response.status_code == 200 and person_id not in response.text
+    [record] = response.json()["records"]
+    fields = record["fields"]
+    assert fields["tax_no"] == f"{masked}01"
+    assert fields["violation_facts"] == f"经查，当事人（ID{masked}）未按规定开展安全生产教育和培训。"
+    assert fields["remarks"] == f"No{masked}；罚款缴入账户{account}；委托代理机构USCC{also_a_uscc}"
+    with database.connect() as conn:
+        stored = " ".join(conn.scalars(sa.select(RecordVersion.data)).all())
+    assert person_id not in stored and also_a_uscc in stored and account in stored
+
+
+def test_a_text_stored_before_intake_masked_glued_ids_is_masked_as_it_leaves(client, database, tmp_path):
+    """Texts stored by an earlier intake still hold ids glued to letters in clear (a stored text is
+    not rewritten): what the public sees of a record is masked again, by the same rule."""
+    from xinyong.records.models import RecordVersion
+
+    headers, rows = sample_rows()
+    person = next(r for r in rows if r[NAME] == "刘涛")
+    person_id = person["证件号码"]
+    ingest(write_rows(tmp_path / "one.csv", headers, [person]))
+    with database.begin() as conn:  # as the earlier intake stored it
+        data = json.loads(conn.scalars(sa.select(RecordVersion.data)).one())
+        data["remarks"] = f"No{person_id}；税号{person_id}01"
+        conn.execute(sa.update(RecordVersion).values(data=json.dumps(data, ensure_ascii=False)))
+    url = client.post("/api/v1/subjects/search", json={"q": person_id}).json()["items"][0]["url"]
+    response = client.get(url)
+    assert person_id not in response.text
+    masked = f"{person_id[:4]}**********{person_id[-4:]}"
+    assert response.json()["records"][0]["fields"]["remarks"] == f"No{masked}；税号{masked}01"

@@ -246,6 +246,15 @@ def test_the_subjects_accounts_and_who_read_its_data_follow_the_merge(client, sp
 TWICE = "珠海生态罚〔2025〕50号"
 
 
+def test_an_id_typed_into_the_reason_of_a_merge_is_masked_in_the_audit_log(database, split_shop):
+    """The audit log is kept for good: the reason an operator types goes in masked, as intake
+    masks texts (an id glued to letters too)."""
+    result = merge(SHOP_USCC, SHOP_REG_NO, reason="经营者张三（ID130102198503070312）申请合并")
+    with database.connect() as conn:
+        after = json.loads(conn.scalar(select(AuditEntry.after).where(AuditEntry.action == "subject.merge")))
+    assert after["reason"] == result.reason == "经营者张三（ID1301**********0312）申请合并"
+
+
 @pytest.fixture
 def decision_twice(tmp_path: Path, split_shop: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     """One decision about the shop, sent by a department that listed the shop twice — under its
@@ -305,6 +314,24 @@ def test_a_decision_revoked_under_one_subject_only_stays_in_force_and_the_previe
     merge(SHOP_USCC, SHOP_REG_NO)
     (record,) = records_of(SHOP_USCC, TWICE)
     assert record.revoked_at is None and record.status_label == "公示中"
+
+
+def test_a_dropped_revocation_stored_with_an_id_in_clear_is_masked_in_the_merges_audit_entry(database,
+                                                                                           decision_twice):
+    """A revocation's reason stored before revocations masked ids still holds one: the merge that
+    drops the revocation names it in its audit entry, masked."""
+    (folded,) = records_of(SHOP_REG_NO, TWICE)
+    with db.transaction() as session:
+        revoke_record(session, folded.id, reason="重复报送", actor="cli:test", ip=None)
+    with database.begin() as conn:  # as an earlier revocation stored it
+        conn.execute(sa.update(Record).where(Record.id == folded.id)
+                     .values(revoke_reason="重复报送，经营者ID130102198503070312"))
+    merge(SHOP_USCC, SHOP_REG_NO)
+    with database.connect() as conn:
+        after = conn.scalar(select(AuditEntry.after).where(AuditEntry.action == "subject.merge"))
+    (combined,) = json.loads(after)["combined_records"]
+    assert combined["dropped_revocation"].endswith("重复报送，经营者ID1301**********0312")
+    assert "130102198503070312" not in after
 
 
 def test_a_decision_revoked_under_both_subjects_stays_revoked(decision_twice):

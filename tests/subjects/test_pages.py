@@ -134,6 +134,14 @@ def test_disclosure_columns_filter_by_kind_department_city_and_dates(client):
     assert bad.status_code == 200 and "不是有效日期" in bad.text
 
 
+@pytest.mark.parametrize("department", ["99999999999999999999999", "²", "-1", "0"])
+def test_a_department_number_that_is_none_shows_every_department(client, department):
+    """A hand-edited or mangled query string (a number beyond BIGINT, a superscript digit that
+    str.isdigit() takes) is no filter, not a server error."""
+    response = client.get("/disclosures", params={"department": department})
+    assert response.status_code == 200 and "行政处罚" in response.text
+
+
 def test_about_lists_the_rules_in_force_with_their_sources(client):
     html = client.get("/about").text
     rules = get_policy_book().rules_in_force(clock.today(), "CN")

@@ -95,6 +95,8 @@ def test_a_resident_id_in_the_path_is_refused_and_logged_masked(client, log_line
     "/api/v1/subjects?q=" + PERSON_ID,
     "/search?q=%E5%AD%99%E5%BB%BA%E5%8D%8E+" + PERSON_ID,  # 孙建华 22040219981026622X
     "/api/v1/subjects?q=2204+0219981026+622X",  # spaced as people type it
+    "/api/v1/subjects?q=ID" + PERSON_ID,  # glued to letters: found by probing, logged in clear
+    "/search?q=%E8%BA%AB%E4%BB%BD%E8%AF%81No" + PERSON_ID.lower(),  # 身份证No22040219981026622x
     FULL_WIDTH_QUERY,
     "/search?q=" + ALSO_USCC,
 ])

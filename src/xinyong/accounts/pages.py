@@ -19,7 +19,7 @@ from xinyong.accounts.auth import (
     verify_csrf,
 )
 from xinyong.core.errors import XinyongError
-from xinyong.web.deps import MAX_ROW_ID, DbSession, RowId, client_ip
+from xinyong.web.deps import MAX_ROW_ID, DbSession, RowId, client_ip, form_row_id
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -78,11 +78,10 @@ def login(
 
     if not _same_origin(request):
         raise Forbidden("登录请求来源不明，请从本站登录页登录", code="csrf_failed")
-    if service.login_throttled(session, username, ip):
+    if not service.claim_login_attempt(username, ip):  # counted as failed until it succeeds
         return again(LOGIN_THROTTLED, 429)
     user = service.authenticate_password(session, username, password) if username and password else None
     if user is None:
-        service.record_login_failure(session, username, ip)
         return again(LOGIN_FAILED, 401)
     service.clear_login_failures(session, username, ip)
     old = request.cookies.get(SESSION_COOKIE)
@@ -212,7 +211,7 @@ def create_user(
         user = service.create_user(
             session, username=username, password=password, role=role,  # type: ignore[arg-type]
             display_name=display_name,
-            department_id=int(department_id) if department_id.strip().isdigit() else None,
+            department_id=form_row_id(department_id),
             subject_id=subject_id, actor=principal.actor, ip=client_ip(request),
         )
     except XinyongError as exc:
@@ -353,10 +352,10 @@ def create_api_key(
     session: Session = DbSession,
 ) -> Response:
     try:
-        if not department_id.strip().isdigit():
+        if (chosen := form_row_id(department_id)) is None:
             raise XinyongError("请选择密钥所属部门")
         plaintext, key = service.create_api_key(
-            session, department_id=int(department_id), name=name, created_by=principal.actor,
+            session, department_id=chosen, name=name, created_by=principal.actor,
             ip=client_ip(request))
     except XinyongError as exc:
         return _api_keys_page(request, session, None, error=exc.message,

@@ -98,6 +98,8 @@ class Layout:
     markers: tuple[str, ...] = ()
     headers: dict[str, str] = field(default_factory=dict)
     value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    # values a file of this layout cannot mean one way only: field → value → what it means where
+    ambiguous_values: dict[str, dict[str, str]] = field(default_factory=dict)
     missing_ok: frozenset[str] = frozenset()
 
 

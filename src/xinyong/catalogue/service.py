@@ -33,8 +33,36 @@ DATA_DIR = Path(__file__).with_name("data")
 # What templates add to a column name, or write in a row under the names, to say whether a
 # column must be filled: not part of the name.
 _FILL_WORDS = "必填项?|选填项?|非必填|可选填?|可填|必填字段|选填字段|必须填写|可不填"
-_HEADER_MARKS = re.compile(rf"\((?:{_FILL_WORDS})\)")
 _FILL_MARK = re.compile(rf"\(?(?:{_FILL_WORDS})\)?")
+# A bracketed note in a column name (as normalised: half-width, case folded, no spaces) is dropped
+# when it only says how to fill the column: each of its parts (split at , ; 、) is a fill mark,
+# also for a kind of party (法人必填, 自然人选填, 当事人为法人时必填), a format (格式：YYYY/MM/DD,
+# yyyy-mm-dd, 如2024/08/13) or a precision (保留两位小数). A part that names a unit (元, 万元) is
+# never such a note: the unit decides how the amounts are read, so it stays in the name
+# (罚款金额（选填，单位：元） is 罚款金额（元）). A bracket with any other part is kept whole.
+_BRACKETED = re.compile(r"\(([^()]*)\)")
+_NOTE_SEPARATORS = re.compile(r"[,;、]")
+_NOTE_PART = re.compile(
+    rf"[^\d]{{0,12}}(?:{_FILL_WORDS})"
+    r"|.*格式.*"
+    r"|y{2,4}[-/.年]?m{1,2}[-/.月]?d{1,2}日?"
+    r"|(?:如|例|例如|示例):?\d{4}.*"
+    r"|保留.{1,4}位小数|精确到.*|小数点后.*")
+# An amount's unit as templates write it at the end of the name: （元）, （单位：元）, （人民币元）,
+# （单位：人民币元）, （人民币：元）, /元 (and the same with 万元) all read as （元）, so that one
+# spelling in the catalogue's unit_headers stands for all of them
+_UNIT_NOTE = re.compile(r"(?:\((?:单位:?)?(?:人民币:?|rmb:?)?(万元|元)\)|/(万元|元))$")
+
+
+def _without_fill_notes(text: str) -> str:
+    """The normalised name without its bracketed notes on how to fill the column."""
+    def drop(match: re.Match[str]) -> str:
+        parts = _NOTE_SEPARATORS.split(match[1])
+        kept = [p for p in parts if "元" in p or not _NOTE_PART.fullmatch(p)]
+        if len(kept) == len(parts):
+            return match[0]
+        return f"({','.join(kept)})" if kept else ""
+    return _BRACKETED.sub(drop, text)
 
 
 def is_fill_mark(raw: str) -> bool:
@@ -45,12 +73,17 @@ def is_fill_mark(raw: str) -> bool:
 
 def normalize_header(raw: str) -> str:
     """Header key for matching: full-width folded, brackets unified, all spaces removed, the
-    marks templates add (*, （必填）, （选填）) dropped, and case folded (field codes come as
-    CF_XDR_MC or cf_xdr_mc)."""
+    marks templates add (*, （必填）, （选填）, （法人必填）, （格式：YYYY/MM/DD）) dropped, an amount's
+    unit written one way (（单位：人民币元） and 罚款金额/元 are （元）), and case folded (field codes
+    come as CF_XDR_MC or cf_xdr_mc)."""
     text = unicodedata.normalize("NFKC", raw or "").casefold()
     text = text.replace("【", "(").replace("】", ")").replace("〔", "(").replace("〕", ")")
     text = "".join(ch for ch in text if not ch.isspace() and ch not in "\ufeff\u200b*").strip()
-    return _HEADER_MARKS.sub("", text) if "(" in text else text
+    if "(" in text:
+        text = _without_fill_notes(text)
+    if "元" in text:
+        text = _UNIT_NOTE.sub(lambda m: f"({m[1] or m[2]})", text)
+    return text
 
 
 def normalize_code_value(raw: str) -> str:
@@ -422,6 +455,8 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
                 headers=dict((lay or {}).get("headers") or {}),
                 value_maps={k: {str(a): str(b) for a, b in v.items()}
                             for k, v in ((lay or {}).get("value_maps") or {}).items()},
+                ambiguous_values={k: {normalize_code_value(str(a)): str(b) for a, b in v.items()}
+                                  for k, v in ((lay or {}).get("ambiguous_values") or {}).items()},
                 missing_ok=frozenset((lay or {}).get("missing_ok") or ()),
             )
         items[key] = Item(

@@ -21,6 +21,17 @@ from xinyong.core.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 READ_ACTIONS_PREFIX = "read."  # actions that record a read of non-public data
+READ_SUBJECT = "read.subject"
+READ_RECORD = "read.record"
+READ_RECORD_FOR_CORRECTION = "read.record_correction"
+READ_REJECTED_ROWS = "read.rejected_rows"
+# what a subject is told was read (谁查询了我)
+READ_LABELS = {
+    READ_SUBJECT: "信用主体档案（含政务共享信息）",
+    READ_RECORD: "一条信用记录（含政务共享信息）",
+    READ_RECORD_FOR_CORRECTION: "一条信用记录的全部内容（在线更正，含证件号码）",
+    READ_REJECTED_ROWS: "被退回的报送数据",
+}
 
 
 def _json(value: Any) -> str | None:

@@ -448,17 +448,34 @@ def mask_ric(number: str) -> str:
     return code[:keep] + "*" * (len(code) - 2 * keep) + code[len(code) - keep :]
 
 
-# an 18-character resident id standing alone in a text (not part of a longer number or code)
+# A text holds a resident id only where six digits follow one another somewhere.
 _SIX_DIGITS = re.compile(r"\d{6}")
-# A resident id standing alone in a text (not part of a longer number or code): 18 characters,
-# perhaps spaced or hyphenated as area | birth date | sequence and check, in any width; or an old
-# 15-digit id (area, birth date as YYMMDD, sequence), issued before 1999.
+# A resident id in a text: 18 characters, perhaps spaced or hyphenated as area | birth date |
+# sequence and check, in any width; or an old 15-digit id (area, birth date as YYMMDD, sequence),
+# issued before 1999. Only a digit next to it makes it no id — it is then part of a longer number
+# (an account, a licence number) — not a letter: departments glue ids to what names them
+# (当事人（ID330102…）, No330102…, 身份证号码:330102…). A code that holds letters of its own, a USCC
+# above all, is told apart after the match (``_inside_a_uscc``).
+#
+# The one longer number taken apart is 20 digits whose first 18 are a resident id: the 税务登记号
+# of a 个体工商户 before the USCC was its holder's id followed by a 2-digit sequence (33010219770707
+# 456101). It is masked in free text as in the 税务登记号 column: tax penalties name the party by
+# 纳税人识别号 in 违法事实, so the form is met there too, while a 20-digit account number passes GB
+# 11643 only by chance (its characters 7–14 a date since 1880, about one in 2,000, and then the
+# check character, one in 11); part of an account masked in a published text costs less than an
+# id published for good, and the department is told (id_number_masked). A run of 19, 21 or more
+# digits is never taken apart.
 _RIC_IN_TEXT = re.compile(
-    r"(?<![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])"
+    r"(?<!\d)"
     r"(?:(?P<area>[1-9１-９]\d{5})[ \u3000-]?(?P<birth>\d{8})[ \u3000-]?(?P<rest>\d{3}[\dXxＸｘ])"
+    r"(?P<suffix>\d\d)?"
     r"|(?P<old>[1-8１-８]\d{14}))"
-    r"(?![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])"
+    r"(?!\d)"
 )
+# the characters of a code, which a resident id next to one may be part of
+_CODE_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ"
+                        "ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ")
 
 
 def _old_ric(number: str) -> bool:
@@ -470,29 +487,73 @@ def _old_ric(number: str) -> bool:
     return True
 
 
+def _inside_a_uscc(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]``, digits that read as a resident id, is part of a USCC that
+    has letters in it or next to it: the 15 digits before the letter of 123301020715123A… (an old
+    id by its date, 1902-07-15), or an all-digit USCC glued to letters (USCC913301…). The code
+    must pass GB 32100 and, read as an id, be none by ``ric_not_uscc`` (a real category and
+    area): the rule intake applies to the USCC column. An id with no letter next to it is always
+    masked, even when it also reads as a USCC: the text says nothing of what it is, and a masked
+    USCC costs less than a published id."""
+    left, right = start, end
+    while left and text[left - 1] in _CODE_CHARS:
+        left -= 1
+    while right < len(text) and text[right] in _CODE_CHARS:
+        right += 1
+    if (left, right) == (start, end) or not all(c in _CODE_CHARS for c in text[start:end]):
+        return False  # nothing glued to it, or an id spaced as people type it
+    # NFKC maps each full-width letter or digit to one ASCII character: offsets stay
+    code = unicodedata.normalize("NFKC", text[left:right]).upper()
+    first, last = start - left, end - left
+    for at in range(max(0, last - 18), min(first, len(code) - 18) + 1):
+        candidate = code[at : at + 18]
+        if is_valid_uscc(candidate) and not ric_not_uscc(candidate):
+            return True
+    return False
+
+
 def mask_resident_ids(text: str) -> tuple[str, int]:
     """``text`` with every resident id in it masked (``mask_ric``), and how many there were.
-    Departments write ids into free text (违法事实：当事人张三（身份证号 …）), sometimes spaced
-    or in full-width digits; only numbers that pass GB 11643 (birth date and check character),
-    or old 15-digit ids with a valid birth date, are taken for ids."""
+    Departments write ids into free text (违法事实：当事人张三（身份证号 …）), sometimes spaced,
+    in full-width digits or glued to letters (ID…); only numbers that pass GB 11643 (birth date
+    and check character), or old 15-digit ids with a valid birth date, are taken for ids, and
+    never digits inside a longer number but for an id followed by a 2-digit sequence (a 个体工商户's
+    税务登记号: the id is masked, the sequence kept) — see ``_RIC_IN_TEXT`` — nor a USCC."""
     if len(text) < 15 or not _SIX_DIGITS.search(text):  # the quick test first: most texts have none
         return text, 0
     found = 0
 
     def masked(match: re.Match[str]) -> str:
         nonlocal found
+        suffix = ""
         if match["old"]:
             number = unicodedata.normalize("NFKC", match["old"])
-            if not _old_ric(number):
+            if not _old_ric(number) or _inside_a_uscc(text, match.start(), match.end()):
                 return match.group()
         else:
             number = unicodedata.normalize("NFKC", match["area"] + match["birth"] + match["rest"]).upper()
             if not is_valid_ric(number):
                 return match.group()
+            if match["suffix"]:
+                suffix = unicodedata.normalize("NFKC", match["suffix"])
+            elif _inside_a_uscc(text, match.start(), match.end()):
+                return match.group()
         found += 1
-        return mask_ric(number)
+        return mask_ric(number) + suffix
 
     return _RIC_IN_TEXT.sub(masked, text), found
+
+
+def mask_tax_number(text: str) -> tuple[str, int]:
+    """A 税务登记号 (行政相对人代码_4) with the resident id in it masked, and how many ids there
+    were: as ``mask_resident_ids``, and in this column also 17 digits that are an old 15-digit id
+    and a 2-digit sequence, the number of a 个体工商户 registered on a first-generation card. Free
+    text does not read 17 digits so: with no check character, one 17-digit number in thirty or so
+    has a date in characters 7–12."""
+    code = normalize_code(text)
+    if len(code) == 17 and code.isascii() and code.isdigit() and "1" <= code[0] <= "8" and _old_ric(code):
+        return mask_ric(code[:15]) + code[15:], 1
+    return mask_resident_ids(text)
 
 
 def make_ric(area: str, birth: datetime.date, seq: int) -> str:

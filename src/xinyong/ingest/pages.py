@@ -18,14 +18,14 @@ from xinyong.accounts import service as accounts
 from xinyong.accounts.access import Principal, department_scope, ensure_department, require
 from xinyong.accounts.auth import verify_csrf
 from xinyong.catalogue.service import field_type_label, get_catalogue, template_csv, template_xlsx
-from xinyong.core import clock
+from xinyong.core import audit, clock
 from xinyong.core.config import get_settings
 from xinyong.core.errors import FileUnreadable, NotFound, XinyongError
 from xinyong.ingest import service as ingest
 from xinyong.policy.service import get_policy_book
 from xinyong.records import service as records
 from xinyong.subjects.service import public_code
-from xinyong.web.deps import MAX_ROW_ID, DbSession, RowId, client_ip, download_headers, form_date
+from xinyong.web.deps import DbSession, RowId, client_ip, download_headers, form_date, form_row_id
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -53,9 +53,7 @@ def workbench(request: Request, department: str | None = Query(None),
     selected = None
     if scope is None:
         departments = accounts.list_departments(session)
-        selected = int(department) if department and department.isdigit() else None
-        if selected is not None and not 1 <= selected <= MAX_ROW_ID:
-            selected = None
+        selected = form_row_id(department)
     batches = ingest.list_batches(session, department_id=scope if scope is not None else selected)
     return render(request, "workbench/index.html", {
         "batches": batches, "departments": departments, "selected_department": selected,
@@ -93,8 +91,8 @@ def upload_submit(
         return _upload_page(request, session, principal, error="请选择数据类型：行政处罚或行政许可。",
                             status_code=422)
     department = _own_department(session, principal)
-    if department is None and department_id and department_id.isdigit():
-        department = accounts.get_department(session, int(department_id))
+    if department is None and (chosen := form_row_id(department_id)) is not None:
+        department = accounts.get_department(session, chosen)
     display_name = ingest.upload_name(file.filename, file.headers.get("content-disposition"))
     path = ingest.spool_upload(file.file, display_name, limit_bytes=limit)
     try:
@@ -194,6 +192,9 @@ def record_page(request: Request, record_id: RowId, done: str | None = Query(Non
     record = _record_for(session, principal, record_id)
     item = get_catalogue().item(record.kind)
     today = clock.today()
+    # the page shows the record's government fields (证件类型, masked ids…): a read to account for
+    audit.record(session, actor=principal.actor, action=audit.READ_RECORD, target_type="record",
+                 target_id=str(record.id), subject_id=record.subject_id, ip=client_ip(request))
     return render(request, "workbench/record.html", {
         "record": records.record_detail(session, record, today),
         "parties": records.other_parties(session, record, today),
@@ -224,6 +225,9 @@ def correct_form(request: Request, record_id: RowId, principal: Principal = Depe
     record = _record_for(session, principal, record_id)
     if record.revoked_at is not None:
         raise records.RecordAlreadyRevoked("已撤销的记录不能更正")
+    # the form holds the record's values with personal ids in clear, for the officer to correct
+    audit.record(session, actor=principal.actor, action=audit.READ_RECORD_FOR_CORRECTION, target_type="record",
+                 target_id=str(record.id), subject_id=record.subject_id, ip=client_ip(request))
     return _correct_page(request, session, record, values=records.current_values(session, record))
 
 

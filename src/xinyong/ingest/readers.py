@@ -698,6 +698,31 @@ def open_xlsx(path: Path, field_of: FieldOf) -> Table:
     return _built_or_closed(lambda: _xlsx_table(wb, field_of, close), close)
 
 
+# The built-in number formats whose code depends on the locale, read as dates. ECMA-376 Part 1
+# §18.8.30 (numFmt) lists ids 27–36 and 50–58 for zh-TW, zh-CN, ja-JP and ko-KR; a workbook cites
+# them by id alone, without a <numFmt> definition (Chinese Excel and WPS write 2024年8月13日 as
+# numFmtId 31), and openpyxl's BUILTIN_FORMATS holds none of them, so their cells came through
+# as serial numbers. Excel shows an id in the locale of the machine that opens the workbook; our
+# senders' is zh-CN, where these ids are dates (27, 36, 50, 52, 57 yyyy"年"m"月"; 28, 29, 51, 53,
+# 54, 58 m"月"d"日"; 30 m-d-yy; 31 yyyy"年"m"月"d"日") and 32–35, 55, 56 are times
+# (h"时"mm"分", h"时"mm"分"ss"秒", 上午/下午h"时"mm"分", 上午/下午h"时"mm"分"ss"秒"). A cell shown as
+# a time is left a number: in a date column it is then read as a serial, with a warning to check.
+EAST_ASIAN_DATE_FORMAT_IDS = frozenset({27, 28, 29, 30, 31, 36, 50, 51, 52, 53, 54, 57, 58})
+
+
+def _read_east_asian_dates(wb: Any) -> None:
+    """Have openpyxl read the cells of the workbook's styles that use an East Asian built-in
+    date format as dates, as it reads those of its own built-in date formats (14–22): it reads a
+    number cell as a date when the cell's style is in the workbook's ``_date_formats`` (the read-
+    only sheets look the set up when their rows are read). A style whose id the workbook defines
+    itself keeps openpyxl's reading: openpyxl renumbers such a format from 164 up, or to the
+    built-in id of the same code."""
+    styles = getattr(wb, "_cell_styles", None) or []
+    found = {index for index, style in enumerate(styles) if style.numFmtId in EAST_ASIAN_DATE_FORMAT_IDS}
+    if found:
+        wb._date_formats = set(wb._date_formats) | found
+
+
 def _built_or_closed(build: Callable[[], Table], close: Callable[[], None]) -> Table:
     """The table of an opened workbook; if building it fails, the workbook is closed and a
     damaged one is reported as such."""
@@ -718,6 +743,7 @@ def _damaged_workbook(exc: BaseException, row: int | None = None) -> str:
 
 
 def _xlsx_table(wb: Any, field_of: FieldOf, close: Callable[[], None]) -> Table:
+    _read_east_asian_dates(wb)
     sheets = []
     for ws in wb.worksheets:
         size = ws.max_row or 1  # the dimension the file declares: only an estimate, for the progress bar

@@ -197,8 +197,10 @@ class _RowBuilder:
         if lr_number:
             lr_index, lr_cipher, lr_masked = self._person(v.get("legal_rep_id_type", ""), lr_number)
         stored = dict(v)
-        if person_masked and "id_number" in stored:
-            stored["id_number"] = person_masked
+        if "id_number" in stored:
+            # the person's own id (kept encrypted with the subject), or the 证件号码 on an
+            # organisation's or individual business's row (validated, kept masked only)
+            stored["id_number"] = person_masked or ids.mask_ric(stored["id_number"])
         if lr_masked:
             stored["legal_rep_id_number"] = lr_masked
         data = orjson.dumps(stored).decode()
@@ -339,6 +341,7 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
     header = table.sheets.header  # a later sheet's own name of a column, for its rows' issues
     written_headers = [_trimmed(row) for row in table.written_headers]
     header_starts = {row[0] for row in written_headers if row}
+    prefilled: list[int] = []  # template rows with only the columns filled in ahead: no records
     for line, cells in table.rows:
         if not any(c and not c.isspace() for c in cells):
             continue
@@ -357,6 +360,11 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
             # templates number their columns (1 | 2 | 3 …) in a row under the header
             prepared.issues.append(("warning", line, None, "column_numbers_skipped",
                                     f"{table.where(line)}是各列的序号（1、2、3…），不是记录，已跳过"))
+            continue
+        if isinstance(result, list) and validator.only_prefilled(cells):
+            # a template row whose category, authority and source department were filled in ahead
+            # (down to row 300) and nothing else: no record; said once for all of them, at the end
+            prefilled.append(line)
             continue
         prepared.rows_total += 1
         if isinstance(result, list):
@@ -387,7 +395,29 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
         full = max(len(rows), len(prepared.issues), len(prepared.rejected_rows)) >= FLUSH_ROWS
         if full and not hand_over():
             return False
+    if prefilled:
+        prepared.issues.append(("warning", None, None, "file_note", _prefilled_note(table, validator, prefilled)))
     return hand_over()
+
+
+def _prefilled_note(table: Any, validator: RowValidator, lines: list[int]) -> str:
+    """The note on the template rows passed over (``RowValidator.only_prefilled``): where they
+    are, as spans of rows (第 5–300 行), and why."""
+    spans: list[list[Any]] = []  # [sheet, first row, last row]
+    for line in lines:
+        sheet, row = (None, line) if table.format == "json" else table.sheets.locate(line)
+        if spans and spans[-1][0] == sheet and spans[-1][2] == row - 1:
+            spans[-1][2] = row
+        else:
+            spans.append([sheet, row, row])
+    unit = "条记录" if table.format == "json" else "行"
+    shown = "、".join((f"工作表“{sheet}”" if sheet else "") + (f"第 {a} {unit}" if a == b else f"第 {a}–{b} {unit}")
+                     for sheet, a, b in spans[:10]) + ("等" if len(spans) > 10 else "")
+    filled = "、".join(f"“{validator.header(key)}”" for key in ("subject_category", "authority_name", "source_name")
+                      if key in validator.header_of)
+    return (f"{shown}（共 {len(lines)} {unit}）只有模板预先填好的列（{filled}及其代码）有内容，没有"
+            f"“{validator.header('subject_name')}”“{validator.header('decision_no')}”等，不是记录，已跳过，"
+            "不计入数据行；如其中有要报送的记录，请补全后重新报送")
 
 
 def _trimmed(cells: list[str]) -> list[str]:
@@ -410,7 +440,8 @@ def _prepare_in_thread(handover: queue.Queue[Any], stop: threading.Event, *args:
 
 def _without_ids(message: str) -> str:
     """A message with the resident ids it quotes from the row masked (``not_a_record`` shows the
-    row's values; an id in a date column is quoted as no date): reports are read widely."""
+    row's values; an id in a date column is quoted as no date): reports are read widely. Also
+    what a user typed that goes to the audit log (a file's name, a correction and its reason)."""
     return ids.mask_resident_ids(message)[0]
 
 
@@ -1267,10 +1298,14 @@ def correct_record(
     if report.rejected:
         raise CorrectionRejected("更正未通过校验：" + "；".join(
             f"{e.field or ''} {e.message}".strip() for e in report.errors))
+    # the audit log is kept for good and hash-chained, so an id typed into a value or the reason
+    # is masked as intake masks it in the stored version (a text stored before intake masked ids
+    # glued to letters may hold one in ``before``)
     audit.record(
         session, actor=actor, action="record.correct", target_type="record", target_id=str(record.id),
-        subject_id=record.subject_id, before={k: before[k] for k in changed},
-        after={**changed, "reason": reason, "batch_id": report.batch_id}, ip=ip,
+        subject_id=record.subject_id, before={k: _without_ids(before[k]) for k in changed},
+        after={**{k: _without_ids(v) for k, v in changed.items()}, "reason": _without_ids(reason),
+               "batch_id": report.batch_id}, ip=ip,
     )
     return report
 
@@ -1293,7 +1328,7 @@ def audit_rejected_download(session: Session, batch_id: int, *, actor: str, ip: 
     personal data in them (a resident id in clear), so every read is on record."""
     from xinyong.core import audit
 
-    audit.record(session, actor=actor, action="read.rejected_rows", target_type="batch", target_id=str(batch_id),
+    audit.record(session, actor=actor, action=audit.READ_REJECTED_ROWS, target_type="batch", target_id=str(batch_id),
                  after={"format": file_format}, ip=ip)
 
 
@@ -1303,7 +1338,7 @@ def audit_submission(session: Session, report: IngestReport, *, actor: str, ip: 
 
     audit.record(
         session, actor=actor, action="batch.submit", target_type="batch", target_id=str(report.batch_id),
-        after={"kind": report.kind, "file": report.file, "rows_total": report.rows_total,
+        after={"kind": report.kind, "file": _without_ids(report.file), "rows_total": report.rows_total,
                "accepted": report.accepted, "corrected": report.corrected, "unchanged": report.unchanged,
                "rejected": report.rejected},
         ip=ip,

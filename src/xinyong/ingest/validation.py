@@ -26,6 +26,13 @@ MULTI_SEPARATORS = re.compile(r"([;；、,，/／|｜])")
 _MAX_PARTS_OF_VALUE = 4  # the most separated parts one value's spelling has, plus room
 # a row with this few known cells filled and no decision number is a note, not a record
 _MAX_CELLS_OF_A_NOTE = 2
+# The columns a department's template fills in ahead, down rows no record is typed in yet (the
+# fill handle, a formula such as =$B$2): the party's category, the deciding authority and the
+# source department, with their codes. A row with something in these and in no other column of
+# the catalogue has no party, no decision number, no code, no date: an unused template row, not
+# a half-filled record (a record missing its name or its number has other cells filled, and is
+# still rejected with its errors). See ``RowValidator.only_prefilled``.
+PREFILLED_FIELDS = frozenset({"subject_category", "authority_name", "authority_uscc", "source_name", "source_uscc"})
 _DATE_PATTERNS = (
     # a time after the date is ignored: the date is the one written — unless the time carries an
     # ISO 8601 offset (Z, +00:00): then it is an instant, and the date is the one in China
@@ -47,6 +54,9 @@ _EXCEL_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")  # 45296.375: a date cell with 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _EXCEL_1904 = dt.date(1904, 1, 1)  # serial 0 in a workbook of the 1904 date system (Excel for Mac)
 _EXCEL_SERIAL_FROM = dt.date(1970, 1, 1)
+# Excel's last day, the 9999/12/31 that departments write for 长期: in an open-ended column its
+# serial (2958465; 2957003 in the 1904 date system) is read as that day too, hence as no end
+_EXCEL_LAST_DAY = dt.date(9999, 12, 31)
 # An instant as programs send it: Unix milliseconds (Java's Jackson writes java.util.Date so),
 # Unix seconds, .NET's /Date(1723478400000+0800)/
 _EPOCH = re.compile(r"^(?:(?P<ms>\d{12,13})|(?P<s>\d{9,10})|/Date\((?P<net>-?\d{1,13})(?:[+-]\d{4})?\)/)$")
@@ -200,6 +210,12 @@ def _excel_serial_date(serial: int, latest: dt.date, epoch: dt.date) -> dt.date 
     return day if _EXCEL_SERIAL_FROM <= day <= latest else None
 
 
+def _is_last_excel_day(raw: str, epoch: dt.date) -> bool:
+    """Whether a cell holds the serial of Excel's last day, 9999/12/31 (长期), in whole days."""
+    whole, _, fraction = raw.partition(".")
+    return whole.isdigit() and fraction.strip("0") == "" and int(whole) == (_EXCEL_LAST_DAY - epoch).days
+
+
 _TEXT_MARKS = frozenset("'=")
 # What a spreadsheet shows in a cell whose formula failed (VLOOKUP found nothing: #N/A); WPS
 # writes the same. Exported to CSV as text, or read from a workbook: never a value to store.
@@ -249,10 +265,17 @@ def _around_mask(masked: str) -> str:
 
 
 def _clean(value: str) -> str:
-    """Trim a cell: surrounding white space incl. U+3000 and NBSP, and Excel's '\t' prefixes."""
+    """Trim a cell: surrounding white space incl. U+3000 and NBSP, and Excel's '\t' prefixes.
+
+    Line breaks inside become LF, whatever the file wrote (CRLF from a Windows program's CSV
+    export, a lone CR from old Mac text): every reader's cells pass here, so the same text read
+    from a CSV, a workbook or JSON is the same content, and a re-sent record is unchanged.
+    """
     if not value:
         return ""
     stripped = value.strip()
+    if "\r" in stripped:
+        stripped = stripped.replace("\r\n", "\n").replace("\r", "\n")
     if stripped and stripped[0] in _TEXT_MARKS:
         if stripped[0] == "'" and (stripped[1:].isalnum() or stripped[1:2] in ("=", "+", "-", "@")):
             # Excel's text-forcing apostrophe: on codes, and on what would read as a formula (our
@@ -310,6 +333,8 @@ class RowValidator:
         self.notes: list[str] = []
         self._seen: dict[str, int] = {}
         self._fallbacks: list[tuple[int, Field]] = []  # second columns of a field: (index, field)
+        # second columns of an amount whose unit is not the first column's: {index: unit}
+        self._fallback_units: dict[int, str] = {}
         # columns holding a whole period (许可有效期): (index, start field, end field)
         self._periods: list[tuple[int, str, str]] = []
         self._period_names = {normalize_header(h): f for f in item.fields for h in f.period_headers}
@@ -366,6 +391,7 @@ class RowValidator:
                 "请指定提交单位（命令行 --department 统一社会信用代码）。"
             )
         self.value_maps = self.layout_spec.value_maps if self.layout_spec else {}
+        self.ambiguous_values = self.layout_spec.ambiguous_values if self.layout_spec else {}
         self._dates = _DateCache()
         self._code_tables = {
             f.key: catalogue.code_table(f.code_table) for f in item.fields if f.code_table
@@ -394,7 +420,15 @@ class RowValidator:
                 # empty cells
                 first = self._headers[self._seen[key]]
                 self._fallbacks.append((index, f))
-                note(f"列“{header}”与列“{first}”是同一栏目（{f.label}）：以“{first}”为准，其为空的行取“{header}”")
+                converted = ""
+                if f.type == "decimal" and f.unit:
+                    # 罚款金额（元） beside 罚款金额（万元）: a value taken from it is in its own unit
+                    unit = self.catalogue.column_unit(f, header) or f.unit
+                    if unit != self.column_units.get(key, f.unit):
+                        self._fallback_units[index] = unit
+                        converted = f"（以{unit}为单位，换算为{f.unit}保存）"
+                note(f"列“{header}”与列“{first}”是同一栏目（{f.label}）：以“{first}”为准，"
+                     f"其为空的行取“{header}”{converted}")
                 continue
             self._seen[key] = index
             self.columns.append((index, f, header))
@@ -502,6 +536,19 @@ class RowValidator:
                 self._names[raw] = found
         return found
 
+    def only_prefilled(self, cells: Sequence[str]) -> bool:
+        """Whether a row holds something, and only in the columns templates fill in ahead
+        (``PREFILLED_FIELDS``): every other column of the catalogue is empty (a cell saying 无 or
+        / counts as filled). Columns outside the catalogue do not count (a 序号 filled down)."""
+        filled = False
+        n = len(cells)
+        for index, key, _typed, _several in self._plan:
+            if index < n and _clean(cells[index]):
+                if key not in PREFILLED_FIELDS:
+                    return False
+                filled = True
+        return filled and not any(index < n and _clean(cells[index]) for index, _start, _end in self._periods)
+
     # -- helpers ---------------------------------------------------------------------------
 
     def header(self, key: str) -> str:
@@ -524,13 +571,16 @@ class RowValidator:
         return result
 
     def _amount(
-        self, line: int, f: Field, raw: str, errors: list[Issue], warnings: list[Issue]
+        self, line: int, f: Field, raw: str, errors: list[Issue], warnings: list[Issue],
+        column_unit: str | None = None,
     ) -> Decimal | None:
-        """An amount in the field's unit; a unit written after the number is converted."""
+        """An amount in the field's unit; a unit written after the number is converted.
+        ``column_unit``: the unit of the column the value was taken from, when it is not the
+        field's first column's."""
         text = unicodedata.normalize("NFKC", raw).replace(" ", "")
         m = _AMOUNT.match(text)
         assert m is not None  # every part is optional
-        column_unit = self.column_units.get(f.key) or f.unit or ""
+        column_unit = column_unit or self.column_units.get(f.key) or f.unit or ""
         header = self.header(f.key)
         number = m["number"]
         if "e" in number.lower() and ids.excel_number_error(header, number.upper()):
@@ -680,6 +730,7 @@ class RowValidator:
         n = len(cells)
         nothing = self._nothing
         is_null = self.catalogue.is_null
+        units_taken: dict[str, str] = {}  # amounts taken from a second column in another unit
         for index, key, typed, several in self._plan:
             raw = _clean(cells[index]) if index < n else ""
             if not raw:
@@ -704,6 +755,8 @@ class RowValidator:
                 continue
             else:
                 values[key] = raw
+                if several is None and index in self._fallback_units:
+                    units_taken[key] = self._fallback_units[index]
         for index, start, end in self._periods:
             raw = _clean(cells[index]) if index < n else ""
             if raw and not self._says_nothing(raw):
@@ -747,15 +800,19 @@ class RowValidator:
                     values[f.key] = self.open_ended.isoformat()
                     continue
                 parsed = self._dates[raw]
+                serial: dt.date | None = None
+                epoch = self.excel_epoch or _EXCEL_EPOCH
                 if parsed is None and _EXCEL_SERIAL.match(raw):
-                    parsed = _excel_serial_date(int(raw.partition(".")[0]), self.open_ended,
-                                                self.excel_epoch or _EXCEL_EPOCH)
-                    if parsed is not None:
-                        system = "（工作簿使用 1904 日期系统）" if self.excel_epoch == _EXCEL_1904 else ""
-                        warnings.append(self._issue(
-                            line, f.key, "excel_serial_date",
-                            f"“{f.label}”的值 {raw} 按 Excel 日期序号读作 {parsed:%Y/%m/%d}{system}，请核对；"
-                            "导出前请把该列设为日期或文本格式"))
+                    parsed = serial = _excel_serial_date(int(raw.partition(".")[0]), self.open_ended, epoch)
+                elif parsed is None and f.open_ended and _is_last_excel_day(raw, epoch):
+                    parsed = serial = _EXCEL_LAST_DAY  # 9999/12/31 as a number: 长期, stored as the open end below
+                if serial is not None:
+                    system = "（工作簿使用 1904 日期系统）" if self.excel_epoch == _EXCEL_1904 else ""
+                    meaning = "（长期）" if serial == _EXCEL_LAST_DAY else ""
+                    warnings.append(self._issue(
+                        line, f.key, "excel_serial_date",
+                        f"“{f.label}”的值 {raw} 按 Excel 日期序号读作 {serial:%Y/%m/%d}{meaning}{system}，请核对；"
+                        "导出前请把该列设为日期或文本格式"))
                 if parsed is None and (instant := _epoch_date(raw, self.open_ended)):
                     parsed, said = instant
                     warnings.append(self._issue(
@@ -786,6 +843,12 @@ class RowValidator:
                     decision_date = parsed
             elif t == "code":
                 table = self._code_tables[f.key]
+                meanings = self.ambiguous_values.get(f.key)
+                if meanings and (meaning := meanings.get(normalize_code_value(raw))):
+                    errors.append(self._issue(line, f.key, "code_ambiguous",
+                                              f"“{f.label}”的值“{raw}”含义不明确（{meaning}），未采用："
+                                              f"请填写文字，可选值：{table.allowed}"))
+                    continue
                 canonical = self._canonical(f.key, raw)
                 if canonical is None:
                     advice = table.hint(normalize_code_value(raw)) or f"可选值：{table.allowed}"
@@ -813,7 +876,7 @@ class RowValidator:
                     self._multi[raw] = kinds
                 values[f.key] = ";".join(out)
             elif t == "decimal":
-                parsed_amount = self._amount(line, f, raw, errors, warnings)
+                parsed_amount = self._amount(line, f, raw, errors, warnings, units_taken.get(f.key))
                 if parsed_amount is None:
                     continue
                 amounts[f.key] = parsed_amount
@@ -878,6 +941,8 @@ class RowValidator:
                     f"（{'、'.join(kinds)}）中没有“{'”或“'.join(wanted)}”：请核对处罚类别或金额"))
         subject = self._subject(line, values, errors, warnings)
         self._legal_representative(line, values, warnings)
+        if subject is not None and subject.kind != KIND_NATURAL_PERSON:
+            self._party_document(line, subject, values, warnings)
         self._cross_checks(line, values, errors)
         self._own_data(line, values, errors)
         if errors:
@@ -930,8 +995,10 @@ class RowValidator:
 
     def _mask_ids(self, line: int, f: Field, raw: str, values: dict[str, str], warnings: list[Issue]) -> None:
         """A resident id written into a text column (违法事实, 备注, a 个体工商户's 税务登记号) is
-        masked before it is stored: texts are published, ids never are."""
-        masked, found = ids.mask_resident_ids(raw)
+        masked before it is stored: texts are published, ids never are. A 税务登记号 of a
+        个体工商户 was its holder's id and a 2-digit sequence (``ids.mask_tax_number``)."""
+        masker = ids.mask_tax_number if f.key == "tax_no" else ids.mask_resident_ids
+        masked, found = masker(raw)
         if found:
             values[f.key] = masked
             warnings.append(self._issue(
@@ -1182,10 +1249,46 @@ class RowValidator:
             values["legal_rep_id_number"] = checked
             values["legal_rep_id_type"] = id_type
 
+    def _party_document(
+        self, line: int, subject: SubjectIdentity, values: dict[str, str], warnings: list[Issue]
+    ) -> None:
+        """证件类型/证件号码 on the row of an organisation or individual business: the operator's
+        id of a 个体工商户, or the legal representative's id typed there too. The number is checked
+        by its type as the legal representative's is (a wrong one is left out, with a warning); a
+        good one is stored masked only — the platform keeps a document number encrypted for a
+        natural person (the subject) and for a legal representative, not for this column."""
+        number = values.get("id_number")
+        if not number:
+            return
+        id_type = values.get("id_type") or RESIDENT_ID_TYPE
+        checked = self._personal_id(line, "id_number", id_type, number, [], warnings, as_warning=True)
+        if checked is None:
+            values.pop("id_number")
+            return
+        values["id_number"], values["id_type"] = checked, id_type
+        masked = ids.mask_ric(checked)
+        if checked == values.get("legal_rep_id_number") and id_type == values.get("legal_rep_id_type"):
+            kept = "与“法定代表人证件号码”相同，已遮盖后保存"
+        else:
+            kept = ("只保存遮盖后的号码：平台只加密保存自然人和法定代表人的证件号码。"
+                    "个体工商户经营者、法定代表人的证件号码请填在“法定代表人证件类型”“法定代表人证件号码”栏")
+        warnings.append(self._issue(
+            line, "id_number", "id_number_masked_only",
+            f"行政相对人为{subject.category}，“{self.header('id_number')}”{masked} {kept}"))
+
     def _cross_checks(self, line: int, values: dict[str, str], errors: list[Issue]) -> None:
         start, end = values.get("valid_from"), values.get("valid_to")
+        decision = values.get("decision_date")
         if start and end and start > end:
             errors.append(self._issue(line, "valid_to", "date_order", "“有效期至”早于“有效期自”"))
-        decision, until = values.get("decision_date"), values.get("valid_until")
+        elif decision and end and end < decision:
+            # a licence that expired before it was granted: a year mistyped (2019 for 2029). A
+            # licence effective before its decision (有效期自 earlier) is no mistake: a change,
+            # renewal or re-issue keeps the certificate's period
+            errors.append(self._issue(
+                line, "valid_to", "date_order",
+                f"“{self.header('valid_to')}”早于“{self.header('decision_date')}”：许可在作出决定前已经到期，"
+                "请核对年份"))
+        until = values.get("valid_until")
         if decision and until and until < decision:
             errors.append(self._issue(line, "valid_until", "date_order", "“处罚有效期”早于“处罚决定日期”"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -242,10 +241,12 @@ def record_detail(session: Session, record: Record, today: dt.date) -> RecordOut
 
 
 def revoke_record(session: Session, record_id: int, *, reason: str, actor: str, ip: str | None) -> Record:
-    """Revoke a record (it stays stored, shown as 已撤销); the reason is mandatory and audited."""
+    """Revoke a record (it stays stored, shown as 已撤销); the reason is mandatory and audited,
+    with any resident id typed into it masked as intake masks texts (the audit log is kept for
+    good, and the reason is shown with the record)."""
     from xinyong.core import audit
 
-    reason = (reason or "").strip()
+    reason = ids.mask_resident_ids((reason or "").strip())[0]
     if not reason:
         raise XinyongError("撤销记录必须填写原因", code="reason_required")
     record = find_record(session, record_id)
@@ -280,8 +281,16 @@ def current_values(session: Session, record: Record) -> dict[str, str]:
     values: dict[str, str] = {k: str(v) for k, v in json.loads(version.data).items() if v is not None}
     if values.get("id_number"):
         clear = subjects.person_id_in_clear(session, record.subject_id)
+        if clear is None and values["id_number"] == values.get("legal_rep_id_number"):
+            # an organisation's 证件号码 that repeats its legal representative's id
+            clear = subjects.legal_representative_id_in_clear(
+                session, record.subject_id, values.get("legal_rep", ""), values["id_number"])
         if clear:
             values["id_number"] = clear
+        elif not values["id_number"].isalnum():
+            # an organisation's or individual business's 证件号码 is kept masked only: it cannot
+            # be sent again (a masked form is no valid number; one stored in clear before is)
+            values.pop("id_number")
     if values.get("legal_rep_id_number"):
         clear = subjects.legal_representative_id_in_clear(
             session, record.subject_id, values.get("legal_rep", ""), values["legal_rep_id_number"])
@@ -323,19 +332,6 @@ AUDIENCES: dict[str, frozenset[Disclosure]] = {
     "public": frozenset({Disclosure.PUBLIC}),
     "government": frozenset({Disclosure.PUBLIC, Disclosure.GOVERNMENT}),
 }
-# 18-character runs that may be a resident id inside free text (checked before masking)
-_RIC_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-
-
-def _mask_ids_in_text(text: str) -> str:
-    """Free text with any valid resident id masked (a department may paste one into 备注)."""
-    def mask(match: re.Match[str]) -> str:
-        number = match.group(0).upper()
-        return ids.mask_ric(number) if ids.ric_check_char(number[:17]) == number[17] else number
-
-    return _RIC_IN_TEXT.sub(mask, text) if len(text) >= 18 else text
-
-
 def disclose(data: dict[str, Any], item: Item, audience: str = "public") -> dict[str, Any]:
     """The fields of ``data`` that ``audience`` may see, in catalogue order, ids masked."""
     allowed = AUDIENCES[audience]
@@ -347,7 +343,9 @@ def disclose(data: dict[str, Any], item: Item, audience: str = "public") -> dict
         if field.type == "personal_id" and isinstance(value, str) and value and "*" not in value:
             value = ids.mask_ric(value)
         elif isinstance(value, str):
-            value = _mask_ids_in_text(value)
+            # intake stored the text masked; masked again as it leaves, for texts stored before
+            # intake masked them, or before it knew an id glued to letters or in a 税务登记号
+            value = ids.mask_resident_ids(value)[0]
         out[field.key] = value
     return out
 
@@ -817,7 +815,9 @@ def _combine(session: Session, kept: Record, folded: Record, *, apply: bool) -> 
         kept_versions=sum(v.record_id == kept.id for v in versions),
         folded_versions=sum(v.record_id == folded.id for v in versions), current_from=current.id,
         revoked=both_revoked,
-        dropped_revocation=(f"{dropped.revoked_at:%Y-%m-%d}：{dropped.revoke_reason or ''}" if dropped else None),
+        # the merge's audit entry keeps it: a reason stored before revocations masked ids is masked
+        dropped_revocation=(f"{dropped.revoked_at:%Y-%m-%d}：{ids.mask_resident_ids(dropped.revoke_reason or '')[0]}"
+                            if dropped else None),
         renumbered=[(v.record_id, v.version, n) for n, v in enumerate(versions, start=1)],
     )
     if not apply:

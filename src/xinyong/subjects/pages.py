@@ -20,7 +20,7 @@ from xinyong.policy.service import get_policy_book
 from xinyong.records.service import authority_cities, public_records, published_records
 from xinyong.subjects import service
 from xinyong.subjects.models import LegalRepresentative
-from xinyong.web.deps import DbSession, client_ip, form_date
+from xinyong.web.deps import DbSession, client_ip, form_date, form_row_id
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -88,7 +88,7 @@ def subject_page(
             .where(LegalRepresentative.subject_id == subject.id)
             .order_by(LegalRepresentative.first_seen_on)
         ))
-        audit.record(session, actor=principal.actor, action="read.subject", target_type="subject",
+        audit.record(session, actor=principal.actor, action=audit.READ_SUBJECT, target_type="subject",
                      target_id=str(subject.id), subject_id=subject.id, ip=client_ip(request))
     return render(request, "subjects_subject.html", {
         "subject": subject,
@@ -118,8 +118,8 @@ def disclosures_page(
     problems: list[str] = []
     date_from = form_date(from_, "起始日期", problems)
     date_to = form_date(to, "截止日期", problems)
-    department_id = int(department) if department.isdigit() else None
-    city_code = city if len(city) == 4 and city.isdigit() else None
+    department_id = form_row_id(department)
+    city_code = city if len(city) == 4 and city.isascii() and city.isdigit() else None
     total, records = published_records(
         session, clock.today(), kind=kind, department_id=department_id, city=city_code,
         date_from=date_from, date_to=date_to, page=page, per_page=PER_PAGE,
@@ -199,4 +199,5 @@ def my_credit_page(
         "info": info,
         "records": records_of_subject(session, subject.id, today),
         "readers": readers,
+        "read_labels": audit.READ_LABELS,
     })

@@ -363,7 +363,8 @@ def merge_subjects(
     from xinyong.core import audit
     from xinyong.ingest import service as ingest  # ingest resolves rows to subjects: imported here
 
-    reason = (reason or "").strip() or None
+    # kept in the audit log for good: an id typed into it is masked as intake masks texts
+    reason = ids.mask_resident_ids((reason or "").strip())[0] or None
     if apply and reason is None:
         raise XinyongError("合并信用主体必须填写原因", code="reason_required")
     if keep_id == other_id:

@@ -7,6 +7,8 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 import xinyong
@@ -14,6 +16,7 @@ from xinyong.web import errors
 from xinyong.web.observability import ObservabilityMiddleware, install_log_masking
 from xinyong.web.observability import router as health_router
 from xinyong.web.ratelimit import RateLimitMiddleware
+from xinyong.web.security import SecurityHeaders
 
 log = logging.getLogger("xinyong.web")
 
@@ -37,7 +40,7 @@ def create_app() -> FastAPI:
         title="信用 Xinyong API",
         version=xinyong.__version__,
         description=API_DESCRIPTION,
-        docs_url="/api/docs",
+        docs_url=None,  # served below from our own copy of Swagger UI, not FastAPI's CDN default
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
@@ -54,8 +57,18 @@ def create_app() -> FastAPI:
                 continue
             app.include_router(mod.router, prefix=prefix)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        # Swagger UI vendored from npm by scripts/vendor.sh: no CDN at run time
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "", title=f"{app.title} — 接口文档",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css", swagger_favicon_url="data:,")
+
     app.add_middleware(errors.UploadBodyLimit)
     app.add_middleware(errors.RejectNulBytes)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(ObservabilityMiddleware)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -41,6 +41,17 @@ def client_ip(request) -> str:  # type: ignore[no-untyped-def]
 MAX_ROW_ID = 2**63 - 1
 
 
+def form_row_id(raw: str | None) -> int | None:
+    """A row id chosen in a form or a query string (a department of a select list), or None when
+    it is none: only ASCII digits within ``MAX_ROW_ID`` (``"²".isdigit()`` is true, and a number
+    beyond BIGINT is a database error)."""
+    text = (raw or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ROW_ID else None
+
+
 def form_date(raw: str, label: str, problems: list[str]) -> dt.date | None:
     """A date typed into a page's form (YYYY-MM-DD); one that cannot be read is ignored and said
     in ``problems``, for the page to show."""
