@@ -42,7 +42,7 @@ def document_number_key(raw: str) -> str:
     key = "".join(unicodedata.normalize("NFKC", raw).translate(_DOCUMENT_TABLE).split()).casefold()
     if key.endswith("号"):
         serial = _SERIAL.search(key)
-        if serial and serial.end(1) - serial.start() > len(serial.group(1)):
+        if serial and serial.start(1) > serial.start():  # a 第 or zeros before the digits
             return f"{key[:serial.start()]}{serial.group(1)}号"
     return key
 

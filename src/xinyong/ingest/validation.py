@@ -940,7 +940,7 @@ class RowValidator:
                     f"填写了“{self.header(key)}”{format(amount.normalize(), 'f')}，但处罚类别"
                     f"（{'、'.join(kinds)}）中没有“{'”或“'.join(wanted)}”：请核对处罚类别或金额"))
         subject = self._subject(line, values, errors, warnings)
-        self._legal_representative(line, values, warnings)
+        self._optional_document(line, "legal_rep_id_number", "legal_rep_id_type", values, warnings)
         if subject is not None and subject.kind != KIND_NATURAL_PERSON:
             self._party_document(line, subject, values, warnings)
         self._cross_checks(line, values, errors)
@@ -1236,18 +1236,21 @@ class RowValidator:
             return None
         return normalised
 
-    def _legal_representative(self, line: int, values: dict[str, str], warnings: list[Issue]) -> None:
-        number = values.get("legal_rep_id_number")
+    def _optional_document(self, line: int, number_key: str, type_key: str, values: dict[str, str],
+                           warnings: list[Issue]) -> str | None:
+        """A document number the row may leave out, checked by its type (a resident id when none
+        is given): the checked number with its type in ``values``, or, when it is wrong, left out
+        of them with a warning. Returns the checked number, or None."""
+        number = values.get(number_key)
         if not number:
-            return
-        id_type = values.get("legal_rep_id_type") or RESIDENT_ID_TYPE
-        checked = self._personal_id(line, "legal_rep_id_number", id_type, number, [], warnings,
-                                    as_warning=True)
+            return None
+        id_type = values.get(type_key) or RESIDENT_ID_TYPE
+        checked = self._personal_id(line, number_key, id_type, number, [], warnings, as_warning=True)
         if checked is None:
-            values.pop("legal_rep_id_number")
+            values.pop(number_key)
         else:
-            values["legal_rep_id_number"] = checked
-            values["legal_rep_id_type"] = id_type
+            values[number_key], values[type_key] = checked, id_type
+        return checked
 
     def _party_document(
         self, line: int, subject: SubjectIdentity, values: dict[str, str], warnings: list[Issue]
@@ -1257,17 +1260,11 @@ class RowValidator:
         by its type as the legal representative's is (a wrong one is left out, with a warning); a
         good one is stored masked only — the platform keeps a document number encrypted for a
         natural person (the subject) and for a legal representative, not for this column."""
-        number = values.get("id_number")
-        if not number:
-            return
-        id_type = values.get("id_type") or RESIDENT_ID_TYPE
-        checked = self._personal_id(line, "id_number", id_type, number, [], warnings, as_warning=True)
+        checked = self._optional_document(line, "id_number", "id_type", values, warnings)
         if checked is None:
-            values.pop("id_number")
             return
-        values["id_number"], values["id_type"] = checked, id_type
         masked = ids.mask_ric(checked)
-        if checked == values.get("legal_rep_id_number") and id_type == values.get("legal_rep_id_type"):
+        if checked == values.get("legal_rep_id_number") and values["id_type"] == values.get("legal_rep_id_type"):
             kept = "与“法定代表人证件号码”相同，已遮盖后保存"
         else:
             kept = ("只保存遮盖后的号码：平台只加密保存自然人和法定代表人的证件号码。"
