@@ -115,6 +115,9 @@ class Item:
     decision_date_field: str
     fields: tuple[Field, ...]
     layouts: dict[str, Layout]
+    # the columns a department's template fills in ahead, down rows no record is typed in yet: a
+    # row with nothing in the catalogue's other columns is an unused template row, not a record
+    template_prefilled: frozenset[str] = frozenset()
 
     def field(self, key: str) -> Field:
         for f in self.fields:

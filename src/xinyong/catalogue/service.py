@@ -65,6 +65,13 @@ def _without_fill_notes(text: str) -> str:
     return _BRACKETED.sub(drop, text)
 
 
+# A cell of a template's notes row that says, with a qualifier, whether to fill the column:
+# 法人必填, 自然人选填, 当事人为法人时必填，其他选填
+_QUALIFIED_FILL_MARK = re.compile(r"[^\d,;:。]{0,12}?(?:必填|选填)(?:[,;:。(]|$)")
+# A date format spelled out: YYYY-MM-DD, yyyy/mm/dd, YYYY年MM月DD日 (case folded)
+_DATE_FORMAT = re.compile(r"\(?y{2,4}[-/.年]?m{1,2}[-/.月]?d{1,2}日?\)?")
+
+
 def is_fill_mark(raw: str) -> bool:
     """Whether a cell only says whether its column must be filled (必填, （选填）, *必填项)."""
     text = "".join(ch for ch in unicodedata.normalize("NFKC", raw) if not ch.isspace() and ch != "*")
@@ -129,6 +136,7 @@ class Catalogue:
         example_sheet_words: Iterable[str] = (),
         footer_labels: Iterable[str] = (),
         total_labels: Iterable[str] = (),
+        instruction_prefixes: Iterable[str] = (),
     ) -> None:
         self.items = items
         self.code_tables = code_tables
@@ -142,6 +150,7 @@ class Catalogue:
         # 填报人：张三, 填报单位（盖章）：, 联系电话: 0311…, 注：
         self._footer_cell = re.compile(rf"\(?(?:{labels})(?:\([^)]*\))?\)?(?::.*)?", re.S) if labels else None
         self._totals = _spellings(total_labels)
+        self._instruction_prefixes = tuple(normalize_code_value(w).casefold() for w in instruction_prefixes)
 
     def is_not_applicable(self, raw: str) -> bool:
         """Whether a cell says "nothing here" (无, /, —…) rather than giving a value."""
@@ -167,6 +176,20 @@ class Catalogue:
         if _spelled(filled[0], self._totals):
             return all(_is_number(c) for c in filled[1:])
         return all(len(c) <= 200 and self._footer_cell.fullmatch(normalize_code_value(c)) for c in filled)
+
+    def is_fill_instruction(self, raw: str) -> bool:
+        """Whether a cell only tells how to fill its column, as a template's notes row under the
+        header does: a fill mark (必填, 选填, 非必填, 法人必填), a text that begins with one of the
+        catalogue's ``instruction_prefixes`` (格式：…, 请填写…, 示例：…, 填写说明：…), or a date
+        format spelled out (YYYY-MM-DD)."""
+        text = normalize_code_value(raw).casefold().lstrip("*※★")
+        if len(text) > 200:
+            return False
+        unbracketed = text.lstrip("(")
+        return (_FILL_MARK.match(unbracketed) is not None
+                or _QUALIFIED_FILL_MARK.match(unbracketed) is not None
+                or unbracketed.startswith(self._instruction_prefixes)
+                or _DATE_FORMAT.fullmatch(text) is not None)
 
     def is_open_ended(self, raw: str) -> bool:
         """Whether a cell of an open-ended date column says "no end" (长期, 永久…)."""
@@ -446,6 +469,9 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
                                  "field and a known period_start")
         if unknown := set(codes) - set(keys):
             raise ValueError(f"catalogue item {key}: field_codes for unknown fields {sorted(unknown)}")
+        prefilled = frozenset(str(k) for k in spec.get("template_prefilled") or ())
+        if unknown := prefilled - set(keys):
+            raise ValueError(f"catalogue item {key}: template_prefilled names unknown fields {sorted(unknown)}")
         layouts = {}
         for name, lay in (spec.get("layouts") or {"current": {}}).items():
             layouts[str(name)] = Layout(
@@ -470,6 +496,7 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
             decision_date_field=spec["decision_date_field"],
             fields=tuple(fields),
             layouts=layouts,
+            template_prefilled=prefilled,
         )
     return items
 
@@ -492,6 +519,7 @@ def load_catalogue(directory: Path = DATA_DIR) -> Catalogue:
         example_sheet_words=[str(v) for v in raw.get("example_sheet_words") or ()],
         footer_labels=[str(v) for v in raw.get("footer_labels") or ()],
         total_labels=[str(v) for v in raw.get("total_labels") or ()],
+        instruction_prefixes=[str(v) for v in raw.get("instruction_prefixes") or ()],
     )
 
 

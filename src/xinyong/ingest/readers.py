@@ -1497,9 +1497,59 @@ def _utf16_json(head: bytes) -> str | None:
 
 
 def _looks_like_markup(path: Path) -> bool:
+    """Whether a file is a web page (HTML, XML Spreadsheet 2003) or a web archive (MHTML, Excel's
+    单个文件网页): what old systems export as “Excel”."""
     with open(path, "rb") as fh:
         head = fh.read(2048).lstrip(codecs.BOM_UTF8).lstrip().lower()
-    return head.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<"))
+    return head.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<", b"mime-version:"))
+
+
+# Bytes no text file holds (a tab and line breaks are text; Ctrl-Z ends some old DOS exports)
+_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x19\x1b-\x1f\x7f]")
+# The names of a workbook: a file so named that is none may be text saved under it
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
+_DELIMITER_NAMES = {",": "逗号", "\t": "制表符", "|": "竖线", ";": "分号"}
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """Whether a file's first bytes are text (CSV, tab-separated, JSON): UTF-16 (with or without
+    its BOM), or UTF-8 / GBK / GB18030 holding no control character but tabs and line breaks. A
+    character cut at the end of the bytes read does not count; a binary file has control bytes
+    (and NULs) within its first bytes."""
+    if not head.strip():
+        return False
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(head):
+        return True
+    if _BINARY_BYTES.search(head):
+        return False
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(head)  # not final: the end may cut a character
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
+
+
+def _text_named_as_workbook(path: Path, field_of: FieldOf, head: bytes, suffix: str) -> Table:
+    """A text file under a workbook's name (a CSV renamed .xlsx, as staff often do; an export
+    named .xls): read by its content, as any file is, with a note saying so first. Nothing is
+    guessed: the text is read as a .csv (or .json) file is, with the same checks."""
+    try:
+        table = _open_by_content(path, field_of, head, "")
+    except FileUnreadable as exc:
+        raise FileUnreadable(f"文件扩展名为 {suffix}，但内容是文本（如改了扩展名的 CSV 文件），不是 Excel 工作簿；"
+                             f"按文本读取时：{exc.message}") from exc
+    if table.format == "csv":
+        label = ENCODING_LABELS.get(table.encoding or "", table.encoding)
+        separator = _DELIMITER_NAMES.get(table.delimiter or ",", "逗号")
+        what, read_as, named = f"{label} 编码、{separator}分隔的 CSV 文本", "CSV", ".csv"
+    else:
+        what, read_as, named = "JSON 文本", "JSON", f".{table.format}"
+    table.notes.insert(0, f"文件扩展名为 {suffix}，但内容不是 Excel 工作簿，而是 {what}（可能是改了扩展名）："
+                          f"已按 {read_as} 读取，请核对报告中的数据。以后请使用 {named} 扩展名，"
+                          "或在 Excel、WPS 中打开后另存为 .xlsx。")
+    return table
 
 
 def open_table(path: Path, field_of: FieldOf) -> Table:
@@ -1513,13 +1563,21 @@ def open_table(path: Path, field_of: FieldOf) -> Table:
     suffix = path.suffix.lower()
     if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 compound file: Excel 97–2003
         return open_xls(path, field_of)
-    if suffix in (".xls", ".et") and _looks_like_markup(path):
-        raise FileUnreadable(
-            "文件扩展名为 .xls，但内容是网页（HTML/XML）表格，不是 Excel 工作簿（一些系统导出的"
-            "“Excel”是这样）。请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）后再提交。"
-        )
+    if suffix in WORKBOOK_SUFFIXES and not head.startswith(b"PK"):
+        if _looks_like_markup(path):
+            raise FileUnreadable(
+                f"文件扩展名为 {suffix}，但内容是网页（HTML/XML）表格，不是 Excel 工作簿（一些系统导出的"
+                "“Excel”是这样）。请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）后再提交。"
+            )
+        if _looks_like_text(head):
+            return _text_named_as_workbook(path, field_of, head, suffix)
     if head.startswith(b"PK") or suffix in (".xlsx", ".xlsm"):
         return open_xlsx(path, field_of)
+    return _open_by_content(path, field_of, head, suffix)
+
+
+def _open_by_content(path: Path, field_of: FieldOf, head: bytes, suffix: str) -> Table:
+    """A text file: JSON, JSON Lines or CSV, by its content and its ``suffix`` ("" for none)."""
     text_head = head.lstrip(codecs.BOM_UTF8).lstrip()
     utf16 = _utf16_json(head)
     if utf16:  # a .NET or Windows program's JSON (Encoding.Unicode): JSON text is UTF-16 or UTF-8

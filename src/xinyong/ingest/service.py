@@ -342,12 +342,15 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
     written_headers = [_trimmed(row) for row in table.written_headers]
     header_starts = {row[0] for row in written_headers if row}
     prefilled: list[int] = []  # template rows with only the columns filled in ahead: no records
+    previous = 0  # the last row read that held anything; 0 when that was a header
     for line, cells in table.rows:
         if not any(c and not c.isspace() for c in cells):
             continue
+        above, previous = previous, line
         if cells and cells[0].strip() in header_starts and _trimmed(cells) in written_headers:
             # files pasted together from several exports repeat the header: not a data row
             prepared.issues.append(("warning", line, None, "repeated_header", f"{table.where(line)}重复了表头，已跳过"))
+            previous = 0
             continue
         result = validator.validate(line, cells)
         if isinstance(result, list) and validator.catalogue.is_footer_row(cells):
@@ -360,6 +363,14 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
             # templates number their columns (1 | 2 | 3 …) in a row under the header
             prepared.issues.append(("warning", line, None, "column_numbers_skipped",
                                     f"{table.where(line)}是各列的序号（1、2、3…），不是记录，已跳过"))
+            continue
+        if (isinstance(result, list) and _under_a_header(table, above)
+                and (instructions := validator.fill_instructions(cells))):
+            # a template's notes row under the header (必填 | 格式：YYYY-MM-DD | 请填写…): no record
+            said = list(dict.fromkeys(instructions))
+            shown = "".join(f"“{text[:20]}”" for text in said[:3]) + ("等" if len(said) > 3 else "")
+            prepared.issues.append(("warning", None, None, "file_note",
+                                    f"{table.where(line)}是模板的填写说明（{shown}），不是记录，已跳过，不计入数据行"))
             continue
         if isinstance(result, list) and validator.only_prefilled(cells):
             # a template row whose category, authority and source department were filled in ahead
@@ -413,11 +424,20 @@ def _prefilled_note(table: Any, validator: RowValidator, lines: list[int]) -> st
     unit = "条记录" if table.format == "json" else "行"
     shown = "、".join((f"工作表“{sheet}”" if sheet else "") + (f"第 {a} {unit}" if a == b else f"第 {a}–{b} {unit}")
                      for sheet, a, b in spans[:10]) + ("等" if len(spans) > 10 else "")
-    filled = "、".join(f"“{validator.header(key)}”" for key in ("subject_category", "authority_name", "source_name")
-                      if key in validator.header_of)
-    return (f"{shown}（共 {len(lines)} {unit}）只有模板预先填好的列（{filled}及其代码）有内容，没有"
+    prefilled = [f for f in validator.item.fields
+                 if f.key in validator.item.template_prefilled and f.key in validator.header_of]
+    filled = "、".join(f"“{validator.header(f.key)}”" for f in prefilled if f.type != "uscc")
+    codes = "及其代码" if any(f.type == "uscc" for f in prefilled) else ""
+    return (f"{shown}（共 {len(lines)} {unit}）只有模板预先填好的列（{filled}{codes}）有内容，没有"
             f"“{validator.header('subject_name')}”“{validator.header('decision_no')}”等，不是记录，已跳过，"
             "不计入数据行；如其中有要报送的记录，请补全后重新报送")
+
+
+def _under_a_header(table: Any, above: int) -> bool:
+    """Whether a row comes right under a header: the table's, a repeated one (``above`` 0), or
+    that of a later worksheet of records (the row above it is in the sheet before)."""
+    offsets = table.sheets.offsets
+    return above == 0 or (len(offsets) > 1 and above <= offsets[-1])
 
 
 def _trimmed(cells: list[str]) -> list[str]:

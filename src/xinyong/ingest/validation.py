@@ -26,23 +26,29 @@ MULTI_SEPARATORS = re.compile(r"([;；、,，/／|｜])")
 _MAX_PARTS_OF_VALUE = 4  # the most separated parts one value's spelling has, plus room
 # a row with this few known cells filled and no decision number is a note, not a record
 _MAX_CELLS_OF_A_NOTE = 2
-# The columns a department's template fills in ahead, down rows no record is typed in yet (the
-# fill handle, a formula such as =$B$2): the party's category, the deciding authority and the
-# source department, with their codes. A row with something in these and in no other column of
-# the catalogue has no party, no decision number, no code, no date: an unused template row, not
-# a half-filled record (a record missing its name or its number has other cells filled, and is
-# still rejected with its errors). See ``RowValidator.only_prefilled``.
-PREFILLED_FIELDS = frozenset({"subject_category", "authority_name", "authority_uscc", "source_name", "source_uscc"})
 _DATE_PATTERNS = (
     # a time after the date is ignored: the date is the one written — unless the time carries an
     # ISO 8601 offset (Z, +00:00): then it is an instant, and the date is the one in China
-    # (2024-01-04T16:00:00.000Z, as Java and JavaScript send Beijing's midnight, is 2024-01-05)
+    # (2024-01-04T16:00:00.000Z, as Java and JavaScript send Beijing's midnight, is 2024-01-05).
+    # PostgreSQL writes a timestamptz's offset in hours alone: 2024-03-05 00:00:00+08
     re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})"
-               r"(?:[ T](\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"),
+               r"(?:[ T](\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
     re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
                r"(?:\s*\d{1,2}(?::\d{2}(?::\d{2})?|\s*时(?:\s*\d{1,2}\s*分(?:\s*\d{1,2}\s*秒)?)?))?$"),
 )
+# Forms tried only when the ones above fail. The long date of Chinese Windows and .NET (dddd)
+# names the weekday: 2024年3月5日星期二, 2024年3月5日 周二, 2024年3月5日（星期二）; a weekday the date
+# does not fall on makes it no date (weekday_mismatch says which is wrong).
+_WEEKDAY_DATE = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+                           r"\s*\(?\s*(?:星期|周|礼拜)([一二三四五六日天])\s*\)?"
+                           r"(?:\s*(?:上午|下午)?\s*\d{1,2}:\d{2}(?::\d{2})?)?$")
+_WEEKDAYS = {ch: n for n, ch in enumerate("一二三四五六日")} | {"天": 6}
+# .NET's DateTime.ToString() on a Chinese system: a 12-hour time with 上午/下午 (AM/PM) before or
+# after it; the time is ignored as any other (2024/3/5 上午 12:00:00 is that day's midnight)
+_MERIDIEM_DATE = re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\s+"
+                            r"(?:(?:上午|下午|AM|PM)\s*\d{1,2}:\d{2}(?::\d{2})?"
+                            r"|\d{1,2}:\d{2}(?::\d{2})?\s*(?:上午|下午|AM|PM))$", re.IGNORECASE)
 # A date in Chinese numerals, as decision documents print it: 二〇二四年八月十三日
 _CHINESE_DATE = re.compile(r"^([〇○零0Oo一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,2})\s*月"
                            r"\s*([一二三四五六七八九十]{1,3})\s*日$")
@@ -86,6 +92,7 @@ def _epoch_date(text: str, latest: dt.date) -> tuple[dt.date, str] | None:
 # (万 is 万元) and an optional 整. The unit, when written, wins over the column's.
 _AMOUNT = re.compile(r"^(?:人民币|RMB|¥)?(?P<number>.*?)(?P<unit>万元|万|元)?整?$", re.IGNORECASE)
 _UNIT_SPELLINGS = {"万": "万元"}
+_AMOUNT_NUMBER = re.compile(r"(?:人民币|RMB|¥)?\s*\d+(?:\.\d+)?\s*(?:万元|万|元)?整?", re.IGNORECASE)
 _GROUPED_NUMBER = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")  # 1,200 or 12,345.67
 KIND_ORGANISATION = "organisation"
 KIND_INDIVIDUAL_BUSINESS = "individual_business"
@@ -179,7 +186,41 @@ def _parse_date(text: str) -> dt.date | None:
             return dt.date(year, month, day) if month and day else None
         except ValueError:
             return None
+    found = _weekday_date(text)
+    if found is not None:
+        day, weekday = found
+        return day if day.weekday() == weekday else None
+    m = _MERIDIEM_DATE.match(text)
+    if m:
+        try:
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            return None
     return None
+
+
+def _weekday_date(text: str) -> tuple[dt.date, int] | None:
+    """The date of a long date that names its weekday (2024年3月5日星期二), and the weekday it
+    names (0 for Monday); None if the text is none, or no date."""
+    m = _WEEKDAY_DATE.match(text)
+    if m is None:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3])), _WEEKDAYS[m[4]]
+    except ValueError:
+        return None
+
+
+def _weekday_mismatch(raw: str) -> str | None:
+    """What is wrong with a date whose weekday it does not fall on (2024年3月5日星期五), as a
+    message; None when the text is no such date."""
+    found = _weekday_date(unicodedata.normalize("NFKC", raw))
+    if found is None or found[0].weekday() == found[1]:
+        return None
+    day, written = found
+    names = "一二三四五六日"
+    return (f"{day.year}年{day.month}月{day.day}日是星期{names[day.weekday()]}，不是星期{names[written]}："
+            "日期或星期有一个写错了，请核对后重新报送")
 
 
 def _date_in_china(day: dt.date, hour: int, minute: int, offset: str) -> dt.date:
@@ -188,7 +229,7 @@ def _date_in_china(day: dt.date, hour: int, minute: int, offset: str) -> dt.date
         shift = dt.timedelta(0)
     else:
         digits = offset[1:].replace(":", "")
-        shift = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        shift = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
         shift = -shift if offset[0] == "-" else shift
     moment = dt.datetime.combine(day, dt.time(hour, minute), dt.timezone(shift))
     return moment.astimezone(clock.CHINA_TZ).date()
@@ -537,17 +578,75 @@ class RowValidator:
         return found
 
     def only_prefilled(self, cells: Sequence[str]) -> bool:
-        """Whether a row holds something, and only in the columns templates fill in ahead
-        (``PREFILLED_FIELDS``): every other column of the catalogue is empty (a cell saying 无 or
-        / counts as filled). Columns outside the catalogue do not count (a 序号 filled down)."""
+        """Whether a row holds something, and only in the columns templates fill in ahead (the
+        item's ``template_prefilled``, catalogue data): every other column of the catalogue is
+        empty (a cell saying 无 or / counts as filled). Columns outside the catalogue do not count
+        (a 序号 filled down)."""
         filled = False
         n = len(cells)
+        prefilled = self.item.template_prefilled
         for index, key, _typed, _several in self._plan:
             if index < n and _clean(cells[index]):
-                if key not in PREFILLED_FIELDS:
+                if key not in prefilled:
                     return False
                 filled = True
         return filled and not any(index < n and _clean(cells[index]) for index, _start, _end in self._periods)
+
+    def fill_instructions(self, cells: Sequence[str]) -> list[str] | None:
+        """The instructions of a template's notes row (必填 | 格式：YYYY-MM-DD | 请填写统一社会信用代码 …),
+        or None when the row may be a record. Asked only of a rejected row directly under the
+        header, and strict: most of the filled cells of the catalogue's columns are instructions
+        (``Catalogue.is_fill_instruction``), and no cell is a value — the party's name and the
+        decision number are instructions or empty, and no cell of a code, date, amount or coded
+        column holds a value that column takes."""
+        is_instruction = self.catalogue.is_fill_instruction
+        n = len(cells)
+        found: list[str] = []
+        filled = 0
+        columns = [(index, key) for index, key, _typed, _several in self._plan]
+        columns += [(index, None) for index, _start, _end in self._periods]
+        for index, key in columns:
+            raw = _clean(cells[index]) if index < n else ""
+            if not raw:
+                continue
+            filled += 1
+            if is_instruction(raw):
+                found.append(raw)
+            elif key in ("subject_name", "decision_no") or self._takes(key, raw):
+                return None
+        return found if filled >= 2 and 2 * len(found) > filled else None
+
+    def _takes(self, key: str | None, raw: str) -> bool:
+        """Whether ``raw`` is a value the column of field ``key`` takes (a valid code, a date, an
+        amount, a code-table value; a period for a period column, ``key`` None); a text column
+        takes anything, and says nothing so."""
+        if key is None:
+            return _split_period(raw, lambda text: self._dates[text] is not None,
+                                 self.catalogue.is_open_ended) is not None
+        f = self.item.field(key)
+        try:
+            if f.type == "date":
+                return (self._dates[raw] is not None or _EXCEL_SERIAL.match(raw) is not None
+                        or self.catalogue.is_open_ended(raw))
+            if f.type == "uscc":
+                return self._uscc(raw)[1] is None
+            if f.type == "org_code":
+                ids.validate_org_code(raw)
+                return True
+            if f.type == "reg_no":
+                ids.validate_reg_no(raw)
+                return True
+            if f.type == "personal_id":
+                return ids.is_valid_ric(raw)
+            if f.type == "code":
+                return self._canonical(key, raw) is not None
+            if f.type == "codes":
+                return bool(self._split_codes(key, raw)[0])
+            if f.type == "decimal":
+                return _AMOUNT_NUMBER.fullmatch(unicodedata.normalize("NFKC", raw).replace(",", "")) is not None
+        except ids.InvalidCode:
+            return False
+        return False
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -820,6 +919,9 @@ class RowValidator:
                         f"“{f.label}”的值 {raw} 按{said}读作 {parsed:%Y/%m/%d}（北京时间），请核对；"
                         "日期请以 YYYY-MM-DD 格式发送"))
                 if parsed is None:
+                    if "年" in raw and (mismatch := _weekday_mismatch(raw)):
+                        errors.append(self._issue(line, f.key, "weekday_mismatch", f"“{f.label}”{raw}：{mismatch}"))
+                        continue
                     errors.append(self._issue(line, f.key, "invalid_date",
                                               f"“{f.label}”不是有效日期：{raw}（应为 YYYY/MM/DD，如 2024/08/13）"))
                     continue
