@@ -1563,7 +1563,7 @@ def open_table(path: Path, field_of: FieldOf) -> Table:
     suffix = path.suffix.lower()
     if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 compound file: Excel 97–2003
         return open_xls(path, field_of)
-    if suffix in WORKBOOK_SUFFIXES and not head.startswith(b"PK"):
+    if suffix in WORKBOOK_SUFFIXES and not head.startswith(b"PK\x03\x04"):  # no zip: no .xlsx either
         if _looks_like_markup(path):
             raise FileUnreadable(
                 f"文件扩展名为 {suffix}，但内容是网页（HTML/XML）表格，不是 Excel 工作簿（一些系统导出的"
