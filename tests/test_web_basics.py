@@ -56,3 +56,29 @@ def test_head_of_a_staff_page_checks_and_audits_as_get_does(client):
     with db.transaction() as session:
         reads = session.scalars(select(AuditEntry.actor).where(AuditEntry.action == "read.subject")).all()
     assert reads == [f"user:{username}"]
+
+
+def _said(response) -> str:  # type: ignore[no-untyped-def]
+    assert response.status_code == 422, response.text[:300]
+    return response.json()["error"]["message"]
+
+
+def test_a_json_body_that_fails_validation_is_told_in_terms_of_the_request_body(client):
+    """The API's JSON bodies were told about 表单字段 (form fields), and a missing field to upload
+    its file as a multipart form."""
+    search = "/api/v1/subjects/search"
+    assert _said(client.post(search, json={"q": ""})) == "提交的内容有误：请求体字段 q至少 1 个字符"
+    assert _said(client.post(search, json={"q": "瑞丰", "per_page": 1000})) == \
+        "提交的内容有误：请求体字段 per_page应不大于 100"
+    assert _said(client.post(search, json={})) == "提交的内容有误：缺少请求体字段 q"
+    assert _said(client.post(search, content=b'{"q": }', headers={"Content-Type": "application/json"})) == \
+        "提交的内容有误：请求体不是有效的 JSON（第 7 个字符附近有误）"
+    assert _said(client.post(search, json=["瑞丰"])) == \
+        "提交的内容有误：请求体应为 JSON 对象（Content-Type: application/json）"
+    assert _said(client.post(search, data={"q": "瑞丰"})) == \
+        "提交的内容有误：请求体应为 JSON 对象（Content-Type: application/json）"
+
+
+def test_a_form_that_fails_validation_is_still_told_about_its_form_fields(client):
+    page = client.post("/login", data={"username": "x" * 201, "password": "whatever-it-is"})
+    assert page.status_code == 422 and "表单字段 username至多 200 个字符" in page.text
