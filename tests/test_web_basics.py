@@ -43,6 +43,13 @@ def test_head_of_a_route_without_get_is_still_405(client):
         assert client.head(url).status_code == client.get(url).status_code == 405, url
 
 
+def test_a_method_the_url_does_not_take_is_told_which_it_takes(client):
+    """A 405 must say which methods the URL takes (RFC 9110 §15.5.6): the answer dropped the
+    framework's Allow header, so a client could not tell what to send instead."""
+    assert client.get("/logout").headers.get("allow") == "POST"
+    assert client.delete("/api/v1/subjects?q=瑞丰").headers.get("allow") == "GET"
+
+
 def test_head_of_a_staff_page_checks_and_audits_as_get_does(client):
     """A HEAD runs the GET handler once: its permission check, and its one audit entry of a read
     of non-public data (what 谁查询了我 shows the subject) — not two, not none."""

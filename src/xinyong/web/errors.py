@@ -51,7 +51,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = "您要找的页面不存在。" if exc.status_code == 404 else _chinese(exc.detail, exc.status_code)
-        return error_response(request, exc.status_code, message, f"http_{exc.status_code}")
+        # the framework's headers go along: a 405 says which methods the URL takes (Allow)
+        return error_response(request, exc.status_code, message, f"http_{exc.status_code}",
+                              dict(exc.headers or {}))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
