@@ -6,11 +6,13 @@ import json
 import logging
 import re
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from audithelpers import chain_without_the_key, write_entries
 from filehelpers import FIXTURES, ingest, sample_rows, write_rows
 from xinyong.core import db
 from xinyong.core.registry import metadata
@@ -306,3 +308,96 @@ def test_batches_sent_without_a_sender_get_the_department_of_their_records(empty
     after = departments()
     engine.dispose()
     assert after == {one.batch_id: given, several.batch_id: None}
+
+
+def _audit_chain(url: str) -> tuple[list[tuple[int, str, str]], tuple[int, str] | None]:
+    """The stored chain: each entry's (seq, prev_hash, hash), and the head's (seq, hash)."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        entries = [tuple(r) for r in conn.execute(sa.text("SELECT seq, prev_hash, hash FROM audit_log ORDER BY seq"))]
+        head = conn.execute(sa.text("SELECT seq, hash FROM audit_head")).first()
+    engine.dispose()
+    return entries, tuple(head) if head else None
+
+
+def _unkeyed_audit_chain(url: str, entries: int) -> dict[int, str]:
+    """A database at migration 0012 whose audit log holds ``entries`` entries chained as the
+    platform chained them then (plain SHA-256); their hashes by sequence number."""
+    db.upgrade(url, "0012")
+    write_entries(entries)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        hashes = chain_without_the_key(conn)
+    engine.dispose()
+    db.reset_engine()
+    return hashes
+
+
+def _audit_verify() -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from xinyong.cli import app
+
+    result = CliRunner().invoke(app, ["audit", "verify"])
+    return result.exit_code, result.output
+
+
+def test_an_unkeyed_audit_chain_is_keyed_by_the_upgrade_and_unkeyed_by_the_downgrade(empty_database_url):
+    """Before migration 0013 the chain was plain SHA-256, which anyone who can write the database can
+    recompute; the upgrade chains the stored entries again with the platform's key, the downgrade
+    gives them their unkeyed hashes back."""
+    url = empty_database_url
+    unkeyed = _unkeyed_audit_chain(url, 5)
+    db.upgrade(url)
+    code, output = _audit_verify()
+    assert code == 0 and "共 5 条" in output, output
+    entries, head = _audit_chain(url)
+    keyed = {seq: digest for seq, _, digest in entries}
+    assert not set(keyed.values()) & set(unkeyed.values())
+    assert head == (5, keyed[5]) and f"5:{keyed[5]}" in output
+
+    command.downgrade(db.alembic_config(url), "0012")
+    entries, head = _audit_chain(url)
+    assert {seq: digest for seq, _, digest in entries} == unkeyed and head == (5, unkeyed[5])
+    assert [prev for _, prev, _ in entries] == ["0" * 64, *(unkeyed[seq] for seq in range(1, 5))]
+    db.upgrade(url)
+    assert _audit_verify()[0] == 0
+
+
+def _alter_third(conn: sa.Connection) -> None:
+    conn.execute(sa.text("UPDATE audit_log SET actor = 'user:someone-else' WHERE seq = 3"))
+
+
+def _remove_third(conn: sa.Connection) -> None:
+    conn.execute(sa.text("DELETE FROM audit_log WHERE seq = 3"))
+
+
+def _remove_newest(conn: sa.Connection) -> None:
+    conn.execute(sa.text("DELETE FROM audit_log WHERE seq >= 4"))
+
+
+@pytest.mark.parametrize(("tamper", "reported", "logged", "keyed"), [
+    (_alter_third, "第 3 条记录的内容被修改", "entry 3 does not match its hash", 2),
+    (_remove_third, "第 3 条至第 3 条记录被删除", "entries 3 to 3 are missing", 2),
+    (_remove_newest, "最新的第 4 条至第 5 条记录被删除", "the head (entry 5) does not match the newest entry (3)", 3),
+], ids=["altered", "removed", "newest-removed"])
+def test_a_broken_unkeyed_audit_chain_stays_broken_through_the_upgrade(empty_database_url, caplog, tamper,
+                                                                       reported, logged, keyed):
+    """A chain that was broken before migration 0013 is not made whole by being keyed: the upgrade
+    keys the entries before the break, says so, and leaves the rest, so that `xinyong audit verify`
+    names the entry it named before; the downgrade gives back the chain as it was."""
+    url = empty_database_url
+    _unkeyed_audit_chain(url, 5)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        tamper(conn)
+    engine.dispose()
+    broken = _audit_chain(url)
+    with caplog.at_level(logging.WARNING, logger="alembic.runtime.migration"):
+        db.upgrade(url)
+    code, output = _audit_verify()
+    assert code == 4 and reported in output, output
+    assert "XINYONG_SECRET_KEY" not in output  # the entries before the break are keyed: they verify
+    assert logged in caplog.text and f"Entries 1 to {keyed} are chained with the keyed digest" in caplog.text
+    command.downgrade(db.alembic_config(url), "0012")
+    assert _audit_chain(url) == broken

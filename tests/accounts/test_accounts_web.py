@@ -278,6 +278,20 @@ def test_guessing_the_current_password_is_throttled(client):
     assert refused.status_code == 429 and "10 分钟后再试" in refused.text
 
 
+def test_typing_the_new_password_wrong_again_and_again_locks_no_one_out(client):
+    """Each attempt counts as failed until the current password proves right: then the count is
+    cleared, as a login clears it."""
+    (username,) = _setup(Role.APPROVER)
+    token = login(client, username)
+    form = {"csrf_token": token, "current_password": PASSWORD, "new_password": NEW_PASSWORD,
+            "new_password_again": NEW_PASSWORD}
+    for _ in range(6):
+        typo = client.post("/account/password", data={**form, "new_password_again": NEW_PASSWORD + "x"})
+        assert typo.status_code == 400 and "两次输入的新密码不一致" in typo.text
+    done = client.post("/account/password", data=form)
+    assert done.status_code == 200 and "密码已修改。" in done.text
+
+
 def test_an_administrator_resets_a_forgotten_password(client):
     admin, officer = _setup(Role.ADMIN, Role.OFFICER)
     with db.transaction() as s:

@@ -256,15 +256,17 @@ def change_password(
 ) -> int:
     """A user changes their own password, knowing the current one. Every other login session of
     the user ends (a stolen session does not outlive the change); returns how many ended.
-    Wrong current passwords count as failed logins, so guessing through this form is throttled too."""
+    Wrong current passwords count as failed logins, so guessing through this form is throttled too:
+    each attempt is counted before the password is checked (``claim_login_attempt``), and a right
+    current password clears the count, as a login does."""
     user = get_user(session, user_id)
-    if login_throttled(session, user.username, ip):
+    if not claim_login_attempt(user.username, ip):
         raise LoginThrottled("密码输入错误次数过多，请 10 分钟后再试。")
     try:
         _hasher.verify(user.password_hash, current)
     except (VerificationError, InvalidHashError):
-        record_login_failure(session, user.username, ip)
         raise XinyongError("当前密码不正确", code="password_wrong") from None
+    clear_login_failures(session, user.username, ip)
     if new != new_again:
         raise XinyongError("两次输入的新密码不一致", code="password_mismatch")
     if new == current:

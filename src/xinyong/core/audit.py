@@ -1,14 +1,16 @@
 """The audit log: every write and every read of non-public data, hash-chained so tampering shows.
 
-Each entry's hash is SHA-256 over its own fields and the previous entry's hash; ``audit_head``
-keeps the newest sequence number and hash. ``verify`` walks the chain and names the first entry
-that was altered, removed or inserted.
+Each entry's hash is HMAC-SHA256, keyed with a key derived from the platform's secret key, over
+its own fields and the previous entry's hash; ``audit_head`` keeps the newest sequence number and
+hash. ``verify`` walks the chain and names the first entry that was altered, removed or inserted:
+whoever can write the database but does not hold the key cannot recompute the chain to hide a
+change. The head it reports can be recorded outside the database (an anchor), so that removing
+the newest entries together with the head shows too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from xinyong.core import clock
+from xinyong.core.crypto import get_keyring
 from xinyong.core.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -47,7 +50,7 @@ def _digest(prev_hash: str, seq: int, at: dt.datetime, actor: str, action: str, 
         [seq, at.astimezone(dt.UTC).isoformat(timespec="microseconds"), actor, action, target_type,
          target_id, subject_id, ip, before, after],
     )
-    return hashlib.sha256(prev_hash.encode() + canonical).hexdigest()
+    return get_keyring().audit_chain_hash(prev_hash.encode() + canonical)
 
 
 def _entry_digest(entry: AuditEntry, prev_hash: str) -> str:
@@ -90,15 +93,46 @@ def record(
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """An entry's sequence number and hash, recorded outside the database: the chain verified
+    later must still hold that entry with that hash (written ``seq:hash``)."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        seq, sep, digest = text.strip().partition(":")
+        digest = digest.lower()
+        if not (sep and seq.isascii() and seq.isdigit() and int(seq) > 0 and len(digest) == 64
+                and all(c in "0123456789abcdef" for c in digest)):
+            raise ValueError(f"not an anchor (seq:hash): {text!r}")
+        return cls(int(seq), digest)
+
+
+@dataclass(frozen=True)
 class Verification:
     ok: bool
     checked: int
     first_bad_seq: int | None = None
     problem: str | None = None  # Chinese, for the operator
+    head: Anchor | None = None  # the newest entry of a chain that verifies, to record outside the database
 
 
-def verify(session: Session) -> Verification:
-    """Walk the whole chain; report the first entry that was altered, removed or inserted."""
+def _altered(seq: int) -> str:
+    if seq == 1:
+        # nothing verifies: a chain keyed with another key looks like this
+        return ("第 1 条记录的哈希与用当前密钥算出的不符：XINYONG_SECRET_KEY 可能与写入审计日志时的密钥不同"
+                "（请用原来的密钥再校验）；若密钥未变，则第 1 条记录的内容被修改")
+    return f"第 {seq} 条记录的内容被修改"
+
+
+def verify(session: Session, anchor: Anchor | None = None) -> Verification:
+    """Walk the whole chain; report the first entry that was altered, removed or inserted, and
+    whether the chain still holds ``anchor`` (an entry recorded outside the database)."""
     expected_seq, prev_hash, checked = 1, GENESIS, 0
     rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000))
     for (entry,) in rows:
@@ -110,10 +144,14 @@ def verify(session: Session) -> Verification:
             return Verification(False, checked, entry.seq, f"第 {entry.seq} 条记录重复（插入的记录）")
         recomputed = _entry_digest(entry, entry.prev_hash)
         if recomputed != entry.hash:
-            return Verification(False, checked, entry.seq, f"第 {entry.seq} 条记录的内容被修改")
+            return Verification(False, checked, entry.seq, _altered(entry.seq))
         if entry.prev_hash != prev_hash:
             return Verification(False, checked, entry.seq,
                                 f"第 {entry.seq} 条记录与前一条不衔接（记录被插入或替换）")
+        if anchor is not None and entry.seq == anchor.seq and entry.hash != anchor.hash:
+            return Verification(False, checked, entry.seq,
+                                f"第 {entry.seq} 条记录的哈希与在数据库外记下的不同：持有密钥者改写了审计日志，"
+                                "或记下的值有误")
         prev_hash = entry.hash
         expected_seq += 1
     head = session.get(AuditHead, 1)
@@ -125,7 +163,11 @@ def verify(session: Session) -> Verification:
         return Verification(False, checked, head.seq, "审计日志的链头与记录不一致")
     if head is None and checked:
         return Verification(False, checked, None, "审计日志的链头缺失")
-    return Verification(True, checked)
+    if anchor is not None and anchor.seq > last_seq:
+        return Verification(False, checked, last_seq + 1,
+                            f"在数据库外记下的第 {anchor.seq} 条记录已不在审计日志中："
+                            f"第 {last_seq + 1} 条起的最新记录连同链头被删除")
+    return Verification(True, checked, head=Anchor(head.seq, head.hash) if head else None)
 
 
 MERGE_ACTION = "subject.merge"  # its ``after`` names the subject merged away: ``merged_subject_id``

@@ -1,4 +1,5 @@
-"""Encryption of personal identifiers at rest, blind indexes for lookup, keyed content hashes."""
+"""Encryption of personal identifiers at rest, blind indexes for lookup, keyed content hashes, the
+audit chain's keyed digest."""
 
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ def _master_key() -> bytes:
     return base64.b64decode(path.read_text().strip())
 
 
-def _derive(purpose: bytes) -> bytes:
+def derive_key(purpose: bytes) -> bytes:
+    """The key of one purpose, derived from the master key. Migrations that must give the same
+    result whatever the code becomes later derive their purpose's key with it."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(_master_key())
 
 
@@ -42,9 +45,10 @@ class Keyring:
     """Keys derived from the master key, one per purpose."""
 
     def __init__(self) -> None:
-        self._aead = AESGCM(_derive(b"xinyong personal id encryption v1"))
-        self._index_key = _derive(b"xinyong blind index v1")
-        self._hash_key = _derive(b"xinyong content hash v1")
+        self._aead = AESGCM(derive_key(b"xinyong personal id encryption v1"))
+        self._index_key = derive_key(b"xinyong blind index v1")
+        self._hash_key = derive_key(b"xinyong content hash v1")
+        self._audit_key = derive_key(b"xinyong audit chain v1")
 
     def encrypt(self, plaintext: str) -> str:
         nonce = secrets.token_bytes(12)
@@ -65,6 +69,11 @@ class Keyring:
     def content_hash(self, payload: bytes) -> str:
         """Keyed digest of a record's content, so the hash cannot be used to guess a masked id."""
         return hmac.new(self._hash_key, payload, hashlib.sha256).hexdigest()
+
+    def audit_chain_hash(self, payload: bytes) -> str:
+        """Keyed digest of an audit entry and the previous entry's hash: whoever can write the
+        database but does not hold the key cannot recompute the chain after altering an entry."""
+        return hmac.new(self._audit_key, payload, hashlib.sha256).hexdigest()
 
 
 @lru_cache

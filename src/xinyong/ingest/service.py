@@ -480,20 +480,25 @@ def _reject_foreign_decisions(session: Session, staging: Staging, item: Item, va
     a sender may correct only its own records. The validator has already rejected rows that
     name another department as their source or authority; this finds, at the merge, a decision
     of a body that is no registered department (a branch reporting through its bureau) stored by
-    another department. Returns how many rows were rejected."""
+    another department. Returns how many rows were rejected.
+
+    The message does not name the department that stored the decision: its record may be
+    unpublished (revoked, 轻微, past its publication period), and which department holds what
+    about a party is not the sender's to learn. What the sender needs is on its own row: the
+    authority's code and the number to check; the credit office sees whose record it is."""
     foreign = staging.take_foreign_decisions(item.record_kind, department.id)
     if not foreign:
         return 0
-    names = {d.id: d.name for d in accounts.list_departments(session)}
     number_label = item.field("decision_no").label
+    authority_label = item.field("authority_uscc").label
     issues = []
     rejected_rows = []
-    for line, number, owner, data in foreign:
+    for line, number, data in foreign:
         issues.append((
             "error", line, table.sheets.header(line, validator.header("decision_no")), "not_own_data",
-            f"{number_label}“{number}”的决定已由{names.get(owner, '另一部门')}报送，不是报送部门"
-            f"{department.name}的记录：部门只能报送和更正本部门的记录，本行未保存。"
-            "如该决定确由本部门报送有误，请联系信用办核实后处理",
+            f"{authority_label}与{number_label}“{number}”相同的决定已由另一部门报送，不是报送部门"
+            f"{department.name}的记录：部门只能报送和更正本部门的记录，本行未保存。请核对这两项是否填写正确；"
+            "如该决定确应由本部门报送，请联系信用办核实处理",
         ))
         # the row as stored would be (resident ids masked): the department has nothing to fix in it
         values = {key: value for key, value in orjson.loads(data).items() if key in item.field_keys}

@@ -170,13 +170,14 @@ class Staging:
             cur.executemany(f"INSERT INTO stg_issues ({columns}) VALUES (?, ?, ?, ?, ?, ?)", batch)
             cur.close()
 
-    def take_foreign_decisions(self, kind: str, sender_id: int) -> list[tuple[int, str, int, str]]:
+    def take_foreign_decisions(self, kind: str, sender_id: int) -> list[tuple[int, str, str]]:
         """Take out of the staging tables the rows of decisions that another department than
         the sender has stored (a decision is its deciding authority's number: its rows found
         by their authority and number, whatever their party). Such a row would become that
         department's record's correction, or one more party of its decision, under the sender.
-        Returns (line, decision number, the storing department's id, the row's data) in line
-        order; most batches have none, and this costs one index probe per staged row."""
+        Returns (line, decision number, the row's data) in line order — not which department
+        stored the decision, which the sender is not told; most batches have none, and this
+        costs one index probe per staged row."""
         x = self._exec
         foreign = """
             FROM records r WHERE r.kind = :kind AND r.authority_uscc = stg.authority_uscc
@@ -184,7 +185,7 @@ class Staging:
         params = {"kind": kind, "sender": sender_id}
         found = x(
             f"""
-            SELECT stg.line, stg.decision_no, (SELECT MIN(r.department_id) {foreign}), p.data
+            SELECT stg.line, stg.decision_no, p.data
             FROM stg JOIN stg_payload p ON p.line = stg.line
             WHERE EXISTS (SELECT 1 {foreign})
             ORDER BY stg.line
@@ -194,7 +195,7 @@ class Staging:
         if found:
             x(f"DELETE FROM stg WHERE EXISTS (SELECT 1 {foreign})", params)
             x("DELETE FROM stg_payload WHERE line NOT IN (SELECT line FROM stg)")
-        return [(line, number, department, data) for line, number, department, data in found]
+        return [(line, number, data) for line, number, data in found]
 
     # -- the merge -------------------------------------------------------------------------
 

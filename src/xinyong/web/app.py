@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 import xinyong
 from xinyong.web import errors
+from xinyong.web.head import HeadAsGet
 from xinyong.web.observability import ObservabilityMiddleware, install_log_masking
 from xinyong.web.observability import router as health_router
 from xinyong.web.ratelimit import RateLimitMiddleware
@@ -66,6 +67,7 @@ def create_app() -> FastAPI:
             swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css", swagger_favicon_url="data:,")
 
+    app.add_middleware(HeadAsGet)  # innermost: the middlewares outside it see the HEAD
     app.add_middleware(errors.UploadBodyLimit)
     app.add_middleware(errors.RejectNulBytes)
     app.add_middleware(RateLimitMiddleware)

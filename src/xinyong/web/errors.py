@@ -51,11 +51,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = "您要找的页面不存在。" if exc.status_code == 404 else _chinese(exc.detail, exc.status_code)
-        return error_response(request, exc.status_code, message, f"http_{exc.status_code}")
+        # the framework's headers go along: a 405 says which methods the URL takes (Allow)
+        return error_response(request, exc.status_code, message, f"http_{exc.status_code}",
+                              dict(exc.headers or {}))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = "；".join(_problem(e) for e in exc.errors()[:5])
+        form = _is_form(request)
+        problems = "；".join(_problem(e, form=form) for e in exc.errors()[:5])
         return error_response(request, 422, f"提交的内容有误：{problems}", "invalid_request")
 
     @app.exception_handler(Exception)
@@ -92,20 +95,39 @@ def _chinese(detail: object, status: int) -> str:
     return f"{title}（{detail}）"
 
 
-_PLACES = {"query": "查询参数", "path": "路径参数", "header": "请求头", "cookie": "Cookie", "body": "表单字段"}
+_PLACES = {"query": "查询参数", "path": "路径参数", "header": "请求头", "cookie": "Cookie"}
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The whole body is no JSON object (a form or an array sent to a route that reads one)
+_NOT_AN_OBJECT = ("model_attributes_type", "model_type", "dict_type")
 
 
-def _problem(error: dict[str, object]) -> str:
-    """One request validation error in Chinese: where (查询参数 kind) and what is wrong."""
+def _is_form(request: Request) -> bool:
+    """Whether the request's body is a form (its fields are 表单字段), by its Content-Type; any
+    other body — JSON, what the API reads — has 请求体字段."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() in FORM_TYPES
+
+
+def _problem(error: dict[str, object], *, form: bool) -> str:
+    """One request validation error in Chinese: where (查询参数 kind, 表单字段 file, 请求体字段 q)
+    and what is wrong."""
     loc = [str(p) for p in error.get("loc", ())]  # type: ignore[attr-defined]
-    place = _PLACES.get(loc[0], loc[0]) if loc else "请求"
+    kind = str(error.get("type", ""))
+    body = loc[:1] == ["body"]
+    if body and kind == "json_invalid":  # loc[1] is where the parser stopped (from 0), not a field
+        stop = loc[1] if loc[1:] and loc[1].isdigit() else "0"
+        return f"请求体不是有效的 JSON（第 {int(stop) + 1} 个字符附近有误）"
+    if body and kind in _NOT_AN_OBJECT and len(loc) == 1:  # a route reading a JSON object got none
+        return "请求体应为 JSON 对象（Content-Type: application/json）"
+    if body and not form and len(loc) == 1:  # the body as a whole
+        return "缺少请求体" if kind == "missing" else f"请求体：{error.get('msg', '')}"
+    places = {**_PLACES, "body": "表单字段" if form else "请求体字段"}
+    place = places.get(loc[0], loc[0]) if loc else "请求"
     name = ".".join(loc[1:])
     where = f"{place} {name}".strip()
-    kind = str(error.get("type", ""))
     ctx = error.get("ctx") or {}
     assert isinstance(ctx, dict)
     if kind == "missing":
-        if loc[:1] == ["body"]:
+        if body and form:
             return f"缺少{where}（文件须以 multipart/form-data 表单上传）"
         return f"缺少{where}"
     if kind == "literal_error":
