@@ -650,6 +650,59 @@ ID_AREAS = ["440402", "110105", "130102", "331102", "510104", "410481"]
 LETTERS = "ABCDIMNOXYZabcdinoxyzＡＢＩＤＮｏｘ"
 
 
+@pytest.mark.parametrize("written", [
+    "130102 198503 070312", "130102 1985 0307 0312", "1301 0219 8503 0703 12", "130102.19850307.0312",
+    "130102-1985-0307-0312", "130102\u300019850307\u30000312", "130102\u00a019850307\u00a00312",
+    "13 01 02 19 85 03 07 03 12", "1 3 0 1 0 2 1 9 8 5 0 3 0 7 0 3 1 2", "１３０１ ０２１９ ８５０３ ０７０３ １２",
+    "130102．19850307．0312", "130102－19850307－0312",
+])
+def test_a_resident_id_grouped_any_way_is_masked(written: str) -> None:
+    """Found by probing: 130102 198503 070312, 130102 1985 0307 0312, 1301 0219 8503 0703 12 and
+    130102.19850307.0312 in a 违法事实 were published in clear; only 6-8-4 was masked."""
+    from xinyong.core.ids import mask_resident_ids
+
+    assert mask_resident_ids(f"张三（身份证号{written}）无证驾驶") == ("张三（身份证号1301**********0312）无证驾驶", 1)
+    assert mask_resident_ids(f"罚款 2000 元，张三 {written} 2024年") == (
+        "罚款 2000 元，张三 1301**********0312 2024年", 1)
+
+
+@PROPERTY
+@given(area=st.sampled_from(ID_AREAS), birth=birth_dates(), seq=st.integers(0, 999),
+       cuts=st.sets(st.integers(1, 17), max_size=8), separators=st.lists(st.sampled_from(" \u3000-.．"), min_size=8,
+                                                                        max_size=8),
+       before=st.sampled_from(["", "身份证号", "ID", "2024 "]), after=st.sampled_from(["", "。", " 其他", " 2024年"]))
+def test_any_grouping_of_a_resident_id_is_masked(area: str, birth: datetime.date, seq: int, cuts: set[int],
+                                                 separators: list[str], before: str, after: str) -> None:
+    from xinyong.core.ids import mask_resident_ids
+
+    number = make_ric(area, birth, seq)
+    written, last = "", 0
+    for cut, separator in zip(sorted(cuts), separators, strict=False):
+        written += number[last:cut] + separator
+        last = cut
+    written += number[last:]
+    assert mask_resident_ids(f"{before}{written}{after}") == (f"{before}{mask_ric(number)}{after}", 1)
+
+
+@pytest.mark.parametrize("text", [
+    "金额 2024 0305 1234 5678 元", "电话0311-8765 4321、1390 0000 000", "账号 6222 0212 3456 7890 123",
+    "2024.03.05 至 2025.03.04，罚款 1 2 3 4 5 6 7 8 9 10 11 12 元",
+    "130102 19850307 0313",  # grouped like an id, but its check character is wrong
+    "1301 0285 0307 031",  # 15 digits with a date inside, but an old id is read only whole or as 6-6-3
+])
+def test_spaced_numbers_that_are_no_resident_id_are_left_alone(text: str) -> None:
+    from xinyong.core.ids import mask_resident_ids
+
+    assert mask_resident_ids(text) == (text, 0)
+
+
+def test_an_old_resident_id_is_masked_whole_or_grouped_as_area_birth_sequence() -> None:
+    from xinyong.core.ids import mask_resident_ids
+
+    assert mask_resident_ids("旧身份证130102 850307 031号") == ("旧身份证130*********031号", 1)
+    assert mask_resident_ids("旧身份证130102-850307-031") == ("旧身份证130*********031", 1)
+
+
 @PROPERTY
 @given(area=st.sampled_from(ID_AREAS), birth=birth_dates(), seq=st.integers(0, 999),
        before=st.text(LETTERS, max_size=3), after=st.text(LETTERS, max_size=3))

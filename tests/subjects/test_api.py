@@ -8,7 +8,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from filehelpers import FIXTURES, ingest, sample_rows, write_rows
+from filehelpers import FIXTURES, USCC, ingest, sample_rows, write_rows
 from xinyong.core import clock, db
 from xinyong.subjects.schemas import SubjectDetailOut
 
@@ -216,6 +216,28 @@ def test_a_resident_id_glued_to_letters_or_in_a_tax_number_is_never_published(cl
     with database.connect() as conn:
         stored = " ".join(conn.scalars(sa.select(RecordVersion.data)).all())
     assert person_id not in stored and also_a_uscc in stored and account in stored
+
+
+@pytest.mark.parametrize("grouped", [
+    "130102 198503 070312", "130102 1985 0307 0312", "1301 0219 8503 0703 12", "130102.19850307.0312",
+])
+def test_a_resident_id_grouped_otherwise_than_6_8_4_is_never_published(client, database, tmp_path, grouped):
+    """Found by probing: a 违法事实 naming a person's id grouped otherwise than 130102 19850307
+    0312 was stored, and served by the anonymous API, in clear."""
+    from xinyong.records.models import RecordVersion
+
+    headers, rows = sample_rows()
+    row = dict(rows[0], 违法事实=f"经查，当事人雇用的张三（身份证号{grouped}）无证驾驶")
+    report = ingest(write_rows(tmp_path / "ids.csv", headers, [row]))
+    assert report.accepted == 1
+    [warning] = [w for w in report.warnings if w.code == "id_number_masked"]
+    assert warning.field == "违法事实" and grouped not in warning.message
+    response = client.get(f"/api/v1/subjects/{row[USCC]}")
+    assert response.status_code == 200 and grouped not in response.text
+    [record] = response.json()["records"]
+    assert record["fields"]["violation_facts"] == "经查，当事人雇用的张三（身份证号1301**********0312）无证驾驶"
+    with database.connect() as conn:
+        assert grouped not in " ".join(conn.scalars(sa.select(RecordVersion.data)).all())
 
 
 def test_a_text_stored_before_intake_masked_glued_ids_is_masked_as_it_leaves(client, database, tmp_path):

@@ -182,6 +182,15 @@ def test_error_logs_and_tracebacks_are_masked(app, log_lines):
     assert f"ValueError: bad code {MASKED}" in entry["exception"] and PERSON_ID not in log_lines.getvalue()
 
 
+@pytest.mark.parametrize("grouped", ["2204 0219 9810 2662 2X", "220402 1998 1026 622X", "220402.19981026.622X"])
+def test_a_resident_id_grouped_any_way_in_a_log_message_is_masked(app, log_lines, grouped):
+    """Log lines mask ids as published texts do: grouped otherwise than 6-8-4 too."""
+    logging.getLogger("xinyong.web").warning("row 3: 证件号码 %s, %s", grouped, {"证件号码": grouped})
+    [entry] = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    assert entry["message"] == f"row 3: 证件号码 {MASKED}, {{'证件号码': '{MASKED}'}}"
+    assert grouped not in log_lines.getvalue()
+
+
 def test_the_served_log_masks_every_logger(monkeypatch):
     """`xinyong serve`'s handler masks lines of any logger, not only those that write paths."""
     out = io.StringIO()
