@@ -120,6 +120,40 @@ def _spelled(raw: str, spellings: tuple[frozenset[str], int]) -> bool:
     return len(raw) <= 2 * longest and normalize_code_value(raw).casefold() in keys
 
 
+class _ExampleRows:
+    """The marks of a template's example row (``example_rows`` in items.yaml)."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.names_begin = tuple(str(w) for w in spec.get("names_begin") or ())
+        # every letter case written out: a case-blind search costs six times as much
+        words = {form for w in spec.get("name_placeholders") or () for form in (str(w), str(w).upper(), str(w).lower())}
+        self.placeholder = re.compile("|".join(map(re.escape, sorted(words)))) if words else None
+        self.codes = frozenset(str(c) for c in spec.get("codes") or ())
+        self.phrases_in = tuple(str(k) for k in spec.get("phrases_in") or ())
+        self.marks = tuple(str(w) for w in spec.get("marks") or ())
+        self.phrases = tuple(str(w) for w in spec.get("phrases") or ())
+        if unmarked := [p for p in self.phrases if not any(m in p for m in self.marks)]:
+            raise ValueError(f"catalogue example_rows: phrases without a mark {unmarked}")
+
+    def reason(self, values: dict[str, str]) -> tuple[str, str, str] | None:
+        name = values.get("subject_name", "")
+        if name and (name.startswith(self.names_begin)
+                     or (self.placeholder is not None and self.placeholder.search(name))):
+            return "name", "subject_name", name
+        code = values.get("uscc", "")
+        if len(code) >= 18 and code.strip().upper() in self.codes:
+            return "code", "uscc", code
+        # one search for each mark, not one for each cell
+        joined = "\n".join(filter(None, map(values.get, self.phrases_in)))
+        for mark in self.marks:
+            if mark in joined:
+                break
+        else:
+            return None
+        return next((("text", key, phrase) for key in self.phrases_in for phrase in self.phrases
+                     if phrase in values.get(key, "")), None)
+
+
 class Catalogue:
     """All catalogue items and code tables, read from data files."""
 
@@ -137,6 +171,7 @@ class Catalogue:
         footer_labels: Iterable[str] = (),
         total_labels: Iterable[str] = (),
         instruction_prefixes: Iterable[str] = (),
+        example_rows: dict[str, Any] | None = None,
     ) -> None:
         self.items = items
         self.code_tables = code_tables
@@ -151,6 +186,7 @@ class Catalogue:
         self._footer_cell = re.compile(rf"\(?(?:{labels})(?:\([^)]*\))?\)?(?::.*)?", re.S) if labels else None
         self._totals = _spellings(total_labels)
         self._instruction_prefixes = tuple(normalize_code_value(w).casefold() for w in instruction_prefixes)
+        self._example_rows = _ExampleRows(example_rows or {})
 
     def is_not_applicable(self, raw: str) -> bool:
         """Whether a cell says "nothing here" (无, /, —…) rather than giving a value."""
@@ -165,6 +201,12 @@ class Catalogue:
         填报说明, 代码表…) rather than records: such a sheet is never read as data."""
         text = unicodedata.normalize("NFKC", title)
         return any(word in text for word in self._example_sheet_words)
+
+    def example_row(self, values: dict[str, str]) -> tuple[str, str, str] | None:
+        """Why a row (its cells as written, by field key) is a template's filled-in example
+        (``example_rows``, catalogue data), or None: what gave it away ("name", "code" or "text"),
+        the field it is in, and the value or the phrase."""
+        return self._example_rows.reason(values)
 
     def is_footer_row(self, cells: Iterable[str]) -> bool:
         """Whether a row is a table's footer rather than a record: every filled cell is a footer
@@ -520,6 +562,7 @@ def load_catalogue(directory: Path = DATA_DIR) -> Catalogue:
         footer_labels=[str(v) for v in raw.get("footer_labels") or ()],
         total_labels=[str(v) for v in raw.get("total_labels") or ()],
         instruction_prefixes=[str(v) for v in raw.get("instruction_prefixes") or ()],
+        example_rows=raw.get("example_rows") or {},
     )
 
 

@@ -986,7 +986,13 @@ def _sheet_table(
     holding = [(s, h) for s, h in headed if s.title not in examples
                and {field_of(c) for c in h.cells if c} >= _RECORD_FIELDS]
     filled = [(s, h) for s, h in holding if any(not _is_blank(cells) for _line, cells in h.rows)]
-    chosen = [sheet for sheet, _h in filled or holding[:1] or headed[:1]]
+    if not filled:
+        _refuse_records_only_on_example_sheets(headed, examples, field_of)
+    # no sheet has data: the first that may hold records, an example's own header last
+    chosen = [sheet for sheet, _h in filled or holding[:1]
+              or [(s, h) for s, h in headed if s.title not in examples][:1] or headed[:1]]
+    examples = [title for title in examples if all(title != s.title for s in chosen)]
+    no_rows = [s.title for s, _h in holding if all(s is not t for t in chosen)]  # record headers, no data
     reading.update(row=0, offset=0)
     first_sheet, header = next((s, h) for s, h in headed if s is chosen[0])
     del headed, holding, filled  # the first look at each sheet is over: let its reader go
@@ -1005,6 +1011,7 @@ def _sheet_table(
         no_header = [s.title for s in visible if all(s is not t for t in looked_at)]
         passed = "".join([
             f"；“{'”、“'.join(no_header)}”没有双公示表头" if no_header else "",
+            f"；“{'”、“'.join(no_rows)}”没有数据行" if no_rows else "",
             f"；“{'”、“'.join(examples)}”是示例、说明或代码表，未读取" if examples else "",
         ])
         if len(chosen) == 1:
@@ -1090,6 +1097,28 @@ def _sheet_table(
         _close=close,
         sheets=lines,
     )
+
+
+def _refuse_records_only_on_example_sheets(
+    headed: list[tuple[_Sheet, _Header]], examples: list[str], field_of: FieldOf,
+) -> None:
+    """Raises FileUnreadable when the workbook has sheets with a 双公示 header, none of them with
+    data rows, and rows only under the header of sheets named as an example, instructions or
+    code lists (填写示例…): those are passed over for the others, and the file must not be taken
+    as one with no records in it, nothing said. (A workbook whose every headed sheet is so named
+    reads its first, as before.)"""
+    others = [s.title for s, _h in headed if s.title not in examples]
+    if not others:
+        return
+    passed = [s.title for s, h in headed if s.title in examples
+              and {field_of(c) for c in h.cells if c} >= _RECORD_FIELDS
+              and any(not _is_blank(cells) for _line, cells in h.rows)]
+    if passed:
+        raise FileUnreadable(
+            f"工作簿中只有工作表“{'”、“'.join(passed)}”在表头下有数据，而按名称它是示例、说明或代码表，"
+            f"不作为记录读取；其他工作表（“{'”、“'.join(others)}”）没有数据行。未保存任何数据："
+            "如果这些是要报送的记录，请把工作表改名（去掉“示例”“说明”等字样）后重新提交；"
+            "如果只是模板自带的示例，请把记录填在数据工作表中再提交。")
 
 
 class _DamagedSheet(FileUnreadable):

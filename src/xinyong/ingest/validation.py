@@ -867,6 +867,9 @@ class RowValidator:
             return [Issue(line, None, "not_a_record",
                           f"{self._where(line)}只有 {len(values)} 个已知列有内容：{shown}，不是一条记录；"
                           "表尾的合计、填报人、说明等行请删除后再报送")]
+        example = self.catalogue.example_row(values)
+        if example is not None:  # a template's filled-in example: never stored, whatever else it holds
+            return [self._example_row(line, values, *example)]
         today = self.today
         decision_date: dt.date | None = None
         kinds: tuple[str, ...] = ()
@@ -1060,6 +1063,18 @@ class RowValidator:
             confiscated=amounts.get("confiscated_amount"),
             warnings=warnings,
         )
+
+    def _example_row(self, line: int, values: dict[str, str], found: str, key: str, shown: str) -> Issue:
+        """The error of a template's example row (``Catalogue.example_row``), on the column that
+        gave it away."""
+        if found == "name":
+            said = f"“{self.header(key)}”为“{shown[:40]}”"
+        elif found == "code":
+            said = f"“{self.header(key)}”{shown}是国家标准中的示例代码"
+        else:
+            said = f"“{self.header(key)}”写有“{shown}”"
+        return self._issue(line, key, "example_row",
+                           f"{self._where(line)}是模板的填写示例（{said}），未保存：请删除示例行后再报送")
 
     def _cell_problem(self, line: int, index: int, raw: str) -> Issue | None:
         """What is wrong with a cell that holds no value: a formula's error (#N/A) or a formula
