@@ -89,6 +89,9 @@ class Field:
     # 2029/12/31”), and the field its first date goes to
     period_headers: tuple[str, ...] = ()
     period_start: str | None = None
+    # a penalty's class or publication is decided from the field: a correction from a file
+    # without its column keeps the record's value (a column absent says nothing, unlike an empty cell)
+    kept_when_absent: bool = False
 
 
 @dataclass(frozen=True)

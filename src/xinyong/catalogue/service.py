@@ -497,6 +497,7 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
                     amount_of=tuple(str(c) for c in f.get("amount_of") or ()),
                     period_headers=tuple(f.get("period_headers") or ()),
                     period_start=f.get("period_start"),
+                    kept_when_absent=bool(f.get("kept_when_absent", False)),
                 )
             )
             for unit in filter(None, (fields[-1].unit, *fields[-1].unit_headers.values())):

@@ -10,9 +10,10 @@ import queue
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,33 @@ class _RowBuilder:
                 self._persons[key] = found
         return found
 
+    def _decide(self, values: dict[str, Any], kinds: Sequence[str], fine: Decimal | None,
+                confiscated: Decimal | None, decision_date: dt.date, area: str, category: str | None) -> Any:
+        """The class and publication of a penalty whose data is ``values``."""
+        declared = values.get("publication_end_declared")
+        return decide_penalty(
+            self.book, kinds=kinds, fine_wan=fine, confiscated_wan=confiscated,
+            declared_class=values.get("severity_declared"),
+            declared_end=dt.date.fromisoformat(declared) if declared else None,
+            revoked=values.get("record_status_2016") in self.unpublished_statuses,
+            decision_date=decision_date, jurisdiction=area,
+            subject_type=category,  # a person's or individual business's fine limit is lower
+            open_ended=self.open_ended, window=self._window,
+        )
+
+    def decide_again(self, data: dict[str, Any], decision_date: dt.date, authority: str,
+                     category: str | None) -> tuple[Any, ...]:
+        """The staging columns of a penalty's class and publication (``penalty_class`` …
+        ``pub_rule``) decided from a version's data: for a correction that keeps values of the
+        record it corrects (``Staging.merge``'s ``kept``). Runs on the storing thread."""
+        fine, confiscated = data.get("fine_amount"), data.get("confiscated_amount")
+        decision = self._decide(data, [k for k in (data.get("penalty_kinds") or "").split(";") if k],
+                                Decimal(fine) if fine else None, Decimal(confiscated) if confiscated else None,
+                                decision_date, ids.uscc_area_code(authority), category)
+        window = decision.window
+        return (decision.classification.penalty_class, decision.classification.reason,
+                decision.classification.rule.id, decision.published, window.min_end, decision.end, window.rule.id)
+
     def build(self, row: ValidRow) -> tuple[tuple[Any, ...], tuple[int, str]]:
         """The staging row and its payload (line, data JSON) for a validated row."""
         v = row.values
@@ -215,15 +243,8 @@ class _RowBuilder:
         min_end = pub_end = pub_rule = None
         if self.kind == "penalty":
             revoked_in_file = v.get("record_status_2016") in self.unpublished_statuses
-            declared = v.get("publication_end_declared")
-            decision = decide_penalty(
-                self.book, kinds=row.penalty_kinds, fine_wan=row.fine, confiscated_wan=row.confiscated,
-                declared_class=v.get("severity_declared"),
-                declared_end=dt.date.fromisoformat(declared) if declared else None,
-                revoked=revoked_in_file, decision_date=row.decision_date, jurisdiction=area,
-                subject_type=s.category,  # a person's or individual business's fine limit is lower
-                open_ended=self.open_ended, window=self._window,
-            )
+            decision = self._decide(v, row.penalty_kinds, row.fine, row.confiscated, row.decision_date, area,
+                                    s.category)
             penalty_class = decision.classification.penalty_class
             class_reason = decision.classification.reason
             class_rule = decision.classification.rule.id
@@ -619,15 +640,21 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     # stores: a second thread would only make the two take turns, so rows are prepared and
     # stored in turn and merged once (each merge step costs SQLite more than it saves).
     concurrent = staging.dialect == "postgresql"
+    kept_fields = [f for f in item.fields if f.kept_when_absent]
 
     def merge() -> None:
         nonlocal staged, rejected
         if department is not None:
             rejected += _reject_foreign_decisions(session, staging, item, validator, table, department, batch.id)
+        # what a penalty's class is decided from and the file has no column for (so far: JSON
+        # meets its keys as it goes): a correction keeps the record's value
+        kept = [(f.key, f.label) for f in kept_fields if f.key not in validator.header_of]
         merged = staging.merge(kind=item.record_kind, item_code=item.code, batch_id=batch.id, now=now,
                                name_header=validator.header("subject_name"),
                                number_header=validator.header("decision_no"),
-                               uscc_header=validator.header("uscc"))
+                               uscc_header=validator.header("uscc"),
+                               kept=kept, decide_again=builder.decide_again,
+                               class_header=validator.header("penalty_kinds") if kept_fields else None)
         for outcome, count in merged.items():
             counts[outcome] += count
         staging.clear()

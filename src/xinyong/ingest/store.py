@@ -9,6 +9,7 @@ the cost per row stays in the database's own code and memory stays flat.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -91,6 +92,9 @@ TEMP_TABLES = {
                   "decision_no TEXT, current_version INTEGER, current_hash TEXT, current_key_hash TEXT, "
                   "parties INTEGER, "
                   "listed BOOLEAN",
+    # corrections that keep values of the record they correct: their data and class (per merge)
+    "stg_kept": "line INTEGER PRIMARY KEY, data TEXT, penalty_class TEXT, class_reason TEXT, class_rule TEXT, "
+                "published BOOLEAN, pub_min_end DATE, pub_end DATE, pub_rule TEXT",
     # every (identity, party) the batch has listed so far: merges in steps see the earlier rows
     "stg_seen": "authority_uscc TEXT, decision_key TEXT, subject_id BIGINT, first_line INTEGER, "
                 "PRIMARY KEY (authority_uscc, decision_key, subject_id)",
@@ -201,9 +205,16 @@ class Staging:
 
     def merge(
         self, *, kind: str, item_code: str, batch_id: int, now: dt.datetime, name_header: str,
-        number_header: str, uscc_header: str,
+        number_header: str, uscc_header: str, kept: Sequence[tuple[str, str]] = (),
+        decide_again: Callable[[dict[str, Any], dt.date, str, str | None], tuple[Any, ...]] | None = None,
+        class_header: str | None = None,
     ) -> dict[str, int]:
-        """Resolve subjects and records and write them; returns the count of each outcome."""
+        """Resolve subjects and records and write them; returns the count of each outcome.
+
+        ``kept``: the fields (key, label) a penalty's class is decided from that the file has no
+        column for; a correction keeps the corrected version's values of them, and
+        ``decide_again`` decides its class from its data so completed. ``class_header`` (penalties):
+        where a correction whose class or publication changes is warned (``class_changed``)."""
         x = self._exec
         if self.dialect == "postgresql":
             # PostgreSQL joins the staging table by hashing; indexes on it would only make every
@@ -453,6 +464,10 @@ class Staging:
             WHERE o.line = stg.line
             """
         )
+        if kept and decide_again is not None:
+            self._keep_stored_values(kept, decide_again)
+        if class_header is not None:
+            self._class_changes(class_header)
         # say what a reader of the report could not see: a number written another way than the
         # record's (or the row's above it) is the same decision; a row that repeats the decision
         # and party of a row above it with other content replaces it
@@ -544,6 +559,125 @@ class Staging:
         for outcome, count in x("SELECT outcome, COUNT(*) FROM stg GROUP BY outcome"):
             counts[outcome] = count
         return counts
+
+    def _keep_stored_values(
+        self, kept: Sequence[tuple[str, str]],
+        decide_again: Callable[[dict[str, Any], dt.date, str, str | None], tuple[Any, ...]],
+    ) -> None:
+        """A correction from a file without a column a penalty's class is decided from (罚款金额,
+        失信严重程度, the 2016 layout's missing amounts…) says nothing of it: it keeps the value
+        of the version it corrects, and its class and publication are decided from its data so
+        completed — a resent decision is never published, or taken down, for a column its file
+        lacks. A row that then holds what the record holds is ``unchanged``; any other gets the
+        warning ``kept_from_record``. Only corrections of versions that hold such a value are
+        read (most files have every column, or correct nothing)."""
+        x = self._exec
+        keys = [key for key, _label in kept]
+        holds = " OR ".join(f"v.data LIKE :key{i}" for i in range(len(keys)))
+        found = x(
+            f"""
+            SELECT stg.line, stg.decision_date, stg.authority_uscc, stg.category, p.data, v.data
+            FROM stg JOIN stg_payload p ON p.line = stg.line
+            JOIN record_versions v ON v.record_id = stg.record_id AND v.version = stg.base_version
+            WHERE stg.outcome = 'corrected' AND ({holds})
+            """,
+            {f"key{i}": f'%"{key}"%' for i, key in enumerate(keys)},
+        ).all()
+        labels = dict(kept)
+        completed: list[dict[str, Any]] = []
+        warnings: list[tuple[Any, ...]] = []
+        for line, decision_date, authority, category, payload, stored in found:
+            data, before = json.loads(payload), json.loads(stored)
+            carried = {k: before[k] for k in keys if before.get(k) not in (None, "") and k not in data}
+            if not carried:
+                continue
+            data.update(carried)
+            if data == before:  # the file's row is the record, but for columns it does not have
+                completed.append({"line": line, "data": None, "class": None, "reason": None, "rule": None,
+                                  "published": None, "min_end": None, "end": None, "pub_rule": None})
+                continue
+            day = decision_date if isinstance(decision_date, dt.date) else dt.date.fromisoformat(decision_date)
+            penalty_class, reason, rule, published, min_end, end, pub_rule = decide_again(
+                data, day, authority, category)
+            completed.append({"line": line, "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+                              "class": penalty_class, "reason": reason, "rule": rule, "published": published,
+                              "min_end": min_end.isoformat(), "end": end.isoformat(), "pub_rule": pub_rule})
+            columns = "、".join(f"“{labels[k]}”" for k in carried)
+            values = "、".join(f"“{labels[k]}”{_shown(v)}" for k, v in carried.items())
+            shown = f"公示至 {end:%Y/%m/%d}" if published else "不予公示"
+            these = "该" if len(carried) == 1 else "这些"
+            warnings.append((
+                "warning", line, labels[next(iter(carried))], "kept_from_record",
+                f"文件没有{columns}列：本行更正已登记的记录，沿用该记录已登记的{values}，"
+                f"失信严重程度据此认定为“{penalty_class}”（{shown}）；如{these}值确有变化，请用含{these}列的文件重新报送"))
+        if not completed:
+            return
+        self.session.execute(
+            text("INSERT INTO stg_kept (line, data, penalty_class, class_reason, class_rule, published, pub_min_end, "
+                 "pub_end, pub_rule) VALUES (:line, :data, :class, :reason, :rule, :published, :min_end, :end, "
+                 ":pub_rule)"),
+            completed,
+        )
+        self.write_issues(warnings)
+        x(
+            """
+            UPDATE stg SET penalty_class = k.penalty_class, class_reason = k.class_reason,
+                           class_rule = k.class_rule, published = k.published,
+                           pub_min_end = k.pub_min_end, pub_end = k.pub_end, pub_rule = k.pub_rule
+            FROM stg_kept k WHERE k.line = stg.line AND k.data IS NOT NULL
+            """
+        )
+        x("UPDATE stg_payload SET data = k.data FROM stg_kept k WHERE k.line = stg_payload.line AND k.data IS NOT NULL")
+        if any(row["data"] is None for row in completed):
+            x("UPDATE stg SET outcome = 'unchanged', version = NULL FROM stg_kept k "
+              "WHERE k.line = stg.line AND k.data IS NULL")
+            # a later row of the same record in this merge takes the version number left free
+            x(
+                """
+                UPDATE stg SET version = COALESCE(stg.base_version, 0) + (
+                    SELECT COUNT(*) FROM stg f
+                    WHERE f.authority_uscc = stg.authority_uscc AND f.decision_key = stg.decision_key
+                      AND f.subject_id = stg.subject_id AND f.line <= stg.line AND f.outcome <> 'unchanged')
+                WHERE stg.outcome <> 'unchanged'
+                  AND EXISTS (SELECT 1 FROM stg_kept k JOIN stg s ON s.line = k.line
+                              WHERE k.data IS NULL AND s.record_id = stg.record_id AND s.line < stg.line)
+                """
+            )
+        x("DELETE FROM stg_kept")
+
+    def _class_changes(self, class_header: str) -> None:
+        """Warn every correction of a penalty whose class or publication changes (``class_changed``),
+        naming the class before and after: a department that corrects an amount, a kind or a
+        date sees what the public will see of it. Compared with the version corrected, or with
+        the file's correction before it; a record the credit office revoked says so otherwise
+        (``record_revoked``)."""
+        self._exec(
+            """
+            INSERT INTO stg_issues (severity, line, field, code, message)
+            SELECT 'warning', line, :header, 'class_changed',
+                   '本行更正了已登记的处罚：'
+                   || CASE WHEN before_class <> penalty_class
+                           THEN '失信严重程度由“' || before_class || '”改为“' || penalty_class || '”（'
+                                || class_reason || '）'
+                           ELSE '失信严重程度仍为“' || penalty_class || '”' END
+                   || CASE WHEN before_published = published THEN ''
+                           WHEN published THEN '，由不予公示改为公示（公示至 '
+                                               || REPLACE(CAST(pub_end AS TEXT), '-', '/') || '）'
+                           ELSE '，由公示改为不予公示' END
+                   || '。请核对处罚类别、罚款金额等栏目是否正确'
+            FROM (SELECT stg.line, stg.penalty_class, stg.class_reason, stg.published, stg.pub_end,
+                         CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.penalty_class
+                              ELSE LAG(stg.penalty_class) OVER w END AS before_class,
+                         CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.published
+                              ELSE LAG(stg.published) OVER w END AS before_published
+                  FROM stg JOIN record_versions v ON v.record_id = stg.record_id AND v.version = stg.base_version
+                  JOIN records r ON r.id = stg.record_id
+                  WHERE stg.outcome = 'corrected' AND r.revoked_at IS NULL
+                  WINDOW w AS (PARTITION BY stg.record_id ORDER BY stg.line)) c
+            WHERE before_class <> penalty_class OR before_published <> published
+            """,
+            {"header": class_header},
+        )
 
     def _learn_uscc(self, uscc_header: str) -> bool:
         """Give a USCC to the subjects that rows carrying it found by an organisation code or a
@@ -690,6 +824,11 @@ class Staging:
             """,
             {"batch": batch_id},
         )
+
+
+def _shown(value: str) -> str:
+    """A stored value as a message shows it: a date as YYYY/MM/DD."""
+    return value.replace("-", "/") if len(value) == 10 and value[4] == "-" and value[7] == "-" else value
 
 
 # the organisation code inside a learnt USCC (characters 9–17, GB 32100)

@@ -424,7 +424,7 @@ class RowValidator:
                     shown = "、".join(f"“{h}”" for h in unknown[:10]) + ("等" if len(unknown) > 10 else "")
                     said += f"文件中未能识别的列：{shown}，其中可能有应改为上述表头的列。"
             raise FileUnreadable(said)
-        if self.layout == "current" and not columns_vary:
+        if not columns_vary:
             self._note_absent_columns(missing_ok)
         if self.layout != "current" and ("source_uscc" not in self.header_of) and default_source is None:
             raise FileUnreadable(
@@ -499,14 +499,22 @@ class RowValidator:
         optional columns would empty them in every record it corrects. Say which, up front."""
         # the platform reads these off the codes, or decides them by the rules when not declared
         derived = {"org_code", "subject_category", "severity_declared"}
-        absent = [f.label for f in self.item.template_fields
+        absent = [f for f in self.item.template_fields
                   if not f.required and f.key not in self.header_of and f.key not in missing_ok
                   and f.key not in derived]
-        if absent:
+        emptied = "、".join(f"“{f.label}”" for f in absent if not f.kept_when_absent)
+        # (a 2016 file cannot add a column to its layout: the current one has them)
+        old_layout = self.layout != "current"
+        if emptied:
             self.notes.append(
-                f"文件没有这些列：{'、'.join(f'“{label}”' for label in absent)}。这些栏目按空值读取："
-                "若文件中的记录此前已报送且这些栏目有内容，本次将作为更正保存，新版本中这些栏目为空"
-                "（原内容保留在历史版本中）；如只是模板不同，请补齐这些列后再报送")
+                f"{'这是 2016 年格式的文件，' if old_layout else ''}文件没有这些列：{emptied}。这些栏目按空值读取："
+                f"若文件中的记录此前已{'按现行格式' if old_layout else ''}报送且这些栏目有内容，本次将作为更正保存，"
+                "新版本中这些栏目为空（原内容保留在历史版本中）；"
+                + ("如需保留，请改用现行格式报送" if old_layout else "如只是模板不同，请补齐这些列后再报送"))
+        if kept := "、".join(f"“{f.label}”" for f in absent if f.kept_when_absent):
+            self.notes.append(
+                f"文件没有这些列：{kept}。处罚的失信严重程度和是否公示据此认定：更正此前已报送的处罚时，"
+                "这些栏目沿用已登记记录的值，不因文件缺少这些列而改变（沿用的行另有提示）")
 
     def _map_late_columns(self, line: int) -> None:
         self._map_columns(

@@ -1,0 +1,145 @@
+"""A correction never changes a penalty's class or publication for a column its file lacks, and a
+department sees it named whenever a correction changes them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from filehelpers import DECISION_NO, USCC, ingest, sample_rows, write_rows
+from xinyong.records.models import Record, RecordVersion
+
+pytestmark = pytest.mark.usefixtures("database")
+
+FINE = "罚款金额（万元）"
+HEADERS_2016 = ["行政处罚决定书文号", "处罚名称", "处罚类别1", "处罚类别2", "处罚事由", "处罚依据", "行政相对人名称",
+                "行政相对人代码_1(统一社会信用代码)", "行政相对人代码_2(组织机构代码)", "行政相对人代码_3(工商登记码)",
+                "行政相对人代码_4(税务登记号)", "行政相对人代码_5(居民身份证号)", "法定代表人姓名", "处罚结果",
+                "处罚决定日期", "处罚机关", "当前状态", "地方编码", "数据更新时间戳", "备注"]
+
+
+def _minor(**changes: str) -> tuple[list[str], dict[str, str]]:
+    """A 2,000 元 fine on a company: 轻微, not published (DOMAIN §7)."""
+    headers, rows = sample_rows()
+    return headers, {**rows[0], "处罚类别": "罚款", FINE: "0.2", "处罚内容": "罚款人民币2000元", **changes}
+
+
+def _versions(database, decision_no: str) -> list[tuple[int, str, bool, str | None]]:  # type: ignore[no-untyped-def]
+    with database.connect() as conn:
+        found = conn.execute(
+            select(RecordVersion.version, RecordVersion.penalty_class, RecordVersion.published, RecordVersion.data)
+            .join(Record, Record.id == RecordVersion.record_id)
+            .where(Record.decision_no == decision_no).order_by(RecordVersion.version)).all()
+    return [(v, c, bool(p), json.loads(d).get("fine_amount")) for v, c, p, d in found]
+
+
+def _public(client, code: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [r["decision_no"] for r in client.get(f"/api/v1/subjects/{code}").json().get("records", [])]
+
+
+def test_a_decision_sent_again_in_the_2016_layout_keeps_its_fine_class_and_publication(database, client, tmp_path):
+    """Found by probing: a 轻微 penalty (a 0.2 万元 fine, not published) sent again in the 2016
+    layout, which has no amount column (the fine is in 处罚结果), became version 2 without its
+    fine, classed 一般 and published; the report said nothing (corrected 1, exit 0)."""
+    headers, row = _minor()
+    ingest(write_rows(tmp_path / "current.csv", headers, [row]))
+    old = dict.fromkeys(HEADERS_2016, "")
+    old.update({
+        "行政处罚决定书文号": row[DECISION_NO], "处罚名称": row["违法行为类型"], "处罚类别1": "罚款",
+        "处罚事由": row["违法事实"], "处罚依据": row["处罚依据"], "行政相对人名称": row["行政相对人名称"],
+        "行政相对人代码_1(统一社会信用代码)": row[USCC], "法定代表人姓名": row["法定代表人"],
+        "处罚结果": "罚款人民币2000元", "处罚决定日期": row["处罚决定日期"], "处罚机关": row["处罚机关"],
+        "当前状态": "0", "地方编码": "130102", "数据更新时间戳": "2024-08-20 10:20:30",
+    })
+    report = ingest(write_rows(tmp_path / "old.csv", HEADERS_2016, [old]),
+                    department_uscc=row["数据来源单位统一社会信用代码"])
+    assert (report.layout, report.corrected, report.rejected) == ("2016", 1, 0)
+    assert _versions(database, row[DECISION_NO]) == [(1, "轻微", False, "0.2"), (2, "轻微", False, "0.2")]
+    assert _public(client, row[USCC]) == []
+    [kept] = [w for w in report.warnings if w.code == "kept_from_record"]
+    assert (kept.line, kept.field) == (2, FINE)
+    assert kept.message == ("文件没有“罚款金额（万元）”列：本行更正已登记的记录，"
+                            "沿用该记录已登记的“罚款金额（万元）”0.2，失信严重程度据此认定为“轻微”（不予公示）；"
+                            "如该值确有变化，请用含该列的文件重新报送")
+    assert not [w for w in report.warnings if w.code == "class_changed"]
+    notes = [w.message for w in report.warnings if w.code == "file_note"]
+    # the 2016 layout now says, as the current one does, what its missing columns do to a correction
+    assert any(n.startswith("这是 2016 年格式的文件，文件没有这些列：") and "“暂扣或吊销证照名称及编号”" in n
+               and "新版本中这些栏目为空" in n for n in notes), notes
+    kept_columns = "“罚款金额（万元）”、“没收违法所得、没收非法财物的金额（万元）”、“公示截止期”"
+    assert any(n.startswith(f"文件没有这些列：{kept_columns}。") and "沿用已登记记录的值" in n for n in notes), notes
+
+
+def test_a_decision_sent_again_without_the_amount_column_changes_nothing(database, client, tmp_path):
+    """Found by probing: the same, in a current-layout template without the amount column. The
+    file says nothing of the amount: the row is the record as stored, so nothing changes."""
+    headers, row = _minor()
+    ingest(write_rows(tmp_path / "current.csv", headers, [row]))
+    fewer = [h for h in headers if h != FINE]
+    report = ingest(write_rows(tmp_path / "fewer.csv", fewer, [{h: row[h] for h in fewer}]))
+    assert (report.corrected, report.unchanged, report.rejected) == (0, 1, 0)
+    assert _versions(database, row[DECISION_NO]) == [(1, "轻微", False, "0.2")]
+    assert _public(client, row[USCC]) == []
+    [note] = [w.message for w in report.warnings if w.code == "file_note"]
+    assert note.startswith("文件没有这些列：“罚款金额（万元）”。处罚的失信严重程度和是否公示据此认定")
+
+    # a real correction in that template keeps the fine, and its version says so; a second row of
+    # the same record in the file takes the next version number
+    changed = {**{h: row[h] for h in fewer}, "备注": "已缴纳"}
+    report = ingest(write_rows(tmp_path / "twice.csv", fewer, [{h: row[h] for h in fewer}, changed]))
+    assert (report.corrected, report.unchanged) == (1, 1)
+    assert _versions(database, row[DECISION_NO]) == [(1, "轻微", False, "0.2"), (2, "轻微", False, "0.2")]
+    assert [(w.line, w.code) for w in report.warnings if w.code in ("kept_from_record", "class_changed")] == [
+        (3, "kept_from_record")]
+
+
+@pytest.mark.parametrize(("first", "then", "message"), [
+    ("0.2", "5", "本行更正了已登记的处罚：失信严重程度由“轻微”改为“一般”（未达到其他类别的认定条件，按一般处理），"
+                 "由不予公示改为公示（公示至 {end}）。请核对处罚类别、罚款金额等栏目是否正确"),
+    ("5", "0.2", "本行更正了已登记的处罚：失信严重程度由“一般”改为“轻微”"
+                 "（处罚类别仅为罚款，罚款0.2万元未超过0.3万元），"  # an organisation's limit in the national pack
+                 "由公示改为不予公示。请核对处罚类别、罚款金额等栏目是否正确"),
+    ("0.2", "", "本行更正了已登记的处罚：失信严重程度由“轻微”改为“一般”（未达到其他类别的认定条件，按一般处理），"
+                "由不予公示改为公示（公示至 {end}）。请核对处罚类别、罚款金额等栏目是否正确"),
+])
+def test_a_correction_that_changes_the_class_names_the_change(database, client, tmp_path, first, then, message):
+    """A department that corrects the amount (or empties its cell: the column is there) changes
+    the class, and the report names the class before and after and what happens to publication."""
+    headers, row = _minor(**{FINE: first})
+    ingest(write_rows(tmp_path / "first.csv", headers, [row]))
+    report = ingest(write_rows(tmp_path / "then.csv", headers, [{**row, FINE: then}]))
+    assert report.corrected == 1
+    [(_version, _class, published, fine)] = _versions(database, row[DECISION_NO])[1:]
+    assert (fine or "") == then
+    [warning] = [w for w in report.warnings if w.code == "class_changed"]
+    assert (warning.line, warning.field) == (2, "处罚类别")
+    with database.connect() as conn:
+        end = conn.scalar(select(RecordVersion.publication_end).where(RecordVersion.version == 2))
+    assert warning.message == message.format(end=f"{end:%Y/%m/%d}")
+    assert _public(client, row[USCC]) == ([row[DECISION_NO]] if published else [])
+    assert not [w for w in report.warnings if w.code == "kept_from_record"]
+
+
+def test_a_correction_that_keeps_the_class_says_nothing_of_it(database, tmp_path):
+    headers, row = _minor()
+    ingest(write_rows(tmp_path / "first.csv", headers, [row]))
+    report = ingest(write_rows(tmp_path / "then.csv", headers, [{**row, "备注": "已缴纳"}]))
+    assert report.corrected == 1
+    assert not [w for w in report.warnings if w.code in ("class_changed", "kept_from_record")]
+
+
+def test_a_declared_class_is_kept_by_a_correction_from_a_file_without_its_column(database, client, tmp_path):
+    """What a department declared (失信严重程度 严重 for a small fine) is what the class was decided
+    from: a file without that column says nothing of it, and the penalty stays published as 严重."""
+    headers, row = _minor()
+    ingest(write_rows(tmp_path / "declared.csv", [*headers, "失信严重程度"], [{**row, "失信严重程度": "严重"}]))
+    assert _versions(database, row[DECISION_NO]) == [(1, "严重", True, "0.2")]
+    report = ingest(write_rows(tmp_path / "then.csv", headers, [{**row, "备注": "已缴纳"}]))
+    assert report.corrected == 1
+    assert _versions(database, row[DECISION_NO])[1] == (2, "严重", True, "0.2")
+    assert _public(client, row[USCC]) == [row[DECISION_NO]]
+    [kept] = [w.message for w in report.warnings if w.code == "kept_from_record"]
+    assert kept.startswith("文件没有“失信严重程度”列：本行更正已登记的记录，沿用该记录已登记的“失信严重程度”严重，"
+                           "失信严重程度据此认定为“严重”（公示至 ")
