@@ -82,17 +82,18 @@ def test_an_example_row_is_told_by_its_name_its_sample_code_or_what_it_says(data
 
 
 def test_records_that_only_look_like_examples_are_stored(database, tmp_path):
-    """The marks are strict: a person named 张某某 or 王××, a violation of deleting data, a text
-    that mentions an example, are records."""
+    """The marks are strict: a person named 张某某, a violation of deleting data, a text that
+    mentions an example, a brand ending in XX, are records."""
     headers, rows = sample_rows()
     person = next(r for r in rows if r["行政相对人类别"] == "自然人")
     records = [
         dict(person, **{NAME: "张某某"}),
         dict(rows[0], 违法事实="经查，当事人擅自删除在线监测数据，并示例性地修改了台账。"),
         dict(rows[1], 备注="罚款已缴纳，详见示例文书编号说明"),
+        dict(rows[2], **{NAME: "石家庄MAXX健身有限公司"}),
     ]
     report = ingest(write_rows(tmp_path / "records.csv", headers, records))
-    assert (report.accepted, report.rejected) == (3, 0), report.errors
+    assert (report.accepted, report.rejected) == (4, 0), report.errors
 
 
 def _workbook(tmp_path, name: str, sheets: list[tuple[str, list[dict[str, str]]]]):  # type: ignore[no-untyped-def]

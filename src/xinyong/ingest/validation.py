@@ -877,7 +877,7 @@ class RowValidator:
                           "表尾的合计、填报人、说明等行请删除后再报送")]
         example = self.catalogue.example_row(values)
         if example is not None:  # a template's filled-in example: never stored, whatever else it holds
-            return [self._example_row(line, values, *example)]
+            return [self._example_row(line, *example)]
         today = self.today
         decision_date: dt.date | None = None
         kinds: tuple[str, ...] = ()
@@ -1072,7 +1072,7 @@ class RowValidator:
             warnings=warnings,
         )
 
-    def _example_row(self, line: int, values: dict[str, str], found: str, key: str, shown: str) -> Issue:
+    def _example_row(self, line: int, found: str, key: str, shown: str) -> Issue:
         """The error of a template's example row (``Catalogue.example_row``), on the column that
         gave it away."""
         if found == "name":
