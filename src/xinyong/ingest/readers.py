@@ -28,6 +28,7 @@ from typing import IO, Any
 from xinyong.catalogue.service import get_catalogue, is_fill_mark, normalize_header
 from xinyong.core.config import get_settings
 from xinyong.core.errors import FileUnreadable
+from xinyong.core.text import without_controls
 
 csv.field_size_limit(10 * 1024 * 1024)
 
@@ -44,6 +45,8 @@ UNCACHED_FORMULA = "\x00uncached_formula"
 MAX_UNCACHED_FORMULAS = 100_000
 # how many leading rows may sit above the header (a title line, an empty line)
 MAX_PREAMBLE_ROWS = 5
+# how many of the catalogue's columns a header names at least (and the keys of a JSON record)
+HEADER_NAMES = 3
 # the catalogue field a column name stands for (None: not a known column)
 FieldOf = Callable[[str], "str | None"]
 
@@ -250,7 +253,7 @@ def _is_blank(cells: list[str]) -> bool:
 
 
 def _looks_like_header(cells: list[str], field_of: FieldOf) -> bool:
-    return sum(1 for c in cells if c and field_of(c)) >= 3
+    return sum(1 for c in cells if c and field_of(c)) >= HEADER_NAMES
 
 
 @dataclass
@@ -262,6 +265,11 @@ class _Header:
     rows: Iterator[tuple[int, list[str]]]
     written: list[list[str]]  # the header row(s) as written: a row repeating one later is skipped
     note: str | None = None
+
+    def __post_init__(self) -> None:
+        # a name padded with NUL (a database's fixed-width export) is the name: it is quoted in
+        # messages and stored, and no text column takes a NUL
+        self.cells = [without_controls(name) for name in self.cells]
 
 
 def _find_header(
@@ -376,11 +384,29 @@ def _combine_header_rows(
     return headers, ("names" if named >= codes else "codes")
 
 
-def _sniff_delimiter(sample: str) -> str:
-    """The separator the header uses: the candidate that occurs most often on one of the first
-    lines (a title line above the header may have none)."""
+_DELIMITERS = (",", "\t", "|", ";")
+
+
+def _sniff_delimiter(sample: str, field_of: FieldOf) -> str:
+    """The separator the header uses: the candidate that splits one of the first rows (a title
+    may sit above the header) into the most known column names, so that a quoted text full of
+    commas or semicolons in a record (or a tab-separated file's commas) does not decide it. When
+    none splits a row into a header (no header: the file is refused anyway), the candidate that
+    occurs most often on one of the first lines."""
+    def known_columns(delimiter: str) -> int:
+        rows = csv.reader(io.StringIO(sample), delimiter=delimiter)
+        try:
+            return max((sum(1 for c in cells if c and field_of(c))
+                        for cells in itertools.islice(rows, MAX_PREAMBLE_ROWS + 1)), default=0)
+        except csv.Error:
+            return 0
+
+    known = {d: known_columns(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: known[d])
+    if known[best] >= HEADER_NAMES:
+        return best
     lines = sample.splitlines()[: MAX_PREAMBLE_ROWS + 1]
-    counts = {d: max((line.count(d) for line in lines), default=0) for d in (",", "\t", "|", ";")}
+    counts = {d: max((line.count(d) for line in lines), default=0) for d in _DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
@@ -399,8 +425,9 @@ def open_csv(path: Path, field_of: FieldOf) -> Table:
     raw, fh = _open_text(path, decoding, newline="")
     sample = fh.read(65536)
     fh.seek(0)
-    delimiter = _sniff_delimiter(sample.lstrip("\ufeff"))
-    reader = csv.reader(fh, delimiter=delimiter)
+    delimiter = _sniff_delimiter(sample.lstrip("\ufeff"), field_of)
+    # files joined as bytes (copy /b a.csv+b.csv) carry each one's BOM at the start of a line: nothing
+    reader = csv.reader((text.lstrip("\ufeff") for text in fh), delimiter=delimiter)
 
     header_width = {"cells": 0}
 
@@ -417,8 +444,6 @@ def open_csv(path: Path, field_of: FieldOf) -> Table:
 
     def found(cells: list[str]) -> None:
         header_width["cells"] = len(cells)
-        if cells and cells[0].startswith("\ufeff"):
-            cells[0] = cells[0][1:]
 
     try:
         header = _find_header(rows(), field_of, found)
@@ -910,6 +935,9 @@ class _Sheet:
     scan: Callable[[], _SheetScan]
     _scanned: _SheetScan | None = None
 
+    def __post_init__(self) -> None:
+        self.title = without_controls(self.title)  # as a column name's (_Header): it is quoted and stored
+
     def scanned(self) -> _SheetScan:
         if self._scanned is None:
             self._scanned = self.scan()
@@ -1169,7 +1197,8 @@ def open_jsonl(path: Path, field_of: FieldOf, decoding: Encoding | None = None) 
     raw, fh = _open_text(path, decoding)
 
     def objects() -> Iterator[tuple[int, Any]]:
-        for number, text in enumerate(fh, start=1):
+        for number, line in enumerate(fh, start=1):
+            text = line.lstrip("\ufeff")  # files joined as bytes carry each one's BOM: nothing
             if not text.strip():
                 continue
             try:
@@ -1210,48 +1239,53 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
                  objects: Iterator[tuple[int, Any]], field_of: FieldOf) -> Table:
     """A table of JSON records: the keys of the first record are the columns, and a key first
     met in a later record becomes a column from there on. A record that is not a JSON object is
-    a row of its own, rejected."""
-    headers: list[str] = []
-    first_line = 0
+    a row of its own, rejected — before the first object too (a null first element), up to
+    MAX_PREAMBLE_ROWS of them: a file that begins with more holds no records."""
+    where = "第 {} 条记录" if format_name == "json" else "第 {} 行"  # a JSON record need not start a line
+    leading: list[tuple[int, Any]] = []  # what comes before the first object: rejected, one by one
     for first_line, obj in objects:
-        if isinstance(obj, _Undecodable):
-            raise FileUnreadable(f"第 {first_line} 行不是有效的 JSON：{obj.problem}")
-        if not isinstance(obj, dict):
-            raise FileUnreadable(f"第 {first_line} 行不是 JSON 对象。")
-        headers = [str(k) for k in obj]
-        break
+        if isinstance(obj, dict):
+            break
+        leading.append((first_line, obj))
+        if len(leading) > MAX_PREAMBLE_ROWS:
+            unit = "条记录" if format_name == "json" else "行"
+            raise FileUnreadable(f"文件的前 {len(leading)} {unit}都不是 JSON 对象（{{…}}），不是双公示记录。")
     else:
+        if leading:
+            raise FileUnreadable("文件中没有 JSON 对象（{…}）形式的记录。")
         raise FileUnreadable("文件为空：没有任何 JSON 记录。")
-    if sum(1 for h in headers if field_of(h)) < 3:
+    headers = [str(k) for k in obj]
+    if not _is_record(obj, field_of):
         empty = _empty_array(obj)
         if empty is not None:  # {"code": 200, "data": {"total": 0, "rows": []}}: a month with nothing
             raise FileUnreadable(f"文件中没有记录：“{empty}”是空数组。本期没有数据时不必报送；"
                                  "若应有数据，请检查导出的条件。")
-        raise FileUnreadable(f"第 {first_line} 行的键不是双公示格式的列名（如“行政相对人名称”）。")
-    index = {h: i for i, h in enumerate(headers)}
-
-    where = "第 {} 条记录" if format_name == "json" else "第 {} 行"
+        raise FileUnreadable(f"{where.format(first_line)}的键不是双公示格式的列名（如“行政相对人名称”）。")
+    index = {h: i for i, h in enumerate(headers)}  # by the key as written
+    # the columns: a key padded with NUL (a database's fixed-width export) is the key (see _Header)
+    headers = [without_controls(h) for h in headers]
 
     def to_cells(number: int, obj: dict[str, Any]) -> list[str]:
         cells = [""] * len(headers)
-        for key, value in obj.items():
-            i = index.get(str(key))
+        for written, value in obj.items():
+            i = index.get(str(written))
             if i is None:
-                headers.append(str(key))
-                index[str(key)] = i = len(headers) - 1
+                headers.append(without_controls(str(written)))
+                index[str(written)] = i = len(headers) - 1
                 cells.append("")
+            key = headers[i]
             if isinstance(value, (dict, list)):
                 text = _json_value_text(value)
-                if text is None and field_of(str(key)):
-                    return [NESTED_VALUE, str(key),
+                if text is None and field_of(key):
+                    return [NESTED_VALUE, key,
                             f"{where.format(number)}“{key}”的值是一组带名称的数据（JSON 对象 {{…}}），不是一个值："
                             "请把其中每一项放到目录中对应的列（如“法定代表人”与“法定代表人证件号码”各占一列）",
                             json.dumps(obj, ensure_ascii=False)]
                 cells[i] = json.dumps(value, ensure_ascii=False) if text is None else text
-            elif isinstance(value, bool) and field_of(str(key)):
+            elif isinstance(value, bool) and field_of(key):
                 # true/false is no value any column of the catalogue takes (read as 1/0, true in an
                 # amount column was a fine of 1 万元)
-                return [JSON_BOOLEAN, str(key),
+                return [JSON_BOOLEAN, key,
                         f"{where.format(number)}“{key}”的值是 {'true' if value else 'false'}（JSON 布尔值），"
                         "不是该列可填的值：金额请填数字，日期填日期，文字用带引号的字符串，没有内容的填 null",
                         json.dumps(obj, ensure_ascii=False)]
@@ -1267,14 +1301,17 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
             return [INVALID_JSON, said, json.dumps(obj, ensure_ascii=True)]
         return cells
 
+    def no_record(number: int, value: Any) -> list[str]:
+        # the text is handed back with the rejected rows, to correct
+        text = value.text if isinstance(value, _Undecodable) else json.dumps(value, ensure_ascii=False)
+        return [INVALID_JSON, where.format(number) + "不是有效的 JSON 对象（应为 {…}）", text]
+
     def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, value in leading:
+            yield number, no_record(number, value)
         yield first_line, checked(first_line, obj)
         for number, value in objects:
-            if isinstance(value, dict):
-                yield number, checked(number, value)
-            else:  # the text is handed back with the rejected rows, to correct
-                text = value.text if isinstance(value, _Undecodable) else json.dumps(value, ensure_ascii=False)
-                yield number, [INVALID_JSON, where.format(number) + "不是有效的 JSON 对象（应为 {…}）", text]
+            yield number, checked(number, value) if isinstance(value, dict) else no_record(number, value)
 
     def close() -> None:
         fh.close()
@@ -1316,7 +1353,7 @@ def _json_value_text(value: dict[str, Any] | list[Any]) -> str | None:
     return "；".join(t for t in (_cell_text(v).strip() for v in value) if t)
 
 
-_JSON_SPACE = re.compile(r"[ \t\r\n]*")
+_JSON_SPACE = re.compile("[ \t\r\n\ufeff]*")  # and the BOM of documents joined as bytes (copy /b)
 _JSON_DECODER = json.JSONDecoder()
 # how deep inside objects the array of records may sit ({"data": {"list": [...]}} is 2)
 _MAX_JSON_WRAPPING = 3
@@ -1384,22 +1421,22 @@ class _JsonStream:
 
 def _document_records(stream: _JsonStream, field_of: FieldOf) -> Iterator[tuple[int, Any]]:
     """(number, value) of each record of a JSON document, numbered from 1 in the order of the
-    document (records need not start lines: a document may be one line)."""
-    first = stream.peek()
-    if first == "[":
-        stream.take("[")
-        yield from enumerate(_array_elements(stream), start=1)
-        return
-    if first != "{":
+    document (records need not start lines: a document may be one line). Documents joined as
+    bytes (copy /b of two exports, each an array or a wrapping object) are read one after the
+    other, numbered on: the second must not be dropped without a word."""
+    if stream.peek() not in ("[", "{"):
         raise FileUnreadable("文件不是 JSON 数组或对象，也不是 CSV、Excel 文件。")
     number = 0
-    while stream.peek() == "{":
-        records, obj = _object_or_records(stream, field_of, depth=0)
-        if records is not None:
-            yield from enumerate(records, start=1)  # the rest of the wrapping object (a count) is not needed
-            return
-        number += 1
-        yield number, obj
+    while (found := stream.peek()) in ("[", "{"):
+        if found == "[":
+            stream.take("[")
+            records: Iterator[Any] = _array_elements(stream)
+        else:
+            wrapped, obj = _object_or_records(stream, field_of, depth=0)
+            records = iter([obj]) if wrapped is None else wrapped
+        for value in records:
+            number += 1
+            yield number, value
     if stream.peek():
         raise FileUnreadable(f"JSON 格式错误（第 {stream.line} 行）：记录之后还有多余的内容。")
 
@@ -1418,11 +1455,49 @@ def _array_elements(stream: _JsonStream) -> Iterator[Any]:
         return
 
 
+def _array_or_records(stream: _JsonStream, field_of: FieldOf) -> tuple[Iterator[Any] | None, list[Any]]:
+    """After an array's "[": its elements read lazily when they are records (the first one names
+    at least three columns), else None and the array's values (plain values, column definitions)."""
+    elements = _array_elements(stream)
+    if stream.peek() != "{":
+        return None, list(elements)
+    first = next(elements)
+    if _is_record(first, field_of):
+        return itertools.chain([first], elements), []
+    return None, [first, *elements]
+
+
+def _then_closed(records: Iterator[Any], stream: _JsonStream, field_of: FieldOf) -> Iterator[Any]:
+    """The records of an array inside an object, then the rest of that object: the records of a
+    later member that is an array of records too (法人 and 自然人 in two arrays), the others read
+    past (a count), so that nothing after the first array is dropped without a word."""
+    yield from records
+    while stream.peek() == ",":
+        stream.take(",")
+        if not isinstance(stream.value(), str):
+            raise FileUnreadable(f"JSON 格式错误（第 {stream.line} 行）：对象的键应为字符串。")
+        stream.take(":")
+        if stream.peek() != "[":
+            stream.value()
+            continue
+        stream.take("[")
+        more, _values = _array_or_records(stream, field_of)
+        if more is not None:
+            yield from more
+    stream.take("}")
+
+
+def _is_record(value: Any, field_of: FieldOf) -> bool:
+    return isinstance(value, dict) and sum(1 for k in value if field_of(str(k))) >= HEADER_NAMES
+
+
 def _object_or_records(
     stream: _JsonStream, field_of: FieldOf, depth: int
 ) -> tuple[Iterator[Any] | None, dict[str, Any]]:
-    """Read an object member by member: if it holds an array of objects (and is not itself a
-    record), the records of that array, read lazily; otherwise the object."""
+    """Read an object member by member: if it holds an array of records (and is not itself a
+    record), the records of that array, read lazily, and then the rest of the object; otherwise
+    the object. An array of objects that are no records (a table's column definitions before its
+    rows: {"columns": [{"title": …}], "list": […]}) is a member like any other."""
     stream.take("{")
     obj: dict[str, Any] = {}
     if stream.peek() == "}":
@@ -1434,16 +1509,16 @@ def _object_or_records(
             raise FileUnreadable(f"JSON 格式错误（第 {stream.line} 行）：对象的键应为字符串。")
         stream.take(":")
         found = stream.peek()
-        wrapper = depth < _MAX_JSON_WRAPPING and sum(1 for k in obj if field_of(k)) < 3
+        wrapper = depth < _MAX_JSON_WRAPPING and not _is_record(obj, field_of)
         if found == "[" and wrapper:
             stream.take("[")
-            if stream.peek() == "{":
-                return _array_elements(stream), obj
-            obj[key] = list(_array_elements(stream))
+            records, obj[key] = _array_or_records(stream, field_of)
+            if records is not None:
+                return _then_closed(records, stream, field_of), obj
         elif found == "{" and wrapper:
             records, inner = _object_or_records(stream, field_of, depth + 1)
             if records is not None:
-                return records, obj
+                return _then_closed(records, stream, field_of), obj
             obj[key] = inner
         else:
             obj[key] = stream.value()
@@ -1465,7 +1540,7 @@ def _first_line_is_a_record(path: Path, decoding: Encoding, field_of: FieldOf) -
                     obj = json.loads(text)
                 except json.JSONDecodeError:
                     return False
-                return isinstance(obj, dict) and sum(1 for k in obj if field_of(str(k))) >= 3
+                return _is_record(obj, field_of)
     return True
 
 
@@ -1504,8 +1579,9 @@ def _looks_like_markup(path: Path) -> bool:
     return head.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<", b"mime-version:"))
 
 
-# Bytes no text file holds (a tab and line breaks are text; Ctrl-Z ends some old DOS exports)
-_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x19\x1b-\x1f\x7f]")
+# Bytes no text file holds (a tab and line breaks are text; Ctrl-Z ends some old DOS exports; a
+# NUL is told apart in _looks_like_text)
+_BINARY_BYTES = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x19\x1b-\x1f\x7f]")
 # The names of a workbook: a file so named that is none may be text saved under it
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
 _DELIMITER_NAMES = {",": "逗号", "\t": "制表符", "|": "竖线", ";": "分号"}
@@ -1513,13 +1589,15 @@ _DELIMITER_NAMES = {",": "逗号", "\t": "制表符", "|": "竖线", ";": "分�
 
 def _looks_like_text(head: bytes) -> bool:
     """Whether a file's first bytes are text (CSV, tab-separated, JSON): UTF-16 (with or without
-    its BOM), or UTF-8 / GBK / GB18030 holding no control character but tabs and line breaks. A
-    character cut at the end of the bytes read does not count; a binary file has control bytes
-    (and NULs) within its first bytes."""
-    if not head.strip():
+    its BOM), or UTF-8 / GBK / GB18030 holding no control character but tabs and line breaks —
+    and NULs, with which a database pads a fixed-width field it exports (validation removes
+    them). A character cut at the end of the bytes read does not count; a binary file has other
+    control bytes within its first bytes."""
+    if not head.strip(b" \t\r\n\x00"):
         return False
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(head):
         return True
+    head = head.replace(b"\x00", b"")
     if _BINARY_BYTES.search(head):
         return False
     for encoding in ("utf-8", "gb18030"):
@@ -1596,5 +1674,6 @@ def _open_by_content(path: Path, field_of: FieldOf, head: bytes, suffix: str) ->
         if _utf16_without_bom(head):
             raise FileUnreadable("文件看来是没有字节顺序标记（BOM）的 UTF-16 文本，无法可靠识别："
                                  "请在 Excel 或 WPS 中另存为 CSV（UTF-8）后再提交。")
-        raise FileUnreadable("文件是二进制内容，不是 CSV、Excel（XLSX、XLS）、JSON 或 JSON Lines 文件。")
+        if not _looks_like_text(head):
+            raise FileUnreadable("文件是二进制内容，不是 CSV、Excel（XLSX、XLS）、JSON 或 JSON Lines 文件。")
     return open_csv(path, field_of)

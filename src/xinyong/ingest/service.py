@@ -27,6 +27,7 @@ from xinyong.core import clock, db, ids, names
 from xinyong.core.calendar import load_calendar
 from xinyong.core.crypto import get_keyring
 from xinyong.core.errors import FileUnreadable, NotFound, XinyongError
+from xinyong.core.text import without_controls
 from xinyong.ingest.models import Batch, BatchIssue, RejectedRow
 from xinyong.ingest.readers import (
     ENCODING_LABELS,
@@ -750,7 +751,8 @@ def upload_name(file_name: str | None, disposition: str | None = None) -> str:
     elif _ENCODED_WORD.match(name):
         with suppress(LookupError, UnicodeDecodeError, ValueError):
             name = str(make_header(decode_header(name)))
-    return name.replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
+    # a name with a NUL could not even be spooled to a file (nor stored)
+    return without_controls(name).replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
 
 
 def spool_upload(stream: Any, file_name: str, *, limit_bytes: int, directory: Path | None = None) -> Path:
