@@ -17,11 +17,13 @@ import itertools
 import json
 import os
 import re
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,8 +31,13 @@ from xinyong.catalogue.service import get_catalogue, is_fill_mark, normalize_hea
 from xinyong.core.config import get_settings
 from xinyong.core.errors import FileUnreadable
 from xinyong.core.text import without_controls
+from xinyong.ingest.numberformats import NumberFormat, shown_by
 
 csv.field_size_limit(10 * 1024 * 1024)
+# openpyxl warns in English on stderr (and in the server's log) about what it drops from a workbook:
+# data validation, conditional formatting, an unknown extension. None of it is a cell's value, and
+# what is (a date cell holding no date) the reader reads and says itself, in the report.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
 
 ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gbk": "GBK", "gb18030": "GB18030",
                    "utf-16": "UTF-16", "utf-16-le": "UTF-16", "utf-16-be": "UTF-16"}
@@ -41,6 +48,17 @@ NESTED_VALUE = "\x00nested_value"  # then the column, the message and the record
 JSON_BOOLEAN = "\x00json_boolean"  # then the column, the message and the record's text
 # a cell's value: a workbook formula saved without its result (generated workbooks do that)
 UNCACHED_FORMULA = "\x00uncached_formula"
+# A workbook cell read with something to say about it (the validator says it): the marker, then
+# the cell as sent (``cell_as_sent``).
+# - text holding half a character: an escape of a lone UTF-16 surrogate (_xD842_), kept as written
+HALF_CHARACTER = "\x00half_character\x00"
+# - a number in a date cell that no Excel date can be (20240813 typed into a yyyy/m/d cell: Excel
+#   shows ########): the number
+DATE_CELL_NUMBER = "\x00date_cell_number\x00"
+# - a number whose format changes what the cell says in a way the reader does not render
+#   (numberformats): the format's code, a NUL, then the number
+FORMAT_NOT_SHOWN = "\x00format_not_shown\x00"
+_MARKERS = (HALF_CHARACTER, DATE_CELL_NUMBER, FORMAT_NOT_SHOWN)
 # more cells like that than this make the workbook unreadable rather than each row rejected
 MAX_UNCACHED_FORMULAS = 100_000
 # how many leading rows may sit above the header (a title line, an empty line)
@@ -481,13 +499,39 @@ def open_csv(path: Path, field_of: FieldOf) -> Table:
 _OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
+# a lone UTF-16 surrogate: half a character (a JSON \ud842 or an OOXML _xD842_ without its pair)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
+
 def _ooxml_text(value: str) -> str:
-    """A workbook string as its cell shows it: escapes decoded, line breaks as \n."""
+    """A workbook string as its cell shows it: escapes decoded, line breaks as \n. A character
+    outside the BMP escaped as its two UTF-16 halves (_xD842__xDFB7_, 𠮷) is that character; half of
+    one alone is no text: the cell is marked (HALF_CHARACTER), the escape left as written."""
     if "_x" in value:
         value = _OOXML_ESCAPE.sub(lambda m: chr(int(m[1], 16)), value)
+        if _SURROGATE.search(value):
+            value = _SURROGATE_PAIR.sub(
+                lambda m: chr(0x10000 + ((ord(m[0][0]) - 0xD800) << 10) + ord(m[0][1]) - 0xDC00), value)
+            if _SURROGATE.search(value):
+                return HALF_CHARACTER + _SURROGATE.sub(lambda m: f"_x{ord(m[0]):04X}_", value)
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     return value
+
+
+def cell_as_sent(cell: str) -> str:
+    """A cell as the sender wrote it, without the reader's marker (for the rejected rows handed back
+    and for a header): a formula saved without its result is empty."""
+    if not cell or cell[0] != "\x00":
+        return cell
+    if cell == UNCACHED_FORMULA:
+        return ""
+    for marker in _MARKERS:
+        if cell.startswith(marker):
+            rest = cell[len(marker):]
+            return rest.rpartition("\x00")[2] if marker == FORMAT_NOT_SHOWN else rest
+    return cell
 
 
 def _cell_text(value: Any) -> str:
@@ -699,12 +743,18 @@ def open_xlsx(path: Path, field_of: FieldOf) -> Table:
             if "xl/workbook.xml" in names:
                 _check_inflation(zf)  # from the sizes the zip declares: nothing inflated yet
                 _check_text_runs(zf)  # what openpyxl reads on opening the workbook
+                strict = _is_strict(zf)
     except FileUnreadable:
         raise
     except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError, zlib.error) as exc:
         raise FileUnreadable(_damaged_workbook(exc)) from exc
     if "xl/workbook.xml" not in names:
         raise FileUnreadable(_other_zip(path, names))
+    if strict:
+        raise FileUnreadable(
+            "文件是“Strict Open XML 电子表格”格式的 Excel 工作簿（Excel“另存为”中的一种保存类型），"
+            "平台读不了这种格式，未保存任何数据：请在 Excel 中打开，“另存为”时保存类型选“Excel 工作簿(*.xlsx)”"
+            "或“CSV UTF-8(逗号分隔)(*.csv)”后重新报送。")
     import openpyxl
 
     # opened as a file, not by name: openpyxl refuses a name not ending in .xlsx/.xlsm/.xltx/.xltm,
@@ -748,6 +798,19 @@ def _read_east_asian_dates(wb: Any) -> None:
         wb._date_formats = set(wb._date_formats) | found
 
 
+# The namespace of a workbook saved as "Strict Open XML" (ISO/IEC 29500 Strict, an option of Excel's
+# Save As): openpyxl reads only the transitional one (schemas.openxmlformats.org), and took such a
+# workbook for a damaged one
+_STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+
+def _is_strict(zf: zipfile.ZipFile) -> bool:
+    """Whether the workbook is in Strict Open XML: its workbook part declares the Strict namespace
+    (on its root element, in its first bytes)."""
+    with zf.open("xl/workbook.xml") as fh:
+        return _STRICT_NAMESPACE in fh.read(4096)
+
+
 def _built_or_closed(build: Callable[[], Table], close: Callable[[], None]) -> Table:
     """The table of an opened workbook; if building it fails, the workbook is closed and a
     damaged one is reported as such."""
@@ -769,18 +832,87 @@ def _damaged_workbook(exc: BaseException, row: int | None = None) -> str:
 
 def _xlsx_table(wb: Any, field_of: FieldOf, close: Callable[[], None]) -> Table:
     _read_east_asian_dates(wb)
+    numbers = _xlsx_number_readers(wb)
     sheets = []
     for ws in wb.worksheets:
         size = ws.max_row or 1  # the dimension the file declares: only an estimate, for the progress bar
-        # Read-only mode stops at the declared dimension, and some generators declare A1:A1 or less
-        # than they wrote: without this, rows and columns past it would be dropped without a word.
-        ws.reset_dimensions()
         sheets.append(_Sheet(ws.title, ws.sheet_state == "visible", size,
-                             lambda ws=ws: ws.iter_rows(values_only=True),
+                             lambda ws=ws: _xlsx_rows(ws, numbers),
                              lambda ws=ws: _scan_sheet_xml(wb._archive, ws._worksheet_path, ws.title)))
     table = _sheet_table("xlsx", sheets, field_of, close=close)
     table.excel_epoch = wb.epoch.date()
     return table
+
+
+def _xlsx_rows(ws: Any, numbers: dict[int, Callable[[Any], Any]]) -> Iterator[list[Any]]:
+    """The cell values of a read-only sheet, row by row, as ``iter_rows(values_only=True)`` gives
+    them but for the number cells of the styles in ``numbers`` (see ``_xlsx_number_readers``):
+    values only would lose their number format. Every row the sheet holds is read, whatever
+    dimension it declares (some generators declare A1:A1, or less than they wrote)."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    with ws._get_source() as source:
+        # no date formats: the date cells are among ``numbers``
+        parser = WorkSheetParser(source, ws._shared_strings, data_only=True, epoch=ws.parent.epoch)
+        expected = 1
+        for index, cells in parser.parse():
+            if index < expected:
+                continue  # a row written out of order: openpyxl passes it over too
+            while expected < index:  # rows the sheet leaves out are empty
+                expected += 1
+                yield []
+            expected += 1
+            values: list[Any] = [None] * cells[-1]["column"] if cells else []
+            for cell in cells:
+                value = cell["value"]
+                if numbers and value is not None and cell["data_type"] == "n" and cell["style_id"] in numbers:
+                    value = numbers[cell["style_id"]](value)
+                values[cell["column"] - 1] = value
+            yield values
+
+
+def _xlsx_number_readers(wb: Any) -> dict[int, Callable[[Any], Any]]:
+    """{cell style: how a number cell of that style is read} for the styles whose number cells are
+    not read as their plain value: dates (as openpyxl reads them), and number formats that change
+    what a cell says (``numberformats``)."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+
+    readers: dict[int, Callable[[Any], Any]] = {}
+    for index, style in enumerate(getattr(wb, "_cell_styles", None) or []):
+        if index in wb._date_formats:
+            readers[index] = partial(_excel_date, epoch=wb.epoch, timedelta=index in wb._timedelta_formats)
+            continue
+        number_format = style.numFmtId
+        code = (BUILTIN_FORMATS.get(number_format) if number_format < BUILTIN_FORMATS_MAX_SIZE
+                else wb._number_formats[number_format - BUILTIN_FORMATS_MAX_SIZE])
+        shown = shown_by(code)
+        if shown is not None:
+            readers[index] = partial(_shown_number, shown)
+    return readers
+
+
+def _excel_date(value: float, *, epoch: dt.datetime, timedelta: bool) -> Any:
+    """A number in a date cell, as openpyxl reads it; one no Excel date can be (20240813 typed into
+    the cell, or a negative number: Excel shows ########) is marked, as the XLS reader marks it,
+    where openpyxl made it the error #VALUE! with an English warning."""
+    from openpyxl.utils.datetime import from_excel
+
+    if value < 0:
+        return DATE_CELL_NUMBER + _cell_text(value)
+    try:
+        return from_excel(value, epoch, timedelta=timedelta)
+    except (OverflowError, ValueError):
+        return DATE_CELL_NUMBER + _cell_text(value)
+
+
+def _shown_number(shown: NumberFormat, value: float) -> Any:
+    """A number cell as its format shows it; marked when the format is not rendered. A number past
+    Excel's 15 significant digits stays a number: whatever the format shows (an 18-digit id under
+    000000000000000000 ends in 000), its last digits are lost, and the validator says so."""
+    if abs(value) >= 1e15:
+        return value
+    text = shown.show(value)
+    return text if text is not None else f"{FORMAT_NOT_SHOWN}{shown.code}\x00{_cell_text(value)}"
 
 
 _MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
@@ -793,6 +925,9 @@ _CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _ROW_TAG = re.compile(rb'<(?:\w+:)?row\b([^>]*)>')
 _ROW_REF = re.compile(rb'\br="(\d+)"')
 _HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+_COLUMN_TAG = re.compile(rb'<(?:\w+:)?col\b([^>]*)>')
+_COLUMN_SPAN = re.compile(rb'\bmin="(\d+)"[^>]*?\bmax="(\d+)"|\bmax="(\d+)"[^>]*?\bmin="(\d+)"')
+_MAX_COLUMNS = 16_384  # XFD, the last column of a sheet
 _TEXT_RESULT = re.compile(rb'\bt="(?:str|inlineStr|s)"')
 
 
@@ -806,15 +941,18 @@ class _SheetScan:
     uncached: dict[int, set[int]] = field(default_factory=dict)
     # the rows hidden in the sheet (1-based): rows a filter or 隐藏 keeps out of sight
     hidden: set[int] = field(default_factory=set)
+    # the columns hidden in the sheet (1-based)
+    hidden_columns: set[int] = field(default_factory=set)
 
 
 def _scan_sheet_xml(archive: zipfile.ZipFile, part: str, title: str) -> _SheetScan:
     """The merged ranges that span several rows, the formulas saved without a result and the
-    hidden rows. The sheet's XML is scanned as bytes, a chunk at a time: the list of merged cells
-    comes after the rows and read-only mode does not read it; with ``data_only`` a formula with
-    no saved result reads as an empty cell, which would lose its value without a word; read-only
-    mode does not say which rows are hidden. The scan runs before openpyxl reads the rows
-    (``_Sheet.rows``), so it also refuses a text longer than any cell's before openpyxl holds it."""
+    hidden rows and columns. The sheet's XML is scanned as bytes, a chunk at a time: the list of
+    merged cells comes after the rows and read-only mode does not read it; with ``data_only`` a
+    formula with no saved result reads as an empty cell, which would lose its value without a
+    word; read-only mode does not say which rows and columns are hidden. The scan runs before
+    openpyxl reads the rows (``_Sheet.rows``), so it also refuses a text longer than any cell's
+    before openpyxl holds it."""
     from openpyxl.utils import column_index_from_string
 
     scan = _SheetScan()
@@ -844,11 +982,16 @@ def _scan_sheet_xml(archive: zipfile.ZipFile, part: str, title: str) -> _SheetSc
                             f"工作表“{title}”中有超过 {MAX_UNCACHED_FORMULAS:,} 个公式没有保存计算结果"
                             "（由程序生成的工作簿常见）：请在 Excel 或 WPS 中打开并保存后再提交，"
                             "或另存为 CSV（UTF-8）。")
-            if _HIDDEN.search(data):  # most sheets hide no row
+            if _HIDDEN.search(data):  # most sheets hide no row and no column
                 for m in _ROW_TAG.finditer(data):
                     ref = _ROW_REF.search(m[1])
                     if ref is not None and _HIDDEN.search(m[1]):
                         scan.hidden.add(int(ref[1]))
+                for m in _COLUMN_TAG.finditer(data):  # <col min="30" max="30" hidden="1"/>, before the rows
+                    span = _COLUMN_SPAN.search(m[1])
+                    if span is not None and _HIDDEN.search(m[1]):
+                        first, last = (int(span[1]), int(span[2])) if span[1] else (int(span[4]), int(span[3]))
+                        scan.hidden_columns.update(range(first, min(last, _MAX_COLUMNS) + 1))
             tail = data[-4096:]
     # a match may be seen twice across a chunk boundary: keep each range once
     scan.merges = {row: sorted(set(spans)) for row, spans in found.items()}
@@ -900,12 +1043,20 @@ def _merge_note(merged: dict[int, list[tuple[int, int]]], *, after: int = 0, tit
     return f"{where}中有 {count} 处跨行合并的单元格：合并的值已填入它所占的每一行。" if count else None
 
 
-def _noting_hidden(rows: Iterable[tuple[int, list[str]]], hidden: set[int],
-                   found: list[int]) -> Iterator[tuple[int, list[str]]]:
-    """The rows as they are; the numbers of the hidden ones holding data are added to ``found``."""
+def _noting_hidden(rows: Iterable[tuple[int, list[str]]], hidden: set[int], found: list[int],
+                   columns: Iterable[int] = (), filled: list[int] | None = None) -> Iterator[tuple[int, list[str]]]:
+    """The rows as they are; the numbers of the hidden ones holding data are added to ``found``,
+    and the hidden ``columns`` (0-based) that hold data in any row to ``filled``."""
+    waiting = sorted(columns)  # the hidden columns not yet seen holding anything
     for line, cells in rows:
         if hidden and line in hidden and not _is_blank(cells):
             found.append(line)
+        if waiting:
+            seen = [i for i in waiting if i < len(cells) and cells[i] and not cells[i].isspace()]
+            if seen:
+                assert filled is not None
+                filled.extend(seen)
+                waiting = [i for i in waiting if i not in seen]
         yield line, cells
 
 
@@ -922,6 +1073,18 @@ def _hidden_note(rows: list[int], *, title: str | None = None) -> str:
     where = f"工作表“{title}”" if title else "工作表"
     return (f"{where}中有 {len(rows)} 行是隐藏的（筛选或隐藏后看不到）：第 {shown} 行。隐藏的行也已按记录读取；"
             "如其中有不应报送的行，请删除这些行后重新提交。")
+
+
+def _hidden_columns_note(columns: list[tuple[int, str]], *, title: str | None = None) -> str:
+    """A note on the hidden columns of a sheet that were read and hold data: whoever sent the file
+    may not have seen them (a column of internal notes hidden before sending), and what they hold
+    is stored, and published where the column is public (备注)."""
+    from openpyxl.utils import get_column_letter
+
+    shown = "、".join(f"“{name.strip()}”（{get_column_letter(index + 1)} 列）" for index, name in sorted(columns))
+    where = f"工作表“{title}”" if title else "工作表"
+    return (f"{where}中有 {len(columns)} 列是隐藏的（隐藏后看不到）：{shown}。隐藏的列也已按列名读取，其内容照常保存，"
+            "可公示的栏目（如备注、违法事实）会公开；如其中有不应报送的内容，请删除后重新提交。")
 
 
 @dataclass
@@ -950,6 +1113,10 @@ class _Sheet:
     @property
     def hidden(self) -> set[int]:
         return self.scanned().hidden
+
+    @property
+    def hidden_columns(self) -> set[int]:
+        return self.scanned().hidden_columns
 
     def rows(self) -> Iterator[Sequence[Any]]:
         scan = self.scanned()  # first: for XLSX, the scan refuses what openpyxl should not read
@@ -1005,7 +1172,8 @@ def _sheet_table(
         if not many:
             raise first_problem
         looked = "”、“".join(s.title for s in visible)
-        hidden = "；隐藏的工作表不读取" if len(visible) < len(sheets) else ""
+        unseen = "”、“".join(s.title for s in sheets if all(s is not v for v in visible))
+        hidden = f"；隐藏的工作表“{unseen}”不读取" if unseen else ""
         raise FileUnreadable(f"工作簿中没有哪个工作表有双公示格式的表头（已查看“{looked}”{hidden}）。"
                              f"第一个工作表：{first_problem.message}")
     catalogue = get_catalogue()
@@ -1015,10 +1183,13 @@ def _sheet_table(
                and {field_of(c) for c in h.cells if c} >= _RECORD_FIELDS]
     filled = [(s, h) for s, h in holding if any(not _is_blank(cells) for _line, cells in h.rows)]
     chosen = [sheet for sheet, _h in filled or holding[:1] or headed[:1]]
+    hidden_sheets = [s for s in sheets if all(s is not v for v in visible)]
+    with_records = [s.title for s in hidden_sheets if not catalogue.is_example_sheet(s.title)
+                    and _holds_records(rows(s), field_of)]
     reading.update(row=0, offset=0)
     first_sheet, header = next((s, h) for s, h in headed if s is chosen[0])
     del headed, holding, filled  # the first look at each sheet is over: let its reader go
-    headers = header.cells
+    headers = [cell_as_sent(c) for c in header.cells]  # a name is no cell to say something of
     while headers and not headers[-1]:
         headers.pop()
     notes: list[str] = []
@@ -1034,6 +1205,9 @@ def _sheet_table(
         passed = "".join([
             f"；“{'”、“'.join(no_header)}”没有双公示表头" if no_header else "",
             f"；“{'”、“'.join(examples)}”是示例、说明或代码表，未读取" if examples else "",
+            f"；隐藏的工作表“{'”、“'.join(s.title for s in hidden_sheets)}”未读取" if hidden_sheets else "",
+            f"，其中“{'”、“'.join(with_records)}”有双公示表头和数据行，看来是记录：如需报送，请在 Excel 或 WPS 中"
+            "取消隐藏该工作表后重新提交" if with_records else "",
         ])
         if len(chosen) == 1:
             notes.append(f"工作簿有 {len(sheets)} 个工作表，只读取“{read}”{passed}。")
@@ -1083,14 +1257,18 @@ def _sheet_table(
             lines.start(reading["offset"])
             found = _find_header(rows(sheet), field_of)  # read again from the sheet's first row
             shown_hidden: list[int] = []  # hidden rows with something in them
-            sheet_rows = _noting_hidden(found.rows, sheet.hidden, shown_hidden)
+            # the hidden columns read (the catalogue's), and those of them with something in them
+            hidden_read = {i - 1: found.cells[i - 1] for i in sheet.hidden_columns
+                           if i <= len(found.cells) and field_of(found.cells[i - 1])}
+            filled_hidden: list[int] = []
+            sheet_rows = _noting_hidden(found.rows, sheet.hidden, shown_hidden, hidden_read, filled_hidden)
             if number == 0:
                 lines.renamed.append({})
                 yield from sheet_rows
             else:
                 offset = reading["offset"]
                 sheet_title[0] = sheet.title
-                placed, renamed = later_sheet_columns(found.cells)
+                placed, renamed = later_sheet_columns([cell_as_sent(c) for c in found.cells])
                 lines.renamed.append(renamed)
                 merged = _merge_note(sheet.merges, after=found.line + len(found.written) - 1, title=sheet.title)
                 if merged:
@@ -1103,6 +1281,9 @@ def _sheet_table(
                     yield offset + line, row
             if shown_hidden:
                 notes.append(_hidden_note(shown_hidden, title=sheet.title if len(chosen) > 1 else None))
+            if filled_hidden:
+                notes.append(_hidden_columns_note([(i, hidden_read[i]) for i in filled_hidden],
+                                                  title=sheet.title if len(chosen) > 1 else None))
             reading["offset"] += reading["row"]
 
     return Table(
@@ -1118,6 +1299,22 @@ def _sheet_table(
         _close=close,
         sheets=lines,
     )
+
+
+def _holds_records(rows: Iterator[tuple[int, list[str]]], field_of: FieldOf, *, looked: int = 50) -> bool:
+    """Whether a sheet that is not read (a hidden one) looks like records: a header naming the
+    party and the decision number, and something in one of the ``looked`` rows under it. Only the
+    note depends on it: a sheet that cannot be read says nothing."""
+    try:
+        header = _find_header(rows, field_of)
+        return ({field_of(c) for c in header.cells if c} >= _RECORD_FIELDS
+                and any(not _is_blank(cells) for _line, cells in itertools.islice(header.rows, looked)))
+    except Exception:
+        return False
+    finally:
+        close = getattr(rows, "close", None)
+        if close:
+            close()
 
 
 class _DamagedSheet(FileUnreadable):
@@ -1148,12 +1345,22 @@ def open_xls(path: Path, field_of: FieldOf) -> Table:
             f"Office 文件。请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）后再提交。（{exc}）"
         ) from exc
 
+    formats: dict[int, NumberFormat | None] = {}  # per cell format (XF): the number format, if it says more
+
+    def number(cell: Any) -> Any:
+        shown = formats.get(cell.xf_index, formats)
+        if shown is formats:
+            shown = formats[cell.xf_index] = _xls_number_format(wb, cell.xf_index)
+        return cell.value if shown is None else _shown_number(shown, cell.value)
+
     def value(cell: Any) -> Any:
+        if cell.ctype == xlrd.XL_CELL_NUMBER:
+            return number(cell)
         if cell.ctype == xlrd.XL_CELL_DATE:
             try:
                 return xlrd.xldate_as_datetime(cell.value, wb.datemode)
             except (ValueError, OverflowError, xlrd.xldate.XLDateError):
-                return cell.value
+                return DATE_CELL_NUMBER + _cell_text(cell.value)  # 20240813 typed into a date cell
         if cell.ctype == xlrd.XL_CELL_BOOLEAN:
             return bool(cell.value)
         if cell.ctype == xlrd.XL_CELL_ERROR:  # as Excel shows it (#N/A): validation refuses it
@@ -1174,14 +1381,28 @@ def _xls_table(wb: Any, field_of: FieldOf, sheet_rows: Callable[[Any], Iterator[
         ws = wb.sheet_by_index(index)
         sheets.append(_Sheet(ws.name, ws.visibility == 0, max(ws.nrows, 1),
                              lambda ws=ws: sheet_rows(ws),
-                             lambda ws=ws: _SheetScan(_xls_merges(ws), hidden=_xls_hidden(ws))))
+                             lambda ws=ws: _SheetScan(_xls_merges(ws), hidden=_xls_hidden(ws),
+                                                      hidden_columns=_xls_hidden_columns(ws))))
     table = _sheet_table("xls", sheets, field_of, close=wb.release_resources)
     table.excel_epoch = dt.date(1904, 1, 1) if wb.datemode == 1 else dt.date(1899, 12, 30)
     return table
 
 
+def _xls_number_format(wb: Any, xf_index: int) -> NumberFormat | None:
+    """The number format of a cell format (XF) of an .xls workbook, when it changes what its cells say."""
+    try:
+        found = wb.format_map.get(wb.xf_list[xf_index].format_key)
+    except IndexError:
+        return None
+    return shown_by(found.format_str) if found is not None else None
+
+
 def _xls_hidden(ws: Any) -> set[int]:
     return {row + 1 for row, info in ws.rowinfo_map.items() if info.hidden}  # 0-based
+
+
+def _xls_hidden_columns(ws: Any) -> set[int]:
+    return {column + 1 for column, info in ws.colinfo_map.items() if info.hidden}  # 0-based
 
 
 def _xls_merges(ws: Any) -> dict[int, list[tuple[int, int]]]:
@@ -1221,10 +1442,6 @@ def open_json(path: Path, field_of: FieldOf, decoding: Encoding | None = None) -
         fh.close()
         raw.close()
         raise
-
-
-# a lone UTF-16 surrogate, as a JSON \ud842 escape without its pair decodes
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from xinyong.ingest.readers import (
     UNCLOSED_QUOTE,
     WORKBOOK_FORMATS,
     SheetLines,
+    cell_as_sent,
     open_table,
 )
 from xinyong.ingest.schemas import (
@@ -523,7 +524,8 @@ def _rejected_row(batch_id: int, line: int, headers: list[str], cells: list[str]
     else:
         if cells and cells[0] == UNCLOSED_QUOTE:
             cells = cells[2:]  # the row as the reader split it: the broken cell holds the lines it swallowed
-        named = {h or f"列{i + 1}": (cells[i] if i < len(cells) else "") for i, h in enumerate(headers)}
+        # a cell the reader marked is handed back as sent (half a character as its escape, _xD842_)
+        named = {h or f"列{i + 1}": (cell_as_sent(cells[i]) if i < len(cells) else "") for i, h in enumerate(headers)}
     return {"batch_id": batch_id, "line": line, "cells": get_keyring().encrypt(orjson.dumps(named).decode())}
 
 

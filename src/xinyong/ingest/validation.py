@@ -20,7 +20,16 @@ from xinyong.core import clock, ids
 from xinyong.core.errors import FileUnreadable
 from xinyong.core.names import display_name, normalize_name
 from xinyong.core.text import CONTROL, CONTROL_PADDING, has_controls, with_controls_shown, without_controls
-from xinyong.ingest.readers import INVALID_JSON, JSON_BOOLEAN, NESTED_VALUE, UNCACHED_FORMULA, UNCLOSED_QUOTE
+from xinyong.ingest.readers import (
+    DATE_CELL_NUMBER,
+    FORMAT_NOT_SHOWN,
+    HALF_CHARACTER,
+    INVALID_JSON,
+    JSON_BOOLEAN,
+    NESTED_VALUE,
+    UNCACHED_FORMULA,
+    UNCLOSED_QUOTE,
+)
 
 # Several values in one cell: separated by ; ； 、 , ， / or | (spaces, when no value matches whole),
 # or joined as a decision words them: 警告并处罚款, 警告，并处罚款 (no value's spelling holds 并)
@@ -273,6 +282,7 @@ _TEXT_MARKS = frozenset("'=")
 _EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
                            "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
 _MARKED_CELL = frozenset("#\x00")  # first characters of an error value or a reader's cell marker
+_HALF_ESCAPE = re.compile(r"_x[Dd][89A-Fa-f][0-9A-Fa-f]{2}_")  # half a character, as a workbook escapes it
 # A period in one cell: 2024/01/01至2029/12/31, 2024年1月1日起至2029年12月31日止, 2024.1.1~2029.12.31,
 # 2024-01-01 — 2029-12-31 (a plain - between two dates that contain - is found by trying each one)
 _PERIOD_SEPARATOR = re.compile(r"\s*起?\s*(?:至|到|~|〜|—+|–|\s+-\s+|--)\s*")
@@ -859,9 +869,10 @@ class RowValidator:
             raw = _clean(cells[index]) if index < n else ""
             if not raw:
                 continue
-            if raw[0] in _MARKED_CELL and (problem := self._cell_problem(line, index, raw)):
-                errors.append(problem)
-                continue
+            if raw[0] in _MARKED_CELL:
+                raw = self._marked_cell(line, index, key, raw, errors, warnings)
+                if not raw:
+                    continue
             if not raw.isprintable() and CONTROL.search(raw):  # (has_controls, inline: every cell)
                 raw = self._without_controls(line, index, raw, typed, errors, warnings)
                 if not raw:
@@ -887,6 +898,8 @@ class RowValidator:
                     units_taken[key] = self._fallback_units[index]
         for index, start, end in self._periods:
             raw = _clean(cells[index]) if index < n else ""
+            if raw and raw[0] in _MARKED_CELL:
+                raw = self._marked_cell(line, index, None, raw, errors, warnings)
             if raw and has_controls(raw):
                 raw = self._without_controls(line, index, raw, True, errors, warnings)
             if raw and not self._says_nothing(raw):
@@ -1108,19 +1121,59 @@ class RowValidator:
                               f"“{header}”含有不可见的控制字符（如 NUL），已删除"))
         return kept
 
-    def _cell_problem(self, line: int, index: int, raw: str) -> Issue | None:
-        """What is wrong with a cell that holds no value: a formula's error (#N/A) or a formula
-        the workbook was saved without the result of."""
+    def _marked_cell(self, line: int, index: int, key: str | None, raw: str,
+                     errors: list[Issue], warnings: list[Issue]) -> str:
+        """The value of a cell that begins like an error value (#N/A) or that the reader marked
+        (readers: a formula saved without its result, half a character, a number in a date cell
+        that is no date, a number format not rendered), with what is to be said of it; "" when
+        the cell gives no value (its error is added)."""
         header = self._headers[index]
         if raw == UNCACHED_FORMULA:
-            return Issue(line, header, "formula_without_result",
-                         f"“{header}”是公式，但文件没有保存公式的计算结果（由程序生成的工作簿常见），读不到值："
-                         "请在 Excel 或 WPS 中打开并保存后再报送，或另存为 CSV（UTF-8）")
+            errors.append(Issue(line, header, "formula_without_result",
+                                f"“{header}”是公式，但文件没有保存公式的计算结果（由程序生成的工作簿常见），读不到值："
+                                "请在 Excel 或 WPS 中打开并保存后再报送，或另存为 CSV（UTF-8）"))
+            return ""
         if raw.upper() in _EXCEL_ERRORS:
-            return Issue(line, header, "formula_error",
-                         f"“{header}”是 Excel 的错误值 {raw}（公式出错，如 VLOOKUP 没有找到）："
-                         "请改正公式或填入实际内容")
-        return None
+            errors.append(Issue(line, header, "formula_error",
+                                f"“{header}”是 Excel 的错误值 {raw}（公式出错，如 VLOOKUP 没有找到）："
+                                "请改正公式或填入实际内容"))
+            return ""
+        field = self.item.field(key) if key else None
+        if raw.startswith(HALF_CHARACTER):
+            text = raw[len(HALF_CHARACTER):]
+            escape = _HALF_ESCAPE.search(text)
+            shown = f"“{escape[0]}”" if escape else ""
+            errors.append(Issue(line, header, "invalid_character",
+                                f"“{header}”含有半个字{shown}（工作簿里把一个字的 UTF-16 编码只写了一半，"
+                                "多为生成文件的程序出错），该行未保存：请改正这个字后重新报送"))
+            return ""
+        if raw.startswith(DATE_CELL_NUMBER):
+            number = raw[len(DATE_CELL_NUMBER):]
+            if field is None or field.type != "date":
+                return number  # the cell's value: Excel shows only ####
+            said = (f"“{header}”的单元格是日期格式，填的却是数字 {number}，这不是 Excel 的日期"
+                    "（Excel 中显示为 ####）")
+            if self._dates[number] is None:
+                errors.append(Issue(line, header, "invalid_date",
+                                    f"{said}：请填入日期，如 2024/08/13"))
+                return ""
+            warnings.append(Issue(line, header, "date_cell_number",
+                                  f"{said}，已按年月日读作 {self._dates[number]:%Y/%m/%d}，请核对；"
+                                  "日期请按日期输入（如 2024/8/13）"))
+            return number
+        if raw.startswith(FORMAT_NOT_SHOWN):
+            code, _, number = raw[len(FORMAT_NOT_SHOWN):].rpartition("\x00")
+            said = f"“{header}”的单元格值为 {number}，但其数字格式“{code}”显示的是另外的内容，平台无法确定显示的是什么"
+            if field is not None and field.type == "decimal":
+                # the amount decides the penalty's class and its publication: never guessed
+                errors.append(Issue(line, header, "number_format",
+                                    f"{said}，该行未保存：请把该列设为“常规”或“数值”格式，按列名的单位填写金额后重新报送"))
+                return ""
+            warnings.append(Issue(line, header, "number_format",
+                                  f"{said}，已按单元格的值 {number} 读取，请核对；"
+                                  "如需按显示的内容报送，请把该列设为文本格式后重新填写"))
+            return number
+        return raw
 
     def _period(self, line: int, index: int, raw: str, start: str, end: str, values: dict[str, str],
                 errors: list[Issue], warnings: list[Issue]) -> None:
