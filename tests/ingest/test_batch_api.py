@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -322,3 +323,26 @@ def test_a_file_name_sent_as_net_clients_send_it_is_listed_as_written(client, ke
         report = response.json()
         assert report["file"] == "行政处罚_11月.csv", disposition
         assert report["rows_total"] == 6
+
+
+def test_a_file_with_nul_bytes_is_a_report_not_a_server_error(client, keys, database):  # type: ignore[no-untyped-def]
+    """A database's fixed-width export pads with NUL (\\u0000 in JSON), in a date, a column name or
+    the file's name: PostgreSQL refused to store the batch and the API answered 500. The padding
+    is removed (a warning), a NUL inside a value rejects its row with a message that shows it."""
+    own = next(r for r in sample_rows()[1] if r["数据来源单位统一社会信用代码"] == "11440402A20Y55BB2N")
+    good = {**own, "处罚决定日期": own["处罚决定日期"] + "\x00\x00", "序号\x00": "1"}
+    inner = dict(own, 处罚决定日期="2024/08\x00/13")
+    content = json.dumps([good, inner]).encode("ascii")  # NULs as \u0000
+    body = (b"--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.json\"; "
+            b"filename*=utf-8''%E5%A4%84%E7%BD%9A%00.json\r\nContent-Type: application/json\r\n\r\n"
+            + content + b"\r\n--XYZ--\r\n")
+    response = client.post("/api/v1/batches?kind=penalties", content=body,
+                           headers={"X-API-Key": keys["a"], "Content-Type": "multipart/form-data; boundary=XYZ"})
+    assert response.status_code == 201, response.text
+    report = response.json()
+    assert report["file"] == "处罚.json"
+    assert [(e["line"], e["code"]) for e in report["errors"]] == [(2, "control_characters")]
+    assert "〈NUL〉" in report["errors"][0]["message"]
+    assert [(w["line"], w["code"]) for w in report["warnings"] if w["code"] == "control_characters_removed"] == [
+        (1, "control_characters_removed")]
+    assert [w["message"] for w in report["warnings"] if w["code"] == "unknown_column"] == ["列“序号”不在目录中，已忽略"]

@@ -1159,6 +1159,77 @@ def test_hidden_rows_are_read_and_the_report_names_them(database, tmp_path, suff
     assert again.unchanged == 6 and not any("隐藏" in w.message for w in again.warnings)
 
 
+@pytest.mark.parametrize("suffix", ["xlsx", "xls"])
+def test_hidden_columns_that_are_read_are_named(database, tmp_path, suffix):
+    """Found by probing: a 备注 column of internal notes hidden before sending was stored in the
+    public record without a word, where hidden rows get a note. A hidden column read with
+    something in it is named (its header and letter); an empty one, or one outside the catalogue
+    (not read), is not."""
+    from openpyxl.utils import get_column_letter
+
+    headers, rows = sample_rows()
+    with_extra = [*headers, "内部编号"]
+    sent = [dict(r, 备注="内部：经办人李四，拟不公开", 内部编号="N-1") for r in rows[:3]]
+    hidden = [with_extra.index(h) for h in ("备注", "内部编号", "暂扣或吊销证照名称及编号")]  # 0-based
+    path = tmp_path / f"hidden_columns.{suffix}"
+    if suffix == "xlsx":
+        import openpyxl
+
+        wb = openpyxl.Workbook()
+        for r in [with_extra, *([r[h] for h in with_extra] for r in sent)]:
+            wb.active.append(r)
+        for column in hidden:
+            wb.active.column_dimensions[get_column_letter(column + 1)].hidden = True
+        wb.save(path)
+    else:
+        import xlwt
+
+        book = xlwt.Workbook(encoding="utf-8")
+        sheet = book.add_sheet("行政处罚")
+        for n, r in enumerate([with_extra, *([r[h] for h in with_extra] for r in sent)]):
+            for column, value in enumerate(r):
+                sheet.write(n, column, value)
+        for column in hidden:
+            sheet.col(column).hidden = True
+        book.save(str(path))
+    report = ingest(path)
+    assert (report.accepted, report.rejected) == (3, 0), report.errors
+    (note,) = [w.message for w in report.warnings if w.code == "file_note" and "隐藏" in w.message]
+    assert "1 列是隐藏的" in note and f"“备注”（{get_column_letter(hidden[0] + 1)} 列）" in note
+    assert "内部编号" not in note and "暂扣" not in note
+    assert _stored(database, "remarks") == ["内部：经办人李四，拟不公开"] * 3, "read all the same"
+
+
+def test_a_hidden_sheet_is_named_and_one_holding_records_said_so(database, tmp_path):
+    """Found by probing: the note said only 工作簿有 2 个工作表，只读取“法人”, and the records on
+    the hidden sheet 自然人 were dropped unnamed. A hidden sheet is still not read, but named, and
+    one with a header of records and rows under it is said to look like records; a hidden code
+    list is named without that."""
+    import openpyxl
+
+    headers, rows = sample_rows()
+    wb = openpyxl.Workbook()
+    wb.active.title = "法人"
+    wb.active.append(headers)
+    for r in rows[:3]:
+        wb.active.append(list(r.values()))
+    persons = wb.create_sheet("自然人")
+    persons.append(headers)
+    for r in rows[3:5]:
+        persons.append(list(r.values()))
+    persons.sheet_state = "hidden"
+    codes = wb.create_sheet("下拉选项")
+    codes.append(["行政相对人类别", "证件类型", "处罚类别"])
+    codes.append(["法人及非法人组织", "身份证", "警告"])
+    codes.sheet_state = "hidden"
+    wb.save(tmp_path / "hidden_sheets.xlsx")
+    report = ingest(tmp_path / "hidden_sheets.xlsx")
+    assert (report.accepted, report.rejected) == (3, 0)
+    (note,) = [w.message for w in report.warnings if w.code == "file_note" and "工作表" in w.message]
+    assert "只读取“法人”" in note and "隐藏的工作表“自然人”、“下拉选项”未读取" in note
+    assert "其中“自然人”有双公示表头和数据行，看来是记录" in note and "取消隐藏" in note
+
+
 def test_xlsx_declaring_a_smaller_sheet_than_it_holds_is_read_whole(database, tmp_path):
     """Some generators write a wrong <dimension> (A1:A1, or the size of an older sheet); every row
     and column the sheet holds is read all the same."""
@@ -1209,9 +1280,11 @@ def test_id_numbers_excel_stored_as_numbers_are_rejected_as_such(database, tmp_p
         assert "文本格式" in report.errors[0].message and number not in report.errors[0].message
 
 
-def test_a_long_number_excel_kept_as_a_number_in_a_text_column_is_rejected_as_such(database, tmp_path):
+@pytest.mark.parametrize("number_format", ["General", "0" * 19])
+def test_a_long_number_excel_kept_as_a_number_in_a_text_column_is_rejected_as_such(database, tmp_path, number_format):
     """许可编号 1301021234567890123 typed into a number cell was stored and published as
-    1.30102123456789E+18 (exit 0); like an id, it is refused saying why."""
+    1.30102123456789E+18 (exit 0); like an id, it is refused saying why — also under a format of
+    19 zeros, which shows the digits kept (1301021234567890000), not the number typed."""
     import openpyxl
 
     headers, rows = sample_rows("licences.csv")
@@ -1222,6 +1295,7 @@ def test_a_long_number_excel_kept_as_a_number_in_a_text_column_is_rejected_as_su
     cells: list[object] = [rows[1][h] for h in headers]
     cells[headers.index("许可编号")] = 1301021234567890123
     ws.append(cells)
+    ws.cell(3, headers.index("许可编号") + 1).number_format = number_format
     wb.save(tmp_path / "numbers.xlsx")
     report = ingest(tmp_path / "numbers.xlsx", "licences")
     assert (report.accepted, report.rejected) == (1, 1)

@@ -206,3 +206,164 @@ def test_excel_serial_of_9999_12_31_in_an_open_ended_column_is_no_end(database, 
     assert [(w.line, w.field, w.code) for w in report.warnings] == [(2, "处罚有效期", "excel_serial_date")]
     assert "9999/12/31（长期）" in report.warnings[0].message
     assert _stored(rows[0][NUMBER])["valid_until"] == "2099-12-31"
+
+
+def _formatted_workbook(path, headers, rows, formats):
+    """An .xlsx or .xls of the rows whose cells ``formats`` holds are numbers in a number format:
+    {(row index, header): (number, format code)}."""
+    if path.suffix == ".xlsx":
+        import openpyxl
+
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        sheet.append(headers)
+        for n, r in enumerate(rows):
+            sheet.append([formats[(n, h)][0] if (n, h) in formats else r[h] for h in headers])
+            for column, h in enumerate(headers, start=1):
+                if (n, h) in formats:
+                    sheet.cell(n + 2, column).number_format = formats[(n, h)][1]
+        workbook.save(path)
+        return path
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Sheet1")
+    for column, h in enumerate(headers):
+        sheet.write(0, column, h)
+    for n, r in enumerate(rows, start=1):
+        for column, h in enumerate(headers):
+            if (n - 1, h) in formats:
+                number, code = formats[(n - 1, h)]
+                sheet.write(n, column, number, xlwt.easyxf(num_format_str=code))
+            else:
+                sheet.write(n, column, r[h])
+    book.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls"])
+def test_an_amount_whose_format_shows_a_unit_is_read_as_shown(database, tmp_path, suffix):
+    """Found by probing: 2000 shown “2,000.00元” (#,##0.00"元") in the 万元 column was stored as
+    2000 万元 — 严重, published for three years — and 20000 shown “2.0000万元” (0!.0000"万元", 元
+    shown in 万元) as 20000 万元, while the same cells exported to CSV are 0.2 and 2 万元. The cell
+    is read as shown, as its CSV export is: the unit after the amount counts, with its warning."""
+    headers, rows = sample_rows()
+    fine = "罚款金额（万元）"
+    three = [r for r in rows if "罚款" in r["处罚类别"]][:3]
+    formats = {(0, fine): (2000, '#,##0.00"元"'), (1, fine): (20000, '0!.0000"万元"'), (2, fine): (0.2, "0.00")}
+    report = ingest(_formatted_workbook(tmp_path / f"units.{suffix}", headers, three, formats))
+    assert (report.accepted, report.rejected) == (3, 0), report.errors
+    assert [(w.line, w.field, w.code) for w in report.warnings] == [(2, fine, "amount_unit_converted")]
+    assert "2,000.00元" in report.warnings[0].message
+    assert [_stored(r[NUMBER])["fine_amount"] for r in three] == ["0.2", "2", "0.2"]
+
+    shown = [dict(r, **{fine: text}) for r, text in zip(three, ["2,000.00元", "2.0000万元", "0.20"], strict=True)]
+    exported = ingest(write_rows(tmp_path / "units.csv", headers, shown))
+    assert (exported.unchanged, exported.rejected) == (3, 0), "the CSV export of the cells is the same records"
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls"])
+def test_a_code_whose_format_adds_a_prefix_or_zeros_is_read_as_shown(database, tmp_path, suffix):
+    """A 许可编号 cell holding 1 under "XK2024"000000 shows XK2024000001 and was stored as 1."""
+    headers, rows = sample_rows("licences.csv")
+    two = rows[:2]
+    assert [r["许可编号"] for r in two] == ["XK2024000001", "XK2024000002"]
+    formats = {(0, "许可编号"): (1, '"XK2024"000000'), (1, "许可编号"): (2, '"XK2024"000000')}
+    report = ingest(_formatted_workbook(tmp_path / f"codes.{suffix}", headers, two, formats), "licences")
+    assert (report.accepted, report.rejected) == (2, 0), report.errors
+    assert report.warnings == []
+    again = ingest(write_rows(tmp_path / "codes.csv", headers, two), "licences")
+    assert again.unchanged == 2, "stored as shown: XK2024000001, not 1"
+
+    padded = {(0, "许可编号"): (2, "000000")}
+    cells = ingest(_formatted_workbook(tmp_path / f"padded.{suffix}", headers, [dict(rows[2])], padded), "licences")
+    assert cells.accepted == 1
+    with db.transaction() as session:
+        record = session.scalars(select(Record).where(Record.decision_no == rows[2]["行政许可决定文书号"])).one()
+        assert records.current_values(session, record)["licence_no"] == "000002"
+
+
+def test_a_format_the_reader_cannot_render_is_said_never_guessed(database, tmp_path):
+    """Chinese numerals with a unit ([DBNum2]0"元": 贰仟元): an amount is not read as the bare
+    value (its unit decides the class and the publication); another column keeps its value, with
+    a warning."""
+    headers, rows = sample_rows()
+    fine = "罚款金额（万元）"
+    two = [r for r in rows if "罚款" in r["处罚类别"]][:2]
+    formats = {(0, fine): (2000, '[DBNum2]0"元"'), (1, "备注"): (5, '[DBNum2]0"号"')}
+    report = ingest(_formatted_workbook(tmp_path / "numerals.xlsx", headers, two, formats))
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(2, fine, "number_format")]
+    assert "[DBNum2]0\"元\"" in report.errors[0].message
+    assert [(w.line, w.field, w.code) for w in report.warnings] == [(3, "备注", "number_format")]
+    assert _stored(two[1][NUMBER])["remarks"] == "5"
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls"])
+def test_a_number_typed_into_a_date_cell_is_said_to_be_no_date(database, tmp_path, suffix):
+    """20240813 typed into a yyyy/m/d cell (Excel shows ########): the XLSX row was rejected as
+    formula_error “#VALUE!（公式出错…）”, with openpyxl's English warning on stderr, while the XLS
+    one was read as 2024/08/13 without a word. Both now read it as 2024/08/13 with a warning that
+    says what it is; a number that is no date either is an invalid_date saying so."""
+    import warnings
+
+    headers, rows = sample_rows()
+    date = "处罚决定日期"
+    formats = {(0, date): (20240813, "yyyy/m/d"), (1, date): (99999999, "yyyy/m/d")}
+    path = _formatted_workbook(tmp_path / f"typed.{suffix}", headers, rows[:2], formats)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = ingest(path)
+    assert [str(w.message) for w in caught if "openpyxl" in w.filename] == []
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert [(w.line, w.field, w.code) for w in report.warnings] == [(2, date, "date_cell_number")]
+    assert "数字 20240813" in report.warnings[0].message and "2024/08/13" in report.warnings[0].message
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(3, date, "invalid_date")]
+    assert "日期格式" in report.errors[0].message and "公式" not in report.errors[0].message
+    assert _stored(rows[0][NUMBER])["decision_date"] == "2024-08-13"
+
+
+def test_half_a_character_in_a_workbook_rejects_its_row_and_a_whole_one_is_read(database, tmp_path):
+    """A generator that escapes UTF-16 halves writes 𠮷 as _xD842__xDFB7_: read as 𠮷. Half of it
+    alone (_xD842_) crashed the intake (TypeError: surrogates not allowed; a 500 over the API): the
+    row is rejected, handed back with the escape as written, and the rest stored."""
+    headers, rows = sample_rows()
+    three = [dict(rows[0], 行政相对人名称="_xD842__xDFB7_野家餐饮管理有限公司"),
+             dict(rows[1], 行政相对人名称="_xD842_野家餐饮管理有限公司"), rows[2]]
+    report = ingest(_workbook(tmp_path / "halves.xlsx", headers, three))
+    assert (report.accepted, report.rejected) == (2, 1)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(3, "行政相对人名称", "invalid_character")]
+    assert "_xD842_" in report.errors[0].message
+    assert _stored(rows[0][NUMBER])["subject_name"] == "𠮷野家餐饮管理有限公司"
+    with db.transaction() as session:
+        from xinyong.ingest import service
+
+        ((line, cells),) = service.rejected_rows(session, report.batch_id)
+    assert (line, cells["行政相对人名称"]) == (3, "_xD842_野家餐饮管理有限公司")
+
+
+def test_a_strict_open_xml_workbook_is_named_as_such_not_damaged(tmp_path):
+    """Excel's “Strict Open XML 电子表格” (Save As) uses other namespaces, which openpyxl does not
+    read: it was reported as damaged (AssertionError), with an English warning. (The workbook is
+    emulated: a transitional one with the Strict namespaces.)"""
+    import zipfile
+
+    from xinyong.core.errors import FileUnreadable
+
+    headers, rows = sample_rows()
+    transitional = _workbook(tmp_path / "transitional.xlsx", headers, rows[:2])
+    strict = tmp_path / "strict.xlsx"
+    swap = {b"http://schemas.openxmlformats.org/spreadsheetml/2006/main": b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+            b"http://schemas.openxmlformats.org/officeDocument/2006/relationships":
+                b"http://purl.oclc.org/ooxml/officeDocument/relationships"}
+    with zipfile.ZipFile(transitional) as source, zipfile.ZipFile(strict, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            for old, new in swap.items():
+                data = data.replace(old, new)
+            target.writestr(info, data)
+    with pytest.raises(FileUnreadable) as raised:
+        ingest(strict)
+    message = str(raised.value)
+    assert "Strict Open XML" in message and "Excel 工作簿(*.xlsx)" in message
+    assert "损坏" not in message and "Error" not in message

@@ -37,17 +37,25 @@ _FILL_MARK = re.compile(rf"\(?(?:{_FILL_WORDS})\)?")
 # A bracketed note in a column name (as normalised: half-width, case folded, no spaces) is dropped
 # when it only says how to fill the column: each of its parts (split at , ; 、) is a fill mark,
 # also for a kind of party (法人必填, 自然人选填, 当事人为法人时必填), a format (格式：YYYY/MM/DD,
-# yyyy-mm-dd, 如2024/08/13) or a precision (保留两位小数). A part that names a unit (元, 万元) is
-# never such a note: the unit decides how the amounts are read, so it stays in the name
-# (罚款金额（选填，单位：元） is 罚款金额（元）). A bracket with any other part is kept whole.
+# yyyy-mm-dd, 如2024/08/13), a precision (保留两位小数), a type (数值, 文本, 日期型), a length
+# (限5000字, 不超过200个字符, 500字以内) or a field code of the data standard (CF_XDR_MC: whether it is
+# the column's own is checked where the columns are mapped, see field_code_note). A part that names
+# a unit (元, 万元) is never such a note: the unit decides how the amounts are read, so it stays in
+# the name (罚款金额（选填，单位：元） is 罚款金额（元）, 罚款金额（万元，数值） is 罚款金额（万元））. A bracket
+# with any other part is kept whole.
 _BRACKETED = re.compile(r"\(([^()]*)\)")
 _NOTE_SEPARATORS = re.compile(r"[,;、]")
+# cf_xdr_mc, xk_wsh (case folded); not a date format written with underscores (yyyy_mm_dd)
+_FIELD_CODE = re.compile(r"(?!y+_m+_d+$)[a-z]{2,}(?:_[a-z0-9]+)+")
 _NOTE_PART = re.compile(
     rf"[^\d]{{0,12}}(?:{_FILL_WORDS})"
     r"|.*格式.*"
     r"|y{2,4}[-/.年]?m{1,2}[-/.月]?d{1,2}日?"
     r"|(?:如|例|例如|示例):?\d{4}.*"
-    r"|保留.{1,4}位小数|精确到.*|小数点后.*")
+    r"|保留.{1,4}位小数|精确到.*|小数点后.*"
+    r"|(?:数值|数字|小数|整数|文本|字符串?|日期|日期时间)型?"
+    r"|(?:限填?|不超过|不多于|不得超过|最多|最长)?\d+个?(?:汉字|字符|字)(?:以内|之内|以下)?"
+    rf"|{_FIELD_CODE.pattern}")
 # An amount's unit as templates write it at the end of the name: （元）, （单位：元）, （人民币元）,
 # （单位：人民币元）, （人民币：元）, /元 (and the same with 万元) all read as （元）, so that one
 # spelling in the catalogue's unit_headers stands for all of them
@@ -78,14 +86,31 @@ def is_fill_mark(raw: str) -> bool:
     return _FILL_MARK.fullmatch(text) is not None
 
 
+def _folded(raw: str) -> str:
+    """A header full-width folded, brackets unified, case folded, without spaces, anything
+    invisible (a BOM, U+200B, a NUL padding the name) or *."""
+    text = unicodedata.normalize("NFKC", raw or "").casefold()
+    text = text.replace("【", "(").replace("】", ")").replace("〔", "(").replace("〕", ")")
+    return "".join(ch for ch in text if ch.isprintable() and not ch.isspace() and ch != "*")
+
+
+def field_code_note(raw: str) -> str | None:
+    """The data standard's field code a header names in a bracketed note (行政相对人名称（CF_XDR_MC）),
+    case folded (cf_xdr_mc); None when it names none. The note is dropped from the header's key
+    (normalize_header): the caller checks that the code is the column's own."""
+    for bracket in _BRACKETED.finditer(_folded(raw)):
+        for part in _NOTE_SEPARATORS.split(bracket[1]):
+            if _FIELD_CODE.fullmatch(part):
+                return part
+    return None
+
+
 def normalize_header(raw: str) -> str:
     """Header key for matching: full-width folded, brackets unified, all spaces removed, the
     marks templates add (*, （必填）, （选填）, （法人必填）, （格式：YYYY/MM/DD）) dropped, an amount's
     unit written one way (（单位：人民币元） and 罚款金额/元 are （元）), and case folded (field codes
     come as CF_XDR_MC or cf_xdr_mc)."""
-    text = unicodedata.normalize("NFKC", raw or "").casefold()
-    text = text.replace("【", "(").replace("】", ")").replace("〔", "(").replace("〕", ")")
-    text = "".join(ch for ch in text if not ch.isspace() and ch not in "\ufeff\u200b*").strip()
+    text = _folded(raw)
     if "(" in text:
         text = _without_fill_notes(text)
     if "元" in text:
@@ -250,8 +275,11 @@ class Catalogue:
         """Normalised header -> field key for one layout of an item."""
         mapping: dict[str, str] = {}
         for f in item.fields:
-            # a key, as JSON Lines may use; the standard's code, as database exports use
-            for header in (f.label, *f.aliases, *f.unit_headers, f.key, f.standard_code or "", *f.period_headers):
+            # a key, as JSON Lines may use; the standard's code, as database exports use, also
+            # without its underscores as Java programs name it (cfXdrMc for CF_XDR_MC)
+            code = f.standard_code or ""
+            for header in (f.label, *f.aliases, *f.unit_headers, f.key, code, code.replace("_", ""),
+                           *f.period_headers):
                 if header:
                     mapping.setdefault(normalize_header(header), f.key)
         if layout in item.layouts:

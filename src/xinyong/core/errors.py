@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xinyong.core.text import with_controls_shown
+
 
 class XinyongError(Exception):
     """An expected failure that a user can understand and usually fix."""
@@ -37,3 +39,6 @@ class FileUnreadable(XinyongError):
     """A submitted file could not be read at all (wrong format, encoding, missing columns)."""
 
     code = "file_unreadable"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(with_controls_shown(message), code=code)  # it may quote a column name padded with NUL

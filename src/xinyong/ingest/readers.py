@@ -17,19 +17,27 @@ import itertools
 import json
 import os
 import re
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 from xinyong.catalogue.service import get_catalogue, is_fill_mark, normalize_header
 from xinyong.core.config import get_settings
 from xinyong.core.errors import FileUnreadable
+from xinyong.core.text import without_controls
+from xinyong.ingest.numberformats import NumberFormat, shown_by
 
 csv.field_size_limit(10 * 1024 * 1024)
+# openpyxl warns in English on stderr (and in the server's log) about what it drops from a workbook:
+# data validation, conditional formatting, an unknown extension. None of it is a cell's value, and
+# what is (a date cell holding no date) the reader reads and says itself, in the report.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
 
 ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "gbk": "GBK", "gb18030": "GB18030",
                    "utf-16": "UTF-16", "utf-16-le": "UTF-16", "utf-16-be": "UTF-16"}
@@ -40,10 +48,23 @@ NESTED_VALUE = "\x00nested_value"  # then the column, the message and the record
 JSON_BOOLEAN = "\x00json_boolean"  # then the column, the message and the record's text
 # a cell's value: a workbook formula saved without its result (generated workbooks do that)
 UNCACHED_FORMULA = "\x00uncached_formula"
+# A workbook cell read with something to say about it (the validator says it): the marker, then
+# the cell as sent (``cell_as_sent``).
+# - text holding half a character: an escape of a lone UTF-16 surrogate (_xD842_), kept as written
+HALF_CHARACTER = "\x00half_character\x00"
+# - a number in a date cell that no Excel date can be (20240813 typed into a yyyy/m/d cell: Excel
+#   shows ########): the number
+DATE_CELL_NUMBER = "\x00date_cell_number\x00"
+# - a number whose format changes what the cell says in a way the reader does not render
+#   (numberformats): the format's code, a NUL, then the number
+FORMAT_NOT_SHOWN = "\x00format_not_shown\x00"
+_MARKERS = (HALF_CHARACTER, DATE_CELL_NUMBER, FORMAT_NOT_SHOWN)
 # more cells like that than this make the workbook unreadable rather than each row rejected
 MAX_UNCACHED_FORMULAS = 100_000
 # how many leading rows may sit above the header (a title line, an empty line)
 MAX_PREAMBLE_ROWS = 5
+# how many of the catalogue's columns a header names at least (and the keys of a JSON record)
+HEADER_NAMES = 3
 # the catalogue field a column name stands for (None: not a known column)
 FieldOf = Callable[[str], "str | None"]
 
@@ -250,7 +271,7 @@ def _is_blank(cells: list[str]) -> bool:
 
 
 def _looks_like_header(cells: list[str], field_of: FieldOf) -> bool:
-    return sum(1 for c in cells if c and field_of(c)) >= 3
+    return sum(1 for c in cells if c and field_of(c)) >= HEADER_NAMES
 
 
 @dataclass
@@ -262,6 +283,11 @@ class _Header:
     rows: Iterator[tuple[int, list[str]]]
     written: list[list[str]]  # the header row(s) as written: a row repeating one later is skipped
     note: str | None = None
+
+    def __post_init__(self) -> None:
+        # a name padded with NUL (a database's fixed-width export) is the name: it is quoted in
+        # messages and stored, and no text column takes a NUL
+        self.cells = [without_controls(name) for name in self.cells]
 
 
 def _find_header(
@@ -376,11 +402,29 @@ def _combine_header_rows(
     return headers, ("names" if named >= codes else "codes")
 
 
-def _sniff_delimiter(sample: str) -> str:
-    """The separator the header uses: the candidate that occurs most often on one of the first
-    lines (a title line above the header may have none)."""
+_DELIMITERS = (",", "\t", "|", ";")
+
+
+def _sniff_delimiter(sample: str, field_of: FieldOf) -> str:
+    """The separator the header uses: the candidate that splits one of the first rows (a title
+    may sit above the header) into the most known column names, so that a quoted text full of
+    commas or semicolons in a record (or a tab-separated file's commas) does not decide it. When
+    none splits a row into a header (no header: the file is refused anyway), the candidate that
+    occurs most often on one of the first lines."""
+    def known_columns(delimiter: str) -> int:
+        rows = csv.reader(io.StringIO(sample), delimiter=delimiter)
+        try:
+            return max((sum(1 for c in cells if c and field_of(c))
+                        for cells in itertools.islice(rows, MAX_PREAMBLE_ROWS + 1)), default=0)
+        except csv.Error:
+            return 0
+
+    known = {d: known_columns(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: known[d])
+    if known[best] >= HEADER_NAMES:
+        return best
     lines = sample.splitlines()[: MAX_PREAMBLE_ROWS + 1]
-    counts = {d: max((line.count(d) for line in lines), default=0) for d in (",", "\t", "|", ";")}
+    counts = {d: max((line.count(d) for line in lines), default=0) for d in _DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
@@ -399,8 +443,9 @@ def open_csv(path: Path, field_of: FieldOf) -> Table:
     raw, fh = _open_text(path, decoding, newline="")
     sample = fh.read(65536)
     fh.seek(0)
-    delimiter = _sniff_delimiter(sample.lstrip("\ufeff"))
-    reader = csv.reader(fh, delimiter=delimiter)
+    delimiter = _sniff_delimiter(sample.lstrip("\ufeff"), field_of)
+    # files joined as bytes (copy /b a.csv+b.csv) carry each one's BOM at the start of a line: nothing
+    reader = csv.reader((text.lstrip("\ufeff") for text in fh), delimiter=delimiter)
 
     header_width = {"cells": 0}
 
@@ -417,8 +462,6 @@ def open_csv(path: Path, field_of: FieldOf) -> Table:
 
     def found(cells: list[str]) -> None:
         header_width["cells"] = len(cells)
-        if cells and cells[0].startswith("\ufeff"):
-            cells[0] = cells[0][1:]
 
     try:
         header = _find_header(rows(), field_of, found)
@@ -456,13 +499,39 @@ def open_csv(path: Path, field_of: FieldOf) -> Table:
 _OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
+# a lone UTF-16 surrogate: half a character (a JSON \ud842 or an OOXML _xD842_ without its pair)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
+
 def _ooxml_text(value: str) -> str:
-    """A workbook string as its cell shows it: escapes decoded, line breaks as \n."""
+    """A workbook string as its cell shows it: escapes decoded, line breaks as \n. A character
+    outside the BMP escaped as its two UTF-16 halves (_xD842__xDFB7_, 𠮷) is that character; half of
+    one alone is no text: the cell is marked (HALF_CHARACTER), the escape left as written."""
     if "_x" in value:
         value = _OOXML_ESCAPE.sub(lambda m: chr(int(m[1], 16)), value)
+        if _SURROGATE.search(value):
+            value = _SURROGATE_PAIR.sub(
+                lambda m: chr(0x10000 + ((ord(m[0][0]) - 0xD800) << 10) + ord(m[0][1]) - 0xDC00), value)
+            if _SURROGATE.search(value):
+                return HALF_CHARACTER + _SURROGATE.sub(lambda m: f"_x{ord(m[0]):04X}_", value)
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     return value
+
+
+def cell_as_sent(cell: str) -> str:
+    """A cell as the sender wrote it, without the reader's marker (for the rejected rows handed back
+    and for a header): a formula saved without its result is empty."""
+    if not cell or cell[0] != "\x00":
+        return cell
+    if cell == UNCACHED_FORMULA:
+        return ""
+    for marker in _MARKERS:
+        if cell.startswith(marker):
+            rest = cell[len(marker):]
+            return rest.rpartition("\x00")[2] if marker == FORMAT_NOT_SHOWN else rest
+    return cell
 
 
 def _cell_text(value: Any) -> str:
@@ -674,12 +743,18 @@ def open_xlsx(path: Path, field_of: FieldOf) -> Table:
             if "xl/workbook.xml" in names:
                 _check_inflation(zf)  # from the sizes the zip declares: nothing inflated yet
                 _check_text_runs(zf)  # what openpyxl reads on opening the workbook
+                strict = _is_strict(zf)
     except FileUnreadable:
         raise
     except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError, zlib.error) as exc:
         raise FileUnreadable(_damaged_workbook(exc)) from exc
     if "xl/workbook.xml" not in names:
         raise FileUnreadable(_other_zip(path, names))
+    if strict:
+        raise FileUnreadable(
+            "文件是“Strict Open XML 电子表格”格式的 Excel 工作簿（Excel“另存为”中的一种保存类型），"
+            "平台读不了这种格式，未保存任何数据：请在 Excel 中打开，“另存为”时保存类型选“Excel 工作簿(*.xlsx)”"
+            "或“CSV UTF-8(逗号分隔)(*.csv)”后重新报送。")
     import openpyxl
 
     # opened as a file, not by name: openpyxl refuses a name not ending in .xlsx/.xlsm/.xltx/.xltm,
@@ -723,6 +798,19 @@ def _read_east_asian_dates(wb: Any) -> None:
         wb._date_formats = set(wb._date_formats) | found
 
 
+# The namespace of a workbook saved as "Strict Open XML" (ISO/IEC 29500 Strict, an option of Excel's
+# Save As): openpyxl reads only the transitional one (schemas.openxmlformats.org), and took such a
+# workbook for a damaged one
+_STRICT_NAMESPACE = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+
+def _is_strict(zf: zipfile.ZipFile) -> bool:
+    """Whether the workbook is in Strict Open XML: its workbook part declares the Strict namespace
+    (on its root element, in its first bytes)."""
+    with zf.open("xl/workbook.xml") as fh:
+        return _STRICT_NAMESPACE in fh.read(4096)
+
+
 def _built_or_closed(build: Callable[[], Table], close: Callable[[], None]) -> Table:
     """The table of an opened workbook; if building it fails, the workbook is closed and a
     damaged one is reported as such."""
@@ -744,18 +832,87 @@ def _damaged_workbook(exc: BaseException, row: int | None = None) -> str:
 
 def _xlsx_table(wb: Any, field_of: FieldOf, close: Callable[[], None]) -> Table:
     _read_east_asian_dates(wb)
+    numbers = _xlsx_number_readers(wb)
     sheets = []
     for ws in wb.worksheets:
         size = ws.max_row or 1  # the dimension the file declares: only an estimate, for the progress bar
-        # Read-only mode stops at the declared dimension, and some generators declare A1:A1 or less
-        # than they wrote: without this, rows and columns past it would be dropped without a word.
-        ws.reset_dimensions()
         sheets.append(_Sheet(ws.title, ws.sheet_state == "visible", size,
-                             lambda ws=ws: ws.iter_rows(values_only=True),
+                             lambda ws=ws: _xlsx_rows(ws, numbers),
                              lambda ws=ws: _scan_sheet_xml(wb._archive, ws._worksheet_path, ws.title)))
     table = _sheet_table("xlsx", sheets, field_of, close=close)
     table.excel_epoch = wb.epoch.date()
     return table
+
+
+def _xlsx_rows(ws: Any, numbers: dict[int, Callable[[Any], Any]]) -> Iterator[list[Any]]:
+    """The cell values of a read-only sheet, row by row, as ``iter_rows(values_only=True)`` gives
+    them but for the number cells of the styles in ``numbers`` (see ``_xlsx_number_readers``):
+    values only would lose their number format. Every row the sheet holds is read, whatever
+    dimension it declares (some generators declare A1:A1, or less than they wrote)."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    with ws._get_source() as source:
+        # no date formats: the date cells are among ``numbers``
+        parser = WorkSheetParser(source, ws._shared_strings, data_only=True, epoch=ws.parent.epoch)
+        expected = 1
+        for index, cells in parser.parse():
+            if index < expected:
+                continue  # a row written out of order: openpyxl passes it over too
+            while expected < index:  # rows the sheet leaves out are empty
+                expected += 1
+                yield []
+            expected += 1
+            values: list[Any] = [None] * cells[-1]["column"] if cells else []
+            for cell in cells:
+                value = cell["value"]
+                if numbers and value is not None and cell["data_type"] == "n" and cell["style_id"] in numbers:
+                    value = numbers[cell["style_id"]](value)
+                values[cell["column"] - 1] = value
+            yield values
+
+
+def _xlsx_number_readers(wb: Any) -> dict[int, Callable[[Any], Any]]:
+    """{cell style: how a number cell of that style is read} for the styles whose number cells are
+    not read as their plain value: dates (as openpyxl reads them), and number formats that change
+    what a cell says (``numberformats``)."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+
+    readers: dict[int, Callable[[Any], Any]] = {}
+    for index, style in enumerate(getattr(wb, "_cell_styles", None) or []):
+        if index in wb._date_formats:
+            readers[index] = partial(_excel_date, epoch=wb.epoch, timedelta=index in wb._timedelta_formats)
+            continue
+        number_format = style.numFmtId
+        code = (BUILTIN_FORMATS.get(number_format) if number_format < BUILTIN_FORMATS_MAX_SIZE
+                else wb._number_formats[number_format - BUILTIN_FORMATS_MAX_SIZE])
+        shown = shown_by(code)
+        if shown is not None:
+            readers[index] = partial(_shown_number, shown)
+    return readers
+
+
+def _excel_date(value: float, *, epoch: dt.datetime, timedelta: bool) -> Any:
+    """A number in a date cell, as openpyxl reads it; one no Excel date can be (20240813 typed into
+    the cell, or a negative number: Excel shows ########) is marked, as the XLS reader marks it,
+    where openpyxl made it the error #VALUE! with an English warning."""
+    from openpyxl.utils.datetime import from_excel
+
+    if value < 0:
+        return DATE_CELL_NUMBER + _cell_text(value)
+    try:
+        return from_excel(value, epoch, timedelta=timedelta)
+    except (OverflowError, ValueError):
+        return DATE_CELL_NUMBER + _cell_text(value)
+
+
+def _shown_number(shown: NumberFormat, value: float) -> Any:
+    """A number cell as its format shows it; marked when the format is not rendered. A number past
+    Excel's 15 significant digits stays a number: whatever the format shows (an 18-digit id under
+    000000000000000000 ends in 000), its last digits are lost, and the validator says so."""
+    if abs(value) >= 1e15:
+        return value
+    text = shown.show(value)
+    return text if text is not None else f"{FORMAT_NOT_SHOWN}{shown.code}\x00{_cell_text(value)}"
 
 
 _MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
@@ -768,6 +925,9 @@ _CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _ROW_TAG = re.compile(rb'<(?:\w+:)?row\b([^>]*)>')
 _ROW_REF = re.compile(rb'\br="(\d+)"')
 _HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+_COLUMN_TAG = re.compile(rb'<(?:\w+:)?col\b([^>]*)>')
+_COLUMN_SPAN = re.compile(rb'\bmin="(\d+)"[^>]*?\bmax="(\d+)"|\bmax="(\d+)"[^>]*?\bmin="(\d+)"')
+_MAX_COLUMNS = 16_384  # XFD, the last column of a sheet
 _TEXT_RESULT = re.compile(rb'\bt="(?:str|inlineStr|s)"')
 
 
@@ -781,15 +941,18 @@ class _SheetScan:
     uncached: dict[int, set[int]] = field(default_factory=dict)
     # the rows hidden in the sheet (1-based): rows a filter or 隐藏 keeps out of sight
     hidden: set[int] = field(default_factory=set)
+    # the columns hidden in the sheet (1-based)
+    hidden_columns: set[int] = field(default_factory=set)
 
 
 def _scan_sheet_xml(archive: zipfile.ZipFile, part: str, title: str) -> _SheetScan:
     """The merged ranges that span several rows, the formulas saved without a result and the
-    hidden rows. The sheet's XML is scanned as bytes, a chunk at a time: the list of merged cells
-    comes after the rows and read-only mode does not read it; with ``data_only`` a formula with
-    no saved result reads as an empty cell, which would lose its value without a word; read-only
-    mode does not say which rows are hidden. The scan runs before openpyxl reads the rows
-    (``_Sheet.rows``), so it also refuses a text longer than any cell's before openpyxl holds it."""
+    hidden rows and columns. The sheet's XML is scanned as bytes, a chunk at a time: the list of
+    merged cells comes after the rows and read-only mode does not read it; with ``data_only`` a
+    formula with no saved result reads as an empty cell, which would lose its value without a
+    word; read-only mode does not say which rows and columns are hidden. The scan runs before
+    openpyxl reads the rows (``_Sheet.rows``), so it also refuses a text longer than any cell's
+    before openpyxl holds it."""
     from openpyxl.utils import column_index_from_string
 
     scan = _SheetScan()
@@ -819,11 +982,16 @@ def _scan_sheet_xml(archive: zipfile.ZipFile, part: str, title: str) -> _SheetSc
                             f"工作表“{title}”中有超过 {MAX_UNCACHED_FORMULAS:,} 个公式没有保存计算结果"
                             "（由程序生成的工作簿常见）：请在 Excel 或 WPS 中打开并保存后再提交，"
                             "或另存为 CSV（UTF-8）。")
-            if _HIDDEN.search(data):  # most sheets hide no row
+            if _HIDDEN.search(data):  # most sheets hide no row and no column
                 for m in _ROW_TAG.finditer(data):
                     ref = _ROW_REF.search(m[1])
                     if ref is not None and _HIDDEN.search(m[1]):
                         scan.hidden.add(int(ref[1]))
+                for m in _COLUMN_TAG.finditer(data):  # <col min="30" max="30" hidden="1"/>, before the rows
+                    span = _COLUMN_SPAN.search(m[1])
+                    if span is not None and _HIDDEN.search(m[1]):
+                        first, last = (int(span[1]), int(span[2])) if span[1] else (int(span[4]), int(span[3]))
+                        scan.hidden_columns.update(range(first, min(last, _MAX_COLUMNS) + 1))
             tail = data[-4096:]
     # a match may be seen twice across a chunk boundary: keep each range once
     scan.merges = {row: sorted(set(spans)) for row, spans in found.items()}
@@ -875,12 +1043,20 @@ def _merge_note(merged: dict[int, list[tuple[int, int]]], *, after: int = 0, tit
     return f"{where}中有 {count} 处跨行合并的单元格：合并的值已填入它所占的每一行。" if count else None
 
 
-def _noting_hidden(rows: Iterable[tuple[int, list[str]]], hidden: set[int],
-                   found: list[int]) -> Iterator[tuple[int, list[str]]]:
-    """The rows as they are; the numbers of the hidden ones holding data are added to ``found``."""
+def _noting_hidden(rows: Iterable[tuple[int, list[str]]], hidden: set[int], found: list[int],
+                   columns: Iterable[int] = (), filled: list[int] | None = None) -> Iterator[tuple[int, list[str]]]:
+    """The rows as they are; the numbers of the hidden ones holding data are added to ``found``,
+    and the hidden ``columns`` (0-based) that hold data in any row to ``filled``."""
+    waiting = sorted(columns)  # the hidden columns not yet seen holding anything
     for line, cells in rows:
         if hidden and line in hidden and not _is_blank(cells):
             found.append(line)
+        if waiting:
+            seen = [i for i in waiting if i < len(cells) and cells[i] and not cells[i].isspace()]
+            if seen:
+                assert filled is not None
+                filled.extend(seen)
+                waiting = [i for i in waiting if i not in seen]
         yield line, cells
 
 
@@ -899,6 +1075,18 @@ def _hidden_note(rows: list[int], *, title: str | None = None) -> str:
             "如其中有不应报送的行，请删除这些行后重新提交。")
 
 
+def _hidden_columns_note(columns: list[tuple[int, str]], *, title: str | None = None) -> str:
+    """A note on the hidden columns of a sheet that were read and hold data: whoever sent the file
+    may not have seen them (a column of internal notes hidden before sending), and what they hold
+    is stored, and published where the column is public (备注)."""
+    from openpyxl.utils import get_column_letter
+
+    shown = "、".join(f"“{name.strip()}”（{get_column_letter(index + 1)} 列）" for index, name in sorted(columns))
+    where = f"工作表“{title}”" if title else "工作表"
+    return (f"{where}中有 {len(columns)} 列是隐藏的（隐藏后看不到）：{shown}。隐藏的列也已按列名读取，其内容照常保存，"
+            "可公示的栏目（如备注、违法事实）会公开；如其中有不应报送的内容，请删除后重新提交。")
+
+
 @dataclass
 class _Sheet:
     title: str
@@ -909,6 +1097,9 @@ class _Sheet:
     # reading the sheet's XML once more)
     scan: Callable[[], _SheetScan]
     _scanned: _SheetScan | None = None
+
+    def __post_init__(self) -> None:
+        self.title = without_controls(self.title)  # as a column name's (_Header): it is quoted and stored
 
     def scanned(self) -> _SheetScan:
         if self._scanned is None:
@@ -922,6 +1113,10 @@ class _Sheet:
     @property
     def hidden(self) -> set[int]:
         return self.scanned().hidden
+
+    @property
+    def hidden_columns(self) -> set[int]:
+        return self.scanned().hidden_columns
 
     def rows(self) -> Iterator[Sequence[Any]]:
         scan = self.scanned()  # first: for XLSX, the scan refuses what openpyxl should not read
@@ -977,7 +1172,8 @@ def _sheet_table(
         if not many:
             raise first_problem
         looked = "”、“".join(s.title for s in visible)
-        hidden = "；隐藏的工作表不读取" if len(visible) < len(sheets) else ""
+        unseen = "”、“".join(s.title for s in sheets if all(s is not v for v in visible))
+        hidden = f"；隐藏的工作表“{unseen}”不读取" if unseen else ""
         raise FileUnreadable(f"工作簿中没有哪个工作表有双公示格式的表头（已查看“{looked}”{hidden}）。"
                              f"第一个工作表：{first_problem.message}")
     catalogue = get_catalogue()
@@ -993,10 +1189,13 @@ def _sheet_table(
               or [(s, h) for s, h in headed if s.title not in examples][:1] or headed[:1]]
     examples = [title for title in examples if all(title != s.title for s in chosen)]
     no_rows = [s.title for s, _h in holding if all(s is not t for t in chosen)]  # record headers, no data
+    hidden_sheets = [s for s in sheets if all(s is not v for v in visible)]
+    with_records = [s.title for s in hidden_sheets if not catalogue.is_example_sheet(s.title)
+                    and _holds_records(rows(s), field_of)]
     reading.update(row=0, offset=0)
     first_sheet, header = next((s, h) for s, h in headed if s is chosen[0])
     del headed, holding, filled  # the first look at each sheet is over: let its reader go
-    headers = header.cells
+    headers = [cell_as_sent(c) for c in header.cells]  # a name is no cell to say something of
     while headers and not headers[-1]:
         headers.pop()
     notes: list[str] = []
@@ -1013,6 +1212,9 @@ def _sheet_table(
             f"；“{'”、“'.join(no_header)}”没有双公示表头" if no_header else "",
             f"；“{'”、“'.join(no_rows)}”没有数据行" if no_rows else "",
             f"；“{'”、“'.join(examples)}”是示例、说明或代码表，未读取" if examples else "",
+            f"；隐藏的工作表“{'”、“'.join(s.title for s in hidden_sheets)}”未读取" if hidden_sheets else "",
+            f"，其中“{'”、“'.join(with_records)}”有双公示表头和数据行，看来是记录：如需报送，请在 Excel 或 WPS 中"
+            "取消隐藏该工作表后重新提交" if with_records else "",
         ])
         if len(chosen) == 1:
             notes.append(f"工作簿有 {len(sheets)} 个工作表，只读取“{read}”{passed}。")
@@ -1062,14 +1264,18 @@ def _sheet_table(
             lines.start(reading["offset"])
             found = _find_header(rows(sheet), field_of)  # read again from the sheet's first row
             shown_hidden: list[int] = []  # hidden rows with something in them
-            sheet_rows = _noting_hidden(found.rows, sheet.hidden, shown_hidden)
+            # the hidden columns read (the catalogue's), and those of them with something in them
+            hidden_read = {i - 1: found.cells[i - 1] for i in sheet.hidden_columns
+                           if i <= len(found.cells) and field_of(found.cells[i - 1])}
+            filled_hidden: list[int] = []
+            sheet_rows = _noting_hidden(found.rows, sheet.hidden, shown_hidden, hidden_read, filled_hidden)
             if number == 0:
                 lines.renamed.append({})
                 yield from sheet_rows
             else:
                 offset = reading["offset"]
                 sheet_title[0] = sheet.title
-                placed, renamed = later_sheet_columns(found.cells)
+                placed, renamed = later_sheet_columns([cell_as_sent(c) for c in found.cells])
                 lines.renamed.append(renamed)
                 merged = _merge_note(sheet.merges, after=found.line + len(found.written) - 1, title=sheet.title)
                 if merged:
@@ -1082,6 +1288,9 @@ def _sheet_table(
                     yield offset + line, row
             if shown_hidden:
                 notes.append(_hidden_note(shown_hidden, title=sheet.title if len(chosen) > 1 else None))
+            if filled_hidden:
+                notes.append(_hidden_columns_note([(i, hidden_read[i]) for i in filled_hidden],
+                                                  title=sheet.title if len(chosen) > 1 else None))
             reading["offset"] += reading["row"]
 
     return Table(
@@ -1121,6 +1330,22 @@ def _refuse_records_only_on_example_sheets(
             "如果只是模板自带的示例，请把记录填在数据工作表中再提交。")
 
 
+def _holds_records(rows: Iterator[tuple[int, list[str]]], field_of: FieldOf, *, looked: int = 50) -> bool:
+    """Whether a sheet that is not read (a hidden one) looks like records: a header naming the
+    party and the decision number, and something in one of the ``looked`` rows under it. Only the
+    note depends on it: a sheet that cannot be read says nothing."""
+    try:
+        header = _find_header(rows, field_of)
+        return ({field_of(c) for c in header.cells if c} >= _RECORD_FIELDS
+                and any(not _is_blank(cells) for _line, cells in itertools.islice(header.rows, looked)))
+    except Exception:
+        return False
+    finally:
+        close = getattr(rows, "close", None)
+        if close:
+            close()
+
+
 class _DamagedSheet(FileUnreadable):
     """A sheet that breaks while read: the workbook is unreadable (not merely a sheet without a
     header to pass over)."""
@@ -1149,12 +1374,22 @@ def open_xls(path: Path, field_of: FieldOf) -> Table:
             f"Office 文件。请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）后再提交。（{exc}）"
         ) from exc
 
+    formats: dict[int, NumberFormat | None] = {}  # per cell format (XF): the number format, if it says more
+
+    def number(cell: Any) -> Any:
+        shown = formats.get(cell.xf_index, formats)
+        if shown is formats:
+            shown = formats[cell.xf_index] = _xls_number_format(wb, cell.xf_index)
+        return cell.value if shown is None else _shown_number(shown, cell.value)
+
     def value(cell: Any) -> Any:
+        if cell.ctype == xlrd.XL_CELL_NUMBER:
+            return number(cell)
         if cell.ctype == xlrd.XL_CELL_DATE:
             try:
                 return xlrd.xldate_as_datetime(cell.value, wb.datemode)
             except (ValueError, OverflowError, xlrd.xldate.XLDateError):
-                return cell.value
+                return DATE_CELL_NUMBER + _cell_text(cell.value)  # 20240813 typed into a date cell
         if cell.ctype == xlrd.XL_CELL_BOOLEAN:
             return bool(cell.value)
         if cell.ctype == xlrd.XL_CELL_ERROR:  # as Excel shows it (#N/A): validation refuses it
@@ -1175,14 +1410,28 @@ def _xls_table(wb: Any, field_of: FieldOf, sheet_rows: Callable[[Any], Iterator[
         ws = wb.sheet_by_index(index)
         sheets.append(_Sheet(ws.name, ws.visibility == 0, max(ws.nrows, 1),
                              lambda ws=ws: sheet_rows(ws),
-                             lambda ws=ws: _SheetScan(_xls_merges(ws), hidden=_xls_hidden(ws))))
+                             lambda ws=ws: _SheetScan(_xls_merges(ws), hidden=_xls_hidden(ws),
+                                                      hidden_columns=_xls_hidden_columns(ws))))
     table = _sheet_table("xls", sheets, field_of, close=wb.release_resources)
     table.excel_epoch = dt.date(1904, 1, 1) if wb.datemode == 1 else dt.date(1899, 12, 30)
     return table
 
 
+def _xls_number_format(wb: Any, xf_index: int) -> NumberFormat | None:
+    """The number format of a cell format (XF) of an .xls workbook, when it changes what its cells say."""
+    try:
+        found = wb.format_map.get(wb.xf_list[xf_index].format_key)
+    except IndexError:
+        return None
+    return shown_by(found.format_str) if found is not None else None
+
+
 def _xls_hidden(ws: Any) -> set[int]:
     return {row + 1 for row, info in ws.rowinfo_map.items() if info.hidden}  # 0-based
+
+
+def _xls_hidden_columns(ws: Any) -> set[int]:
+    return {column + 1 for column, info in ws.colinfo_map.items() if info.hidden}  # 0-based
 
 
 def _xls_merges(ws: Any) -> dict[int, list[tuple[int, int]]]:
@@ -1198,7 +1447,8 @@ def open_jsonl(path: Path, field_of: FieldOf, decoding: Encoding | None = None) 
     raw, fh = _open_text(path, decoding)
 
     def objects() -> Iterator[tuple[int, Any]]:
-        for number, text in enumerate(fh, start=1):
+        for number, line in enumerate(fh, start=1):
+            text = line.lstrip("\ufeff")  # files joined as bytes carry each one's BOM: nothing
             if not text.strip():
                 continue
             try:
@@ -1223,10 +1473,6 @@ def open_json(path: Path, field_of: FieldOf, decoding: Encoding | None = None) -
         raise
 
 
-# a lone UTF-16 surrogate, as a JSON \ud842 escape without its pair decodes
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 @dataclass(frozen=True)
 class _Undecodable:
     """A JSON Lines line that is not JSON: its text, and what the decoder said."""
@@ -1239,48 +1485,53 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
                  objects: Iterator[tuple[int, Any]], field_of: FieldOf) -> Table:
     """A table of JSON records: the keys of the first record are the columns, and a key first
     met in a later record becomes a column from there on. A record that is not a JSON object is
-    a row of its own, rejected."""
-    headers: list[str] = []
-    first_line = 0
+    a row of its own, rejected — before the first object too (a null first element), up to
+    MAX_PREAMBLE_ROWS of them: a file that begins with more holds no records."""
+    where = "第 {} 条记录" if format_name == "json" else "第 {} 行"  # a JSON record need not start a line
+    leading: list[tuple[int, Any]] = []  # what comes before the first object: rejected, one by one
     for first_line, obj in objects:
-        if isinstance(obj, _Undecodable):
-            raise FileUnreadable(f"第 {first_line} 行不是有效的 JSON：{obj.problem}")
-        if not isinstance(obj, dict):
-            raise FileUnreadable(f"第 {first_line} 行不是 JSON 对象。")
-        headers = [str(k) for k in obj]
-        break
+        if isinstance(obj, dict):
+            break
+        leading.append((first_line, obj))
+        if len(leading) > MAX_PREAMBLE_ROWS:
+            unit = "条记录" if format_name == "json" else "行"
+            raise FileUnreadable(f"文件的前 {len(leading)} {unit}都不是 JSON 对象（{{…}}），不是双公示记录。")
     else:
+        if leading:
+            raise FileUnreadable("文件中没有 JSON 对象（{…}）形式的记录。")
         raise FileUnreadable("文件为空：没有任何 JSON 记录。")
-    if sum(1 for h in headers if field_of(h)) < 3:
+    headers = [str(k) for k in obj]
+    if not _is_record(obj, field_of):
         empty = _empty_array(obj)
         if empty is not None:  # {"code": 200, "data": {"total": 0, "rows": []}}: a month with nothing
             raise FileUnreadable(f"文件中没有记录：“{empty}”是空数组。本期没有数据时不必报送；"
                                  "若应有数据，请检查导出的条件。")
-        raise FileUnreadable(f"第 {first_line} 行的键不是双公示格式的列名（如“行政相对人名称”）。")
-    index = {h: i for i, h in enumerate(headers)}
-
-    where = "第 {} 条记录" if format_name == "json" else "第 {} 行"
+        raise FileUnreadable(f"{where.format(first_line)}的键不是双公示格式的列名（如“行政相对人名称”）。")
+    index = {h: i for i, h in enumerate(headers)}  # by the key as written
+    # the columns: a key padded with NUL (a database's fixed-width export) is the key (see _Header)
+    headers = [without_controls(h) for h in headers]
 
     def to_cells(number: int, obj: dict[str, Any]) -> list[str]:
         cells = [""] * len(headers)
-        for key, value in obj.items():
-            i = index.get(str(key))
+        for written, value in obj.items():
+            i = index.get(str(written))
             if i is None:
-                headers.append(str(key))
-                index[str(key)] = i = len(headers) - 1
+                headers.append(without_controls(str(written)))
+                index[str(written)] = i = len(headers) - 1
                 cells.append("")
+            key = headers[i]
             if isinstance(value, (dict, list)):
                 text = _json_value_text(value)
-                if text is None and field_of(str(key)):
-                    return [NESTED_VALUE, str(key),
+                if text is None and field_of(key):
+                    return [NESTED_VALUE, key,
                             f"{where.format(number)}“{key}”的值是一组带名称的数据（JSON 对象 {{…}}），不是一个值："
                             "请把其中每一项放到目录中对应的列（如“法定代表人”与“法定代表人证件号码”各占一列）",
                             json.dumps(obj, ensure_ascii=False)]
                 cells[i] = json.dumps(value, ensure_ascii=False) if text is None else text
-            elif isinstance(value, bool) and field_of(str(key)):
+            elif isinstance(value, bool) and field_of(key):
                 # true/false is no value any column of the catalogue takes (read as 1/0, true in an
                 # amount column was a fine of 1 万元)
-                return [JSON_BOOLEAN, str(key),
+                return [JSON_BOOLEAN, key,
                         f"{where.format(number)}“{key}”的值是 {'true' if value else 'false'}（JSON 布尔值），"
                         "不是该列可填的值：金额请填数字，日期填日期，文字用带引号的字符串，没有内容的填 null",
                         json.dumps(obj, ensure_ascii=False)]
@@ -1296,14 +1547,17 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
             return [INVALID_JSON, said, json.dumps(obj, ensure_ascii=True)]
         return cells
 
+    def no_record(number: int, value: Any) -> list[str]:
+        # the text is handed back with the rejected rows, to correct
+        text = value.text if isinstance(value, _Undecodable) else json.dumps(value, ensure_ascii=False)
+        return [INVALID_JSON, where.format(number) + "不是有效的 JSON 对象（应为 {…}）", text]
+
     def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, value in leading:
+            yield number, no_record(number, value)
         yield first_line, checked(first_line, obj)
         for number, value in objects:
-            if isinstance(value, dict):
-                yield number, checked(number, value)
-            else:  # the text is handed back with the rejected rows, to correct
-                text = value.text if isinstance(value, _Undecodable) else json.dumps(value, ensure_ascii=False)
-                yield number, [INVALID_JSON, where.format(number) + "不是有效的 JSON 对象（应为 {…}）", text]
+            yield number, checked(number, value) if isinstance(value, dict) else no_record(number, value)
 
     def close() -> None:
         fh.close()
@@ -1345,7 +1599,7 @@ def _json_value_text(value: dict[str, Any] | list[Any]) -> str | None:
     return "；".join(t for t in (_cell_text(v).strip() for v in value) if t)
 
 
-_JSON_SPACE = re.compile(r"[ \t\r\n]*")
+_JSON_SPACE = re.compile("[ \t\r\n\ufeff]*")  # and the BOM of documents joined as bytes (copy /b)
 _JSON_DECODER = json.JSONDecoder()
 # how deep inside objects the array of records may sit ({"data": {"list": [...]}} is 2)
 _MAX_JSON_WRAPPING = 3
@@ -1413,22 +1667,22 @@ class _JsonStream:
 
 def _document_records(stream: _JsonStream, field_of: FieldOf) -> Iterator[tuple[int, Any]]:
     """(number, value) of each record of a JSON document, numbered from 1 in the order of the
-    document (records need not start lines: a document may be one line)."""
-    first = stream.peek()
-    if first == "[":
-        stream.take("[")
-        yield from enumerate(_array_elements(stream), start=1)
-        return
-    if first != "{":
+    document (records need not start lines: a document may be one line). Documents joined as
+    bytes (copy /b of two exports, each an array or a wrapping object) are read one after the
+    other, numbered on: the second must not be dropped without a word."""
+    if stream.peek() not in ("[", "{"):
         raise FileUnreadable("文件不是 JSON 数组或对象，也不是 CSV、Excel 文件。")
     number = 0
-    while stream.peek() == "{":
-        records, obj = _object_or_records(stream, field_of, depth=0)
-        if records is not None:
-            yield from enumerate(records, start=1)  # the rest of the wrapping object (a count) is not needed
-            return
-        number += 1
-        yield number, obj
+    while (found := stream.peek()) in ("[", "{"):
+        if found == "[":
+            stream.take("[")
+            records: Iterator[Any] = _array_elements(stream)
+        else:
+            wrapped, obj = _object_or_records(stream, field_of, depth=0)
+            records = iter([obj]) if wrapped is None else wrapped
+        for value in records:
+            number += 1
+            yield number, value
     if stream.peek():
         raise FileUnreadable(f"JSON 格式错误（第 {stream.line} 行）：记录之后还有多余的内容。")
 
@@ -1447,11 +1701,49 @@ def _array_elements(stream: _JsonStream) -> Iterator[Any]:
         return
 
 
+def _array_or_records(stream: _JsonStream, field_of: FieldOf) -> tuple[Iterator[Any] | None, list[Any]]:
+    """After an array's "[": its elements read lazily when they are records (the first one names
+    at least three columns), else None and the array's values (plain values, column definitions)."""
+    elements = _array_elements(stream)
+    if stream.peek() != "{":
+        return None, list(elements)
+    first = next(elements)
+    if _is_record(first, field_of):
+        return itertools.chain([first], elements), []
+    return None, [first, *elements]
+
+
+def _then_closed(records: Iterator[Any], stream: _JsonStream, field_of: FieldOf) -> Iterator[Any]:
+    """The records of an array inside an object, then the rest of that object: the records of a
+    later member that is an array of records too (法人 and 自然人 in two arrays), the others read
+    past (a count), so that nothing after the first array is dropped without a word."""
+    yield from records
+    while stream.peek() == ",":
+        stream.take(",")
+        if not isinstance(stream.value(), str):
+            raise FileUnreadable(f"JSON 格式错误（第 {stream.line} 行）：对象的键应为字符串。")
+        stream.take(":")
+        if stream.peek() != "[":
+            stream.value()
+            continue
+        stream.take("[")
+        more, _values = _array_or_records(stream, field_of)
+        if more is not None:
+            yield from more
+    stream.take("}")
+
+
+def _is_record(value: Any, field_of: FieldOf) -> bool:
+    return isinstance(value, dict) and sum(1 for k in value if field_of(str(k))) >= HEADER_NAMES
+
+
 def _object_or_records(
     stream: _JsonStream, field_of: FieldOf, depth: int
 ) -> tuple[Iterator[Any] | None, dict[str, Any]]:
-    """Read an object member by member: if it holds an array of objects (and is not itself a
-    record), the records of that array, read lazily; otherwise the object."""
+    """Read an object member by member: if it holds an array of records (and is not itself a
+    record), the records of that array, read lazily, and then the rest of the object; otherwise
+    the object. An array of objects that are no records (a table's column definitions before its
+    rows: {"columns": [{"title": …}], "list": […]}) is a member like any other."""
     stream.take("{")
     obj: dict[str, Any] = {}
     if stream.peek() == "}":
@@ -1463,16 +1755,16 @@ def _object_or_records(
             raise FileUnreadable(f"JSON 格式错误（第 {stream.line} 行）：对象的键应为字符串。")
         stream.take(":")
         found = stream.peek()
-        wrapper = depth < _MAX_JSON_WRAPPING and sum(1 for k in obj if field_of(k)) < 3
+        wrapper = depth < _MAX_JSON_WRAPPING and not _is_record(obj, field_of)
         if found == "[" and wrapper:
             stream.take("[")
-            if stream.peek() == "{":
-                return _array_elements(stream), obj
-            obj[key] = list(_array_elements(stream))
+            records, obj[key] = _array_or_records(stream, field_of)
+            if records is not None:
+                return _then_closed(records, stream, field_of), obj
         elif found == "{" and wrapper:
             records, inner = _object_or_records(stream, field_of, depth + 1)
             if records is not None:
-                return records, obj
+                return _then_closed(records, stream, field_of), obj
             obj[key] = inner
         else:
             obj[key] = stream.value()
@@ -1494,7 +1786,7 @@ def _first_line_is_a_record(path: Path, decoding: Encoding, field_of: FieldOf) -
                     obj = json.loads(text)
                 except json.JSONDecodeError:
                     return False
-                return isinstance(obj, dict) and sum(1 for k in obj if field_of(str(k))) >= 3
+                return _is_record(obj, field_of)
     return True
 
 
@@ -1533,8 +1825,9 @@ def _looks_like_markup(path: Path) -> bool:
     return head.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<", b"mime-version:"))
 
 
-# Bytes no text file holds (a tab and line breaks are text; Ctrl-Z ends some old DOS exports)
-_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x19\x1b-\x1f\x7f]")
+# Bytes no text file holds (a tab and line breaks are text; Ctrl-Z ends some old DOS exports; a
+# NUL is told apart in _looks_like_text)
+_BINARY_BYTES = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x19\x1b-\x1f\x7f]")
 # The names of a workbook: a file so named that is none may be text saved under it
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
 _DELIMITER_NAMES = {",": "逗号", "\t": "制表符", "|": "竖线", ";": "分号"}
@@ -1542,13 +1835,15 @@ _DELIMITER_NAMES = {",": "逗号", "\t": "制表符", "|": "竖线", ";": "分�
 
 def _looks_like_text(head: bytes) -> bool:
     """Whether a file's first bytes are text (CSV, tab-separated, JSON): UTF-16 (with or without
-    its BOM), or UTF-8 / GBK / GB18030 holding no control character but tabs and line breaks. A
-    character cut at the end of the bytes read does not count; a binary file has control bytes
-    (and NULs) within its first bytes."""
-    if not head.strip():
+    its BOM), or UTF-8 / GBK / GB18030 holding no control character but tabs and line breaks —
+    and NULs, with which a database pads a fixed-width field it exports (validation removes
+    them). A character cut at the end of the bytes read does not count; a binary file has other
+    control bytes within its first bytes."""
+    if not head.strip(b" \t\r\n\x00"):
         return False
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _utf16_without_bom(head):
         return True
+    head = head.replace(b"\x00", b"")
     if _BINARY_BYTES.search(head):
         return False
     for encoding in ("utf-8", "gb18030"):
@@ -1625,5 +1920,6 @@ def _open_by_content(path: Path, field_of: FieldOf, head: bytes, suffix: str) ->
         if _utf16_without_bom(head):
             raise FileUnreadable("文件看来是没有字节顺序标记（BOM）的 UTF-16 文本，无法可靠识别："
                                  "请在 Excel 或 WPS 中另存为 CSV（UTF-8）后再提交。")
-        raise FileUnreadable("文件是二进制内容，不是 CSV、Excel（XLSX、XLS）、JSON 或 JSON Lines 文件。")
+        if not _looks_like_text(head):
+            raise FileUnreadable("文件是二进制内容，不是 CSV、Excel（XLSX、XLS）、JSON 或 JSON Lines 文件。")
     return open_csv(path, field_of)

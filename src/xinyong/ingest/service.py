@@ -28,6 +28,7 @@ from xinyong.core import clock, db, ids, names
 from xinyong.core.calendar import load_calendar
 from xinyong.core.crypto import get_keyring
 from xinyong.core.errors import FileUnreadable, NotFound, XinyongError
+from xinyong.core.text import without_controls
 from xinyong.ingest.models import Batch, BatchIssue, RejectedRow
 from xinyong.ingest.readers import (
     ENCODING_LABELS,
@@ -37,6 +38,7 @@ from xinyong.ingest.readers import (
     UNCLOSED_QUOTE,
     WORKBOOK_FORMATS,
     SheetLines,
+    cell_as_sent,
     open_table,
 )
 from xinyong.ingest.schemas import (
@@ -543,7 +545,8 @@ def _rejected_row(batch_id: int, line: int, headers: list[str], cells: list[str]
     else:
         if cells and cells[0] == UNCLOSED_QUOTE:
             cells = cells[2:]  # the row as the reader split it: the broken cell holds the lines it swallowed
-        named = {h or f"列{i + 1}": (cells[i] if i < len(cells) else "") for i, h in enumerate(headers)}
+        # a cell the reader marked is handed back as sent (half a character as its escape, _xD842_)
+        named = {h or f"列{i + 1}": (cell_as_sent(cells[i]) if i < len(cells) else "") for i, h in enumerate(headers)}
     return {"batch_id": batch_id, "line": line, "cells": get_keyring().encrypt(orjson.dumps(named).decode())}
 
 
@@ -777,7 +780,8 @@ def upload_name(file_name: str | None, disposition: str | None = None) -> str:
     elif _ENCODED_WORD.match(name):
         with suppress(LookupError, UnicodeDecodeError, ValueError):
             name = str(make_header(decode_header(name)))
-    return name.replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
+    # a name with a NUL could not even be spooled to a file (nor stored)
+    return without_controls(name).replace("\\", "/").rsplit("/", 1)[-1][:200] or "upload"
 
 
 def spool_upload(stream: Any, file_name: str, *, limit_bytes: int, directory: Path | None = None) -> Path:

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from xinyong.core import ids
+from xinyong.core.text import with_controls_shown
 
 STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("line", "INTEGER"),
@@ -160,7 +161,10 @@ class Staging:
     def write_issues(self, issues: Iterable[tuple[Any, ...]]) -> None:
         """Stage issues (``ISSUE_FIELDS`` order), numbered in the order given."""
         start = self._issues_written
-        batch = [(*issue, start + i) for i, issue in enumerate(issues)]
+        # a message may quote a cell holding a NUL, which no text column takes: it shows it (〈NUL〉)
+        shown = with_controls_shown
+        batch = [(severity, line, field and shown(field), code, shown(message), start + i)
+                 for i, (severity, line, field, code, message) in enumerate(issues)]
         if not batch:
             return
         self._issues_written += len(batch)

@@ -15,14 +15,25 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from xinyong.catalogue.schemas import Field, Item
-from xinyong.catalogue.service import Catalogue, normalize_code_value, normalize_header
+from xinyong.catalogue.service import Catalogue, field_code_note, normalize_code_value, normalize_header
 from xinyong.core import clock, ids
 from xinyong.core.errors import FileUnreadable
 from xinyong.core.names import display_name, normalize_name
-from xinyong.ingest.readers import INVALID_JSON, JSON_BOOLEAN, NESTED_VALUE, UNCACHED_FORMULA, UNCLOSED_QUOTE
+from xinyong.core.text import CONTROL, CONTROL_PADDING, has_controls, with_controls_shown, without_controls
+from xinyong.ingest.readers import (
+    DATE_CELL_NUMBER,
+    FORMAT_NOT_SHOWN,
+    HALF_CHARACTER,
+    INVALID_JSON,
+    JSON_BOOLEAN,
+    NESTED_VALUE,
+    UNCACHED_FORMULA,
+    UNCLOSED_QUOTE,
+)
 
-# Several values in one cell: separated by ; ； 、 , ， / or | (spaces, when no value matches whole)
-MULTI_SEPARATORS = re.compile(r"([;；、,，/／|｜])")
+# Several values in one cell: separated by ; ； 、 , ， / or | (spaces, when no value matches whole),
+# or joined as a decision words them: 警告并处罚款, 警告，并处罚款 (no value's spelling holds 并)
+MULTI_SEPARATORS = re.compile(r"([;；、,，/／|｜]|并处|并)")
 _MAX_PARTS_OF_VALUE = 4  # the most separated parts one value's spelling has, plus room
 # a row with this few known cells filled and no decision number is a note, not a record
 _MAX_CELLS_OF_A_NOTE = 2
@@ -33,7 +44,10 @@ _DATE_PATTERNS = (
     # PostgreSQL writes a timestamptz's offset in hours alone: 2024-03-05 00:00:00+08
     re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})"
                r"(?:[ T](\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+    # YYYYMMDD, also with a time as databases export it: yyyyMMddHHmmss, and yyyyMMddHHmm in this
+    # century or the last — twelve such digits are that, never Unix milliseconds (_EPOCH)
+    re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(?:[01]\d|2[0-3])[0-5]\d[0-5]\d)?$"),
+    re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})(?:[01]\d|2[0-3])[0-5]\d$"),
     re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
                r"(?:\s*\d{1,2}(?::\d{2}(?::\d{2})?|\s*时(?:\s*\d{1,2}\s*分(?:\s*\d{1,2}\s*秒)?)?))?$"),
 )
@@ -64,7 +78,10 @@ _EXCEL_SERIAL_FROM = dt.date(1970, 1, 1)
 # serial (2958465; 2957003 in the 1904 date system) is read as that day too, hence as no end
 _EXCEL_LAST_DAY = dt.date(9999, 12, 31)
 # An instant as programs send it: Unix milliseconds (Java's Jackson writes java.util.Date so),
-# Unix seconds, .NET's /Date(1723478400000+0800)/
+# Unix seconds, .NET's /Date(1723478400000+0800)/. Twelve digits are milliseconds only when they
+# are no yyyyMMddHHmm of 1900–2099 (_DATE_PATTERNS, tried first): as milliseconds they span
+# 1973–2001 alone, hardly the time of a 双公示 record, while 202408101200 is how databases write
+# 2024/08/10 12:00 (978307200000, month 72 of 9783, stays 2001/01/01 in milliseconds)
 _EPOCH = re.compile(r"^(?:(?P<ms>\d{12,13})|(?P<s>\d{9,10})|/Date\((?P<net>-?\d{1,13})(?:[+-]\d{4})?\)/)$")
 # java.util.Date.toString(): Tue Aug 13 00:00:00 CST 2024 (CST: China Standard Time on a Chinese system)
 _JAVA_DATE = re.compile(r"^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<month>[A-Z][a-z]{2}) (?P<day>\d{1,2}) "
@@ -89,10 +106,12 @@ def _epoch_date(text: str, latest: dt.date) -> tuple[dt.date, str] | None:
         return None
     return (day, said) if _EXCEL_SERIAL_FROM < day <= latest else None
 # An amount as departments write it: an optional currency mark, the number, an optional unit
-# (万 is 万元) and an optional 整. The unit, when written, wins over the column's.
-_AMOUNT = re.compile(r"^(?:人民币|RMB|¥)?(?P<number>.*?)(?P<unit>万元|万|元)?整?$", re.IGNORECASE)
-_UNIT_SPELLINGS = {"万": "万元"}
-_AMOUNT_NUMBER = re.compile(r"(?:人民币|RMB|¥)?\s*\d+(?:\.\d+)?\s*(?:万元|万|元)?整?", re.IGNORECASE)
+# (万 is 万元; in brackets as a header writes it, 5000（元）; 人民币 after it, 5000元人民币) and an
+# optional 整. The unit, when written, wins over the column's.
+_UNIT = r"万元|万|元|\((?:万元|万|元)\)"
+_AMOUNT = re.compile(rf"^(?:人民币|RMB|¥)?(?P<number>.*?)(?:(?P<unit>{_UNIT})(?:人民币)?)?整?$", re.IGNORECASE)
+_UNIT_SPELLINGS = {"万": "万元", "(万)": "万元", "(万元)": "万元", "(元)": "元"}
+_AMOUNT_NUMBER = re.compile(rf"(?:人民币|RMB|¥)?\s*\d+(?:\.\d+)?\s*(?:(?:{_UNIT})(?:人民币)?)?整?", re.IGNORECASE)
 _GROUPED_NUMBER = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")  # 1,200 or 12,345.67
 KIND_ORGANISATION = "organisation"
 KIND_INDIVIDUAL_BUSINESS = "individual_business"
@@ -263,13 +282,14 @@ _TEXT_MARKS = frozenset("'=")
 _EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
                            "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
 _MARKED_CELL = frozenset("#\x00")  # first characters of an error value or a reader's cell marker
-# Control characters no text means (NUL, and the like from a database or a broken export); tab
-# and line breaks are text
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_HALF_ESCAPE = re.compile(r"_x[Dd][89A-Fa-f][0-9A-Fa-f]{2}_")  # half a character, as a workbook escapes it
 # A period in one cell: 2024/01/01至2029/12/31, 2024年1月1日起至2029年12月31日止, 2024.1.1~2029.12.31,
 # 2024-01-01 — 2029-12-31 (a plain - between two dates that contain - is found by trying each one)
 _PERIOD_SEPARATOR = re.compile(r"\s*起?\s*(?:至|到|~|〜|—+|–|\s+-\s+|--)\s*")
 _PERIOD_FRAME = re.compile(r"^(?:有效期)?(?:自|从)\s*|\s*止$")
+# The words that frame the end of a period around its date (至2029年3月25日止, 至长期), as the end
+# column of a period (有效期至, 处罚有效期) may be written
+_END_FRAME = re.compile(r"^(?:有效期)?至\s*|\s*止$")
 
 
 def _split_period(
@@ -453,6 +473,8 @@ class RowValidator:
                     unknown(header)
                 continue
             f = self.item.field(key)
+            if (code := field_code_note(header)) is not None and self._mapping.get(code) != key:
+                raise FileUnreadable(self._other_code(header, f, code))
             if f.period_start and self._period_names.get(normalize_header(header)) is f:
                 self._periods.append((index, f.period_start, f.key))
                 continue
@@ -479,7 +501,7 @@ class RowValidator:
                 self.column_units.setdefault(f.key, unit)
                 if unit != f.unit:
                     note(f"“{header}”列的金额以{unit}为单位，已换算为{f.unit}保存")
-                elif not any(name in header for name in self.catalogue.units) and (
+                elif not any(name in header for name in self.catalogue.units) and not field_code_note(header) and (
                         normalize_header(header) not in (normalize_header(f.standard_code or ""), f.key)):
                     # the standard's field code (and our field key) carry the standard's unit; a
                     # bare name does not
@@ -493,6 +515,19 @@ class RowValidator:
         # several: True for a codes field (cells joined), None for a second column of a field
         self._plan = [(index, f.key, f.type != "text", f.type == "codes") for index, f, _header in self.columns]
         self._plan += [(index, f.key, f.type != "text", None) for index, f in self._fallbacks]
+
+    def _other_code(self, header: str, f: Field, code: str) -> str:
+        """Why a column is unreadable whose name and the field code in its brackets name two
+        columns (行政相对人名称（CF_XDR_SHXYM））: which is meant cannot be told."""
+        written = code.upper()
+        other = self._mapping.get(code)
+        if other is not None:
+            said = f"括号中的字段代码 {written} 却是“{self.item.field(other).label}”的代码"
+        else:
+            own = f"（应为 {f.standard_code}）" if f.standard_code else ""
+            said = f"括号中的 {written} 不是“{f.label}”的字段代码{own}"
+        return (f"列“{header}”的列名是“{f.label}”，{said}：无法确定这一列是哪一栏，未保存任何数据。"
+                "请改正表头（各列的字段代码见信息资源目录页面）后重新报送。")
 
     def _note_absent_columns(self, missing_ok: frozenset[str]) -> None:
         """A correction replaces a record's fields: a template without some of the catalogue's
@@ -842,9 +877,14 @@ class RowValidator:
             raw = _clean(cells[index]) if index < n else ""
             if not raw:
                 continue
-            if raw[0] in _MARKED_CELL and (problem := self._cell_problem(line, index, raw)):
-                errors.append(problem)
-                continue
+            if raw[0] in _MARKED_CELL:
+                raw = self._marked_cell(line, index, key, raw, errors, warnings)
+                if not raw:
+                    continue
+            if not raw.isprintable() and CONTROL.search(raw):  # (has_controls, inline: every cell)
+                raw = self._without_controls(line, index, raw, typed, errors, warnings)
+                if not raw:
+                    continue
             if typed:
                 said = nothing.get(raw)
                 if said or (said is None and self._says_nothing(raw)):
@@ -866,6 +906,10 @@ class RowValidator:
                     units_taken[key] = self._fallback_units[index]
         for index, start, end in self._periods:
             raw = _clean(cells[index]) if index < n else ""
+            if raw and raw[0] in _MARKED_CELL:
+                raw = self._marked_cell(line, index, None, raw, errors, warnings)
+            if raw and has_controls(raw):
+                raw = self._without_controls(line, index, raw, True, errors, warnings)
             if raw and not self._says_nothing(raw):
                 self._period(line, index, raw, start, end, values, errors, warnings)
 
@@ -892,13 +936,6 @@ class RowValidator:
                 continue
             t = f.type
             if t == "text":
-                if not raw.isprintable() and _CONTROL.search(raw):
-                    values[f.key] = raw = _CONTROL.sub("", raw)
-                    warnings.append(self._issue(line, f.key, "control_characters_removed",
-                                                f"“{self.header(f.key)}”含有不可见的控制字符（如 NUL），已删除"))
-                    if not raw:
-                        del values[f.key]
-                        continue
                 if "E+" in raw and (lost := ids.excel_number_error(f"“{self.header(f.key)}”", raw)):
                     # 许可编号 1301021234567890123 in a number cell: Excel kept 15 digits
                     errors.append(self._issue(line, f.key, lost.code, lost.message))
@@ -906,6 +943,10 @@ class RowValidator:
                     self._mask_ids(line, f, raw, values, warnings)
                 continue
             if t == "date":
+                if f.open_ended and (raw[0] == "至" or raw[-1] == "止" or raw.startswith("有效期至")):
+                    framed = _END_FRAME.sub("", raw)
+                    if framed and (self.catalogue.is_open_ended(framed) or self._dates[framed] is not None):
+                        raw = framed  # 2029年3月25日止, 至长期: the date (至今 stays what it is: no date)
                 if f.open_ended and self.catalogue.is_open_ended(raw):
                     values[f.key] = self.open_ended.isoformat()
                     continue
@@ -933,8 +974,10 @@ class RowValidator:
                     if "年" in raw and (mismatch := _weekday_mismatch(raw)):
                         errors.append(self._issue(line, f.key, "weekday_mismatch", f"“{f.label}”{raw}：{mismatch}"))
                         continue
-                    errors.append(self._issue(line, f.key, "invalid_date",
-                                              f"“{f.label}”不是有效日期：{raw}（应为 YYYY/MM/DD，如 2024/08/13）"))
+                    open_end = "；没有截止日期的填“长期”" if f.open_ended else ""
+                    errors.append(self._issue(
+                        line, f.key, "invalid_date",
+                        f"“{f.label}”不是有效日期：{raw}（应为 YYYY/MM/DD，如 2024/08/13{open_end}）"))
                     continue
                 if f.not_future and parsed > today:
                     errors.append(self._issue(line, f.key, "future_date",
@@ -1084,19 +1127,76 @@ class RowValidator:
         return self._issue(line, key, "example_row",
                            f"{self._where(line)}是模板的填写示例（{said}），未保存：请删除示例行后再报送")
 
-    def _cell_problem(self, line: int, index: int, raw: str) -> Issue | None:
-        """What is wrong with a cell that holds no value: a formula's error (#N/A) or a formula
-        the workbook was saved without the result of."""
+    def _without_controls(self, line: int, index: int, raw: str, typed: bool,
+                          errors: list[Issue], warnings: list[Issue]) -> str:
+        """A cell without the control characters database exports leave in it (a fixed-width CHAR
+        column padded with NUL, written \\u0000 in JSON): removed, with a warning, wherever they
+        are in a text, and at either end of a date, an amount or a code (``typed``). Inside one of
+        those they leave no telling what was meant: an error that shows them (〈NUL〉), and ""."""
+        header = self._headers[index]
+        kept = CONTROL_PADDING.sub("", raw) if typed else without_controls(raw).strip()
+        if typed and has_controls(kept):
+            errors.append(Issue(line, header, "control_characters",
+                                f"“{header}”的值“{with_controls_shown(raw)}”中间有不可见的控制字符（显示为〈NUL〉等，"
+                                "多来自数据库导出），无法确定其值，未采用：请删去这些字符后重新报送"))
+            return ""
+        warnings.append(Issue(line, header, "control_characters_removed",
+                              f"“{header}”含有不可见的控制字符（如 NUL），已删除"))
+        return kept
+
+    def _marked_cell(self, line: int, index: int, key: str | None, raw: str,
+                     errors: list[Issue], warnings: list[Issue]) -> str:
+        """The value of a cell that begins like an error value (#N/A) or that the reader marked
+        (readers: a formula saved without its result, half a character, a number in a date cell
+        that is no date, a number format not rendered), with what is to be said of it; "" when
+        the cell gives no value (its error is added)."""
         header = self._headers[index]
         if raw == UNCACHED_FORMULA:
-            return Issue(line, header, "formula_without_result",
-                         f"“{header}”是公式，但文件没有保存公式的计算结果（由程序生成的工作簿常见），读不到值："
-                         "请在 Excel 或 WPS 中打开并保存后再报送，或另存为 CSV（UTF-8）")
+            errors.append(Issue(line, header, "formula_without_result",
+                                f"“{header}”是公式，但文件没有保存公式的计算结果（由程序生成的工作簿常见），读不到值："
+                                "请在 Excel 或 WPS 中打开并保存后再报送，或另存为 CSV（UTF-8）"))
+            return ""
         if raw.upper() in _EXCEL_ERRORS:
-            return Issue(line, header, "formula_error",
-                         f"“{header}”是 Excel 的错误值 {raw}（公式出错，如 VLOOKUP 没有找到）："
-                         "请改正公式或填入实际内容")
-        return None
+            errors.append(Issue(line, header, "formula_error",
+                                f"“{header}”是 Excel 的错误值 {raw}（公式出错，如 VLOOKUP 没有找到）："
+                                "请改正公式或填入实际内容"))
+            return ""
+        field = self.item.field(key) if key else None
+        if raw.startswith(HALF_CHARACTER):
+            text = raw[len(HALF_CHARACTER):]
+            escape = _HALF_ESCAPE.search(text)
+            shown = f"“{escape[0]}”" if escape else ""
+            errors.append(Issue(line, header, "invalid_character",
+                                f"“{header}”含有半个字{shown}（工作簿里把一个字的 UTF-16 编码只写了一半，"
+                                "多为生成文件的程序出错），该行未保存：请改正这个字后重新报送"))
+            return ""
+        if raw.startswith(DATE_CELL_NUMBER):
+            number = raw[len(DATE_CELL_NUMBER):]
+            if field is None or field.type != "date":
+                return number  # the cell's value: Excel shows only ####
+            said = (f"“{header}”的单元格是日期格式，填的却是数字 {number}，这不是 Excel 的日期"
+                    "（Excel 中显示为 ####）")
+            if self._dates[number] is None:
+                errors.append(Issue(line, header, "invalid_date",
+                                    f"{said}：请填入日期，如 2024/08/13"))
+                return ""
+            warnings.append(Issue(line, header, "date_cell_number",
+                                  f"{said}，已按年月日读作 {self._dates[number]:%Y/%m/%d}，请核对；"
+                                  "日期请按日期输入（如 2024/8/13）"))
+            return number
+        if raw.startswith(FORMAT_NOT_SHOWN):
+            code, _, number = raw[len(FORMAT_NOT_SHOWN):].rpartition("\x00")
+            said = f"“{header}”的单元格值为 {number}，但其数字格式“{code}”显示的是另外的内容，平台无法确定显示的是什么"
+            if field is not None and field.type == "decimal":
+                # the amount decides the penalty's class and its publication: never guessed
+                errors.append(Issue(line, header, "number_format",
+                                    f"{said}，该行未保存：请把该列设为“常规”或“数值”格式，按列名的单位填写金额后重新报送"))
+                return ""
+            warnings.append(Issue(line, header, "number_format",
+                                  f"{said}，已按单元格的值 {number} 读取，请核对；"
+                                  "如需按显示的内容报送，请把该列设为文本格式后重新填写"))
+            return number
+        return raw
 
     def _period(self, line: int, index: int, raw: str, start: str, end: str, values: dict[str, str],
                 errors: list[Issue], warnings: list[Issue]) -> None:
@@ -1309,8 +1409,8 @@ class RowValidator:
                                           f"个体工商户使用代码 {ids.PLACEHOLDER_USCC} 时，须填写 15 位工商注册号"))
                 return None
         elif not org_code and not (kind == KIND_INDIVIDUAL_BUSINESS and reg_no):
-            if any(e.field in (self.header("org_code"), self.header("reg_no")) for e in errors):
-                return None
+            if any(e.field in (self.header("uscc"), self.header("org_code"), self.header("reg_no")) for e in errors):
+                return None  # a code was given, and is unreadable: its own error says so
             errors.append(self._issue(line, "uscc", "missing_subject_code",
                                       "缺少行政相对人统一社会信用代码（个体工商户无代码时填写 "
                                       f"{ids.PLACEHOLDER_USCC} 并填写工商注册号）"))
