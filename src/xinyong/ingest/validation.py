@@ -111,7 +111,6 @@ def _epoch_date(text: str, latest: dt.date) -> tuple[dt.date, str] | None:
 _UNIT = r"万元|万|元|\((?:万元|万|元)\)"
 _AMOUNT = re.compile(rf"^(?:人民币|RMB|¥)?(?P<number>.*?)(?:(?P<unit>{_UNIT})(?:人民币)?)?整?$", re.IGNORECASE)
 _UNIT_SPELLINGS = {"万": "万元", "(万)": "万元", "(万元)": "万元", "(元)": "元"}
-_AMOUNT_NUMBER = re.compile(rf"(?:人民币|RMB|¥)?\s*\d+(?:\.\d+)?\s*(?:(?:{_UNIT})(?:人民币)?)?整?", re.IGNORECASE)
 _GROUPED_NUMBER = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")  # 1,200 or 12,345.67
 KIND_ORGANISATION = "organisation"
 KIND_INDIVIDUAL_BUSINESS = "individual_business"
@@ -686,7 +685,7 @@ class RowValidator:
             if f.type == "codes":
                 return bool(self._split_codes(key, raw)[0])
             if f.type == "decimal":
-                return _AMOUNT_NUMBER.fullmatch(unicodedata.normalize("NFKC", raw).replace(",", "")) is not None
+                return self._amount(0, f, raw, [], []) is not None  # what intake reads as an amount
         except ids.InvalidCode:
             return False
         return False
