@@ -255,3 +255,25 @@ def test_a_time_with_an_offset_gives_the_date_in_china(database, tmp_path):
         stored = {r.decision_no: records.current_values(session, r)["decision_date"]
                   for r in session.scalars(select(Record))}
     assert [stored[r["行政处罚决定书文号"]] for r in sent] == ["2024-01-05", "2024-01-04", "2024-01-04", "2024-01-05"]
+
+
+def test_a_record_without_the_authority_code_says_what_is_missing(database, tmp_path):
+    """A JSON record without the 处罚机关统一社会信用代码 key (and without 处罚机关) was told that the
+    authority “” is not registered. It is told which key it lacks, on that key; one that names an
+    unregistered authority is told that it lacks the code."""
+    _, rows = sample_rows()
+    sent = _records(rows[:3])
+    del sent[0]["处罚机关统一社会信用代码"], sent[1]["处罚机关统一社会信用代码"], sent[1]["处罚机关"]
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps(sent, ensure_ascii=False), encoding="utf-8")
+    report = ingest(path)
+    assert (report.accepted, report.rejected) == (1, 2), report.errors
+    assert all("机关“”" not in e.message for e in report.errors), report.errors
+    said = {(e.line, e.field, e.code): e.message for e in report.errors}
+    assert said[(2, "处罚机关统一社会信用代码", "missing_required")] == (
+        "第 2 条记录没有“处罚机关统一社会信用代码”，也没有可据以查找已登记机关的“处罚机关”，无法确定作出决定的机关："
+        "请在记录中填写“处罚机关统一社会信用代码”")
+    assert said[(2, "处罚机关", "missing_required")] == "必填项“处罚机关”为空"
+    assert said[(1, "处罚机关", "authority_unknown")] == (
+        f"第 1 条记录没有“处罚机关统一社会信用代码”，且机关“{rows[0]['处罚机关']}”未在平台登记，"
+        "无法确定其统一社会信用代码：请在记录中填写“处罚机关统一社会信用代码”")
