@@ -96,6 +96,18 @@ def _notes_row(headers: list[str]) -> dict[str, str]:
     return {h: said.get(h, "") for h in headers}
 
 
+@pytest.mark.parametrize("first", ["PK编号", "[序号]", "{编号}"])
+def test_a_csv_whose_first_column_begins_like_a_workbook_or_json_is_read_as_csv(tmp_path, first):
+    """A .csv whose first column is named PK编号 begins with "PK", as a zip (an .xlsx) does: it was
+    read as a workbook and refused. A database's bracketed name ([序号], {编号}) began it as JSON.
+    Workbooks are told by their real signatures and JSON by how its text goes on: it is text."""
+    headers, rows = sample_rows()
+    path = write_rows(tmp_path / "处罚.csv", [first, *headers], [{first: str(n), **r} for n, r in enumerate(rows[:3])])
+    report = ingest(path)
+    assert (report.format, report.rows_total, report.accepted, report.rejected) == ("csv", 3, 3, 0), report.errors
+    assert [(w.field, w.code) for w in report.warnings if w.code == "unknown_column"] == [(first, "unknown_column")]
+
+
 def test_a_notes_row_under_the_header_is_passed_over_with_one_note(tmp_path):
     """Templates put a row of fill-in instructions under the column names (必填 | 格式：YYYY-MM-DD |
     请填写统一社会信用代码 …): it was a rejected row with 14 errors. It is passed over, not counted,

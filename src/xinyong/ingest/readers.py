@@ -1825,6 +1825,14 @@ def _looks_like_markup(path: Path) -> bool:
     return head.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<", b"mime-version:"))
 
 
+# The signatures the readers tell workbooks by: a zip's local file header (an .xlsx), an empty
+# zip's end record and a spanned zip's marker (unreadable, and said so by the XLSX reader), and an
+# OLE2 compound file (Excel 97–2003). "PK" alone is two letters a text may begin with (a column
+# named PK编号)
+_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
 # Bytes no text file holds (a tab and line breaks are text; Ctrl-Z ends some old DOS exports; a
 # NUL is told apart in _looks_like_text)
 _BINARY_BYTES = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x19\x1b-\x1f\x7f]")
@@ -1885,9 +1893,9 @@ def open_table(path: Path, field_of: FieldOf) -> Table:
     with open(path, "rb") as fh:
         head = fh.read(512)
     suffix = path.suffix.lower()
-    if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 compound file: Excel 97–2003
+    if head.startswith(_OLE2_SIGNATURE):  # Excel 97–2003
         return open_xls(path, field_of)
-    if suffix in WORKBOOK_SUFFIXES and not head.startswith(b"PK\x03\x04"):  # no zip: no .xlsx either
+    if suffix in WORKBOOK_SUFFIXES and not head.startswith(_ZIP_SIGNATURES):  # no zip: no .xlsx either
         if _looks_like_markup(path):
             raise FileUnreadable(
                 f"文件扩展名为 {suffix}，但内容是网页（HTML/XML）表格，不是 Excel 工作簿（一些系统导出的"
@@ -1895,9 +1903,15 @@ def open_table(path: Path, field_of: FieldOf) -> Table:
             )
         if _looks_like_text(head):
             return _text_named_as_workbook(path, field_of, head, suffix)
-    if head.startswith(b"PK") or suffix in (".xlsx", ".xlsm"):
+    if head.startswith(_ZIP_SIGNATURES) or suffix in (".xlsx", ".xlsm"):
         return open_xlsx(path, field_of)
     return _open_by_content(path, field_of, head, suffix)
+
+
+# How JSON text begins: an array's or an object's first value (or its end). A CSV whose first column
+# is named [序号] or {编号} (a database's bracketed names) begins with the same character; a
+# program's repr with single quotes ({'a': 1}) is taken for the broken JSON it is
+_JSON_START = re.compile(rb"""(?:\[\s*(?:[\[{"'\]\d-]|true\b|false\b|null\b|\Z)|\{\s*(?:["'}]|\Z))""")
 
 
 def _open_by_content(path: Path, field_of: FieldOf, head: bytes, suffix: str) -> Table:
@@ -1909,12 +1923,13 @@ def _open_by_content(path: Path, field_of: FieldOf, head: bytes, suffix: str) ->
         if _first_line_is_a_record(path, decoding, field_of):
             return open_jsonl(path, field_of, decoding)
         return open_json(path, field_of, decoding)
-    if suffix in (".jsonl", ".ndjson") or (text_head.startswith(b"{") and suffix != ".json"):
+    json_text = _JSON_START.match(text_head) is not None
+    if suffix in (".jsonl", ".ndjson") or (json_text and text_head.startswith(b"{") and suffix != ".json"):
         decoding = detect_encoding(path)  # once: it reads the whole file
         if _first_line_is_a_record(path, decoding, field_of):
             return open_jsonl(path, field_of, decoding)
         return open_json(path, field_of, decoding)
-    if suffix == ".json" or text_head.startswith((b"[", b"{")):
+    if suffix == ".json" or json_text:
         return open_json(path, field_of)
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         if _utf16_without_bom(head):
