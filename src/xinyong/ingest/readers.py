@@ -1443,8 +1443,11 @@ def _xls_merges(ws: Any) -> dict[int, list[tuple[int, int]]]:
 
 
 def open_jsonl(path: Path, field_of: FieldOf, decoding: Encoding | None = None) -> Table:
+    """One JSON record a line; a line may be an Elasticsearch document as elasticdump writes it
+    ({"_index": …, "_id": …, "_source": {…}}), whose record is its ``_source``."""
     decoding = decoding or detect_encoding(path)
     raw, fh = _open_text(path, decoding)
+    hits = _Hits(field_of)
 
     def objects() -> Iterator[tuple[int, Any]]:
         for number, line in enumerate(fh, start=1):
@@ -1452,25 +1455,75 @@ def open_jsonl(path: Path, field_of: FieldOf, decoding: Encoding | None = None) 
             if not text.strip():
                 continue
             try:
-                yield number, json.loads(text)
+                yield number, hits.source(json.loads(text))
             except json.JSONDecodeError as exc:
                 yield number, _Undecodable(text.rstrip("\r\n"), exc.msg)
 
-    return _keyed_table("jsonl", path, decoding, raw, fh, objects(), field_of)
+    return _keyed_table("jsonl", path, decoding, raw, fh, objects(), field_of, hits)
 
 
 def open_json(path: Path, field_of: FieldOf, decoding: Encoding | None = None) -> Table:
     """A JSON document: an array of records, an object holding the array ({"rows": [...]},
-    {"data": {"list": [...]}}), or records one after another. Read a record at a time."""
+    {"data": {"list": [...]}}, an Elasticsearch search response's {"hits": {"hits": [...]}}), or
+    records one after another. Read a record at a time."""
     decoding = decoding or detect_encoding(path)
     raw, fh = _open_text(path, decoding)
     stream = _JsonStream(fh)
+    hits = _Hits(field_of)
     try:
-        return _keyed_table("json", path, decoding, raw, fh, _document_records(stream, field_of), field_of)
+        return _keyed_table("json", path, decoding, raw, fh, _document_records(stream, hits), field_of, hits)
     except BaseException:
         fh.close()
         raw.close()
         raise
+
+
+@dataclass
+class _Hits:
+    """The Elasticsearch documents of a JSON file: a search response's hits ({"_index": …, "_id": …,
+    "_source": {…}}, saved to a file) or elasticdump's lines of them. A document's record is its
+    ``_source``; the rest (index, id, score) is the search engine's, and no column."""
+
+    field_of: FieldOf
+    count: int = 0
+    total: int | None = None  # how many the search found (hits.total), when the response says
+
+    def _document(self, value: Any) -> bool:
+        """Whether ``value`` is a document: an object with a ``_source`` object, and no record itself."""
+        return (isinstance(value, dict) and isinstance(value.get("_source"), dict)
+                and not _is_record(value, self.field_of))
+
+    def is_hit(self, value: Any) -> bool:
+        """Whether ``value`` is a document whose ``_source`` is a record."""
+        return self._document(value) and _is_record(value["_source"], self.field_of)
+
+    def source(self, value: Any) -> Any:
+        """The record of a document, else ``value`` as it is."""
+        if self._document(value):
+            self.count += 1
+            return value["_source"]
+        return value
+
+    def found(self, response: dict[str, Any]) -> None:
+        """The object holding the hits: its ``total`` (ES 7 and later: {"value": n, "relation": …})."""
+        total = response.get("total")
+        total = total.get("value") if isinstance(total, dict) else total
+        if isinstance(total, int) and not isinstance(total, bool):
+            self.total = total
+
+    def notes(self) -> list[str]:
+        if not self.count:
+            return []
+        return ["文件是 Elasticsearch 的数据（查询结果或导出的文档）：已读取每个文档的 _source 作为一条记录，"
+                "_index、_id 等检索系统的信息不是记录的栏目，未读取。"]
+
+    def missing(self) -> list[str]:
+        """What to say when the search found more documents than the file holds."""
+        if self.total is None or self.count >= self.total:
+            return []
+        return [f"Elasticsearch 查询结果中 hits.total 为 {self.total:,} 条，文件中只有 {self.count:,} 条"
+                "（查询默认只返回前 10 条）：其余记录不在文件中，未报送。请分页导出全部记录（如用 scroll 或 "
+                "search_after）后再报送。"]
 
 
 @dataclass(frozen=True)
@@ -1482,7 +1535,7 @@ class _Undecodable:
 
 
 def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes], fh: IO[str],
-                 objects: Iterator[tuple[int, Any]], field_of: FieldOf) -> Table:
+                 objects: Iterator[tuple[int, Any]], field_of: FieldOf, hits: _Hits) -> Table:
     """A table of JSON records: the keys of the first record are the columns, and a key first
     met in a later record becomes a column from there on. A record that is not a JSON object is
     a row of its own, rejected — before the first object too (a null first element), up to
@@ -1552,12 +1605,15 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
         text = value.text if isinstance(value, _Undecodable) else json.dumps(value, ensure_ascii=False)
         return [INVALID_JSON, where.format(number) + "不是有效的 JSON 对象（应为 {…}）", text]
 
+    notes = _damage_notes(decoding) + hits.notes()
+
     def rows() -> Iterator[tuple[int, list[str]]]:
         for number, value in leading:
             yield number, no_record(number, value)
         yield first_line, checked(first_line, obj)
         for number, value in objects:
             yield number, checked(number, value) if isinstance(value, dict) else no_record(number, value)
+        notes.extend(hits.missing())  # read at the end, with what was found while reading
 
     def close() -> None:
         fh.close()
@@ -1567,7 +1623,7 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
         format=format_name,
         encoding=decoding.name,
         damaged_from_line=decoding.damaged_from_line,
-        notes=_damage_notes(decoding),
+        notes=notes,
         headers=headers,
         header_line=0,
         rows=rows(),
@@ -1665,11 +1721,12 @@ class _JsonStream:
             return value
 
 
-def _document_records(stream: _JsonStream, field_of: FieldOf) -> Iterator[tuple[int, Any]]:
+def _document_records(stream: _JsonStream, hits: _Hits) -> Iterator[tuple[int, Any]]:
     """(number, value) of each record of a JSON document, numbered from 1 in the order of the
     document (records need not start lines: a document may be one line). Documents joined as
     bytes (copy /b of two exports, each an array or a wrapping object) are read one after the
-    other, numbered on: the second must not be dropped without a word."""
+    other, numbered on: the second must not be dropped without a word. An Elasticsearch document
+    is its ``_source`` (``_Hits``)."""
     if stream.peek() not in ("[", "{"):
         raise FileUnreadable("文件不是 JSON 数组或对象，也不是 CSV、Excel 文件。")
     number = 0
@@ -1678,11 +1735,11 @@ def _document_records(stream: _JsonStream, field_of: FieldOf) -> Iterator[tuple[
             stream.take("[")
             records: Iterator[Any] = _array_elements(stream)
         else:
-            wrapped, obj = _object_or_records(stream, field_of, depth=0)
+            wrapped, obj = _object_or_records(stream, hits, depth=0)
             records = iter([obj]) if wrapped is None else wrapped
         for value in records:
             number += 1
-            yield number, value
+            yield number, hits.source(value)
     if stream.peek():
         raise FileUnreadable(f"JSON 格式错误（第 {stream.line} 行）：记录之后还有多余的内容。")
 
@@ -1701,19 +1758,20 @@ def _array_elements(stream: _JsonStream) -> Iterator[Any]:
         return
 
 
-def _array_or_records(stream: _JsonStream, field_of: FieldOf) -> tuple[Iterator[Any] | None, list[Any]]:
+def _array_or_records(stream: _JsonStream, hits: _Hits) -> tuple[Iterator[Any] | None, list[Any]]:
     """After an array's "[": its elements read lazily when they are records (the first one names
-    at least three columns), else None and the array's values (plain values, column definitions)."""
+    at least three columns, or is an Elasticsearch hit whose ``_source`` does), else None and the
+    array's values (plain values, column definitions)."""
     elements = _array_elements(stream)
     if stream.peek() != "{":
         return None, list(elements)
     first = next(elements)
-    if _is_record(first, field_of):
+    if _is_record(first, hits.field_of) or hits.is_hit(first):
         return itertools.chain([first], elements), []
     return None, [first, *elements]
 
 
-def _then_closed(records: Iterator[Any], stream: _JsonStream, field_of: FieldOf) -> Iterator[Any]:
+def _then_closed(records: Iterator[Any], stream: _JsonStream, hits: _Hits) -> Iterator[Any]:
     """The records of an array inside an object, then the rest of that object: the records of a
     later member that is an array of records too (法人 and 自然人 in two arrays), the others read
     past (a count), so that nothing after the first array is dropped without a word."""
@@ -1727,7 +1785,7 @@ def _then_closed(records: Iterator[Any], stream: _JsonStream, field_of: FieldOf)
             stream.value()
             continue
         stream.take("[")
-        more, _values = _array_or_records(stream, field_of)
+        more, _values = _array_or_records(stream, hits)
         if more is not None:
             yield from more
     stream.take("}")
@@ -1738,12 +1796,13 @@ def _is_record(value: Any, field_of: FieldOf) -> bool:
 
 
 def _object_or_records(
-    stream: _JsonStream, field_of: FieldOf, depth: int
+    stream: _JsonStream, hits: _Hits, depth: int
 ) -> tuple[Iterator[Any] | None, dict[str, Any]]:
     """Read an object member by member: if it holds an array of records (and is not itself a
     record), the records of that array, read lazily, and then the rest of the object; otherwise
     the object. An array of objects that are no records (a table's column definitions before its
-    rows: {"columns": [{"title": …}], "list": […]}) is a member like any other."""
+    rows: {"columns": [{"title": …}], "list": […]}) is a member like any other. The object that
+    holds an array of Elasticsearch hits says how many the search found (``_Hits.found``)."""
     stream.take("{")
     obj: dict[str, Any] = {}
     if stream.peek() == "}":
@@ -1755,16 +1814,19 @@ def _object_or_records(
             raise FileUnreadable(f"JSON 格式错误（第 {stream.line} 行）：对象的键应为字符串。")
         stream.take(":")
         found = stream.peek()
-        wrapper = depth < _MAX_JSON_WRAPPING and not _is_record(obj, field_of)
+        wrapper = depth < _MAX_JSON_WRAPPING and not _is_record(obj, hits.field_of)
         if found == "[" and wrapper:
             stream.take("[")
-            records, obj[key] = _array_or_records(stream, field_of)
+            records, obj[key] = _array_or_records(stream, hits)
             if records is not None:
-                return _then_closed(records, stream, field_of), obj
+                first = next(records)
+                if hits.total is None and hits.is_hit(first):
+                    hits.found(obj)  # {"total": {"value": 2530}, "max_score": 1.0, "hits": [...]}
+                return _then_closed(itertools.chain([first], records), stream, hits), obj
         elif found == "{" and wrapper:
-            records, inner = _object_or_records(stream, field_of, depth + 1)
+            records, inner = _object_or_records(stream, hits, depth + 1)
             if records is not None:
-                return _then_closed(records, stream, field_of), obj
+                return _then_closed(records, stream, hits), obj
             obj[key] = inner
         else:
             obj[key] = stream.value()
@@ -1786,7 +1848,7 @@ def _first_line_is_a_record(path: Path, decoding: Encoding, field_of: FieldOf) -
                     obj = json.loads(text)
                 except json.JSONDecodeError:
                     return False
-                return _is_record(obj, field_of)
+                return _is_record(obj, field_of) or _Hits(field_of).is_hit(obj)
     return True
 
 
