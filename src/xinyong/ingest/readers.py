@@ -1,5 +1,5 @@
-"""Readers for submitted files: CSV (UTF-8, UTF-8 with BOM, GBK, GB18030, UTF-16), XLSX, XLS and
-JSON Lines.
+"""Readers for submitted files: CSV (UTF-8, UTF-8 with BOM, GBK, GB18030, UTF-16), XLSX, XLS, HTML
+tables and XML Spreadsheet 2003 (``markup``), JSON and JSON Lines.
 
 A reader yields the header row once and then ``(line, cells)`` for every data row, where
 ``line`` is the physical line (or spreadsheet row) with the header on line 1 of a plain file.
@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import itertools
 import json
+import math
 import os
 import re
 import warnings
@@ -31,6 +32,7 @@ from xinyong.catalogue.service import get_catalogue, is_fill_mark, normalize_hea
 from xinyong.core.config import get_settings
 from xinyong.core.errors import FileUnreadable
 from xinyong.core.text import without_controls
+from xinyong.ingest import markup
 from xinyong.ingest.numberformats import NumberFormat, shown_by
 
 csv.field_size_limit(10 * 1024 * 1024)
@@ -69,7 +71,7 @@ HEADER_NAMES = 3
 FieldOf = Callable[[str], "str | None"]
 
 
-WORKBOOK_FORMATS = ("xlsx", "xls")  # the formats whose records may be on several sheets
+WORKBOOK_FORMATS = ("xlsx", "xls", "xml")  # the formats whose records may be on several sheets
 
 
 class SheetLines:
@@ -239,11 +241,14 @@ def _open_text(path: Path, decoding: Encoding, newline: str | None = None) -> tu
     return raw, fh
 
 
-def _damage_notes(decoding: Encoding) -> list[str]:
+def _damage_notes(decoding: Encoding, *, lines: bool = True) -> list[str]:
+    """The note on a file with bytes its encoding does not have; ``lines`` false for markup, whose
+    lines of text are not the rows of its table."""
     if not decoding.damaged_from_line:
         return []
     label = ENCODING_LABELS.get(decoding.name, decoding.name)
-    return [f"文件是 {label} 编码，但约从第 {decoding.damaged_from_line} 行起有不能按 {label} 解读的字节"
+    where = f"约从第 {decoding.damaged_from_line} 行起" if lines else "其中"
+    return [f"文件是 {label} 编码，但{where}有不能按 {label} 解读的字节"
             "（可能是把不同编码的文件拼在了一起，或文件已损坏）：含有这些字节的行未保存，其余行照常处理。"]
 
 
@@ -1442,6 +1447,170 @@ def _xls_merges(ws: Any) -> dict[int, list[tuple[int, int]]]:
     return merged
 
 
+# The codecs a declared charset is read with. Pages that say GB2312 hold GBK's characters (the
+# WHATWG Encoding Standard reads every GB2312 and GBK label as GBK, whose superset is GB18030).
+_DECLARED_CODECS = {
+    "utf-8": "utf-8", "utf8": "utf-8",
+    "gbk": "gbk", "gb2312": "gbk", "x-gbk": "gbk", "cp936": "gbk", "windows-936": "gbk", "csgb2312": "gbk",
+    "gb_2312-80": "gbk", "chinese": "gbk", "gb18030": "gb18030",
+}
+
+
+def _markup_encoding(path: Path, kind: str) -> tuple[Encoding, list[str]]:
+    """How a page or an XML workbook is decoded: a BOM decides; else the charset it declares, when
+    the whole file reads in it; else (none declared, or one the bytes do not fit: a GBK page that
+    says UTF-8) the encoding is detected as a CSV file's is, and a note says what was declared."""
+    with open(path, "rb") as fh:
+        head = fh.read(8192)
+    if head.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return detect_encoding(path), []
+    written = markup.declared_charset(head, kind)
+    declared = _DECLARED_CODECS.get(written.strip().lower()) if written else None
+    if declared:
+        found = detect_encoding(path, declared)
+        if not found.damaged_from_line:
+            return found, []
+    try:
+        detected = detect_encoding(path)
+    except FileUnreadable:
+        if declared:
+            return found, []  # neither reads it whole: as declared, the rows with other bytes rejected
+        raise
+    if not written or detected.name == declared or (declared, detected.name) == ("gbk", "gb18030"):
+        return detected, []
+    label = ENCODING_LABELS.get(detected.name, detected.name)
+    return detected, [f"文件声明的字符编码是 {written}，但内容不是 {written} 编码，已按 {label} 读取，"
+                      "请核对报告中的文字。"]
+
+
+def _markup_text(path: Path, decoding: Encoding) -> IO[str]:
+    """The text of a page or an XML workbook, for one pass over it."""
+    errors = "replace" if decoding.damaged_from_line else "strict"
+    return open(path, encoding=decoding.name, errors=errors)
+
+
+def _markup_lines(path: Path, decoding: Encoding, rows: Callable[[IO[str]], Iterator[Any]]) -> Iterator[Any]:
+    """``rows`` of a fresh pass over the file, the file closed after it."""
+    with _markup_text(path, decoding) as fh:
+        yield from rows(fh)
+
+
+def _markup_named(what: str, suffix: str) -> str:
+    """A page or an XML workbook as a message names it (under a workbook's name: that it is none)."""
+    if suffix in WORKBOOK_SUFFIXES:
+        return f"文件扩展名为 {suffix}，但内容是{what}，不是 Excel 工作簿"
+    return f"文件是{what}"
+
+
+def _markup_table(format_name: str, form: tuple[str, str, str], sheets: list[_Sheet], field_of: FieldOf,
+                  suffix: str, decoding: Encoding, notes: list[str]) -> Table:
+    """The sheets of a page or an XML workbook read as any workbook's (``_sheet_table``), with a
+    first note that says what the file was read as. ``form``: what it is, its format's name, and
+    how it was read."""
+    what, name, read_as = form
+    try:
+        table = _sheet_table(format_name, sheets, field_of, close=lambda: None)
+    except FileUnreadable as exc:
+        raise FileUnreadable(f"{_markup_named(f'{what}（{name}）', suffix)}；按表格读取时：{exc.message}"
+                             "请在 Excel 或 WPS 中打开核对，另存为 .xlsx 或 CSV（UTF-8）后再提交。") from exc
+    table.encoding = decoding.name
+    table.damaged_from_line = decoding.damaged_from_line
+    named = f"，扩展名为 {suffix}，不是 Excel 工作簿" if suffix in WORKBOOK_SUFFIXES else ""
+    table.notes[:0] = [f"文件是{what}（{name}{named}），{read_as}，行号是在 Excel 或 WPS 中打开时看到的行号。",
+                       *notes, *_damage_notes(decoding, lines=False)]
+    return table
+
+
+def open_html(path: Path, field_of: FieldOf, suffix: str = "") -> Table:
+    """An HTML page's tables, which many systems export as “Excel”: read as the one worksheet
+    Excel and WPS make of the page (``markup``), by the workbook path. The page is read twice at
+    most, a piece at a time: for its layout when a tag may merge cells down or hide rows, then for
+    its rows."""
+    decoding, notes = _markup_encoding(path, "html")
+    with _markup_text(path, decoding) as fh:
+        layout = markup.page_layout(fh)
+    if not layout.cells:
+        with _markup_text(path, decoding) as fh:
+            title = markup.page_title(fh.read(65536))
+        said = f"（网页标题为“{title}”）" if title else ""
+        raise FileUnreadable(f"{_markup_named('网页（HTML）', suffix)}，网页中没有表格{said}，不是双公示数据"
+                             "（可能是系统导出出错时返回的页面，如登录超时）。未保存任何数据：请重新导出，"
+                             "确认在 Excel 或 WPS 中打开能看到数据后，另存为 .xlsx 或 CSV（UTF-8）再提交。")
+    sheet = _Sheet("网页", True, max(layout.rows, 1),
+                   lambda: _markup_lines(path, decoding, markup.page_rows),
+                   lambda: _SheetScan(layout.merges, hidden=layout.hidden, hidden_columns=layout.hidden_columns))
+    form = ("网页表格", "HTML", "已按表格读取：各单元格按网页中写出的文字读取")
+    return _markup_table("html", form, [sheet], field_of, suffix, decoding, notes)
+
+
+# The number formats SpreadsheetML names rather than writes (Excel's own names for them)
+_XML_FORMAT_NAMES = {"general": None, "general number": None, "currency": None, "euro currency": None,
+                     "fixed": "0.00", "standard": "#,##0.00", "percent": "0.00%", "scientific": "0.00E+00"}
+_XML_DATE_FORMAT_NAMES = frozenset({"general date", "long date", "medium date", "short date",
+                                    "long time", "medium time", "short time"})
+
+
+def _xml_number_reader(code: str, epoch: dt.datetime) -> Callable[[float], Any] | None:
+    """How a number cell of a style with number format ``code`` is read, as ``_xlsx_number_readers``
+    reads a workbook's; None for its plain value."""
+    from openpyxl.styles.numbers import is_date_format
+
+    name = code.strip().lower()
+    if name in _XML_DATE_FORMAT_NAMES or (name not in _XML_FORMAT_NAMES and is_date_format(code)):
+        return partial(_excel_date, epoch=epoch, timedelta=False)
+    shown = shown_by(_XML_FORMAT_NAMES.get(name, code))
+    return partial(_shown_number, shown) if shown is not None else None
+
+
+def open_spreadsheetml(path: Path, field_of: FieldOf, suffix: str = "") -> Table:
+    """An XML Spreadsheet 2003 workbook (SpreadsheetML, Excel 2002–2003's “XML 电子表格”), which
+    report tools export as “.xls”: its worksheets read by the workbook path, its typed cells
+    (Number, DateTime, String, Boolean) as a workbook's. Parsed with expat a piece at a time:
+    once to list the sheets, their hidden rows and columns, merged cells and the styles' number
+    formats, then once for each sheet looked at."""
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+
+    decoding, notes = _markup_encoding(path, "xml")
+    with _markup_text(path, decoding) as fh:
+        book = markup.xml_workbook(fh)
+    form = (" XML 电子表格", "Excel 2003 XML", "已按工作簿读取")
+    if not book.sheets:
+        raise FileUnreadable(f"{_markup_named(f'{form[0]}（{form[1]}）', suffix)}，其中没有工作表。"
+                             "未保存任何数据：请重新导出，或在 Excel 或 WPS 中打开核对，"
+                             "另存为 .xlsx 或 CSV（UTF-8）后再提交。")
+    epoch = CALENDAR_MAC_1904 if book.date1904 else CALENDAR_WINDOWS_1900
+    numbers = {style: reader for style, code in book.number_formats.items()
+               if (reader := _xml_number_reader(code, epoch)) is not None}
+
+    def value(kind: str, text: str, style: str | None) -> Any:
+        if kind == "Formula":
+            return UNCACHED_FORMULA
+        if kind == "Number":
+            try:
+                number = float(text)
+            except ValueError:
+                return text
+            reader = numbers.get(style or "")
+            return reader(number) if reader is not None and math.isfinite(number) else number
+        if kind == "DateTime":
+            try:
+                return dt.datetime.fromisoformat(text.strip())
+            except ValueError:
+                return text
+        if kind == "Boolean":
+            return text.strip().lower() in ("1", "true")
+        return text  # String, and Error as Excel shows it (#N/A): validation refuses it
+
+    sheets = [_Sheet(sheet.title, sheet.visible, max(sheet.layout.rows, 1),
+                     partial(_markup_lines, path, decoding, partial(markup.xml_rows, sheet=index, value=value)),
+                     lambda layout=sheet.layout: _SheetScan(layout.merges, hidden=layout.hidden,
+                                                            hidden_columns=layout.hidden_columns))
+              for index, sheet in enumerate(book.sheets)]
+    table = _markup_table("xml", form, sheets, field_of, suffix, decoding, notes)
+    table.excel_epoch = epoch.date()
+    return table
+
+
 def open_jsonl(path: Path, field_of: FieldOf, decoding: Encoding | None = None) -> Table:
     """One JSON record a line; a line may be an Elasticsearch document as elasticdump writes it
     ({"_index": …, "_id": …, "_source": {…}}), whose record is its ``_source``."""
@@ -1879,12 +2048,11 @@ def _utf16_json(head: bytes) -> str | None:
     return name if text.lstrip().startswith(("[", "{")) else None
 
 
-def _looks_like_markup(path: Path) -> bool:
-    """Whether a file is a web page (HTML, XML Spreadsheet 2003) or a web archive (MHTML, Excel's
-    单个文件网页): what old systems export as “Excel”."""
+def _markup_kind(path: Path) -> str | None:
+    """What markup a file is, if any (``markup.markup_kind``): a web page, an XML workbook or a
+    web archive is what old systems export as “Excel”."""
     with open(path, "rb") as fh:
-        head = fh.read(2048).lstrip(codecs.BOM_UTF8).lstrip().lower()
-    return head.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<", b"mime-version:"))
+        return markup.markup_kind(fh.read(4096))
 
 
 # The signatures the readers tell workbooks by: a zip's local file header (an .xlsx), an empty
@@ -1957,15 +2125,26 @@ def open_table(path: Path, field_of: FieldOf) -> Table:
     suffix = path.suffix.lower()
     if head.startswith(_OLE2_SIGNATURE):  # Excel 97–2003
         return open_xls(path, field_of)
-    if suffix in WORKBOOK_SUFFIXES and not head.startswith(_ZIP_SIGNATURES):  # no zip: no .xlsx either
-        if _looks_like_markup(path):
+    if head.startswith(_ZIP_SIGNATURES):
+        return open_xlsx(path, field_of)
+    kind = _markup_kind(path)
+    if kind == "html":
+        return open_html(path, field_of, suffix)
+    if kind == "spreadsheetml":
+        return open_spreadsheetml(path, field_of, suffix)
+    if kind == "mhtml":
+        raise FileUnreadable(
+            f"{_markup_named('单个文件网页（MHTML，Excel“另存为”中的“单个文件网页”）', suffix)}，平台读不了这种格式，"
+            "未保存任何数据：请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）后再提交。")
+    if suffix in WORKBOOK_SUFFIXES:
+        if kind == "markup":
             raise FileUnreadable(
-                f"文件扩展名为 {suffix}，但内容是网页（HTML/XML）表格，不是 Excel 工作簿（一些系统导出的"
-                "“Excel”是这样）。请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）后再提交。"
+                f"文件扩展名为 {suffix}，但内容是网页或 XML 文件，不是 Excel 工作簿，也不是可以按表格读取的网页表格或"
+                " XML 电子表格。请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）后再提交。"
             )
         if _looks_like_text(head):
             return _text_named_as_workbook(path, field_of, head, suffix)
-    if head.startswith(_ZIP_SIGNATURES) or suffix in (".xlsx", ".xlsm"):
+    if suffix in (".xlsx", ".xlsm"):
         return open_xlsx(path, field_of)
     return _open_by_content(path, field_of, head, suffix)
 
