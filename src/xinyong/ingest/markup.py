@@ -48,7 +48,7 @@ _RESAVE = "请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）�
 class Layout:
     """What a sheet's markup says beside its cells (``readers._SheetScan`` takes it over)."""
 
-    rows: int = 0  # the sheet's rows, the last one that holds anything or is hidden
+    rows: int = 0  # the sheet's rows, as far as known (its size, for the progress shown)
     cells: int = 0  # table cells met (an HTML page without any holds no table)
     # {first row: [(column, last row)]} of the cells merged down several rows (1-based)
     merges: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
@@ -60,7 +60,7 @@ class Layout:
 
 # the first element of a document, after an XML declaration, processing instructions, comments
 # and a doctype (with its internal subset: entities are refused by the reader, saying so)
-_FIRST_ELEMENT = re.compile(r"(?:\s+|<\?.*?\?>|<!--.*?-->|<!doctype[^\[>]*\[.*?\]\s*>|<![^>]*>)*<([a-z][\w:.-]*)",
+_FIRST_ELEMENT = re.compile(r"(?:\s|<\?.*?\?>|<!--.*?-->|<!doctype[^\[>]*\[.*?\]\s*>|<![^>]*>)*<([a-z][\w:.-]*)",
                             re.S)
 _HTML_FIRST = frozenset({
     "html", "head", "body", "meta", "title", "style", "link", "script", "table", "thead", "tbody", "tr",

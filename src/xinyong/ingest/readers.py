@@ -1511,8 +1511,10 @@ def _markup_table(format_name: str, form: tuple[str, str, str], sheets: list[_Sh
     try:
         table = _sheet_table(format_name, sheets, field_of, close=lambda: None)
     except FileUnreadable as exc:
-        raise FileUnreadable(f"{_markup_named(f'{what}（{name}）', suffix)}；按表格读取时：{exc.message}"
-                             "请在 Excel 或 WPS 中打开核对，另存为 .xlsx 或 CSV（UTF-8）后再提交。") from exc
+        said = exc.message
+        if "另存为" not in said:  # (a refusal of the markup itself says what to do)
+            said += "请在 Excel 或 WPS 中打开核对，另存为 .xlsx 或 CSV（UTF-8）后再提交。"
+        raise FileUnreadable(f"{_markup_named(f'{what}（{name}）', suffix)}；按表格读取时：{said}") from exc
     table.encoding = decoding.name
     table.damaged_from_line = decoding.damaged_from_line
     named = f"，扩展名为 {suffix}，不是 Excel 工作簿" if suffix in WORKBOOK_SUFFIXES else ""
