@@ -323,6 +323,10 @@ def test_org_code_check_maps_ten_to_x_and_eleven_to_zero() -> None:
             "org_code_charset",
             "组织机构代码第 5 位“.”不是有效字符（只能是数字和大写字母）",
         ),
+        # no body has # or a letter other than X for its check character: a wrong character, as in
+        # a USCC or a resident id, not a wrong check digit
+        ("12345678#", "org_code_charset", "组织机构代码第 9 位（校验位）“#”不是有效字符（只能是数字或 X）"),
+        ("6CR765LWA", "org_code_charset", "组织机构代码第 9 位（校验位）“A”不是有效字符（只能是数字或 X）"),
     ],
 )
 def test_org_code_errors_say_what_is_wrong(raw: str, code: str, message: str) -> None:

@@ -407,6 +407,18 @@ def test_each_bad_value_rejects_its_row_only(tmp_path, column, value, code):
     assert [(e.line, e.field, e.code) for e in report.errors] == [(2, column, code)]
 
 
+def test_an_impossible_check_character_of_an_organisation_code_is_a_wrong_character(tmp_path):
+    """Found by probing: 12345678# was told “校验位错误：应为 8，实为 #”, and counted under 校验位错误
+    in the 重错码 report. No code has # for its check character: it is a wrong character, as the
+    same # is in a USCC or a resident id."""
+    headers, rows = sample_rows()
+    rows[0].update({"行政相对人代码_1(统一社会信用代码)": "", "行政相对人代码_3(组织机构代码)": "12345678#"})
+    report = ingest(write_rows(tmp_path / "bad.csv", headers, rows[:2]))
+    assert [(e.line, e.field, e.code, e.message) for e in report.errors] == [
+        (2, "行政相对人代码_3(组织机构代码)", "org_code_charset",
+         "“行政相对人代码_3(组织机构代码)”：组织机构代码第 9 位（校验位）“#”不是有效字符（只能是数字或 X）")]
+
+
 def test_a_company_code_as_the_deciding_or_sending_body_rejects_the_row(database, tmp_path):
     """A penalty decided by a company, or sent by a social organisation, is a mistaken column
     (often the party's own code copied): rejected, and no such body registered as a department."""

@@ -245,6 +245,7 @@ def make_uscc(first17: str) -> str:
 _ORG_LABEL = "组织机构代码"
 _ORG_BODY_VALUE = {c: int(c, 36) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_ORG_CHECK_CHARS = frozenset("0123456789X")
 
 
 def org_code_check_char(first8: str) -> str:
@@ -273,6 +274,10 @@ def validate_org_code(raw: str) -> str:
     if len(code) != 9:
         raise _length_error("org_code_length", _ORG_LABEL, "9", code)
     expected = org_code_check_char(code[:8])
+    if code[8] not in _ORG_CHECK_CHARS:  # no body has it for its check character: a wrong character
+        raise InvalidCode(
+            "org_code_charset", f"{_ORG_LABEL}第 9 位（校验位）“{code[8]}”不是有效字符（只能是数字或 X）"
+        )
     if code[8] != expected:
         raise InvalidCode(
             "org_code_checksum", f"{_ORG_LABEL}校验位错误：应为 {expected}，实为 {code[8]}"
