@@ -203,7 +203,10 @@ def test_identical_resubmission_adds_no_version(tmp_path):
         ("2026/08/10", D(2026, 8, 10), False),  # the minimum itself
         ("2028/01/01", D(2027, 5, 10), True),  # beyond the maximum
         ("2026/07/01", D(2027, 5, 10), True),  # before the minimum
-        ("2099/12/31", D(2027, 5, 10), False),  # "open-ended": the policy decides
+        # open-ended (长期, and what is stored as it): outside every class's period too, and said so
+        ("2099/12/31", D(2027, 5, 10), True),
+        ("长期", D(2027, 5, 10), True),
+        ("9999/12/31", D(2027, 5, 10), True),
     ],
 )
 def test_declared_publication_end(tmp_path, declared, expected_end, warned):
@@ -214,7 +217,26 @@ def test_declared_publication_end(tmp_path, declared, expected_end, warned):
     out_of_range = [w for w in report.warnings if w.code == "publication_end_out_of_range"]
     assert [w.line for w in out_of_range] == ([3] if warned else [])
     if warned:
-        assert "2027/05/10" in out_of_range[0].message and declared in out_of_range[0].message
+        assert "2027/05/10" in out_of_range[0].message and "已按 2027/05/10 计" in out_of_range[0].message
+        shown = "2099/12/31（长期）" if declared in ("长期", "9999/12/31", "2099/12/31") else declared
+        assert out_of_range[0].message.startswith(f"公示截止期 {shown} 不在一般失信信息的公示期限内")
+
+
+def test_an_open_ended_publication_end_of_a_minor_penalty_says_it_is_not_published(tmp_path):
+    """Found by probing: a 轻微 penalty (Order 36: published only for a 公示截止期 within 3 months)
+    whose department wrote 长期 was left unpublished without a word. The warning says the end
+    was not taken and that the penalty is not published (a declared end outside the period
+    publishes nothing: it did say "已按 … 计" as if it did)."""
+    minor = {DECISION_DATE: "2026/06/01", KINDS: "警告", FINE: ""}
+    report = store(tmp_path, penalty(15, **minor, **{DECLARED_END: "长期"}),
+                   penalty(16, **minor, **{DECLARED_END: "2026/12/01"}))
+    assert {no: r.status_label for no, r in records(D(2026, 7, 1)).items()} == {
+        "石家监督罚〔2026〕15号": "不予公示", "石家监督罚〔2026〕16号": "不予公示"}
+    assert [(w.line, w.field, w.message) for w in report.warnings if w.code == "publication_end_out_of_range"] == [
+        (2, DECLARED_END, "公示截止期 2099/12/31（长期） 不在轻微失信信息的公示期限内（2026/06/01 至 2026/09/01），"
+                          "未采用：轻微失信信息只在公示截止期填在此期限内时公示，本条不予公示"),
+        (3, DECLARED_END, "公示截止期 2026/12/01 不在轻微失信信息的公示期限内（2026/06/01 至 2026/09/01），"
+                          "未采用：轻微失信信息只在公示截止期填在此期限内时公示，本条不予公示")]
 
 
 def test_a_declared_end_does_not_publish_a_class_that_had_no_publication_period(tmp_path):

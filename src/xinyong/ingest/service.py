@@ -56,6 +56,7 @@ from xinyong.ingest.schemas import (
 from xinyong.ingest.store import Staging
 from xinyong.ingest.validation import Issue, RowValidator, ValidRow
 from xinyong.policy.service import (
+    PenaltyDecision,
     decide_penalty,
     get_policy_book,
     publication_deadline,
@@ -190,7 +191,7 @@ class _RowBuilder:
             revoked=values.get("record_status_2016") in self.unpublished_statuses,
             decision_date=decision_date, jurisdiction=area,
             subject_type=category,  # a person's or individual business's fine limit is lower
-            open_ended=self.open_ended, window=self._window,
+            window=self._window,
         )
 
     def decide_again(self, data: dict[str, Any], decision_date: dt.date, authority: str,
@@ -205,6 +206,24 @@ class _RowBuilder:
         window = decision.window
         return (decision.classification.penalty_class, decision.classification.reason,
                 decision.classification.rule.id, decision.published, window.min_end, decision.end, window.rule.id)
+
+    def _refused_end(self, row: ValidRow, decision: PenaltyDecision, penalty_class: str) -> Issue:
+        """The warning on a 公示截止期 the policy did not take: outside the class's period (长期
+        too: no class is published for ever), or given for a class that is not published."""
+        refused, window = decision.declared_end_refused, decision.window
+        assert refused is not None
+        declared = f"{refused:%Y/%m/%d}{'（长期）' if refused == self.open_ended else ''}"
+        if decision.no_period:
+            said = f"未采用：{penalty_class}失信信息按{row.decision_date:%Y/%m/%d}适用的规则不予公示"
+        else:
+            period = (f"不在{penalty_class}失信信息的公示期限内"
+                      f"（{window.min_end:%Y/%m/%d} 至 {window.max_end:%Y/%m/%d}），")
+            if decision.published:
+                said = f"{period}已按 {window.max_end:%Y/%m/%d} 计"
+            else:  # 轻微 under Order 36: published only for an end the department gives inside the period
+                said = f"{period}未采用：{penalty_class}失信信息只在公示截止期填在此期限内时公示，本条不予公示"
+        return Issue(row.line, self.header_of("publication_end_declared"), "publication_end_out_of_range",
+                     f"公示截止期 {declared} {said}")
 
     def build(self, row: ValidRow) -> tuple[tuple[Any, ...], tuple[int, str]]:
         """The staging row and its payload (line, data JSON) for a validated row."""
@@ -257,18 +276,8 @@ class _RowBuilder:
                     row.line, self.header_of("record_status_2016"), "revoked_in_file",
                     f"当前状态为“{v['record_status_2016']}”：该处罚决定已被撤销，记录保存但不公示",
                 ))
-            if decision.declared_end_refused and decision.no_period:
-                row.warnings.append(Issue(
-                    row.line, self.header_of("publication_end_declared"), "publication_end_out_of_range",
-                    f"公示截止期 {decision.declared_end_refused:%Y/%m/%d} 未采用：{penalty_class}失信信息按"
-                    f"{row.decision_date:%Y/%m/%d}适用的规则不予公示",
-                ))
-            elif decision.declared_end_refused:
-                row.warnings.append(Issue(
-                    row.line, self.header_of("publication_end_declared"), "publication_end_out_of_range",
-                    f"公示截止期 {decision.declared_end_refused:%Y/%m/%d} 不在{penalty_class}失信信息的公示期限内"
-                    f"（{min_end:%Y/%m/%d} 至 {window.max_end:%Y/%m/%d}），已按 {window.max_end:%Y/%m/%d} 计",
-                ))
+            if decision.declared_end_refused:
+                row.warnings.append(self._refused_end(row, decision, penalty_class))
         return (
             row.line, s.key, s.kind, s.category, s.uscc, s.org_code, s.reg_no,
             person_index, person_cipher, person_masked, s.person_id_type if s.person_id else None,

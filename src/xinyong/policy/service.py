@@ -503,7 +503,6 @@ def decide_penalty(
     decision_date: dt.date,
     jurisdiction: str,
     subject_type: str | None,
-    open_ended: dt.date,
     window: Callable[[str, dt.date, str], PublicationWindow] | None = None,
 ) -> PenaltyDecision:
     """Class a penalty and decide its publication, as intake does and as re-classification
@@ -511,8 +510,9 @@ def decide_penalty(
     party's kind); the window of that class; a penalty revoked (2016 当前状态 撤销) is not
     published; a declared 公示截止期 inside the class's period is used (it publishes a class that
     is published only where the department finds it necessary: 轻微 under Order 36, at most 3
-    months), and one outside it (other than the open-ended date) is refused — so is any for a
-    class with no period (轻微 before Order 36). ``window`` may be a caching lookup."""
+    months), and one outside it is refused — the open-ended date (长期) too: no class is
+    published for ever — so is any for a class with no period (轻微 before Order 36). ``window``
+    may be a caching lookup."""
     classification = classify_penalty(book, kinds, fine_wan, confiscated_wan, declared_class, decision_date,
                                       jurisdiction, subject_type=subject_type)
     found = (window or (lambda c, d, j: publication_window(book, c, d, j)))(
@@ -524,6 +524,6 @@ def decide_penalty(
     elif declared_end is not None:
         if found.min_end <= declared_end <= found.max_end and not no_period:
             end, published = declared_end, True
-        elif declared_end != open_ended:
+        else:
             refused = declared_end
     return PenaltyDecision(classification, found, published, end, refused, no_period)

@@ -563,7 +563,6 @@ def reclassify_penalties(
                 declared_end=dt.date.fromisoformat(declared_end) if declared_end else None,
                 revoked=data.get("record_status_2016") in unpublished, decision_date=version.decision_date,
                 jurisdiction=ids.uscc_area_code(record.authority_uscc), subject_type=data.get("subject_category"),
-                open_ended=catalogue.open_ended_date,
             )
             after = {
                 "penalty_class": decision.classification.penalty_class,
