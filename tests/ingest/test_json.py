@@ -324,3 +324,29 @@ def test_a_record_without_the_authority_code_says_what_is_missing(database, tmp_
     assert said[(1, "处罚机关", "authority_unknown")] == (
         f"第 1 条记录没有“处罚机关统一社会信用代码”，且机关“{rows[0]['处罚机关']}”未在平台登记，"
         "无法确定其统一社会信用代码：请在记录中填写“处罚机关统一社会信用代码”")
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_a_record_without_the_authority_code_names_a_registered_authority(database, tmp_path, suffix):
+    """Found by probing: a record without the 处罚机关统一社会信用代码 key whose 处罚机关 is a
+    registered department was told that the authority “未在平台登记” — the lookup by name of the
+    2016 layout was never made for a current-layout record. As documented, the record is stored
+    with the registered department's code."""
+    from webhelpers import make_department
+    from xinyong.core import db
+
+    _, rows = sample_rows()
+    with db.transaction() as session:
+        make_department(session, uscc=rows[0]["处罚机关统一社会信用代码"], name=rows[0]["处罚机关"])
+    sent = _records(rows[:2])
+    del sent[0]["处罚机关统一社会信用代码"]
+    path = tmp_path / f"records{suffix}"
+    if suffix == ".jsonl":
+        path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in sent), encoding="utf-8")
+    else:
+        path.write_text(json.dumps(sent, ensure_ascii=False), encoding="utf-8")
+    report = ingest(path)
+    assert (report.accepted, report.rejected, report.errors) == (2, 0, [])
+    with db.transaction() as session:
+        stored = {r.decision_no: r.authority_uscc for r in session.scalars(select(Record))}
+    assert stored[rows[0]["行政处罚决定书文号"]] == rows[0]["处罚机关统一社会信用代码"]

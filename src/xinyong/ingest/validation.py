@@ -1321,12 +1321,15 @@ class RowValidator:
         lacks_source = self.source_from_sender or (self.layout != "current" and "source_uscc" not in values)
         if lacks_source and self.default_source:
             values["source_uscc"], values["source_name"] = self.default_source
-        if self.layout == "current":
-            return
-        if "authority_uscc" not in values and "authority_name" in values:
+        if "authority_uscc" not in values and "authority_name" in values and (
+                self.layout != "current" or (self._columns_vary and "authority_uscc" not in self.header_of)):
+            # the 2016 layout has no column for the authority's code, and a JSON record may lack
+            # its key: the department registered under the authority's name is the authority
             found = self.authorities_by_name.get(normalize_name(values["authority_name"]))
             if found:
                 values["authority_uscc"] = found
+        if self.layout == "current":
+            return
         if "valid_until" in self.field_keys and "valid_until" not in values:
             values["valid_until"] = self.open_ended.isoformat()
         if (
