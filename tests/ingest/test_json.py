@@ -350,3 +350,28 @@ def test_a_record_without_the_authority_code_names_a_registered_authority(databa
     with db.transaction() as session:
         stored = {r.decision_no: r.authority_uscc for r in session.scalars(select(Record))}
     assert stored[rows[0]["行政处罚决定书文号"]] == rows[0]["处罚机关统一社会信用代码"]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+@pytest.mark.parametrize(("sample", "sent_as", "title"), [("penalties.csv", "licences", "行政处罚信息"),
+                                                          ("licences.csv", "penalties", "行政许可信息")])
+def test_records_of_the_other_kind_are_refused_as_a_header_of_the_other_kind_is(database, tmp_path, suffix,
+                                                                                sample, sent_as, title):
+    """Found by probing: a penalties JSON sent as licences (a department system posting to the
+    wrong ?kind=) was read record by record, each rejected with seven errors, where the same
+    file as CSV is refused whole with the advice to choose the other kind. Its first record's
+    keys tell the kind just as a header does: the file is unreadable, nothing stored."""
+    _, rows = sample_rows(sample)
+    sent = _records(rows[:3])
+    path = tmp_path / f"records{suffix}"
+    if suffix == ".jsonl":
+        path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in sent), encoding="utf-8")
+    else:
+        path.write_text(json.dumps({"total": 3, "rows": sent}, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(FileUnreadable) as raised:
+        ingest(path, sent_as)
+    assert raised.value.message.startswith("文件中的记录缺少必需的键：")
+    assert raised.value.message.endswith(f"这个文件的记录是{title}的：请确认报送的类别（许可或处罚）选对了。")
+    assert count(database, Batch) == 0 and count(database, Record) == 0
+    report = ingest(path, "penalties" if sent_as == "licences" else "licences")  # the kind it is
+    assert (report.accepted, report.rejected) == (3, 0), report.errors

@@ -427,18 +427,21 @@ class RowValidator:
         if self.layout == "current" and "subject_category" not in self.header_of and not columns_vary:
             self.notes.append("文件没有“行政相对人类别”列：各行按行政相对人的代码判断类别"
                               "（统一社会信用代码 92 开头为个体工商户，其他为法人及非法人组织；只有证件号码为自然人）")
-        if columns_vary:  # every line has its own keys: a missing one is missing on that line
-            missing_ok = missing_ok | {f.key for f in item.fields}
         missing = [
             f for f in item.fields if f.required and f.key not in self.header_of and f.key not in missing_ok
         ]
+        other = self._other_item(headers) if missing else None
+        if columns_vary and other is None:
+            # every record has its own keys: a missing one is missing on that record (but the
+            # first record's keys that are the other kind's say the kind was chosen wrong)
+            missing = []
         if missing:
             labels = "、".join(f"“{f.label}”" for f in missing)
-            said = f"文件缺少必需的列：{labels}。"
+            said = f"文件中的记录缺少必需的键：{labels}。" if columns_vary else f"文件缺少必需的列：{labels}。"
             unknown = [h for h in self.unknown_headers if h.strip()]
-            other = self._other_item(headers)
             if other is not None:
-                said += f"这个文件的表头是{other.title}的：请确认报送的类别（许可或处罚）选对了。"
+                said += (f"这个文件的{'记录' if columns_vary else '表头'}是{other.title}的："
+                         "请确认报送的类别（许可或处罚）选对了。")
             else:
                 said += "请使用双公示标准表头（模板见信息资源目录页面）。"
                 if unknown:
