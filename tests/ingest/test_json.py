@@ -375,3 +375,47 @@ def test_records_of_the_other_kind_are_refused_as_a_header_of_the_other_kind_is(
     assert count(database, Batch) == 0 and count(database, Record) == 0
     report = ingest(path, "penalties" if sent_as == "licences" else "licences")  # the kind it is
     assert (report.accepted, report.rejected) == (3, 0), report.errors
+
+
+def test_issues_name_the_key_each_line_writes(database, tmp_path):
+    """Found by probing: JSON Lines whose lines key the fine differently (罚款金额, fine_amount,
+    CF_NR_FK: a serialiser per system) had every issue named by the first line's key, and a line
+    keyed CF_NR_FK — the standard's code, which means 万元 — got amount_unit_unclear as if its key
+    gave no unit. An issue names the key its own line writes; only a key that gives no unit is
+    warned so."""
+    _, rows = sample_rows()
+    fine = "罚款金额（万元）"
+    lines = []
+    for row, key, value in zip(rows, ["罚款金额", "fine_amount", "CF_NR_FK", "CF_NR_FK", "罚款金额"],
+                               ["1", "五千", "-3", "5000", "5000"], strict=False):
+        record = {k: v for k, v in _records([row])[0].items() if k != fine}
+        lines.append(json.dumps(dict(record, **{key: value}), ensure_ascii=False))
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    report = ingest(path)
+    assert (report.accepted, report.rejected) == (3, 2), report.errors
+    assert [(e.line, e.field, e.code, e.message) for e in report.errors] == [
+        (2, "fine_amount", "not_a_number", "“fine_amount”应为数字（单位万元），实为“五千”"),
+        (3, "CF_NR_FK", "negative_amount", "“CF_NR_FK”不能为负数：-3")]
+    unclear = [(w.line, w.field) for w in report.warnings if w.code == "amount_unit_unclear"]
+    assert unclear == [(5, "罚款金额")]
+
+    # the other way round: a bare 罚款金额 first met on a later line is no unit either
+    first, later = ({k: v for k, v in r.items() if k != fine} for r in _records(rows[5:7]))
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in (dict(first, CF_NR_FK="5000"),
+                                                                          dict(later, 罚款金额="5000"))),
+                    encoding="utf-8")
+    report = ingest(path)
+    unclear = [(w.line, w.field) for w in report.warnings if w.code == "amount_unit_unclear"]
+    assert unclear == [(2, "罚款金额")]
+    notes = [w.message for w in report.warnings if w.code == "file_note"]
+    assert any(note.startswith("“罚款金额”列的列名没有写明金额单位") for note in notes), notes
+
+    # and a warning decided after the checks (the policy's) names the line's own key too
+    first, later = _records(rows[7:9])
+    del later["公示截止期"]
+    sent = (first, dict(later, 公示截止日期="2099/12/31"))
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in sent), encoding="utf-8")
+    report = ingest(path)
+    assert [(w.line, w.field) for w in report.warnings if w.code == "publication_end_out_of_range"] == [
+        (2, "公示截止日期")]

@@ -666,6 +666,41 @@ def test_a_licence_that_expires_before_it_was_granted_is_rejected(database, tmp_
     assert _stored(database, "valid_from") == ["2021-08-10"]
 
 
+def test_date_messages_name_the_columns_as_the_file_heads_them(database, tmp_path):
+    """Found by probing: a file headed 有效期（起）/有效期（止） was told “有效期至”早于“有效期自” and
+    “有效期至”2209/05/01 晚于 2099/12/31, columns it does not have (the field was right). Every
+    date message names the column as written; a period in one column (许可有效期) names it once."""
+    headers, rows = sample_rows("licences.csv")
+    own = {"有效期自": "有效期（起）", "有效期至": "有效期（止）"}
+    headers = [own.get(h, h) for h in headers]
+    rows = [{own.get(k, k): v for k, v in r.items()} for r in rows[:4]]
+    rows[0].update({"有效期（起）": "2024/04/01", "有效期（止）": "2023/12/31"})
+    rows[1].update({"有效期（止）": "2209/05/01"})
+    rows[2].update({"有效期（起）": "2024/13/01"})
+    report = ingest(write_rows(tmp_path / "lic.csv", headers, rows), "licences")
+    assert [(e.line, e.field, e.code, e.message) for e in report.errors] == [
+        (2, "有效期（止）", "date_order", "“有效期（止）”早于“有效期（起）”"),
+        (4, "有效期（起）", "invalid_date", "“有效期（起）”不是有效日期：2024/13/01（应为 YYYY/MM/DD，如 2024/08/13）")]
+    assert [(w.line, w.field, w.code, w.message) for w in report.warnings] == [
+        (3, "有效期（止）", "read_as_open_ended",
+         "“有效期（止）”2209/05/01 晚于 2099/12/31，已按长期（无截止日期）保存：若是年份写错，请更正后重新报送")]
+
+    headers, rows = sample_rows("licences.csv")
+    headers = ["许可有效期" if h == "有效期自" else h for h in headers if h != "有效期至"]
+    row = {k: v for k, v in rows[4].items() if k not in ("有效期自", "有效期至")}
+    report = ingest(write_rows(tmp_path / "period.csv", headers, [dict(row, 许可有效期="2024/04/01至2023/12/31")]),
+                    "licences")
+    assert [(e.line, e.field, e.code, e.message) for e in report.errors] == [
+        (2, "许可有效期", "date_order", "“许可有效期”的截止日期早于起始日期")]
+
+    headers, rows = sample_rows()
+    headers = ["处罚有效期至" if h == "处罚有效期" else h for h in headers]
+    row = {("处罚有效期至" if k == "处罚有效期" else k): v for k, v in rows[0].items()}
+    report = ingest(write_rows(tmp_path / "pen.csv", headers, [dict(row, 处罚有效期至="2024/01/01")]))
+    assert [(e.field, e.code, e.message) for e in report.errors] == [
+        ("处罚有效期至", "date_order", "“处罚有效期至”早于“处罚决定日期”")]
+
+
 def test_licence_codes_as_database_exports_write_them(database, tmp_path):
     """A 前置库 export writes the code of 许可类别 (02 特许, 06 其他) and of 行政相对人类别 (1); a
     code typed into a spreadsheet's number cell has lost its leading zero (5 for 05 登记)."""

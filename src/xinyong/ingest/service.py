@@ -222,7 +222,8 @@ class _RowBuilder:
                 said = f"{period}已按 {window.max_end:%Y/%m/%d} 计"
             else:  # 轻微 under Order 36: published only for an end the department gives inside the period
                 said = f"{period}未采用：{penalty_class}失信信息只在公示截止期填在此期限内时公示，本条不予公示"
-        return Issue(row.line, self.header_of("publication_end_declared"), "publication_end_out_of_range",
+        column = row.named.get("publication_end_declared") or self.header_of("publication_end_declared")
+        return Issue(row.line, column, "publication_end_out_of_range",
                      f"公示截止期 {declared} {said}")
 
     def build(self, row: ValidRow) -> tuple[tuple[Any, ...], tuple[int, str]]:

@@ -169,6 +169,9 @@ class ValidRow:
     fine: Decimal | None = None
     confiscated: Decimal | None = None
     warnings: list[Issue] = field(default_factory=list)
+    # field key -> the column the row's value came from, where that is not the field's first
+    # column (有效期（止） beside an empty 有效期至; a JSON line's own key): what its issues name
+    named: dict[str, str] = field(default_factory=dict)
 
 
 class _DateCache(dict[str, dt.date | None]):
@@ -390,7 +393,8 @@ class RowValidator:
         self.header_of: dict[str, str] = {}
         self.unknown_headers: list[str] = []
         self.column_units: dict[str, str] = {}  # decimal fields: the unit of the column
-        self._unitless: set[str] = set()  # amount fields whose column's name gives no unit
+        self._unitless: set[str] = set()  # amount columns (headers as written) whose name gives no unit
+        self._taken_from: dict[str, str] = {}  # the row being validated: ValidRow.named
         self.notes: list[str] = []
         self._seen: dict[str, int] = {}
         self._fallbacks: list[tuple[int, Field]] = []  # second columns of a field: (index, field)
@@ -496,6 +500,9 @@ class RowValidator:
                         converted = f"（以{unit}为单位，换算为{f.unit}保存）"
                 note(f"列“{header}”与列“{first}”是同一栏目（{f.label}）：以“{first}”为准，"
                      f"其为空的行取“{header}”{converted}")
+                if not converted and f.type == "decimal" and f.unit and self._names_no_unit(f, header):
+                    self._unitless.add(header)
+                    note(self._unitless_note(f, header))
                 continue
             self._seen[key] = index
             self.columns.append((index, f, header))
@@ -505,13 +512,9 @@ class RowValidator:
                 self.column_units.setdefault(f.key, unit)
                 if unit != f.unit:
                     note(f"“{header}”列的金额以{unit}为单位，已换算为{f.unit}保存")
-                elif not any(name in header for name in self.catalogue.units) and not field_code_note(header) and (
-                        normalize_header(header) not in (normalize_header(f.standard_code or ""), f.key)):
-                    # the standard's field code (and our field key) carry the standard's unit; a
-                    # bare name does not
-                    self._unitless.add(f.key)
-                    note(f"“{header}”列的列名没有写明金额单位，已按{f.unit}读取（标准列名为“{f.label}”）："
-                         f"若填的是元，请把列名改为“{header}（元）”后重新报送")
+                elif self._names_no_unit(f, header):
+                    self._unitless.add(header)
+                    note(self._unitless_note(f, header))
         for index, start, end in self._periods:  # a column of their own names them first
             self.header_of.setdefault(start, self._headers[index])
             self.header_of.setdefault(end, self._headers[index])
@@ -520,6 +523,17 @@ class RowValidator:
         # several: True for a codes field (cells joined), None for a second column of a field
         self._plan = [(index, f.key, f.type != "text", f.type == "codes") for index, f, _header in self.columns]
         self._plan += [(index, f.key, f.type != "text", None) for index, f in self._fallbacks]
+
+    def _names_no_unit(self, f: Field, header: str) -> bool:
+        """Whether an amount column's name gives no unit: the standard's field code (and our
+        field key) carry the standard's unit; a bare name (罚款金额) does not."""
+        return (not any(name in header for name in self.catalogue.units) and not field_code_note(header)
+                and normalize_header(header) not in (normalize_header(f.standard_code or ""), f.key))
+
+    @staticmethod
+    def _unitless_note(f: Field, header: str) -> str:
+        return (f"“{header}”列的列名没有写明金额单位，已按{f.unit}读取（标准列名为“{f.label}”）："
+                f"若填的是元，请把列名改为“{header}（元）”后重新报送")
 
     def _other_code(self, header: str, f: Field, code: str) -> str:
         """Why a column is unreadable whose name and the field code in its brackets name two
@@ -702,8 +716,14 @@ class RowValidator:
         """The column header of a field as written in the file (its label when absent)."""
         return self.header_of.get(key) or self.item.field(key).label
 
+    def _named(self, key: str) -> str:
+        """The column header of a field as written where the row being validated has its value:
+        the field's first column, or a second column of it that gave the value (有效期（止）
+        beside an empty 有效期至; in JSON, the key a line writes). ``header`` is the file's."""
+        return self._taken_from.get(key) or self.header(key)
+
     def _issue(self, line: int, key: str, code: str, message: str) -> Issue:
-        return Issue(line, self.header(key), code, message)
+        return Issue(line, self._named(key), code, message)
 
     def _uscc(self, raw: str) -> tuple[str | None, ids.InvalidCode | None]:
         cached = self._uscc_cache.get(raw)
@@ -727,9 +747,8 @@ class RowValidator:
         text = unicodedata.normalize("NFKC", raw).replace(" ", "")
         m = _AMOUNT.match(text)
         assert m is not None  # every part is optional
-        first_column = column_unit is None
         column_unit = column_unit or self.column_units.get(f.key) or f.unit or ""
-        header = self.header(f.key)
+        header = self._named(f.key)
         number = m["number"]
         if "e" in number.lower() and ids.excel_number_error(header, number.upper()):
             # 1.23457E+11: Excel's display of a number, its last digits gone
@@ -770,9 +789,9 @@ class RowValidator:
         if written and f.unit and unit != column_unit:
             warnings.append(self._issue(
                 line, f.key, "amount_unit_converted",
-                f"“{self.header(f.key)}”的金额“{raw}”写明以{unit}为单位，已按 "
+                f"“{self._named(f.key)}”的金额“{raw}”写明以{unit}为单位，已按 "
                 f"{format(amount.normalize(), 'f')} {f.unit}保存"))
-        elif (not written and first_column and f.key in self._unitless and f.doubtful_at is not None
+        elif (not written and header in self._unitless and f.doubtful_at is not None
               and amount >= f.doubtful_at):
             warnings.append(self._unit_unclear(line, f, raw, amount))
         return amount
@@ -780,7 +799,7 @@ class RowValidator:
     def _unit_unclear(self, line: int, f: Field, raw: str, amount: Decimal) -> Issue:
         """A large amount in a column whose name gives no unit: most likely written in a smaller
         unit than the standard's (5000 元 in 罚款金额, which is read in 万元)."""
-        header = self.header(f.key)
+        header = self._named(f.key)
         units = self.catalogue.units
         smaller = [u for u in units if f.unit and units[u] < units[f.unit]]
         shown = format(amount.normalize(), "f")
@@ -901,6 +920,7 @@ class RowValidator:
         nothing = self._nothing
         is_null = self.catalogue.is_null
         units_taken: dict[str, str] = {}  # amounts taken from a second column in another unit
+        self._taken_from = taken_from = {}  # values taken from a second column: its header
         for index, key, typed, several in self._plan:
             raw = _clean(cells[index]) if index < n else ""
             if not raw:
@@ -925,13 +945,15 @@ class RowValidator:
                 if raw != values[key]:  # the field's first column has another value: it wins
                     warnings.append(self._issue(
                         line, key, "duplicate_column_differs",
-                        f"列“{self._headers[index]}”的值“{raw[:30]}”与同一栏目的列“{self.header(key)}”的值"
-                        f"“{values[key][:30]}”不同：以“{self.header(key)}”为准，请核对"))
+                        f"列“{self._headers[index]}”的值“{raw[:30]}”与同一栏目的列“{self._named(key)}”的值"
+                        f"“{values[key][:30]}”不同：以“{self._named(key)}”为准，请核对"))
                 continue
             else:
                 values[key] = raw
-                if several is None and index in self._fallback_units:
-                    units_taken[key] = self._fallback_units[index]
+                if several is None:  # the field's first column is empty here: this one gives the value
+                    taken_from[key] = self._headers[index]
+                    if index in self._fallback_units:
+                        units_taken[key] = self._fallback_units[index]
         for index, start, end in self._periods:
             raw = _clean(cells[index]) if index < n else ""
             if raw and raw[0] in _MARKED_CELL:
@@ -960,11 +982,11 @@ class RowValidator:
                 continue
             if f.max_length and len(raw) > f.max_length:
                 errors.append(self._issue(line, f.key, "too_long",
-                                          f"“{f.label}”超过 {f.max_length} 个字符（实为 {len(raw)} 个）"))
+                                          f"“{self._named(f.key)}”超过 {f.max_length} 个字符（实为 {len(raw)} 个）"))
                 continue
             t = f.type
             if t == "text":
-                if "E+" in raw and (lost := ids.excel_number_error(f"“{self.header(f.key)}”", raw)):
+                if "E+" in raw and (lost := ids.excel_number_error(f"“{self._named(f.key)}”", raw)):
                     # 许可编号 1301021234567890123 in a number cell: Excel kept 15 digits
                     errors.append(self._issue(line, f.key, lost.code, lost.message))
                 elif len(raw) >= 15:
@@ -990,36 +1012,37 @@ class RowValidator:
                     meaning = "（长期）" if serial == _EXCEL_LAST_DAY else ""
                     warnings.append(self._issue(
                         line, f.key, "excel_serial_date",
-                        f"“{f.label}”的值 {raw} 按 Excel 日期序号读作 {serial:%Y/%m/%d}{meaning}{system}，请核对；"
-                        "导出前请把该列设为日期或文本格式"))
+                        f"“{self._named(f.key)}”的值 {raw} 按 Excel 日期序号读作 {serial:%Y/%m/%d}{meaning}{system}，"
+                        "请核对；导出前请把该列设为日期或文本格式"))
                 if parsed is None and (instant := _epoch_date(raw, self.open_ended)):
                     parsed, said = instant
                     warnings.append(self._issue(
                         line, f.key, "timestamp_date",
-                        f"“{f.label}”的值 {raw} 按{said}读作 {parsed:%Y/%m/%d}（北京时间），请核对；"
+                        f"“{self._named(f.key)}”的值 {raw} 按{said}读作 {parsed:%Y/%m/%d}（北京时间），请核对；"
                         "日期请以 YYYY-MM-DD 格式发送"))
                 if parsed is None:
                     if "年" in raw and (mismatch := _weekday_mismatch(raw)):
-                        errors.append(self._issue(line, f.key, "weekday_mismatch", f"“{f.label}”{raw}：{mismatch}"))
+                        errors.append(self._issue(line, f.key, "weekday_mismatch",
+                                                  f"“{self._named(f.key)}”{raw}：{mismatch}"))
                         continue
                     open_end = "；没有截止日期的填“长期”" if f.open_ended else ""
                     errors.append(self._issue(
                         line, f.key, "invalid_date",
-                        f"“{f.label}”不是有效日期：{raw}（应为 YYYY/MM/DD，如 2024/08/13{open_end}）"))
+                        f"“{self._named(f.key)}”不是有效日期：{raw}（应为 YYYY/MM/DD，如 2024/08/13{open_end}）"))
                     continue
                 if f.not_future and parsed > today:
                     errors.append(self._issue(line, f.key, "future_date",
-                                              f"“{f.label}”{raw} 晚于今天（{today:%Y/%m/%d}）"))
+                                              f"“{self._named(f.key)}”{raw} 晚于今天（{today:%Y/%m/%d}）"))
                     continue
                 if parsed.year < 1949:
                     errors.append(self._issue(line, f.key, "invalid_date",
-                                              f"“{f.label}”年份不合理：{raw}"))
+                                              f"“{self._named(f.key)}”年份不合理：{raw}"))
                     continue
                 if f.open_ended and parsed > self.open_ended:
                     if parsed.month != 12 or parsed.day != 31:  # 2209/05/01 is a year mistyped, not 9999/12/31
                         warnings.append(self._issue(
                             line, f.key, "read_as_open_ended",
-                            f"“{f.label}”{raw} 晚于 {self.open_ended:%Y/%m/%d}，已按长期（无截止日期）保存："
+                            f"“{self._named(f.key)}”{raw} 晚于 {self.open_ended:%Y/%m/%d}，已按长期（无截止日期）保存："
                             "若是年份写错，请更正后重新报送"))
                     parsed = self.open_ended  # 9999/12/31 and the like: no end
                 values[f.key] = parsed.isoformat()
@@ -1030,14 +1053,14 @@ class RowValidator:
                 meanings = self.ambiguous_values.get(f.key)
                 if meanings and (meaning := meanings.get(normalize_code_value(raw))):
                     errors.append(self._issue(line, f.key, "code_ambiguous",
-                                              f"“{f.label}”的值“{raw}”含义不明确（{meaning}），未采用："
+                                              f"“{self._named(f.key)}”的值“{raw}”含义不明确（{meaning}），未采用："
                                               f"请填写文字，可选值：{table.allowed}"))
                     continue
                 canonical = self._canonical(f.key, raw)
                 if canonical is None:
                     advice = table.hint(normalize_code_value(raw)) or f"可选值：{table.allowed}"
                     errors.append(self._issue(line, f.key, "not_in_code_table",
-                                              f"“{f.label}”的值“{raw}”不在代码表中，{advice}"))
+                                              f"“{self._named(f.key)}”的值“{raw}”不在代码表中，{advice}"))
                     continue
                 values[f.key] = canonical
             elif t == "codes":
@@ -1053,7 +1076,7 @@ class RowValidator:
                     hints = dict.fromkeys(filter(None, (table.hint(normalize_code_value(b)) for b in bad)))
                     advice = "；".join(hints) if hints else f"可选值：{table.allowed}"
                     errors.append(self._issue(line, f.key, "not_in_code_table",
-                                              f"“{f.label}”中的 {shown} 不在代码表中，{advice}"))
+                                              f"“{self._named(f.key)}”中的 {shown} 不在代码表中，{advice}"))
                     continue
                 kinds = tuple(out)
                 if len(self._multi) < 10_000:
@@ -1070,7 +1093,7 @@ class RowValidator:
                 if f.key == "uscc":
                     continue  # the subject's code is checked with the subject below
                 if problem is not None:
-                    errors.append(self._issue(line, f.key, problem.code, f"“{f.label}”：{problem.message}"))
+                    errors.append(self._issue(line, f.key, problem.code, f"“{self._named(f.key)}”：{problem.message}"))
                     continue
                 assert code is not None
                 if f.registered_by and code[0] not in f.registered_by:
@@ -1081,22 +1104,22 @@ class RowValidator:
                 try:
                     values[f.key] = ids.validate_org_code(raw)
                 except ids.InvalidCode as exc:
-                    errors.append(self._issue(line, f.key, exc.code, f"“{f.label}”：{exc.message}"))
+                    errors.append(self._issue(line, f.key, exc.code, f"“{self._named(f.key)}”：{exc.message}"))
             elif t == "reg_no":
                 try:
                     values[f.key] = ids.validate_reg_no(raw)
                 except ids.InvalidCode as exc:
-                    errors.append(self._issue(line, f.key, exc.code, f"“{f.label}”：{exc.message}"))
+                    errors.append(self._issue(line, f.key, exc.code, f"“{self._named(f.key)}”：{exc.message}"))
             # personal_id is validated with the subject / legal representative below
 
         if errors:  # a rejected value must not feed the checks that follow
             failed = {e.field for e in errors}
             for f in self.item.fields:
-                if f.key in values and self.header(f.key) in failed:
+                if f.key in values and self._named(f.key) in failed:
                     del values[f.key]
         self._fill_layout_gaps(values)
         for f in self.item.fields:
-            if not f.required or f.key in values or any(e.field == self.header(f.key) for e in errors):
+            if not f.required or f.key in values or any(e.field == self._named(f.key) for e in errors):
                 continue
             if f.key == "subject_category":
                 continue  # inferred from the codes with the subject below, or reported there
@@ -1135,7 +1158,7 @@ class RowValidator:
             if wanted and amount > 0 and kinds and not any(k in wanted for k in kinds):
                 warnings.append(self._issue(
                     line, key, "amount_without_kind",
-                    f"填写了“{self.header(key)}”{format(amount.normalize(), 'f')}，但处罚类别"
+                    f"填写了“{self._named(key)}”{format(amount.normalize(), 'f')}，但处罚类别"
                     f"（{'、'.join(kinds)}）中没有“{'”或“'.join(wanted)}”：请核对处罚类别或金额"))
         subject = self._subject(line, values, errors, warnings)
         self._optional_document(line, "legal_rep_id_number", "legal_rep_id_type", values, warnings)
@@ -1148,6 +1171,7 @@ class RowValidator:
         assert subject is not None and decision_date is not None
         return ValidRow(
             line=line,
+            named=self._taken_from,  # a new dict for every row
             values=values,
             subject=subject,
             decision_date=decision_date,
@@ -1161,11 +1185,11 @@ class RowValidator:
         """The error of a template's example row (``Catalogue.example_row``), on the column that
         gave it away."""
         if found == "name":
-            said = f"“{self.header(key)}”为“{shown[:40]}”"
+            said = f"“{self._named(key)}”为“{shown[:40]}”"
         elif found == "code":
-            said = f"“{self.header(key)}”{shown}是国家标准中的示例代码"
+            said = f"“{self._named(key)}”{shown}是国家标准中的示例代码"
         else:
-            said = f"“{self.header(key)}”写有“{shown}”"
+            said = f"“{self._named(key)}”写有“{shown}”"
         return self._issue(line, key, "example_row",
                            f"{self._where(line)}是模板的填写示例（{said}），未保存：请删除示例行后再报送")
 
@@ -1255,10 +1279,11 @@ class RowValidator:
         if first is None and last is not None and not self.catalogue.is_open_ended(last):
             warnings.append(Issue(line, header, "period_one_date",
                                   f"“{header}”只写了一个日期 {last}，已作为“{self.item.field(end).label}”保存，请核对"))
-        if first is not None:
-            values.setdefault(start, first)
-        if last is not None:
-            values.setdefault(end, last)
+        for key, value in ((start, first), (end, last)):
+            if value is not None and key not in values:
+                values[key] = value
+                if header != self.header(key):  # the field's own column (有效期至) is empty here
+                    self._taken_from[key] = header
 
     def _mask_ids(self, line: int, f: Field, raw: str, values: dict[str, str], warnings: list[Issue]) -> None:
         """A resident id written into a text column (违法事实, 备注, a 个体工商户's 税务登记号) is
@@ -1270,13 +1295,13 @@ class RowValidator:
             values[f.key] = masked
             warnings.append(self._issue(
                 line, f.key, "id_number_masked",
-                f"“{f.label}”中有 {found} 个公民身份号码，已遮盖后保存（“…{_around_mask(masked)}…”）："
+                f"“{self._named(f.key)}”中有 {found} 个公民身份号码，已遮盖后保存（“…{_around_mask(masked)}…”）："
                 "公民身份号码不公示，请不要写在可公示的栏目中"))
 
     def _not_a_public_body(self, line: int, key: str, code: str) -> Issue:
         return self._issue(
             line, key, "not_a_public_body",
-            f"“{self.item.field(key).label}”{code} 是{_holder(code)}的代码，不是行政机关或法律法规授权组织的代码："
+            f"“{self._named(key)}”{code} 是{_holder(code)}的代码，不是行政机关或法律法规授权组织的代码："
             "请填写作出决定（或报送数据）的单位自己的统一社会信用代码",
         )
 
@@ -1303,7 +1328,7 @@ class RowValidator:
             return
         own, own_name = self.default_source
         source = values.get("source_uscc")
-        if source and source != own and not any(e.field == self.header("source_uscc") for e in errors):
+        if source and source != own and not any(e.field == self._named("source_uscc") for e in errors):
             other = self.departments.get(source) or values.get("source_name") or "另一单位"
             errors.append(self._issue(
                 line, "source_uscc", "not_own_data",
@@ -1373,7 +1398,7 @@ class RowValidator:
                                                   f"行政相对人代码：{problem.message}"))
                     return None
             values["uscc"] = ids.PLACEHOLDER_USCC if placeholder else (uscc or "")
-        category_failed = any(e.field == self.header("subject_category") for e in errors)
+        category_failed = any(e.field == self._named("subject_category") for e in errors)
         if category is None and not category_failed:
             category, basis = self._category_from_codes(values, uscc, placeholder)
             if category:
@@ -1448,13 +1473,13 @@ class RowValidator:
                                           f"只有个体工商户可以使用代码 {ids.PLACEHOLDER_USCC}"))
                 return None
             if not reg_no:
-                if any(e.field == self.header("reg_no") for e in errors):
+                if any(e.field == self._named("reg_no") for e in errors):
                     return None  # a number was given, and is wrong: its own error says so
                 errors.append(self._issue(line, "reg_no", "placeholder_needs_reg_no",
                                           f"个体工商户使用代码 {ids.PLACEHOLDER_USCC} 时，须填写 15 位工商注册号"))
                 return None
         elif not org_code and not (kind == KIND_INDIVIDUAL_BUSINESS and reg_no):
-            if any(e.field in (self.header("uscc"), self.header("org_code"), self.header("reg_no")) for e in errors):
+            if any(e.field in (self._named("uscc"), self._named("org_code"), self._named("reg_no")) for e in errors):
                 return None  # a code was given, and is unreadable: its own error says so
             errors.append(self._issue(line, "uscc", "missing_subject_code",
                                       "缺少行政相对人统一社会信用代码（个体工商户无代码时填写 "
@@ -1541,21 +1566,24 @@ class RowValidator:
                     "个体工商户经营者、法定代表人的证件号码请填在“法定代表人证件类型”“法定代表人证件号码”栏")
         warnings.append(self._issue(
             line, "id_number", "id_number_masked_only",
-            f"行政相对人为{subject.category}，“{self.header('id_number')}”{masked} {kept}"))
+            f"行政相对人为{subject.category}，“{self._named('id_number')}”{masked} {kept}"))
 
     def _cross_checks(self, line: int, values: dict[str, str], errors: list[Issue]) -> None:
         start, end = values.get("valid_from"), values.get("valid_to")
         decision = values.get("decision_date")
         if start and end and start > end:
-            errors.append(self._issue(line, "valid_to", "date_order", "“有效期至”早于“有效期自”"))
+            ends, starts = self._named("valid_to"), self._named("valid_from")
+            said = f"“{ends}”的截止日期早于起始日期" if ends == starts else f"“{ends}”早于“{starts}”"  # 许可有效期
+            errors.append(self._issue(line, "valid_to", "date_order", said))
         elif decision and end and end < decision:
             # a licence that expired before it was granted: a year mistyped (2019 for 2029). A
             # licence effective before its decision (有效期自 earlier) is no mistake: a change,
             # renewal or re-issue keeps the certificate's period
             errors.append(self._issue(
                 line, "valid_to", "date_order",
-                f"“{self.header('valid_to')}”早于“{self.header('decision_date')}”：许可在作出决定前已经到期，"
+                f"“{self._named('valid_to')}”早于“{self._named('decision_date')}”：许可在作出决定前已经到期，"
                 "请核对年份"))
         until = values.get("valid_until")
         if decision and until and until < decision:
-            errors.append(self._issue(line, "valid_until", "date_order", "“处罚有效期”早于“处罚决定日期”"))
+            errors.append(self._issue(line, "valid_until", "date_order",
+                                      f"“{self._named('valid_until')}”早于“{self._named('decision_date')}”"))
