@@ -40,7 +40,7 @@ CHROMIUM_ARGS = [
 
 # Officer A belongs to the department that sent the one valid row of
 # tests/fixtures/penalties_with_errors.csv (line 7); officer B to a demo department.
-DEPARTMENT_A = ("11440402A20Y55BB2N", "珠海市生态环境局")
+DEPARTMENT_A = ("11440402A20Y55BB2N", "珠海市生态环境局香洲分局")
 DEPARTMENT_B = ("11130102000084785B", "石家庄市市场监督管理局")
 
 

@@ -19,7 +19,7 @@ WITH_ERRORS = Path(__file__).parents[1] / "fixtures" / "penalties_with_errors.cs
 @pytest.fixture
 def api_key(database: sa.Engine) -> str:
     with db.transaction() as session:
-        department = make_department(session, uscc="11440402A20Y55BB2N", name="珠海市生态环境局")
+        department = make_department(session, uscc="11440402A20Y55BB2N", name="珠海市生态环境局香洲分局")
         key, _ = accounts.create_api_key(session, department_id=department.id, name="报送系统", created_by="test")
     return key
 

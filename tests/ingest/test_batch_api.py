@@ -27,7 +27,7 @@ WITH_ERRORS = FIXTURES / "penalties_with_errors.csv"
 def keys(database: sa.Engine) -> dict[str, object]:
     """Live API keys of two departments, and a revoked one."""
     with db.transaction() as session:
-        a = make_department(session, uscc="11440402A20Y55BB2N", name="珠海市生态环境局")
+        a = make_department(session, uscc="11440402A20Y55BB2N", name="珠海市生态环境局香洲分局")
         b = make_department(session)
         key_a, _ = accounts.create_api_key(session, department_id=a.id, name="生态环境局报送系统", created_by="test")
         key_b, _ = accounts.create_api_key(session, department_id=b.id, name="其他部门系统", created_by="test")
@@ -237,7 +237,7 @@ def test_a_department_system_cannot_send_or_correct_another_departments_records(
     assert (answer["accepted"], answer["rejected"], answer["departments_registered"]) == (1, 1, [])
     (error,) = answer["errors"]
     assert (error["line"], error["field"], error["code"]) == (3, "数据来源单位统一社会信用代码", "not_own_data")
-    assert theirs["数据来源单位"] in error["message"] and "珠海市生态环境局" in error["message"]
+    assert theirs["数据来源单位"] in error["message"] and "珠海市生态环境局香洲分局" in error["message"]
     with database.connect() as conn:
         facts = conn.execute(sa.text(
             "SELECT v.data FROM record_versions v JOIN records r ON r.id = v.record_id "
@@ -281,7 +281,7 @@ def test_a_decision_of_an_unregistered_body_stored_by_another_department_is_not_
         assert theirs["数据来源单位统一社会信用代码"] not in error["message"]
     assert errors[0]["message"] == (
         f"处罚机关统一社会信用代码与行政处罚决定书文号“{theirs['行政处罚决定书文号']}”相同的决定已由另一部门报送，"
-        "不是报送部门珠海市生态环境局的记录：部门只能报送和更正本部门的记录，本行未保存。请核对这两项是否填写正确；"
+        "不是报送部门珠海市生态环境局香洲分局的记录：部门只能报送和更正本部门的记录，本行未保存。请核对这两项是否填写正确；"
         "如该决定确应由本部门报送，请联系信用办核实处理")
     with database.connect() as conn:
         stored_rows = conn.execute(sa.text(

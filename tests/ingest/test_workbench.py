@@ -22,7 +22,7 @@ from xinyong.records.models import Record, RecordVersion
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 WITH_ERRORS = FIXTURES / "penalties_with_errors.csv"
-DEPARTMENT_A = ("11440402A20Y55BB2N", "珠海市生态环境局")  # the source of the file's one valid row
+DEPARTMENT_A = ("11440402A20Y55BB2N", "珠海市生态环境局香洲分局")  # the source of the file's one valid row
 REASONS = ["行号", "出错列", "错误代码", "错误说明"]
 
 
