@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func
 from typer.testing import CliRunner, Result
 
 from filehelpers import FIXTURES, count, sample_rows, write_rows
@@ -119,6 +120,83 @@ def test_csv_missing_a_required_column_is_unreadable_exit_2(database, tmp_path):
     assert result.exit_code == 2, result.output
     assert "处罚机关" in result.output
     assert (count(database, Batch), count(database, Record)) == (0, 0)
+
+
+def _file_2016(path: Path) -> Path:
+    """A 2016-layout penalty file of the sample's first record: no column for the sender."""
+    r = sample_rows()[1][0]
+    row = {"行政处罚决定书文号": "石家监督罚〔2016〕8号", "处罚名称": "不执行政府定价", "处罚类别1": "罚款",
+           "处罚事由": r["违法事实"], "处罚依据": r["处罚依据"], "行政相对人名称": r["行政相对人名称"],
+           "行政相对人代码_1(统一社会信用代码)": r["行政相对人代码_1(统一社会信用代码)"], "处罚结果": "罚款 1 万元",
+           "处罚决定日期": "2024/08/20", "处罚机关": r["处罚机关"], "当前状态": "0", "地方编码": "130102"}
+    return write_rows(path, list(row), [row])
+
+
+def test_a_2016_file_from_an_unregistered_department_says_how_to_register_it(database, tmp_path):
+    """Found by probing: `ingest … --department USCC`, as docs/ingest.md gives it for the 2016
+    layout, failed on a platform that had not registered the department, told to fill in
+    数据来源单位 “in the file” (a column the layout does not have), wrote no report, and no command
+    registered a department. The message gives the command, the report says why nothing was
+    stored, and `xinyong department add` registers it (audited), after which the file goes in."""
+    import sqlalchemy as sa
+
+    from xinyong.accounts.models import Department
+    from xinyong.core.models import AuditEntry
+
+    sender = sample_rows()[1][0]
+    code, name = sender["数据来源单位统一社会信用代码"], sender["数据来源单位"]
+    path = _file_2016(tmp_path / "old.csv")
+    refused = run("ingest", "penalties", path, "--department", code, "--report", tmp_path / "r.json")
+    assert refused.exit_code == 2, refused.output
+    said = (f"提交单位 {code} 尚未在平台登记，未保存任何数据：请先登记该部门（命令 xinyong department add {code} "
+            "部门名称，或由信用办管理员在“部门管理”页面登记），再重新报送")
+    assert "".join(said.split()) in "".join(refused.output.split())  # however the terminal folds it
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["error"] == said
+    assert (count(database, Batch), count(database, Record)) == (0, 0)
+
+    added = run("department", "add", code, name)
+    assert added.exit_code == 0, added.output
+    assert f"已登记部门 {name}（{code}）" in added.output and "注意" not in added.output
+    listed = run("department", "list")
+    assert listed.exit_code == 0 and code in listed.output and name in listed.output and "信用办登记" in listed.output
+    again = run("department", "add", code, name)
+    assert again.exit_code == 1 and f"统一社会信用代码 {code} 已登记为“{name}”" in again.output
+    assert run("department", "add", code[:-1] + "A", name).exit_code == 1  # a wrong check character
+    with database.connect() as conn:
+        assert conn.execute(sa.select(func.count()).select_from(Department)).scalar_one() == 1
+        (entry,) = conn.execute(sa.select(AuditEntry.actor, AuditEntry.after)
+                                .where(AuditEntry.action == "department.register")).all()
+    assert entry.actor.endswith("department add") and json.loads(entry.after) == {"uscc": code, "name": name}
+
+    stored = run("ingest", "penalties", path, "--department", code)
+    assert stored.exit_code == 0, stored.output
+    assert count(database, Record) == 1
+
+
+def test_department_add_warns_of_a_department_of_the_same_name(database):
+    """A second department of one name (a code mistyped, or an old one) makes files that name the
+    authority without its code ambiguous: registering one says so, naming both codes."""
+    assert run("department", "add", "11440402A20Y55BB2N", "珠海市生态环境局").exit_code == 0
+    second = run("department", "add", "11440402003703094Q", "珠海市生态环境局")
+    assert second.exit_code == 0, second.output
+    assert "注意：平台已登记同名的部门“珠海市生态环境局”（11440402A20Y55BB2N）" in "".join(second.output.split())
+
+
+def test_readmes_example_adds_no_second_department_of_one_name_to_the_demo(database):
+    """Found by probing: README's command-line example sends penalties_with_errors.csv to the demo
+    database; its valid row registered 珠海市生态环境局 under the fixture's code next to the demo's
+    珠海市生态环境局, and 2016-layout files naming that authority were then refused as ambiguous."""
+    import sqlalchemy as sa
+
+    from xinyong.accounts.models import Department
+    from xinyong.demo.service import load_demo
+
+    load_demo(subjects=40, seed=2026)
+    result = run("ingest", "penalties", FIXTURES / "penalties_with_errors.csv")
+    assert result.exit_code == 3, result.output  # five rows rejected, as the fixture means to
+    with database.connect() as conn:
+        names = conn.execute(sa.select(Department.name)).scalars().all()
+    assert "珠海市生态环境局" in names and len(names) == len(set(names))
 
 
 def test_unknown_kind_exits_2(database):

@@ -94,15 +94,13 @@ def ingest(
 
             result = ingest_file(session, file, kind, department_uscc=department, progress=tick)
             audit_submission(session, result, actor=cli_actor("ingest"), ip=None)
-    except FileUnreadable as exc:
+    except PolicyInvalid as exc:  # the platform is not ready: no fault of the file
+        raise fail(exc.message, 1) from None
+    except XinyongError as exc:  # the file is unreadable, or the sender unknown: nothing stored
         if report:
             report.write_text(json.dumps({"kind": kind, "file": file.name, "error": exc.message},
                                          ensure_ascii=False, indent=2), encoding="utf-8")
-        raise fail(f"{file}：{exc.message}", 2) from None
-    except PolicyInvalid as exc:  # the platform is not ready: no fault of the file
-        raise fail(exc.message, 1) from None
-    except XinyongError as exc:
-        raise fail(exc.message, 2) from None
+        raise fail(f"{file}：{exc.message}" if isinstance(exc, FileUnreadable) else exc.message, 2) from None
     if report:
         write_report(result, report)
     summary = Table(title=f"归集报告：{result.file}（批次 {result.batch_id}）", show_header=False)

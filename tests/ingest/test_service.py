@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from filehelpers import DECISION_NO, FIXTURES, count, ingest, sample_rows, write_rows
+from xinyong.accounts import service as accounts
 from xinyong.accounts.models import Department
 from xinyong.core import clock, db, ids
 from xinyong.core.errors import FileUnreadable, NotFound
@@ -375,6 +376,29 @@ def test_department_named_in_file_is_registered_once(database):
     assert len(stored) == len(registered)
     assert ("11130102XBGQUWLD4Q", "130102", True) in stored
     assert ingest(FIXTURES / "penalties_gbk.csv").departments_registered == []
+
+
+def test_a_department_registered_under_a_name_another_code_has_is_warned(database, tmp_path):
+    """Found by probing: README's example file registered 珠海市生态环境局 under its own code next
+    to the demo's 珠海市生态环境局, without a word; files naming the authority without its code
+    (the 2016 layout) were then refused as ambiguous. The registration is warned, naming both
+    codes, on the row that registered it."""
+    headers, rows = sample_rows()
+    name = rows[1]["数据来源单位"]
+    registered = ids.make_uscc(rows[1]["数据来源单位统一社会信用代码"][:8] + "003703094")
+    with db.transaction() as session:
+        accounts.register_department(session, uscc=registered, name=name)
+    report = ingest(write_rows(tmp_path / "p.csv", headers, rows[:3]))
+    code = rows[1]["数据来源单位统一社会信用代码"]
+    assert (report.accepted, report.rejected) == (3, 0)
+    assert {d.uscc for d in report.departments_registered} >= {code}
+    assert [(w.line, w.field, w.message) for w in report.warnings if w.code == "department_namesake"] == [
+        (3, "数据来源单位统一社会信用代码",
+         f"数据来源单位“{name}”（{code}）尚未在平台登记，已按本文件登记为新部门；平台已登记同名的部门“{name}”"
+         f"（{registered}）：若是同一部门，其中一个统一社会信用代码有误；"
+         "按名称确定机关时（2016 年格式的文件没有机关的代码）将无法区分。"
+         "请核对“数据来源单位统一社会信用代码”，如有误请联系信用办")]
+    assert ingest(write_rows(tmp_path / "p.csv", headers, rows[:3])).warnings == []  # said once
 
 
 def test_line_numbers_are_physical_lines_even_with_multiline_cells(tmp_path):

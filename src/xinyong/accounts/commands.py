@@ -10,11 +10,13 @@ from rich.table import Table
 
 from xinyong.accounts import service
 from xinyong.accounts.access import ROLE_LABELS, Role
-from xinyong.core import db
+from xinyong.core import clock, db
 from xinyong.core.errors import XinyongError
-from xinyong.core.terminal import cli_actor, fail, out, require_ready
+from xinyong.core.terminal import cli_actor, err, fail, out, require_ready
 
 app = typer.Typer(help="用户账号", no_args_is_help=True)
+department_app = typer.Typer(help="部门（信息提供单位）", no_args_is_help=True)
+COMMANDS = {"user": app, "department": department_app}
 def _actor() -> str:
     return cli_actor()
 
@@ -88,4 +90,37 @@ def list_users() -> None:
                 "已停用" if user.disabled else "正常",
                 user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "",
             )
+    out.print(table)
+
+
+@department_app.command("add")
+def add_department(
+    uscc: Annotated[str, typer.Argument(help="部门的统一社会信用代码")],
+    name: Annotated[str, typer.Argument(help="部门名称（全称）")],
+) -> None:
+    """登记部门（信息提供单位），如报送 2016 年格式文件（--department）之前。与“部门管理”页面相同，记入审计日志。"""
+    require_ready()
+    try:
+        with db.transaction() as session:
+            department = service.register_department_by_office(
+                session, uscc=uscc, name=name, actor=cli_actor("department add"))
+            others = service.namesakes(session, department)
+            out.print(f"已登记部门 {department.name}（{department.uscc}）")
+            if others:
+                err.print(f"注意：{service.namesakes_said(others)}", style="yellow", markup=False, highlight=False)
+    except XinyongError as exc:
+        raise fail(exc.message) from None
+
+
+@department_app.command("list")
+def list_departments() -> None:
+    """列出已登记的部门。"""
+    require_ready()
+    with db.transaction() as session:
+        table = Table("统一社会信用代码", "名称", "行政区划", "登记时间", "来源")
+        for d in service.list_departments(session):
+            source = (f"报送文件自动登记（批次 {d.registered_by_batch_id}）" if d.auto_registered
+                      else "信用办登记")
+            registered = d.registered_at.astimezone(clock.CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+            table.add_row(d.uscc, d.name, d.area_code, registered, source)
     out.print(table)

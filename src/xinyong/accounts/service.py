@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.access import Role
 from xinyong.accounts.models import ApiKey, Department, LoginFailure, LoginSession, User
-from xinyong.core import audit, clock, ids
+from xinyong.core import audit, clock, ids, names
 from xinyong.core.errors import Conflict, NotFound, XinyongError
 
 MIN_PASSWORD_LENGTH = 10
@@ -88,6 +88,22 @@ def register_department(
 
 def list_departments(session: Session) -> list[Department]:
     return list(session.scalars(select(Department).order_by(Department.area_code, Department.name)))
+
+
+def namesakes(session: Session, department: Department) -> list[Department]:
+    """The other registered departments of the same name (however spelled): a code mistyped in a
+    file, or an old code, registers a second one. Files that name authorities without their code
+    (the 2016 layout) cannot tell them apart."""
+    key = names.normalize_name(department.name)
+    return [d for d in list_departments(session)
+            if d.id != department.id and names.normalize_name(d.name) == key]
+
+
+def namesakes_said(others: list[Department]) -> str:
+    """What to tell whoever registered a department that has ``namesakes``."""
+    shown = "、".join(f"“{d.name}”（{d.uscc}）" for d in others)
+    return (f"平台已登记同名的部门{shown}：若是同一部门，其中一个统一社会信用代码有误；"
+            "按名称确定机关时（2016 年格式的文件没有机关的代码）将无法区分")
 
 
 def register_department_by_office(

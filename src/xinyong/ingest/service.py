@@ -109,15 +109,19 @@ def _file_sha256(path: Path) -> str:
 
 
 class _Departments:
-    """Source departments by USCC, registered on first sight; runs on the session's thread."""
+    """Source departments by USCC, registered on first sight; runs on the session's thread.
+    One registered under a name that another code already has is warned about (``warnings``,
+    issues to stage): a code mistyped, or an old one, would otherwise go unnoticed."""
 
-    def __init__(self, session: Session, batch_id: int, report: IngestReport) -> None:
+    def __init__(self, session: Session, batch_id: int, report: IngestReport, column: str) -> None:
         self.session = session
         self.batch_id = batch_id
         self.report = report
+        self.column = column  # the file's 数据来源单位统一社会信用代码
         self.ids: dict[str, int] = {}
+        self.warnings: list[tuple[Any, ...]] = []
 
-    def id_of(self, uscc: str, name: str) -> int:
+    def id_of(self, uscc: str, name: str, line: int) -> int:
         found = self.ids.get(uscc)
         if found is not None:
             return found
@@ -127,6 +131,11 @@ class _Departments:
                 self.session, uscc=uscc, name=name, batch_id=self.batch_id, auto=True
             )
             self.report.departments_registered.append(RegisteredDepartment(uscc=uscc, name=name))
+            if others := accounts.namesakes(self.session, department):
+                self.warnings.append((
+                    "warning", line, self.column, "department_namesake",
+                    f"数据来源单位“{name}”（{uscc}）尚未在平台登记，已按本文件登记为新部门；"
+                    f"{accounts.namesakes_said(others)}。请核对“{self.column}”，如有误请联系信用办"))
         self.ids[uscc] = department.id
         return department.id
 
@@ -296,13 +305,13 @@ class _Prepared:
     """What the preparing thread hands over: staging rows and what was rejected, in file order.
 
     ``rows`` and ``payloads`` are encoded for the staging tables (``Staging.encoder``);
-    ``sources`` are the source departments (USCC, name) first seen in these rows.
+    ``sources`` are the source departments (USCC, name, line) first seen in these rows.
     """
 
     rows: Any = None
     payloads: Any = None
     count: int = 0
-    sources: list[tuple[str, str]] = field(default_factory=list)
+    sources: list[tuple[str, str, int]] = field(default_factory=list)
     issues: list[tuple[Any, ...]] = field(default_factory=list)
     rejected_rows: list[dict[str, Any]] = field(default_factory=list)
     rows_total: int = 0
@@ -431,7 +440,7 @@ def _prepare(table: Any, validator: RowValidator, builder: _RowBuilder, encode: 
             source = result.values["source_uscc"]
             if source not in sources:
                 sources.add(source)
-                prepared.sources.append((source, result.values["source_name"]))
+                prepared.sources.append((source, result.values["source_name"], line))
             rows.append(staged)
             payloads.append(payload)
             prepared.issues.extend(("warning", i.line, header(i.line, i.field), i.code, _without_ids(i.message))
@@ -611,7 +620,10 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
         code = ids.normalize_code(department_uscc)
         department = accounts.find_department(session, code)
         if department is None:
-            raise XinyongError(f"部门 {department_uscc} 尚未在平台登记，请先登记或在文件中填写数据来源单位")
+            raise XinyongError(
+                f"提交单位 {department_uscc} 尚未在平台登记，未保存任何数据：请先登记该部门"
+                f"（命令 xinyong department add {code} 部门名称，或由信用办管理员在“部门管理”页面登记），"
+                "再重新报送", code="department_not_registered")
         default_source = (department.uscc, department.name)
     validator = RowValidator(
         get_catalogue(), item, table.headers, today=today, default_source=default_source,
@@ -637,7 +649,7 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     staging = Staging(session)
     staging.create()
     builder = _RowBuilder(session, item, today, header_of=validator.header)
-    departments = _Departments(session, batch.id, report)
+    departments = _Departments(session, batch.id, report, validator.header("source_uscc"))
     opening_notes = len(table.notes)
     staging.write_issues([
         *(("warning", None, None, "file_note", note) for note in table.notes),
@@ -677,7 +689,9 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
         nonlocal rows_total, rejected, staged
         rows_total += prepared.rows_total
         rejected += prepared.rejected
-        staging.add_departments((uscc, departments.id_of(uscc, name)) for uscc, name in prepared.sources)
+        staging.add_departments((uscc, departments.id_of(uscc, name, line)) for uscc, name, line in prepared.sources)
+        staging.write_issues(departments.warnings)
+        departments.warnings.clear()
         staging.write_rows(prepared.rows, prepared.payloads, prepared.count)
         staging.write_issues(prepared.issues)
         if prepared.rejected_rows:
