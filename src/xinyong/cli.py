@@ -527,7 +527,8 @@ def serve(
     trusted = get_settings().trust_proxy
     uvicorn.run("xinyong.web.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_config=None, access_log=False, proxy_headers=trusted,
-                forwarded_allow_ips="*" if trusted else None, server_header=False)
+                forwarded_allow_ips="*" if trusted else None, server_header=False,
+                timeout_graceful_shutdown=get_settings().graceful_shutdown_seconds or None)
 
 
 @app.command()

@@ -173,13 +173,15 @@ def create_users(database_url: str) -> dict[str, str]:
 def start_live_server(
     *, prefix: str = "xinyong_browser", subjects: int = 200, workers: int = 1, port: int | None = None,
     database_url: str | None = None, demo: bool = True, users: bool = True, startup_timeout: float = 60,
+    env: dict[str, str] | None = None,
 ) -> LiveServer:
-    """Create (unless ``database_url`` is given), migrate and fill a database, then start the server."""
+    """Create (unless ``database_url`` is given), migrate and fill a database, then start the server
+    (``env``: settings of its own, e.g. ``{"XINYONG_RATE_LIMIT_PER_MINUTE": "10"}``)."""
     if database_url is None:
         name, url = create_database(prefix)
     else:
         name, url = sa.engine.make_url(database_url).database or "", database_url
-    env = server_env(url)
+    env = server_env(url, **(env or {}))
     port = port or free_port()
     log = Path(tempfile.mkstemp(prefix=f"{name}-", suffix=".log")[1])
     server = LiveServer(url=f"http://127.0.0.1:{port}", database_url=url, database_name=name, env=env,

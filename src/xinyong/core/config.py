@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     trust_proxy: bool = False
     # Web: public pages and API answers allowed per client per minute (0 disables the limit).
     rate_limit_per_minute: int = 120
+    # Web: when `xinyong serve` is told to stop (SIGTERM, SIGINT), how many seconds a worker waits
+    # for the requests in flight before it cancels them and exits (0: as long as they take).
+    graceful_shutdown_seconds: int = 30
     # Web: largest file a department may upload, in megabytes.
     upload_max_mb: int = 50
     # Ingest: an .xlsx is a zip, and its parts may inflate far beyond the file's size (a 1 MB file can
