@@ -16,7 +16,7 @@ from rich.table import Table
 
 import xinyong.core.registry  # noqa: F401 - every table mapped, whichever a command's models point at
 from xinyong.core import clock, db, ids
-from xinyong.core.errors import FileUnreadable, XinyongError
+from xinyong.core.errors import FileUnreadable, PlatformFault, XinyongError
 from xinyong.core.terminal import cli_actor, err, fail, out, require_ready
 from xinyong.policy.service import PolicyInvalid
 
@@ -597,6 +597,9 @@ def main() -> None:
     except XinyongError as exc:
         err.print(f"[bold red]错误：[/]{exc.message}")
         sys.exit(1)
+    except PlatformFault as exc:  # the platform refuses to work (the audit log's head is wrong)
+        err.print(f"[bold red]错误：[/]{exc.message}")
+        sys.exit(4)
 
 
 if __name__ == "__main__":
