@@ -10,16 +10,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
-from browser.liveserver import LiveServer, LiveServerError, start_live_server
+from browser.liveserver import LiveServer, LiveServerError, another_server, start_live_server
 
 
 @contextmanager
-def live_server(**env: str) -> Iterator[LiveServer]:
+def live_server(database_url: str | None = None, **env: str) -> Iterator[LiveServer]:
     try:
-        server = start_live_server(prefix="xinyong_serve", demo=False, users=False, env=env)
+        server = start_live_server(prefix="xinyong_serve", database_url=database_url, demo=False, users=False,
+                                   env=env)
     except LiveServerError as exc:  # a missing PostgreSQL is a failure, never a skip
         pytest.fail(str(exc), pytrace=False)
     try:
@@ -78,3 +80,24 @@ def test_a_stopping_server_ends_although_a_request_is_stuck():
                 client.close()
             engine.dispose()
         assert "timeout graceful shutdown exceeded" in server.log_tail(200)
+
+
+def test_two_servers_on_one_database_apply_one_rate_limit(empty_database_url):
+    """Two `xinyong serve` processes (two servers behind a load balancer; `--workers 2` are two
+    such processes too): each counted a client in its own memory, so the client got the limit
+    from each. The count is the database's now, on SQLite (one file) and PostgreSQL alike."""
+    limit = 5
+    with live_server(empty_database_url, XINYONG_RATE_LIMIT_PER_MINUTE=str(limit)) as first:
+        second = another_server(first)
+        try:
+            while time.time() % 60 > 45:  # a minute's end in the middle would weigh the count anew
+                time.sleep(1)
+            answers = [(server, httpx.get(f"{server.url}/", timeout=30)) for server in [first, second] * limit]
+        finally:
+            second.stop()
+    assert [r.status_code for _, r in answers].count(200) == limit, [r.status_code for _, r in answers]
+    refused = [(server, r) for server, r in answers if r.status_code != 200]
+    assert {server.url for server, _ in refused} == {first.url, second.url}  # each refused the client
+    for _, response in refused:
+        assert response.status_code == 429 and "您的访问过于频繁" in response.text
+        assert int(response.headers["Retry-After"]) > 0

@@ -115,6 +115,8 @@ def reset_engine() -> None:
     get_engine.cache_clear()
     while _READ_ENGINES:
         _READ_ENGINES.popitem()[1].dispose()
+    while _COUNT_ENGINES:
+        _COUNT_ENGINES.popitem()[1].dispose()
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
@@ -127,7 +129,8 @@ _READ_ENGINES: dict[Engine, Engine] = {}
 def read_engine(engine: Engine | None = None) -> Engine:
     """An engine of its own for autocommit reads: switching a pooled connection's isolation level
     on every checkout and back on checkin costs more than the read itself. Its pool is small:
-    hot reads run on the event loop, one at a time per worker process."""
+    hot reads run on the event loop, one at a time per worker process. On PostgreSQL the rate
+    limiter's counts use it too (``count_engine``)."""
     engine = engine or get_engine()
     reads = _READ_ENGINES.get(engine)
     if reads is not None:
@@ -138,6 +141,38 @@ def read_engine(engine: Engine | None = None) -> Engine:
         reads = _postgres_engine(engine.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8)
     _READ_ENGINES[engine] = reads
     return reads
+
+
+_COUNT_ENGINES: dict[Engine, Engine] = {}
+# How long a count on a hot path waits for SQLite's write lock, in milliseconds: an intake holds
+# that lock for its whole batch, and a public request must not wait for it (the rate limiter
+# counts in its own process meanwhile). Writers that only count hold it for microseconds.
+COUNT_BUSY_TIMEOUT_MS = 50
+
+
+def _sqlite_count_pragmas(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={COUNT_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def count_engine(engine: Engine | None = None) -> Engine:
+    """An engine for counts on a hot path (the rate limiter's): one small autocommit write per
+    request, run on the event loop. On PostgreSQL the read pool's connections, which are
+    autocommit already; on SQLite an engine of its own that gives up on the write lock after
+    ``COUNT_BUSY_TIMEOUT_MS``."""
+    engine = engine or get_engine()
+    counts = _COUNT_ENGINES.get(engine)
+    if counts is not None:
+        return counts
+    if engine.dialect.name == "sqlite":
+        counts = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+        event.listen(counts, "connect", _sqlite_count_pragmas)
+    else:
+        counts = read_engine(engine)
+    _COUNT_ENGINES[engine] = counts
+    return counts
 
 
 @contextmanager
