@@ -72,3 +72,17 @@ def test_each_client_has_its_own_limit():
         _refused(worker.get("/"))
         other = TestClient(worker.app, base_url="https://testserver", client=("10.1.2.3", 5000))
         assert other.get("/").status_code == 200
+
+
+@pytest.mark.usefixtures("limited")
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # a lock only SQLite's intake holds
+def test_a_count_that_cannot_be_written_at_once_is_kept_in_the_workers_memory(database, caplog):
+    """SQLite's write lock held (an intake holds it for its whole batch): public pages do not
+    wait for it; the worker counts on its own meanwhile."""
+    with database.connect() as locker:
+        locker.exec_driver_sql("BEGIN IMMEDIATE")
+        with _client() as worker, clock.frozen(dt.datetime(2026, 11, 21, 10, 0, 10)):
+            assert [worker.get("/").status_code for _ in range(LIMIT)] == [200] * LIMIT
+            _refused(worker.get("/"))
+        locker.rollback()
+    assert any("this worker counts in its own memory" in r.getMessage() for r in caplog.records)

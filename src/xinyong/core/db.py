@@ -146,7 +146,7 @@ def read_engine(engine: Engine | None = None) -> Engine:
 _COUNT_ENGINES: dict[Engine, Engine] = {}
 # How long a count on a hot path waits for SQLite's write lock, in milliseconds: an intake holds
 # that lock for its whole batch, and a public request must not wait for it (the rate limiter
-# counts in its own process meanwhile). Writers that only count hold it for microseconds.
+# counts in its own process meanwhile); writers that only count hold it for microseconds.
 COUNT_BUSY_TIMEOUT_MS = 50
 
 
@@ -159,9 +159,12 @@ def _sqlite_count_pragmas(dbapi_connection, record) -> None:  # type: ignore[no-
 
 def count_engine(engine: Engine | None = None) -> Engine:
     """An engine for counts on a hot path (the rate limiter's): one small autocommit write per
-    request, run on the event loop. On PostgreSQL the read pool's connections, which are
-    autocommit already; on SQLite an engine of its own that gives up on the write lock after
-    ``COUNT_BUSY_TIMEOUT_MS``."""
+    request, run on the event loop. On PostgreSQL the read pool, autocommit already: the count
+    and the lookup that follows it run on the same connection and backend (with a pool of its
+    own, one more backend per worker to wake, the lookup kept a third of its throughput on two
+    busy cores: docs/performance.md);
+    nothing but DDL locks the counts' table, and a row is locked for microseconds. On SQLite an
+    engine of its own that gives up on the write lock after ``COUNT_BUSY_TIMEOUT_MS``."""
     engine = engine or get_engine()
     counts = _COUNT_ENGINES.get(engine)
     if counts is not None:

@@ -20,6 +20,7 @@ from collections import deque
 from threading import Lock
 from typing import Any
 
+import psycopg
 from sqlalchemy import BigInteger, Float, Integer, bindparam, case, delete, exc, select
 from sqlalchemy.dialects import postgresql, sqlite
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -130,10 +131,10 @@ class RateLimiter:
             return self.local.allow(client)
         try:
             allowed, retry = self._count(client, now)
-        except exc.DBAPIError as error:
+        except (exc.DBAPIError, psycopg.Error) as error:  # (a HotQuery on psycopg raises the driver's own)
             self._local_until = time.monotonic() + LOCAL_FOR_SECONDS
             log.warning("rate limit: the shared count failed (%s); this worker counts in its own memory for "
-                        "%.0f s", type(error.orig).__name__, LOCAL_FOR_SECONDS)
+                        "%.0f s", type(getattr(error, "orig", error)).__name__, LOCAL_FOR_SECONDS)
             return self.local.allow(client)
         if not allowed:
             if len(self._refused) > 100_000:  # forget clients whose time has come
