@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 from filehelpers import FIXTURES, count, sample_rows, write_rows
 from xinyong.cli import app
 from xinyong.core import db
-from xinyong.core.config import reset_settings
+from xinyong.core.config import POLICY_PACKS_DIR, reset_settings
 from xinyong.core.ids import make_ric
 from xinyong.ingest.models import Batch
 from xinyong.records.models import Record
@@ -47,7 +47,7 @@ def test_ingest_on_a_broken_policy_pack_says_the_platform_is_not_ready(database,
     from xinyong.policy.service import reset_policy_book
 
     packs = tmp_path / "policies"
-    shutil.copytree(Path(__file__).parents[1] / "policies", packs)
+    shutil.copytree(POLICY_PACKS_DIR, packs)
     deadlines = packs / "national" / "publication-deadlines.yaml"
     text = deadlines.read_text(encoding="utf-8")
     copy = text[text.index("  - id: publication-deadline-2016"):].split("\n  - id:")[0]

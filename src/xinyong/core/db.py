@@ -15,7 +15,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Executable
 
-from xinyong.core.config import PROJECT_ROOT, get_settings
+from xinyong.core.config import MIGRATIONS_DIR, get_settings
 from xinyong.core.errors import DatabaseNotReady
 
 NAMING_CONVENTION = {
@@ -197,7 +197,7 @@ def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
     return cfg
 
