@@ -160,6 +160,24 @@ def test_commands_refuse_an_unmigrated_database_until_db_upgrade(fresh_database,
     assert run("subject", "show", PERSON_ID).exit_code == 0
 
 
+def test_db_current_says_the_revision_of_a_database_that_is_behind(empty_database_url):
+    """Found by probing: on a database one migration behind, `db current` refused like every other
+    command (exit 1) instead of saying the revision, which is what an operator asks it before
+    upgrading. It says the revision on stdout, and on stderr that it is behind and what to run."""
+    from alembic.script import ScriptDirectory
+
+    head = db.head_revision()
+    previous = ScriptDirectory.from_config(db.alembic_config()).get_revision(head).down_revision
+    assert run("db", "upgrade", "--revision", previous).exit_code == 0
+    behind = run("db", "current")
+    assert behind.exit_code == 0, behind.output
+    assert behind.stdout.strip() == previous
+    assert flat(behind.stderr) == f"数据库结构版本为 {previous}，当前程序需要 {head}。请先运行 `xinyong db upgrade`。"
+    assert run("db", "upgrade").exit_code == 0
+    current = run("db", "current")
+    assert (current.exit_code, current.stdout.strip(), current.stderr) == (0, head, "")
+
+
 # --- policy show --------------------------------------------------------------------------------
 
 

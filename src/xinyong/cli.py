@@ -61,9 +61,14 @@ class _ShowWarnings(logging.Handler):
 
 @db_app.command("current")
 def db_current() -> None:
-    """显示数据库当前的迁移版本。"""
-    require_ready()
-    out.print(db.current_revision(db.get_engine()))
+    """显示数据库当前的迁移版本（落后于本程序时说明如何升级）。"""
+    try:
+        revision, head = db.schema_revision()
+    except XinyongError as exc:
+        raise fail(exc.message) from None
+    out.print(revision)
+    if revision != head:  # the revision is what the operator asked for: said, with what to do
+        err.print(db.behind_message(revision, head), markup=False, highlight=False)
 
 
 @app.command()

@@ -230,9 +230,25 @@ def current_revision(engine: Engine) -> str | None:
 
 def ensure_ready(engine: Engine | None = None) -> None:
     """Refuse to work on a database that is missing or not at the current migration."""
+    revision, head = schema_revision(engine)
+    if revision != head:
+        raise DatabaseNotReady(behind_message(revision, head))
+
+
+_UPGRADE_HINT = "请先运行 `xinyong db upgrade`。"
+
+
+def behind_message(revision: str, head: str) -> str:
+    """What to say of a database whose schema is not at the newest migration."""
+    return f"数据库结构版本为 {revision}，当前程序需要 {head}。{_UPGRADE_HINT}"
+
+
+def schema_revision(engine: Engine | None = None) -> tuple[str, str]:
+    """The database's schema revision and the newest migration, which this program needs; refuses
+    (``DatabaseNotReady``) a database that is missing, unreachable or has no revision."""
     engine = engine or get_engine()
     url = engine.url
-    hint = "请先运行 `xinyong db upgrade`。"
+    hint = _UPGRADE_HINT
     is_file = url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:"
     if is_file and not Path(str(url.database)).exists():
         raise DatabaseNotReady(f"数据库文件不存在：{url.database}。{hint}")
@@ -244,9 +260,7 @@ def ensure_ready(engine: Engine | None = None) -> None:
         ) from exc
     if revision is None:
         raise DatabaseNotReady(f"数据库尚未初始化。{hint}")
-    head = head_revision()
-    if revision != head:
-        raise DatabaseNotReady(f"数据库结构版本为 {revision}，当前程序需要 {head}。{hint}")
+    return revision, head_revision()
 
 
 def table_names(engine: Engine) -> list[str]:
