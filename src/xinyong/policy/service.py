@@ -45,6 +45,7 @@ class PolicyNotFound(XinyongError):
 class PolicyInvalid(XinyongError):
     """A policy pack is malformed; ``problems`` lists every problem found, one per line."""
 
+    status_code = 503  # the platform cannot decide anything until the packs are corrected
     code = "policy_invalid"
 
     def __init__(self, problems: Sequence[str]) -> None:
