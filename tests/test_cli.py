@@ -11,15 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
-from filehelpers import FIXTURES, count, sample_rows, write_rows
+from filehelpers import FIXTURES, count, ingest, sample_rows, write_rows
 from xinyong.cli import app
 from xinyong.core import db
 from xinyong.core.config import reset_settings
 from xinyong.core.ids import make_ric
 from xinyong.ingest.models import Batch
-from xinyong.records.models import Record
+from xinyong.records.models import Record, RecordVersion
 
 RULE_ID = re.compile(r"\b[a-z][a-z0-9]*(?:-[a-z0-9]+)+\b")
 MASKED_RIC = re.compile(r"^\d{4}\*{10}[\dX]{4}$")
@@ -180,6 +181,21 @@ def test_policy_show_lists_the_rules_in_force_on_a_date_with_their_sources(datab
     assert "2026-11-21" in today.output and "2025-01-01" in before.output
     # the minor-fine limits read as a sentence, each party's limit named (it read 不超过其他0.3万元)
     assert "或罚款不超过：自然人 0.02万元、个体工商户 0.02万元、其他 0.3万元" in flat(today.output)
+
+
+def test_policy_show_names_the_areas_whose_own_rules_decide_their_authorities_records(database):
+    """Found by probing: with the default jurisdiction CN a 石家庄 authority's penalty is decided
+    by the 石家庄 pack's deadline, a rule `policy show` did not list: the rules of a record are
+    those of its deciding authority's area, whatever the platform's jurisdiction."""
+    assert ingest(FIXTURES / "penalties.csv").accepted == 47
+    with db.transaction() as session:
+        rules = set(session.scalars(select(RecordVersion.deadline_rule)))
+    assert "shijiazhuang-publication-deadline-2018" in rules
+    shown = flat(run("policy", "show").output)
+    assert ("另有地区规则，适用于该地区机关作出的决定（用 --jurisdiction 查看）："
+            "130100（河北省石家庄市）、410481（河南省舞钢市）") in shown
+    shijiazhuang = flat(run("policy", "show", "--jurisdiction", "130100").output)
+    assert "shijiazhuang-publication-deadline-2018" in shijiazhuang and "：410481（河南省舞钢市）" in shijiazhuang
 
 
 def test_policy_show_names_the_area_and_refuses_a_code_that_is_none(database):

@@ -89,6 +89,7 @@ def test_the_installed_package_migrates_a_database_and_applies_its_packs(install
     assert rules.stdout.startswith("2024-08-13 在 全国 生效的规则：4 条")
     for rule in ("penalty-classification-2023", "penalty-publication-2023", "publication-deadline-2016"):
         assert f"[{rule}]" in rules.stdout
+    assert "130100（河北省石家庄市）、410481（河南省舞钢市）" in rules.stdout  # the local packs too
     stored = xinyong(installed, "ingest", "penalties", str(FIXTURES / "penalties.csv"), cwd=elsewhere,
                      database_url=empty_database_url, secret_key=SECRET_KEY)
     assert stored.returncode == 0, stored.stdout + stored.stderr

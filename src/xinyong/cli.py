@@ -150,10 +150,14 @@ def policy_show(
         raise fail(f"管辖区域代码“{where}”不是 CN（全国）或 GB/T 2260 行政区划代码（6 位数字，如 410481）", 2)
     else:
         place = f"{where}（{area}）"
-    rules = get_policy_book().rules_in_force(on, where)
+    book = get_policy_book()
+    rules = book.rules_in_force(on, where)
     out.print(f"{on:%Y-%m-%d} 在 {place} 生效的规则：{len(rules)} 条")
     for block in render_rules_blocks(rules):
         out.print(block, soft_wrap=True)
+    if others := book.other_jurisdictions(on, where):
+        areas = "、".join(f"{code}（{ids.area_name(code) or '未知地区'}）" for code in others)
+        out.print(f"另有地区规则，适用于该地区机关作出的决定（用 --jurisdiction 查看）：{areas}", soft_wrap=True)
 
 
 @subject_app.command("show")

@@ -202,6 +202,13 @@ class PolicyBook:
                 found[rule.id] = rule
         return sorted(found.values(), key=lambda r: (r.kind, r.effective_from, r.id))
 
+    def other_jurisdictions(self, on: dt.date, jurisdiction: str = "CN") -> list[str]:
+        """The areas off ``jurisdiction``'s chain that have rules in force on ``on``. A record is
+        decided by the rules of its deciding authority's area, so these decide their authorities'
+        records although :meth:`rules_in_force` for ``jurisdiction`` does not list them."""
+        chain = set(jurisdiction_chain(jurisdiction))
+        return sorted({r.jurisdiction for r in self.rules if r.jurisdiction not in chain and r.is_effective(on)})
+
     def history(self, kind: str, jurisdiction: str | None = None) -> list[Rule]:
         """All versions of a kind, optionally only those on ``jurisdiction``'s chain."""
         chain = jurisdiction_chain(jurisdiction) if jurisdiction else None
