@@ -187,8 +187,8 @@ class PolicyBook:
                 self._cache[key] = matches[0]
                 return matches[0]
         target = f"（适用于{RECORD_KIND_LABELS.get(applies_to, applies_to)}）" if applies_to else ""
-        area = "全国" if jurisdiction == "CN" else f"地区 {jurisdiction} "
-        raise PolicyNotFound(f"{area}没有 {on:%Y/%m/%d} 有效的{RULE_KIND_LABELS.get(kind, kind)}规则{target}")
+        # the chain ends with the nation: neither the area nor any area above it has such a rule
+        raise PolicyNotFound(f"全国没有 {on:%Y/%m/%d} 有效的{RULE_KIND_LABELS.get(kind, kind)}规则{target}")
 
     def rules_in_force(self, on: dt.date, jurisdiction: str = "CN") -> list[Rule]:
         """Every rule that decides something on ``on`` for ``jurisdiction``, by kind then id."""
