@@ -411,6 +411,7 @@ class RowValidator:
         # delimited text: a row with more filled cells than the header has shifted columns, one
         # with fewer holding the delimiter has had cells swallowed by a stray quote
         self._width = len(headers) if delimiter else None
+        self._columns_vary = columns_vary
         self._delimiter = delimiter
         self._map_columns(self.unknown_headers.append, self.notes.append)
         missing_ok = self.layout_spec.missing_ok if self.layout_spec else frozenset()
@@ -1097,18 +1098,32 @@ class RowValidator:
             if f.key == "subject_category":
                 continue  # inferred from the codes with the subject below, or reported there
             if f.key == "authority_uscc" and f.key not in self.header_of:  # the 2016 layout lacks it
+                # (and so may a JSON record: keys are met record by record)
                 name = values.get("authority_name", "")
                 several = self.ambiguous_names.get(normalize_name(name))
                 # the error is on the column the file has: the authority's name
                 named = "authority_name" if "authority_name" in self.header_of else f.key
+                if self._columns_vary:  # a JSON record without the key
+                    lacking, advice = f"{self._where(line)}没有“{f.label}”", f"请在记录中填写“{f.label}”"
+                else:
+                    lacking, advice = f"文件没有“{f.label}”列", "请使用现行格式（含机关统一社会信用代码列）报送"
+                if not name:
+                    if not self._columns_vary:
+                        continue  # the empty name column is reported (missing_required): by it the code is found
+                    name_label = self.item.field("authority_name").label
+                    errors.append(self._issue(line, f.key, "missing_required",
+                                              f"{lacking}，也没有可据以查找已登记机关的“{name_label}”，"
+                                              f"无法确定作出决定的机关：{advice}"))
+                    continue
                 if several:
                     errors.append(self._issue(
                         line, named, "authority_ambiguous",
-                        f"文件没有“{f.label}”列，而平台登记了多个名为“{name}”的部门（{'、'.join(several)}），"
-                        "无法确定是哪一个：请使用现行格式（含机关统一社会信用代码列）报送"))
+                        f"{lacking}，而平台登记了多个名为“{name}”的部门（{'、'.join(several)}），"
+                        f"无法确定是哪一个：{advice}"))
                     continue
                 errors.append(self._issue(line, named, "authority_unknown",
-                                          f"文件没有“{f.label}”列，且机关“{name}”未在平台登记，无法确定其统一社会信用代码"))
+                                          f"{lacking}，且机关“{name}”未在平台登记，无法确定其统一社会信用代码"
+                                          + (f"：{advice}" if self._columns_vary else "")))
                 continue
             errors.append(self._issue(line, f.key, "missing_required", f"必填项“{f.label}”为空"))
 
