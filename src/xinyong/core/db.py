@@ -15,7 +15,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Executable
 
-from xinyong.core.config import PROJECT_ROOT, get_settings
+from xinyong.core.config import MIGRATIONS_DIR, get_settings
 from xinyong.core.errors import DatabaseNotReady
 
 NAMING_CONVENTION = {
@@ -235,7 +235,7 @@ def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
     return cfg
 
@@ -268,9 +268,25 @@ def current_revision(engine: Engine) -> str | None:
 
 def ensure_ready(engine: Engine | None = None) -> None:
     """Refuse to work on a database that is missing or not at the current migration."""
+    revision, head = schema_revision(engine)
+    if revision != head:
+        raise DatabaseNotReady(behind_message(revision, head))
+
+
+_UPGRADE_HINT = "请先运行 `xinyong db upgrade`。"
+
+
+def behind_message(revision: str, head: str) -> str:
+    """What to say of a database whose schema is not at the newest migration."""
+    return f"数据库结构版本为 {revision}，当前程序需要 {head}。{_UPGRADE_HINT}"
+
+
+def schema_revision(engine: Engine | None = None) -> tuple[str, str]:
+    """The database's schema revision and the newest migration, which this program needs; refuses
+    (``DatabaseNotReady``) a database that is missing, unreachable or has no revision."""
     engine = engine or get_engine()
     url = engine.url
-    hint = "请先运行 `xinyong db upgrade`。"
+    hint = _UPGRADE_HINT
     is_file = url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:"
     if is_file and not Path(str(url.database)).exists():
         raise DatabaseNotReady(f"数据库文件不存在：{url.database}。{hint}")
@@ -282,9 +298,7 @@ def ensure_ready(engine: Engine | None = None) -> None:
         ) from exc
     if revision is None:
         raise DatabaseNotReady(f"数据库尚未初始化。{hint}")
-    head = head_revision()
-    if revision != head:
-        raise DatabaseNotReady(f"数据库结构版本为 {revision}，当前程序需要 {head}。{hint}")
+    return revision, head_revision()
 
 
 def table_names(engine: Engine) -> list[str]:

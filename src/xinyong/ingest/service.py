@@ -744,7 +744,8 @@ RAW_TEXT_COLUMN = "原始内容"  # a JSON text that is no record, handed back a
 _EXCEL_CELL_CHARS = 32_767
 KIND_LABELS = {"penalties": "行政处罚", "licences": "行政许可"}
 RECORD_KIND_TO_KIND = {v: k for k, v in KINDS.items()}
-_UPLOAD_SUFFIXES = frozenset({".csv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson", ".json", ".xls"})
+_UPLOAD_SUFFIXES = frozenset({".csv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson", ".json", ".xls",
+                               ".xml", ".htm", ".html"})
 
 
 class UploadTooLarge(XinyongError):

@@ -183,10 +183,13 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz() -> Response:
-    """The database is reachable and at the current migration."""
+    """The database is reachable and at the current migration, and the policy packs load."""
+    from xinyong.policy.service import PolicyInvalid, get_policy_book
+
     try:
         db.ensure_ready()
-    except DatabaseNotReady as exc:
+        get_policy_book()
+    except (DatabaseNotReady, PolicyInvalid) as exc:
         return JSONResponse({"status": "not_ready", "reason": exc.message}, status_code=503)
     return JSONResponse({"status": "ready"})
 
