@@ -89,9 +89,9 @@ class Field:
     # 2029/12/31”), and the field its first date goes to
     period_headers: tuple[str, ...] = ()
     period_start: str | None = None
-    # a penalty's class or publication is decided from the field: a correction from a file
-    # without its column keeps the record's value (a column absent says nothing, unlike an empty cell)
-    kept_when_absent: bool = False
+    # a penalty's class or publication is decided from the field: a correction that keeps the
+    # record's value of it (its file has no such column) is classed again, and says so per row
+    decides_class: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,9 @@ class Item:
     # the columns a department's template fills in ahead, down rows no record is typed in yet: a
     # row with nothing in the catalogue's other columns is an unused template row, not a record
     template_prefilled: frozenset[str] = frozenset()
+    # the fields that describe the party (name, codes, legal representative, document): a
+    # correction that moves a record to another party keeps none of the former party's
+    party_fields: frozenset[str] = frozenset()
 
     def field(self, key: str) -> Field:
         for f in self.fields:

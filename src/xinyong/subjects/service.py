@@ -222,6 +222,29 @@ def legal_representative_id_in_clear(session: Session, subject_id: int, name: st
     return get_keyring().decrypt(cipher) if cipher else None
 
 
+def legal_representative_indexes(
+    session: Session, wanted: set[tuple[int, str]],
+) -> dict[tuple[int, str, str | None], str]:
+    """The blind index of the id of each (subject id, masked id) of a legal representative, by
+    (subject id, masked id, name) — the name registered with it — and by (subject id, masked id,
+    None) for any name (the first registered): for an intake that must count a kept id as its
+    blind index (the version holds it masked)."""
+    found: dict[tuple[int, str, str | None], str] = {}
+    subjects = sorted({subject_id for subject_id, _masked in wanted})
+    for start in range(0, len(subjects), 500):
+        rows = session.execute(
+            select(LegalRepresentative.subject_id, LegalRepresentative.name, LegalRepresentative.id_masked,
+                   LegalRepresentative.id_index)
+            .where(LegalRepresentative.subject_id.in_(subjects[start:start + 500]),
+                   LegalRepresentative.id_index != "")
+            .order_by(LegalRepresentative.id))
+        for subject_id, name, masked, index in rows:
+            if (subject_id, masked) in wanted:
+                found.setdefault((subject_id, masked, name), index)
+                found.setdefault((subject_id, masked, None), index)
+    return found
+
+
 def examples(session: Session, per_kind: int = 2) -> list[tuple[str, str, str]]:
     """A few subjects of each kind with the code to look them up by (for demos and operators).
 
