@@ -121,7 +121,8 @@ def test_a_correction_that_keeps_the_class_says_nothing_of_it(database, tmp_path
     ingest(write_rows(tmp_path / "first.csv", headers, [row]))
     report = ingest(write_rows(tmp_path / "then.csv", headers, [{**row, "备注": "已缴纳"}]))
     assert report.corrected == 1
-    assert not [w for w in report.warnings if w.code in ("class_changed", "kept_from_record")]
+    assert not [w for w in report.warnings
+                if w.code in ("class_changed", "kept_from_record", "publication_end_changed")]
 
 
 def test_a_declared_class_is_kept_by_a_correction_from_a_file_without_its_column(database, client, tmp_path):
@@ -170,3 +171,52 @@ def test_a_completed_correction_sent_again_in_full_changes_nothing(database, tmp
     assert (report.corrected, report.unchanged) == (0, 1)
     assert len(_versions(database, row[DECISION_NO])) == 2
 
+
+def _end_warnings(report) -> list[tuple[int | None, str | None, str, str]]:  # type: ignore[no-untyped-def]
+    return [(w.line, w.field, w.code, w.message) for w in report.warnings
+            if w.code in ("class_changed", "publication_end_changed")]
+
+
+def test_a_correction_of_the_declared_end_says_how_long_the_penalty_is_now_published(database, client, tmp_path):
+    """A correction that keeps the class and the publication but moves 公示截止期 changes how long
+    the public sees the penalty: it said nothing."""
+    headers, row = _minor(**{FINE: "5", "公示截止期": "2025/08/13"})  # 一般, 3 to 36 months (Order 58)
+    ingest(write_rows(tmp_path / "first.csv", headers, [row]))
+    report = ingest(write_rows(tmp_path / "then.csv", headers, [{**row, "公示截止期": "2026/02/13"}]))
+    assert report.corrected == 1
+    assert _end_warnings(report) == [(
+        2, "公示截止期", "publication_end_changed",
+        "本行更正了已登记的处罚：失信严重程度仍为“一般”，公示截止日期由 2025/08/13 改为 2026/02/13"
+        "（“公示截止期”由 2025/08/13 改为 2026/02/13），公众可查询到该处罚的期限随之改变。"
+        "请核对处罚决定日期、公示截止期是否正确")]
+    # a declared end given where there was none moves it too
+    report = ingest(write_rows(tmp_path / "none.csv", headers, [{**row, "公示截止期": "", "备注": "改"}]))
+    [(_line, field, code, message)] = _end_warnings(report)
+    assert (field, code) == ("公示截止期", "publication_end_changed")
+    assert "公示截止日期由 2026/02/13 改为 2027/08/13（“公示截止期”由 2026/02/13 改为空）" in message
+
+
+def test_a_moved_decision_date_under_another_rule_says_how_long_the_penalty_is_now_published(database, tmp_path):
+    """A decision date moved across 2026-04-01, where Order 36 (一般: 12 months) replaced Order 58
+    (36 months): the class stays 一般 and published, the end moves by two years."""
+    headers, row = _minor(**{FINE: "5", "处罚决定日期": "2026/03/20"})
+    ingest(write_rows(tmp_path / "first.csv", headers, [row]))
+    report = ingest(write_rows(tmp_path / "then.csv", headers, [{**row, "处罚决定日期": "2026/04/10"}]))
+    assert report.corrected == 1
+    assert _end_warnings(report) == [(
+        2, "处罚决定日期", "publication_end_changed",
+        "本行更正了已登记的处罚：失信严重程度仍为“一般”，公示截止日期由 2029/03/20 改为 2027/04/10"
+        "（“处罚决定日期”由 2026/03/20 改为 2026/04/10），公众可查询到该处罚的期限随之改变。"
+        "请核对处罚决定日期、公示截止期是否正确")]
+
+
+def test_a_class_change_that_moves_the_end_names_both(database, tmp_path):
+    """一般 to 严重 under Order 36: both published, 12 months then 36. ``class_changed`` names the
+    new end too (one warning per row on what the public sees)."""
+    headers, row = _minor(**{FINE: "5", "处罚决定日期": "2026/05/10"})
+    ingest(write_rows(tmp_path / "first.csv", headers, [row]))
+    report = ingest(write_rows(tmp_path / "then.csv", headers, [{**row, FINE: "150"}]))
+    [(line, field, code, message)] = _end_warnings(report)
+    assert (line, field, code) == (2, "处罚类别", "class_changed")
+    assert message.startswith("本行更正了已登记的处罚：失信严重程度由“一般”改为“严重”（")
+    assert message.endswith("，公示截止日期由 2027/05/10 改为 2029/05/10。请核对处罚类别、罚款金额等栏目是否正确")

@@ -675,7 +675,9 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
                                name_header=validator.header("subject_name"),
                                number_header=validator.header("decision_no"),
                                uscc_header=validator.header("uscc"), completion=completion,
-                               class_header=validator.header("penalty_kinds") if penalty else None)
+                               class_header=validator.header("penalty_kinds") if penalty else None,
+                               end_headers=(validator.header("decision_date"),
+                                            validator.header("publication_end_declared")) if penalty else None)
         for outcome, count in merged.items():
             counts[outcome] += count
         staging.clear()

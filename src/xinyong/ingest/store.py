@@ -236,13 +236,15 @@ class Staging:
     def merge(
         self, *, kind: str, item_code: str, batch_id: int, now: dt.datetime, name_header: str,
         number_header: str, uscc_header: str, completion: Completion | None = None,
-        class_header: str | None = None,
+        class_header: str | None = None, end_headers: tuple[str, str] | None = None,
     ) -> dict[str, int]:
         """Resolve subjects and records and write them; returns the count of each outcome.
 
         ``completion``: the fields the file has no column for, which a correction keeps from the
         version it corrects. ``class_header`` (penalties): where a correction whose class or
-        publication changes is warned (``class_changed``)."""
+        publication changes is warned (``class_changed``); ``end_headers``: the columns of the
+        decision date and of 公示截止期, where a correction that moves only the publication's end
+        is warned (``publication_end_changed``)."""
         x = self._exec
         if self.dialect == "postgresql":
             # PostgreSQL joins the staging table by hashing; indexes on it would only make every
@@ -505,7 +507,7 @@ class Staging:
             )
             x("DELETE FROM stg_kept")
         if class_header is not None:
-            self._class_changes(class_header)
+            self._class_changes(class_header, end_headers)
         # say what a reader of the report could not see: a number written another way than the
         # record's (or the row's above it) is the same decision; a row that repeats the decision
         # and party of a row above it with other content replaces it
@@ -699,39 +701,84 @@ class Staging:
         )
         x("UPDATE stg_payload SET data = k.data FROM stg_kept k WHERE k.line = stg_payload.line")
 
-    def _class_changes(self, class_header: str) -> None:
+    def _class_changes(self, class_header: str, end_headers: tuple[str, str] | None) -> None:
         """Warn every correction of a penalty whose class or publication changes (``class_changed``),
-        naming the class before and after: a department that corrects an amount, a kind or a
-        date sees what the public will see of it. Compared with the version corrected, or with
-        the file's correction before it; a record the credit office revoked says so otherwise
-        (``record_revoked``)."""
+        naming the class before and after, and the publication's end when it moves too: a
+        department that corrects an amount, a kind or a date sees what the public will see of it.
+        A correction that keeps the class and publication but moves the end of the publication (a
+        corrected 公示截止期, or a decision date for which another rule's period applies) is
+        warned too (``publication_end_changed``), on the column that moved it where that is one
+        of them. Compared with the version corrected, or with the file's correction before it; a
+        record the credit office revoked says so otherwise (``record_revoked``)."""
+        date_header, end_header = end_headers or (None, None)
+        declared = self._json_text("{}.data", "publication_end_declared")  # of the table named
+
+        def shown(date: str) -> str:
+            return f"REPLACE(CAST({date} AS TEXT), '-', '/')"
+
         self._exec(
-            """
+            f"""
             INSERT INTO stg_issues (severity, line, field, code, message)
-            SELECT 'warning', line, :header, 'class_changed',
+            SELECT 'warning', line,
+                   CASE WHEN moved_class THEN :class_header
+                        WHEN before_date <> decision_date THEN :date_header
+                        WHEN COALESCE(before_declared, '') <> COALESCE(declared, '') THEN :end_header END,
+                   CASE WHEN moved_class THEN 'class_changed' ELSE 'publication_end_changed' END,
                    '本行更正了已登记的处罚：'
                    || CASE WHEN before_class <> penalty_class
                            THEN '失信严重程度由“' || before_class || '”改为“' || penalty_class || '”（'
                                 || class_reason || '）'
                            ELSE '失信严重程度仍为“' || penalty_class || '”' END
-                   || CASE WHEN before_published = published THEN ''
-                           WHEN published THEN '，由不予公示改为公示（公示至 '
-                                               || REPLACE(CAST(pub_end AS TEXT), '-', '/') || '）'
-                           ELSE '，由公示改为不予公示' END
-                   || '。请核对处罚类别、罚款金额等栏目是否正确'
-            FROM (SELECT stg.line, stg.penalty_class, stg.class_reason, stg.published, stg.pub_end,
-                         CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.penalty_class
-                              ELSE LAG(stg.penalty_class) OVER w END AS before_class,
-                         CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.published
-                              ELSE LAG(stg.published) OVER w END AS before_published
-                  FROM stg JOIN record_versions v ON v.record_id = stg.record_id AND v.version = stg.base_version
-                  JOIN records r ON r.id = stg.record_id
-                  WHERE stg.outcome = 'corrected' AND r.revoked_at IS NULL
-                  WINDOW w AS (PARTITION BY stg.record_id ORDER BY stg.line)) c
-            WHERE before_class <> penalty_class OR before_published <> published
+                   || CASE WHEN before_published <> published AND published
+                           THEN '，由不予公示改为公示（公示至 ' || {shown("pub_end")} || '）'
+                           WHEN before_published <> published THEN '，由公示改为不予公示'
+                           WHEN published AND before_end <> pub_end
+                           THEN '，公示截止日期由 ' || {shown("before_end")} || ' 改为 ' || {shown("pub_end")}
+                                || CASE WHEN moved_class THEN ''
+                                        WHEN before_date <> decision_date
+                                        THEN '（“' || :date_header || '”由 ' || {shown("before_date")}
+                                             || ' 改为 ' || {shown("decision_date")} || '）'
+                                        WHEN COALESCE(before_declared, '') <> COALESCE(declared, '')
+                                        THEN '（“' || :end_header || '”由'
+                                             || COALESCE(' ' || {shown("before_declared")}, '空') || ' 改为'
+                                             || COALESCE(' ' || {shown("declared")}, '空') || '）'
+                                        ELSE '' END
+                           ELSE '' END
+                   || CASE WHEN moved_class THEN '。请核对处罚类别、罚款金额等栏目是否正确'
+                           ELSE '，公众可查询到该处罚的期限随之改变。请核对处罚决定日期、公示截止期是否正确' END
+            FROM (SELECT d.*,  -- 公示截止期 before and after, read only for the rows warned
+                         COALESCE((SELECT {declared.format("b")} FROM record_versions b WHERE b.id = d.before_version),
+                                  (SELECT {declared.format("b")} FROM stg_payload b WHERE b.line = d.before_line))
+                             AS before_declared,
+                         (SELECT {declared.format("b")} FROM stg_payload b WHERE b.line = d.line) AS declared
+                  FROM (SELECT c.*, (before_class <> penalty_class OR before_published <> published) AS moved_class
+                        FROM (SELECT stg.line, stg.penalty_class, stg.class_reason, stg.published, stg.pub_end,
+                                     stg.decision_date,
+                                     CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.id END AS before_version,
+                                     CASE WHEN ROW_NUMBER() OVER w > 1 THEN LAG(stg.line) OVER w END AS before_line,
+                                     CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.penalty_class
+                                          ELSE LAG(stg.penalty_class) OVER w END AS before_class,
+                                     CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.published
+                                          ELSE LAG(stg.published) OVER w END AS before_published,
+                                     CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.publication_end
+                                          ELSE LAG(stg.pub_end) OVER w END AS before_end,
+                                     CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.decision_date
+                                          ELSE LAG(stg.decision_date) OVER w END AS before_date
+                              FROM stg JOIN record_versions v ON v.record_id = stg.record_id
+                                                             AND v.version = stg.base_version
+                              JOIN records r ON r.id = stg.record_id
+                              WHERE stg.outcome = 'corrected' AND r.revoked_at IS NULL
+                              WINDOW w AS (PARTITION BY stg.record_id ORDER BY stg.line)) c) d
+                  WHERE moved_class OR (published AND before_published AND before_end <> pub_end)) e
             """,
-            {"header": class_header},
+            {"class_header": class_header, "date_header": date_header, "end_header": end_header},
         )
+
+    def _json_text(self, column: str, key: str) -> str:
+        """SQL for the text of ``key`` in the JSON object ``column`` holds (a version's data)."""
+        if self.dialect == "postgresql":
+            return f"(CAST({column} AS json) ->> '{key}')"
+        return f"json_extract({column}, '$.{key}')"
 
     def _learn_uscc(self, uscc_header: str) -> bool:
         """Give a USCC to the subjects that rows carrying it found by an organisation code or a
