@@ -89,6 +89,20 @@ def test_a_decision_sent_again_without_the_amount_column_changes_nothing(databas
         (3, "kept_from_record")]
 
 
+def test_rows_of_one_record_in_a_narrow_file_each_keep_the_fine(database, client, tmp_path):
+    """A file without the amount column that corrects a record three times, its middle row being
+    the record as stored: each version keeps the fine and its class (轻微, not published)."""
+    headers, row = _minor()
+    ingest(write_rows(tmp_path / "current.csv", headers, [row]))
+    fewer = [h for h in headers if h != FINE]
+    sent = [{**{h: row[h] for h in fewer}, "备注": remark} for remark in ("已缴纳", "", "已整改")]
+    report = ingest(write_rows(tmp_path / "fewer.csv", fewer, sent))
+    assert (report.corrected, report.unchanged) == (3, 0)
+    assert _versions(database, row[DECISION_NO]) == [(v, "轻微", False, "0.2") for v in (1, 2, 3, 4)]
+    assert _public(client, row[USCC]) == []
+    assert [w.line for w in report.warnings if w.code == "kept_from_record"] == [2, 3, 4]
+
+
 @pytest.mark.parametrize(("first", "then", "message"), [
     ("0.2", "5", "本行更正了已登记的处罚：失信严重程度由“轻微”改为“一般”（未达到其他类别的认定条件，按一般处理），"
                  "由不予公示改为公示（公示至 {end}）。请核对处罚类别、罚款金额等栏目是否正确"),

@@ -620,8 +620,7 @@ class Staging:
         found = x(
             f"""
             SELECT stg.line, stg.decision_date, stg.authority_uscc, stg.category, stg.decision_key,
-                   stg.lr_index, v.subject_id, stg.moved_from, p.data, v.data, stg.stored_hash,
-                   stg.stored_key_hash
+                   stg.lr_index, v.subject_id, stg.moved_from, p.data, v.data
             FROM stg JOIN stg_payload p ON p.line = stg.line
             JOIN record_versions v ON v.record_id = stg.record_id AND v.version = stg.base_version
             WHERE stg.content_hash <> stg.stored_hash
@@ -664,8 +663,7 @@ class Staging:
                    "reason": None, "rule": None, "published": None, "min_end": None, "end": None,
                    "pub_rule": None, "field": None, "message": None}
             deciding = [k for k in carried if k in completion.class_fields]
-            same = content_hash == row[10] or key_hash == row[11]  # the record as it is: unchanged
-            if deciding and completion.decide_again is not None and not same:
+            if deciding and completion.decide_again is not None:
                 day = decision_date if isinstance(decision_date, dt.date) else dt.date.fromisoformat(decision_date)
                 penalty_class, reason, rule, published, min_end, end, pub_rule = completion.decide_again(
                     data, day, authority, category)
