@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from filehelpers import DECISION_NO, HEADERS_2016, in_2016_layout, ingest, sample_rows, write_rows
-from xinyong.ingest import service
+from xinyong.ingest import service, store
 from xinyong.records.models import Record, RecordVersion
 
 pytestmark = pytest.mark.usefixtures("database")
@@ -36,6 +36,7 @@ def test_a_correction_from_a_narrower_template_keeps_what_its_file_has_no_column
     them) stored the new version without them, and only a file note said so."""
     monkeypatch.setattr(service, "FLUSH_ROWS", flush_rows)
     monkeypatch.setattr(service, "MERGE_ROWS", merge_rows)
+    monkeypatch.setattr(store, "COMPLETION_PAGE", merge_rows // 2)  # rows completed a page at a time
     headers, rows = sample_rows()
     first = {**rows[0], LICENCE: "食品经营许可证JY11301020012345", "备注": "首次报送"}
     stored = [first, *rows[1:6]]

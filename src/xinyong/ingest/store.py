@@ -79,6 +79,7 @@ MERGE_COLUMNS = (
     ("version", "INTEGER"),
 )
 ISSUE_FIELDS = ("severity", "line", "field", "code", "message")
+COMPLETION_PAGE = 2000  # rows completed from their records at a time (``Staging._complete_from_records``)
 
 
 TEMP_TABLES = {
@@ -612,13 +613,13 @@ class Staging:
 
         Done before the outcome is decided, for the rows of stored records that differ from them
         as sent and whose version holds a value of such a field (a file sent again as it was, or
-        sent in the layout its records came in, reads nothing): one statement reads them, the
-        rest is Python and one insert of the completed rows."""
-        x = self._exec
+        sent in the layout its records came in, reads nothing): one statement reads them, a page
+        at a time (memory stays flat however many rows a merge holds), Python completes each page
+        and inserts it; three statements then write the completed rows back."""
         keys = [key for key, _label in completion.fields]
         holds = " OR ".join(f"v.data LIKE :key{i}" for i in range(len(keys)))
-        found = x(
-            f"""
+        found = self.session.execute(
+            text(f"""
             SELECT stg.line, stg.decision_date, stg.authority_uscc, stg.category, stg.decision_key,
                    stg.lr_index, v.subject_id, stg.moved_from, p.data, v.data
             FROM stg JOIN stg_payload p ON p.line = stg.line
@@ -626,17 +627,33 @@ class Staging:
             WHERE stg.content_hash <> stg.stored_hash
               AND (stg.stored_key_hash IS NULL OR stg.key_hash <> stg.stored_key_hash)
               AND ({holds})
-            """,
+            """).execution_options(yield_per=COMPLETION_PAGE),
             {f"key{i}": f'%"{key}"%' for i, key in enumerate(keys)},
-        ).all()
-        if not found:
+        )
+        completed = sum(self._complete_page(page, completion) for page in found.partitions())
+        if not completed:
             return
+        x = self._exec
+        x("UPDATE stg SET content_hash = k.content_hash, key_hash = k.key_hash FROM stg_kept k WHERE k.line = stg.line")
+        x(
+            """
+            UPDATE stg SET penalty_class = k.penalty_class, class_reason = k.class_reason,
+                           class_rule = k.class_rule, published = k.published,
+                           pub_min_end = k.pub_min_end, pub_end = k.pub_end, pub_rule = k.pub_rule
+            FROM stg_kept k WHERE k.line = stg.line AND k.decided
+            """
+        )
+        x("UPDATE stg_payload SET data = k.data FROM stg_kept k WHERE k.line = stg_payload.line")
+
+    def _complete_page(self, page: Sequence[Any], completion: Completion) -> int:
+        """Complete a page of the rows ``_complete_from_records`` reads and stage them in
+        ``stg_kept``; how many were completed."""
         labels = dict(completion.fields)
         rows: list[tuple[Any, dict[str, Any], dict[str, Any]]] = []
-        for row in found:
+        for row in page:
             data, before = json.loads(row[8]), json.loads(row[9])
             moved = row[7] is not None  # the record moves to this row's party: the former one's stay
-            carried = {k: before[k] for k in keys
+            carried = {k: before[k] for k in labels
                        if before.get(k) not in (None, "") and (k not in data or k in completion.defaulted)
                        and data.get(k) != before[k] and not (moved and k in completion.party_fields)}
             for type_key, number_key in completion.type_of.items():
@@ -679,25 +696,15 @@ class Staging:
                                f"失信严重程度据此认定为“{penalty_class}”（{shown}）；"
                                f"如{these}值确有变化，请用含{these}列的文件重新报送"})
             completed.append(out)
-        if not completed:
-            return
-        self.session.execute(
-            text("INSERT INTO stg_kept (line, data, content_hash, key_hash, decided, penalty_class, class_reason, "
-                 "class_rule, published, pub_min_end, pub_end, pub_rule, field, message) VALUES (:line, :data, "
-                 ":content_hash, :key_hash, :decided, :class, :reason, :rule, :published, :min_end, :end, "
-                 ":pub_rule, :field, :message)"),
-            completed,
-        )
-        x("UPDATE stg SET content_hash = k.content_hash, key_hash = k.key_hash FROM stg_kept k WHERE k.line = stg.line")
-        x(
-            """
-            UPDATE stg SET penalty_class = k.penalty_class, class_reason = k.class_reason,
-                           class_rule = k.class_rule, published = k.published,
-                           pub_min_end = k.pub_min_end, pub_end = k.pub_end, pub_rule = k.pub_rule
-            FROM stg_kept k WHERE k.line = stg.line AND k.decided
-            """
-        )
-        x("UPDATE stg_payload SET data = k.data FROM stg_kept k WHERE k.line = stg_payload.line")
+        if completed:
+            self.session.execute(
+                text("INSERT INTO stg_kept (line, data, content_hash, key_hash, decided, penalty_class, class_reason, "
+                     "class_rule, published, pub_min_end, pub_end, pub_rule, field, message) VALUES (:line, :data, "
+                     ":content_hash, :key_hash, :decided, :class, :reason, :rule, :published, :min_end, :end, "
+                     ":pub_rule, :field, :message)"),
+                completed,
+            )
+        return len(completed)
 
     def _class_changes(self, class_header: str, end_headers: tuple[str, str] | None) -> None:
         """Warn every correction of a penalty whose class or publication changes (``class_changed``),
