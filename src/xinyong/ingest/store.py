@@ -618,6 +618,10 @@ class Staging:
         and inserts it; three statements then write the completed rows back."""
         keys = [key for key, _label in completion.fields]
         holds = " OR ".join(f"v.data LIKE :key{i}" for i in range(len(keys)))
+        if self.dialect == "postgresql":
+            # read through a server-side cursor, which PostgreSQL plans for its first tenth of rows
+            # (nested loops over the staging table, which has no index: minutes, not a second)
+            self._exec("SET LOCAL cursor_tuple_fraction = 1.0")
         found = self.session.execute(
             text(f"""
             SELECT stg.line, stg.decision_date, stg.authority_uscc, stg.category, stg.decision_key,
@@ -627,10 +631,10 @@ class Staging:
             WHERE stg.content_hash <> stg.stored_hash
               AND (stg.stored_key_hash IS NULL OR stg.key_hash <> stg.stored_key_hash)
               AND ({holds})
-            """).execution_options(yield_per=COMPLETION_PAGE),
+            """).execution_options(stream_results=True),
             {f"key{i}": f'%"{key}"%' for i, key in enumerate(keys)},
         )
-        completed = sum(self._complete_page(page, completion) for page in found.partitions())
+        completed = sum(self._complete_page(page, completion) for page in found.partitions(COMPLETION_PAGE))
         if not completed:
             return
         x = self._exec
