@@ -119,6 +119,10 @@ def test_route_discovery_sees_included_routers(app):
     assert {"/login", "/admin/users", "/api/v1/accounts/me", "/healthz"} <= paths
     me = next(e for e in endpoints(app) if e.path == "/api/v1/accounts/me")
     assert me.permissions == {"public.read"}
+    # the audit log, for the roles that hold audit.read (auditors, administrators) and no other
+    audit_log = {e.path: e.permissions for e in endpoints(app) if "audit" in e.path}
+    assert audit_log == {p: {"audit.read"} for p in
+                         ("/workbench/audit", "/workbench/audit.csv", "/api/v1/audit", "/api/v1/audit/chain")}
 
 
 def _clients(app) -> dict[str, tuple[TestClient, str]]:  # type: ignore[no-untyped-def]
@@ -204,3 +208,4 @@ def test_discovery_finds_unprotected_and_nested_routes():
     found = {e.path: e.permissions for e in endpoints(app)}
     assert found["/api/outer/open"] is None
     assert found["/api/outer/n/inner/guarded"] == {"audit.read"}
+

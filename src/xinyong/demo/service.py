@@ -82,8 +82,8 @@ def create_demo_users(*, actor: str) -> list[tuple[str, str, str, str]]:
             select(Record.subject_id).where(Record.kind == "penalty").order_by(Record.id).limit(1)
         )
         plan: list[tuple[Role, str, dict[str, object], str]] = [
-            (Role.ADMIN, "admin", {}, "全部部门、用户、API 密钥、质量概览"),
-            (Role.AUDITOR, "auditor", {}, "审计日志、质量概览（只读）"),
+            (Role.ADMIN, "admin", {}, "全部部门、用户、API 密钥、质量概览、审计日志"),
+            (Role.AUDITOR, "auditor", {}, "审计日志、报送批次与记录、质量概览（只读）"),
             (Role.APPROVER, "approver", {}, "非公开信息查询"),
         ]
         for i, department in enumerate(d for d in departments if d is not None):
