@@ -15,6 +15,9 @@ from xinyong.core.errors import XinyongError
 from xinyong.core.terminal import cli_actor, fail, out, require_ready
 
 app = typer.Typer(help="用户账号", no_args_is_help=True)
+def _actor() -> str:
+    return cli_actor()
+
 
 # The roles an operator gives an account on the server; the others are told how they come about.
 CLI_ROLES = (Role.ADMIN, Role.OFFICER, Role.APPROVER, Role.AUDITOR)
@@ -24,10 +27,6 @@ NOT_ON_THE_COMMAND_LINE = {
     Role.PUBLIC: "社会公众不需要账号：公示信息不登录即可查询",
 }
 ROLE_CHOICES = "|".join(r.value for r in CLI_ROLES)
-
-
-def _actor() -> str:
-    return cli_actor()
 
 
 def _role(value: str) -> Role:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.accounts.access import Role
 from xinyong.accounts.models import ApiKey, Department, LoginFailure, LoginSession, User
-from xinyong.core import audit, clock, db, ids
+from xinyong.core import audit, clock, ids
 from xinyong.core.errors import Conflict, NotFound, XinyongError
 
 MIN_PASSWORD_LENGTH = 10
@@ -782,8 +782,10 @@ def audit_csv_rows(wanted: audit.EntryFilter, *, page: int = 1000) -> Iterator[l
     """The entries ``wanted`` asks for, newest first, as the rows of the CSV download (header
     first), read a page at a time on a connection of their own (the download is streamed after
     the request's transaction has ended)."""
+    from xinyong.core.db import read_only
+
     yield AUDIT_CSV_HEADER
-    with db.read_only() as connection, Session(bind=connection) as session:
+    with read_only() as connection, Session(bind=connection) as session:
         names = _Names(session)
         below: int | None = None
         while True:
