@@ -652,12 +652,11 @@ def audit_chain(session: Session) -> dict[str, Any]:
 
 
 class _Names:
-    """Who and what entries name, in words: users, API keys and departments, subjects, fields."""
+    """Who and what entries name, in words: users, API keys and their departments, fields."""
 
     def __init__(self, session: Session) -> None:
         from xinyong.catalogue.service import get_catalogue
 
-        self.session = session
         departments = {d.id: d.name for d in list_departments(session)}
         self.departments = departments
         self.actors: dict[str, str] = {}
@@ -667,7 +666,6 @@ class _Names:
         for key in list_api_keys(session):
             self.actors[f"api_key:{key.id}"] = f"API 密钥“{key.name}”，{departments.get(key.department_id, '')}"
         self.fields = {f.key: f.label for item in get_catalogue().items.values() for f in item.fields}
-        self.subjects: dict[int, tuple[str, str] | None] = {}
 
     def actor(self, actor: str) -> str | None:
         if actor in self.actors:
@@ -676,20 +674,6 @@ class _Names:
             login, _, command = actor.partition(" ")
             return f"服务器命令行（{login.partition(':')[2] or '未知登录名'}{'，' + command if command else ''}）"
         return {"anonymous": "未登录", "demo": "演示数据"}.get(actor)
-
-    def subject(self, subject_id: int | None) -> tuple[str, str] | None:
-        """The subject's name and public code, or None when it no longer exists (merged away)."""
-        from xinyong.subjects import service as subjects
-
-        if subject_id is None:
-            return None
-        if subject_id not in self.subjects:
-            try:
-                found = subjects.get_subject(self.session, subject_id)
-                self.subjects[subject_id] = (found.name, subjects.public_code(found))
-            except NotFound:
-                self.subjects[subject_id] = None
-        return self.subjects[subject_id]
 
     def label(self, key: str) -> str:
         return AUDIT_DETAIL_LABELS.get(key) or self.fields.get(key) or key
@@ -751,11 +735,14 @@ _AUDIT_TARGET_PAGES = {"record": "/workbench/records/", "batch": "/workbench/bat
 
 def audit_entries(session: Session, rows: list[Any], names: _Names | None = None) -> list[dict[str, Any]]:
     """Entries as a reader is shown them (the fields of ``schemas.AuditEntryOut``)."""
+    from xinyong.subjects.service import names_and_public_codes  # subjects depends on accounts, not back
+
     names = names or _Names(session)
+    subjects = names_and_public_codes(session, {row.subject_id for row in rows if row.subject_id is not None})
     shown = []
     for row in rows:
         before, after = _masked_json(row.before), _masked_json(row.after)
-        subject = names.subject(row.subject_id)
+        subject = subjects.get(row.subject_id) if row.subject_id is not None else None
         target_url = None
         if row.target_type in _AUDIT_TARGET_PAGES and (row.target_id or "").isdigit():
             target_url = _AUDIT_TARGET_PAGES[row.target_type] + row.target_id

@@ -510,6 +510,15 @@ def public_code(subject: Subject | Any) -> str:
     return f"ZRR-{subject.id}"
 
 
+def names_and_public_codes(session: Session, subject_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """The name and public code of each of these subjects that exists, in one statement (a
+    subject merged into another exists no more)."""
+    if not subject_ids:
+        return {}
+    found = session.scalars(select(Subject).where(Subject.id.in_(sorted(subject_ids))))
+    return {subject.id: (subject.name, public_code(subject)) for subject in found}
+
+
 def find_public(session: Session, code: str) -> Subject:
     """The subject addressed by ``code`` in a public URL (any public code, or a person's reference;
     never a resident id: ResidentIdInUrl)."""
