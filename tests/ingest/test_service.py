@@ -2052,6 +2052,8 @@ def test_a_decision_older_than_every_rule_is_rejected_naming_its_date_column(dat
     ((line, field, code, message),) = [(e.line, e.field, e.code, e.message) for e in report.errors]
     assert (line, field, code) == (3, "处罚决定日期", "policy_not_found")
     assert "1985/03/01" in message and "公示时限" in message and "publication_deadline" not in message
+    # the lookup went up to the nation: not "地区 130102 没有", as if only a local pack were missing
+    assert message.startswith("第 3 行的处罚决定日期 1985/03/01：全国没有 1985/03/01 有效的公示时限"), message
     with db.transaction() as session:
         assert [n for n, _ in service.rejected_rows(session, report.batch_id)] == [3]
 
