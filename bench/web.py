@@ -13,7 +13,8 @@ In one run, on one fresh PostgreSQL database:
    (``xinyong ingest penalties``), so that subjects carry published records; ``VACUUM ANALYZE``.
 2. Baseline: the raw lookup ``SELECT … FROM subjects WHERE uscc = %s`` with psycopg, one connection
    per thread, ``--concurrency`` threads, ``--requests`` lookups of random codes.
-3. ``xinyong serve --workers N`` and ``wrk`` (a separate process, ``--concurrency`` connections) for
+3. ``xinyong serve --workers N`` (the rate limit off unless ``--rate-limit``) and ``wrk`` (a separate
+   process, ``--concurrency`` connections, from one address or ``--clients`` addresses) for
    about a fixed number of requests (wrk runs for a duration: a 3 s warm-up measures the rate, the
    measured run lasts ``requests / rate``; the JSON gives the real count):
    ``GET /api/v1/subjects/{code}`` (random codes), then ``GET /api/v1/subjects?q=<part of a name>``
@@ -58,13 +59,20 @@ KINDS = {"法人及非法人组织": "organisation", "个体工商户": "individ
 
 WRK_SCRIPT = r"""
 local paths = {}
+local clients = 0
 
 function init(args)
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  clients = tonumber(args[2] or "0")
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 100000)
 end
 
 function request()
+  if clients > 0 then  -- each request from one of that many addresses (the server trusts the header)
+    local n = math.random(clients)
+    local address = string.format("10.%d.%d.%d", math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
+    return wrk.format("GET", paths[math.random(#paths)], {["X-Forwarded-For"] = address})
+  end
   return wrk.format("GET", paths[math.random(#paths)])
 end
 
@@ -222,8 +230,10 @@ def baseline(url: str, codes: list[str], requests: int, concurrency: int) -> dic
             **percentiles(flat)}
 
 
-def run_wrk(base_url: str, paths: list[str], seconds: float, concurrency: int, threads: int) -> dict:
-    """``wrk`` for ``seconds`` (wrk runs for a duration: see ``fixed_count``)."""
+def run_wrk(base_url: str, paths: list[str], seconds: float, concurrency: int, threads: int,
+            clients: int = 0) -> dict:
+    """``wrk`` for ``seconds`` (wrk runs for a duration: see ``fixed_count``), from ``clients``
+    addresses given in X-Forwarded-For (0: all from wrk's own)."""
     with tempfile.TemporaryDirectory(prefix="xinyong-wrk-") as tmp:
         script = Path(tmp) / "bench.lua"
         script.write_text(WRK_SCRIPT, encoding="utf-8")
@@ -231,7 +241,7 @@ def run_wrk(base_url: str, paths: list[str], seconds: float, concurrency: int, t
         path_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
         proc = subprocess.run(
             ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{max(1, round(seconds))}s",
-             "--timeout", "10s", "-s", str(script), base_url, "--", str(path_file)],
+             "--timeout", "10s", "-s", str(script), base_url, "--", str(path_file), str(clients)],
             capture_output=True, text=True, timeout=seconds + 120,
         )
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH ")), None)
@@ -242,12 +252,13 @@ def run_wrk(base_url: str, paths: list[str], seconds: float, concurrency: int, t
     return result
 
 
-def fixed_count(base_url: str, paths: list[str], requests: int, concurrency: int, threads: int) -> dict:
+def fixed_count(base_url: str, paths: list[str], requests: int, concurrency: int, threads: int,
+                clients: int = 0) -> dict:
     """About ``requests`` requests: wrk runs for a duration, so a 3 s warm-up measures the rate
     and the measured run lasts ``requests / rate`` seconds (the result gives the real count)."""
-    warm = run_wrk(base_url, paths, 3, concurrency, threads)
+    warm = run_wrk(base_url, paths, 3, concurrency, threads, clients)
     seconds = min(max(requests / max(warm["rate_per_s"], 1), 5), 300)
-    return run_wrk(base_url, paths, seconds, concurrency, threads)
+    return run_wrk(base_url, paths, seconds, concurrency, threads, clients)
 
 
 def check_paths(base_url: str, paths: list[str]) -> dict[str, int]:
@@ -274,6 +285,12 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="xinyong serve --workers")
     parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--rate-limit", type=int, default=0,
+                        help="XINYONG_RATE_LIMIT_PER_MINUTE of the server (0: off; a limit no client reaches, "
+                             "e.g. 1000000000, measures what counting costs)")
+    parser.add_argument("--clients", type=int, default=0,
+                        help="send each request from one of this many addresses (X-Forwarded-For, with "
+                             "XINYONG_TRUST_PROXY on), as many users would; 0: all from one address")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "web.json")
     args = parser.parse_args()
@@ -283,6 +300,7 @@ def main() -> int:
     results: dict = {
         "date": TODAY, "machine": f"{os.cpu_count()} cores", "subjects": args.subjects,
         "records": args.records, "concurrency": args.concurrency, "workers": args.workers,
+        "rate_limit_per_minute": args.rate_limit, "clients": args.clients,
     }
     name, url = create_database("xinyong_bench_web")
     server = None
@@ -303,7 +321,9 @@ def main() -> int:
         log(f"baseline: {results['baseline_db_lookup']}")
 
         log(f"starting xinyong serve --workers {args.workers}")
-        server = start_live_server(database_url=url, demo=False, users=False, workers=args.workers)
+        server = start_live_server(database_url=url, demo=False, users=False, workers=args.workers,
+                                   env={"XINYONG_RATE_LIMIT_PER_MINUTE": str(args.rate_limit),
+                                        "XINYONG_TRUST_PROXY": "true" if args.clients else "false"})
         lookup_paths = [f"/api/v1/subjects/{c}" for c in codes]
         search_paths = [f"/api/v1/subjects?q={urllib.parse.quote(p)}" for p in parts]
         results["status_sample"] = {"lookup": check_paths(server.url, lookup_paths),
@@ -311,11 +331,11 @@ def main() -> int:
         log(f"status of sample requests: {results['status_sample']}")
         log(f"API lookup: {args.requests:,} requests")
         results["api_lookup"] = fixed_count(server.url, lookup_paths, args.requests, args.concurrency,
-                                            args.wrk_threads)
+                                            args.wrk_threads, args.clients)
         log(f"API lookup: {results['api_lookup']}")
         log(f"API search: {args.search_requests:,} requests over {len(parts)} name parts")
         results["api_search"] = fixed_count(server.url, search_paths, args.search_requests, args.concurrency,
-                                            args.wrk_threads)
+                                            args.wrk_threads, args.clients)
         log(f"API search: {results['api_search']}")
     finally:
         if server is not None:

@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-.venv/bin/ruff check src tests migrations bench
+.venv/bin/ruff check src tests bench
 .venv/bin/pytest -n 2 "$@"

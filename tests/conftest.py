@@ -136,6 +136,32 @@ def fixtures() -> Path:
     return FIXTURES
 
 
+@pytest.fixture
+def broken_packs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The shipped policy packs with an operator's editing slip, configured as the platform's: a
+    copy of a national rule under another id, in force on the same days. Yields that id, which
+    the packs' check names."""
+    import shutil
+
+    from xinyong.core.config import POLICY_PACKS_DIR
+    from xinyong.policy.service import reset_policy_book
+
+    packs = tmp_path / "broken-packs"
+    shutil.copytree(POLICY_PACKS_DIR, packs)
+    deadlines = packs / "national" / "publication-deadlines.yaml"
+    text = deadlines.read_text(encoding="utf-8")
+    copy = text[text.index("  - id: publication-deadline-2016"):].split("\n  - id:")[0]
+    deadlines.write_text(text + "\n" + copy.replace("publication-deadline-2016", "publication-deadline-copy"),
+                         encoding="utf-8")
+    monkeypatch.setenv("XINYONG_POLICY_DIR", str(packs))
+    reset_settings()
+    reset_policy_book()
+    yield "publication-deadline-copy"
+    monkeypatch.delenv("XINYONG_POLICY_DIR")
+    reset_settings()
+    reset_policy_book()
+
+
 os.environ.setdefault("XINYONG_RATE_LIMIT_PER_MINUTE", "0")  # the rate-limit test turns it on
 
 

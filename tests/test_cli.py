@@ -11,15 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
-from filehelpers import FIXTURES, count, sample_rows, write_rows
+from filehelpers import FIXTURES, count, ingest, sample_rows, write_rows
 from xinyong.cli import app
 from xinyong.core import db
 from xinyong.core.config import reset_settings
 from xinyong.core.ids import make_ric
 from xinyong.ingest.models import Batch
-from xinyong.records.models import Record
+from xinyong.records.models import Record, RecordVersion
 
 RULE_ID = re.compile(r"\b[a-z][a-z0-9]*(?:-[a-z0-9]+)+\b")
 MASKED_RIC = re.compile(r"^\d{4}\*{10}[\dX]{4}$")
@@ -38,32 +39,13 @@ def flat(text: str) -> str:
 # --- ingest: exit codes and the report ---------------------------------------------------------
 
 
-def test_ingest_on_a_broken_policy_pack_says_the_platform_is_not_ready(database, tmp_path, monkeypatch):
+def test_ingest_on_a_broken_policy_pack_says_the_platform_is_not_ready(database, broken_packs):
     """Two rules of one kind in force on the same days (an operator's editing slip): no file can be
     decided. The command exits 1 (the platform is not ready), not 2 (the department's file is
     unreadable), naming the pack's problem; nothing is stored."""
-    import shutil
-
-    from xinyong.policy.service import reset_policy_book
-
-    packs = tmp_path / "policies"
-    shutil.copytree(Path(__file__).parents[1] / "policies", packs)
-    deadlines = packs / "national" / "publication-deadlines.yaml"
-    text = deadlines.read_text(encoding="utf-8")
-    copy = text[text.index("  - id: publication-deadline-2016"):].split("\n  - id:")[0]
-    deadlines.write_text(text + "\n" + copy.replace("publication-deadline-2016", "publication-deadline-copy"),
-                         encoding="utf-8")
-    monkeypatch.setenv("XINYONG_POLICY_DIR", str(packs))
-    reset_settings()
-    reset_policy_book()
-    try:
-        result = run("ingest", "penalties", FIXTURES / "penalties.csv")
-    finally:
-        monkeypatch.delenv("XINYONG_POLICY_DIR")
-        reset_settings()
-        reset_policy_book()
+    result = run("ingest", "penalties", FIXTURES / "penalties.csv")
     assert result.exit_code == 1, result.output
-    assert "publication-deadline-copy" in flat(result.output)
+    assert broken_packs in flat(result.output)
     assert count(database, Record) == 0
 
 
@@ -160,6 +142,24 @@ def test_commands_refuse_an_unmigrated_database_until_db_upgrade(fresh_database,
     assert run("subject", "show", PERSON_ID).exit_code == 0
 
 
+def test_db_current_says_the_revision_of_a_database_that_is_behind(empty_database_url):
+    """Found by probing: on a database one migration behind, `db current` refused like every other
+    command (exit 1) instead of saying the revision, which is what an operator asks it before
+    upgrading. It says the revision on stdout, and on stderr that it is behind and what to run."""
+    from alembic.script import ScriptDirectory
+
+    head = db.head_revision()
+    previous = ScriptDirectory.from_config(db.alembic_config()).get_revision(head).down_revision
+    assert run("db", "upgrade", "--revision", previous).exit_code == 0
+    behind = run("db", "current")
+    assert behind.exit_code == 0, behind.output
+    assert behind.stdout.strip() == previous
+    assert flat(behind.stderr) == f"数据库结构版本为 {previous}，当前程序需要 {head}。请先运行 `xinyong db upgrade`。"
+    assert run("db", "upgrade").exit_code == 0
+    current = run("db", "current")
+    assert (current.exit_code, current.stdout.strip(), current.stderr) == (0, head, "")
+
+
 # --- policy show --------------------------------------------------------------------------------
 
 
@@ -181,6 +181,21 @@ def test_policy_show_lists_the_rules_in_force_on_a_date_with_their_sources(datab
     assert "2026-11-21" in today.output and "2025-01-01" in before.output
     # the minor-fine limits read as a sentence, each party's limit named (it read 不超过其他0.3万元)
     assert "或罚款不超过：自然人 0.02万元、个体工商户 0.02万元、其他 0.3万元" in flat(today.output)
+
+
+def test_policy_show_names_the_areas_whose_own_rules_decide_their_authorities_records(database):
+    """Found by probing: with the default jurisdiction CN a 石家庄 authority's penalty is decided
+    by the 石家庄 pack's deadline, a rule `policy show` did not list: the rules of a record are
+    those of its deciding authority's area, whatever the platform's jurisdiction."""
+    assert ingest(FIXTURES / "penalties.csv").accepted == 47
+    with db.transaction() as session:
+        rules = set(session.scalars(select(RecordVersion.deadline_rule)))
+    assert "shijiazhuang-publication-deadline-2018" in rules
+    shown = flat(run("policy", "show").output)
+    assert ("另有地区规则，适用于该地区机关作出的决定（用 --jurisdiction 查看）："
+            "130100（河北省石家庄市）、410481（河南省舞钢市）") in shown
+    shijiazhuang = flat(run("policy", "show", "--jurisdiction", "130100").output)
+    assert "shijiazhuang-publication-deadline-2018" in shijiazhuang and "：410481（河南省舞钢市）" in shijiazhuang
 
 
 def test_policy_show_names_the_area_and_refuses_a_code_that_is_none(database):
@@ -303,6 +318,29 @@ def test_demo_writes_csv_files_that_ingest_cleanly(database, tmp_path):
     assert corrections.exit_code == 0, corrections.output
     report = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
     assert report["corrected"] == written["demo_penalty_corrections.csv"]
+
+
+def test_the_demo_s_batches_and_accounts_are_in_the_audit_log(database):
+    """`xinyong demo` stored its three batches with no audit entry (only the demo accounts were
+    audited): the audit log did not show every write. Each batch is now a batch.submit entry,
+    naming the operator's login and the command, as `xinyong ingest` does."""
+    import sqlalchemy as sa
+
+    from xinyong.core.models import AuditEntry
+
+    result = run("demo", "--subjects", "20")
+    assert result.exit_code == 0, result.output
+    with database.connect() as conn:
+        batches = conn.execute(sa.select(Batch.id, Batch.rows_total).order_by(Batch.id)).all()
+        entries = conn.execute(sa.select(AuditEntry.actor, AuditEntry.action, AuditEntry.target_id,
+                                         AuditEntry.after).order_by(AuditEntry.seq)).all()
+    submitted = [e for e in entries if e.action == "batch.submit"]
+    assert len(batches) == 3
+    assert [int(e.target_id) for e in submitted] == [b.id for b in batches]
+    assert [json.loads(e.after)["rows_total"] for e in submitted] == [b.rows_total for b in batches]
+    assert {e.actor for e in entries} == {submitted[0].actor}  # the accounts' entries name the same actor
+    assert submitted[0].actor.startswith("cli") and submitted[0].actor.endswith(" demo")
+    assert run("audit", "verify").exit_code == 0
 
 
 def test_records_reclassify_decides_stored_penalties_again_and_saves_only_with_apply(database, tmp_path):

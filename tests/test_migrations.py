@@ -101,7 +101,7 @@ def test_records_whose_numbers_differ_only_in_spelling_are_merged_when_the_key_a
     assert f"records {keeper}, {max(a_id, b_id)}" in caplog.text and f"merged into record {keeper}" in caplog.text
 
     # the platform now treats the spellings as one decision: the current version's content under
-    # the other spelling is no change (0014 gave the merged record the hash with the number's key)
+    # the other spelling is no change (0015 gave the merged record the hash with the number's key)
     again = ingest(write_rows(tmp_path / "again.csv", headers,
                               [dict(a, 处罚内容="责令改正（更正）", 行政处罚决定书文号=respelled)]))
     assert (again.accepted, again.corrected, again.unchanged) == (0, 0, 1)
@@ -156,7 +156,7 @@ def test_records_whose_serial_numbers_differ_only_in_padding_are_merged_by_the_u
                                 {"id": keeper}).scalars().all()
     engine.dispose()
     assert keys == {keeper: old_key, c_id: old_key}
-    # 0012 dropped them (made with the old key); 0014 computes them again with the new one
+    # 0012 dropped them (made with the old key); 0015 computes them again with the new one
     assert all(key_hashes) and len(key_hashes) == 2
     assert [json.loads(v)["subject_name"] for v in versions] == [a["行政相对人名称"], b["行政相对人名称"]]
     assert f"records {keeper}, {max(a_id, b_id)}" in caplog.text
@@ -314,7 +314,7 @@ def test_batches_sent_without_a_sender_get_the_department_of_their_records(empty
 
 
 def test_content_hashes_are_computed_again_from_the_stored_data(empty_database_url, tmp_path):
-    """Before migration 0014 a version's content hash was computed over the row as sent, personal
+    """Before migration 0015 a version's content hash was computed over the row as sent, personal
     ids in clear; the upgrade computes every version's and record's hash from the data stored, as
     intake now does (a legal representative's id by its blind index): a file sent again after
     it changes nothing."""
@@ -332,7 +332,7 @@ def test_content_hashes_are_computed_again_from_the_stored_data(empty_database_u
                     set(conn.execute(sa.text("SELECT id, current_hash, current_key_hash FROM records")).all()))
 
     by_intake = hashes()
-    command.downgrade(db.alembic_config(url), "0013")
+    command.downgrade(db.alembic_config(url), "0014")
     with engine.begin() as conn:  # other hashes, as an older platform computed them
         conn.execute(sa.text("UPDATE record_versions SET content_hash = 'of the row as sent'"))
         conn.execute(sa.text("UPDATE records SET current_hash = 'of the row as sent', current_key_hash = NULL"))

@@ -16,7 +16,7 @@ from rich.table import Table
 
 import xinyong.core.registry  # noqa: F401 - every table mapped, whichever a command's models point at
 from xinyong.core import clock, db, ids
-from xinyong.core.errors import FileUnreadable, XinyongError
+from xinyong.core.errors import FileUnreadable, PlatformFault, XinyongError
 from xinyong.core.terminal import cli_actor, err, fail, out, require_ready
 from xinyong.policy.service import PolicyInvalid
 
@@ -61,9 +61,14 @@ class _ShowWarnings(logging.Handler):
 
 @db_app.command("current")
 def db_current() -> None:
-    """显示数据库当前的迁移版本。"""
-    require_ready()
-    out.print(db.current_revision(db.get_engine()))
+    """显示数据库当前的迁移版本（落后于本程序时说明如何升级）。"""
+    try:
+        revision, head = db.schema_revision()
+    except XinyongError as exc:
+        raise fail(exc.message) from None
+    out.print(revision)
+    if revision != head:  # the revision is what the operator asked for: said, with what to do
+        err.print(db.behind_message(revision, head), markup=False, highlight=False)
 
 
 @app.command()
@@ -145,10 +150,14 @@ def policy_show(
         raise fail(f"管辖区域代码“{where}”不是 CN（全国）或 GB/T 2260 行政区划代码（6 位数字，如 410481）", 2)
     else:
         place = f"{where}（{area}）"
-    rules = get_policy_book().rules_in_force(on, where)
+    book = get_policy_book()
+    rules = book.rules_in_force(on, where)
     out.print(f"{on:%Y-%m-%d} 在 {place} 生效的规则：{len(rules)} 条")
     for block in render_rules_blocks(rules):
         out.print(block, soft_wrap=True)
+    if others := book.other_jurisdictions(on, where):
+        areas = "、".join(f"{code}（{ids.area_name(code) or '未知地区'}）" for code in others)
+        out.print(f"另有地区规则，适用于该地区机关作出的决定（用 --jurisdiction 查看）：{areas}", soft_wrap=True)
 
 
 @subject_app.command("show")
@@ -527,7 +536,8 @@ def serve(
     trusted = get_settings().trust_proxy
     uvicorn.run("xinyong.web.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_config=None, access_log=False, proxy_headers=trusted,
-                forwarded_allow_ips="*" if trusted else None, server_header=False)
+                forwarded_allow_ips="*" if trusted else None, server_header=False,
+                timeout_graceful_shutdown=get_settings().graceful_shutdown_seconds or None)
 
 
 @app.command()
@@ -549,13 +559,13 @@ def demo(
     require_ready()
     from xinyong.subjects.service import examples
 
-    reports = load_demo(subjects=subjects, seed=seed)
+    reports = load_demo(subjects=subjects, seed=seed, actor=cli_actor("demo"))
     for r in reports:
         out.print(f"{r.file}：{r.rows_total} 行，新增 {r.accepted}，更正 {r.corrected}，"
                   f"未变化 {r.unchanged}，拒收 {r.rejected}")
     from xinyong.demo.service import create_demo_users
 
-    accounts = create_demo_users()
+    accounts = create_demo_users(actor=cli_actor("demo"))
     if accounts:
         logins = Table(title="演示账号（仅用于演示数据库）")
         for col in ("角色", "用户名", "密码", "可以做什么"):
@@ -596,6 +606,9 @@ def main() -> None:
     except XinyongError as exc:
         err.print(f"[bold red]错误：[/]{exc.message}")
         sys.exit(1)
+    except PlatformFault as exc:  # the platform refuses to work (the audit log's head is wrong)
+        err.print(f"[bold red]错误：[/]{exc.message}")
+        sys.exit(4)
 
 
 if __name__ == "__main__":

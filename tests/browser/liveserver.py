@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,7 +79,8 @@ class LiveServer:
                 self.process.kill()
                 self.process.wait(timeout=5)
         self.process = None
-        drop_database(self.database_name)
+        if self.database_name:  # a server started on a database of the caller's leaves it
+            drop_database(self.database_name)
 
 
 def free_port() -> int:
@@ -136,6 +139,31 @@ def xinyong(env: dict[str, str], *args: str, input: str | None = None, timeout: 
     return result.stdout
 
 
+@contextmanager
+def _as_the_server() -> Iterator[None]:
+    """This process with the server's key and day, for what it writes into the server's database:
+    the audit entries of the users it creates are chained with the server's key (a script run
+    without XINYONG_SECRET_KEY would chain them with a key of its own, and the server's audit log
+    would not verify from the first of them on)."""
+    from xinyong.core.config import reset_settings
+    from xinyong.core.crypto import reset_keyring
+
+    saved = {name: os.environ.get(name) for name in ("XINYONG_SECRET_KEY", "XINYONG_TODAY")}
+    os.environ.update({"XINYONG_SECRET_KEY": SECRET_KEY, "XINYONG_TODAY": TODAY})
+    reset_settings()
+    reset_keyring()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_settings()
+        reset_keyring()
+
+
 def create_users(database_url: str) -> dict[str, str]:
     """Two officers of two departments and an administrator, through the accounts service."""
     from xinyong.accounts import service
@@ -148,7 +176,7 @@ def create_users(database_url: str) -> dict[str, str]:
     engine = db.build_engine(database_url)
     users: dict[str, str] = {}
     try:
-        with db.transaction(engine) as session:
+        with _as_the_server(), db.transaction(engine) as session:
             departments = {}
             for key, (uscc, name) in (("a", DEPARTMENT_A), ("b", DEPARTMENT_B)):
                 department = service.find_department(session, uscc)
@@ -173,13 +201,16 @@ def create_users(database_url: str) -> dict[str, str]:
 def start_live_server(
     *, prefix: str = "xinyong_browser", subjects: int = 200, workers: int = 1, port: int | None = None,
     database_url: str | None = None, demo: bool = True, users: bool = True, startup_timeout: float = 60,
+    env: dict[str, str] | None = None,
 ) -> LiveServer:
-    """Create (unless ``database_url`` is given), migrate and fill a database, then start the server."""
+    """Create (unless ``database_url`` is given), migrate and fill a database, then start the server
+    (``env``: settings of its own, e.g. ``{"XINYONG_RATE_LIMIT_PER_MINUTE": "10"}``)."""
     if database_url is None:
         name, url = create_database(prefix)
-    else:
-        name, url = sa.engine.make_url(database_url).database or "", database_url
-    env = server_env(url)
+    else:  # the server drops a PostgreSQL database it is given when it stops; a SQLite file stays
+        parsed = sa.engine.make_url(database_url)
+        name, url = "" if parsed.get_backend_name() == "sqlite" else parsed.database or "", database_url
+    env = server_env(url, **(env or {}))
     port = port or free_port()
     log = Path(tempfile.mkstemp(prefix=f"{name}-", suffix=".log")[1])
     server = LiveServer(url=f"http://127.0.0.1:{port}", database_url=url, database_name=name, env=env,
@@ -190,17 +221,37 @@ def start_live_server(
             xinyong(env, "demo", "--subjects", str(subjects))
         if users:
             server.users = create_users(url)
-        with open(log, "wb") as out:
-            server.process = subprocess.Popen(
-                [sys.executable, "-m", "xinyong.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                 "--workers", str(workers)],
-                env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-            )
-        wait_ready(server, startup_timeout)
+        run_server(server, workers, startup_timeout)
     except BaseException:
         server.stop()
         raise
     return server
+
+
+def another_server(server: LiveServer, *, startup_timeout: float = 60) -> LiveServer:
+    """A second ``xinyong serve`` (a process of its own, as on a second machine behind a load
+    balancer) on ``server``'s database and settings; stopping it leaves the database."""
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="xinyong-another-", suffix=".log")[1])
+    other = LiveServer(url=f"http://127.0.0.1:{port}", database_url=server.database_url, database_name="",
+                       env=server.env, log_path=log)
+    try:
+        run_server(other, 1, startup_timeout)
+    except BaseException:
+        other.stop()
+        raise
+    return other
+
+
+def run_server(server: LiveServer, workers: int, startup_timeout: float) -> None:
+    """Start ``xinyong serve`` for ``server`` (its port, settings and log) and wait until it is ready."""
+    with open(server.log_path, "wb") as out:
+        server.process = subprocess.Popen(
+            [sys.executable, "-m", "xinyong.cli", "serve", "--host", "127.0.0.1",
+             "--port", server.url.rsplit(":", 1)[1], "--workers", str(workers)],
+            env=server.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        )
+    wait_ready(server, startup_timeout)
 
 
 def wait_ready(server: LiveServer, timeout: float) -> None:

@@ -139,3 +139,98 @@ def test_reads_about_a_subject(database):
     with db.transaction() as session:
         reads = audit.entries_about_subject(session, 7)
     assert [(e.actor, e.ip) for e in reads] == [("user:approver1", "10.0.0.8")]
+
+
+# --- the head deleted or out of step: verify says so, restore-head repairs it deliberately ------
+
+
+def _restore_head(*options: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["audit", "restore-head", *options], env={"COLUMNS": "250"})
+    return result.exit_code, result.output
+
+
+def _entries(engine: sa.Engine) -> list[AuditEntry]:
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(AuditEntry).order_by(AuditEntry.seq)))
+
+
+def test_verify_names_a_deleted_head_and_the_command_that_restores_it(database):
+    _write(3)
+    with database.begin() as conn:
+        conn.execute(sa.delete(AuditHead))
+    code, output = _verify()
+    assert code == 4 and "审计日志的链头缺失" in output and "第 1 条至第 3 条记录" in output
+    assert "拒绝一切需要记入审计日志的操作" in output and "xinyong audit restore-head" in output
+
+
+def test_an_audited_command_is_refused_with_the_fault_in_chinese(database):
+    """`xinyong ingest` with the head deleted: a traceback of a unique-constraint violation."""
+    import os
+    import subprocess
+    import sys
+
+    from filehelpers import FIXTURES
+
+    _write(2)
+    with database.begin() as conn:
+        conn.execute(sa.delete(AuditHead))
+    done = subprocess.run([sys.executable, "-m", "xinyong.cli", "ingest", "penalties", str(FIXTURES / "penalties.csv")],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "250"}, timeout=300)
+    assert done.returncode == 4, done.stderr[-2000:]
+    assert "错误：审计日志的链头缺失" in done.stderr and "xinyong audit restore-head" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(_entries(database)) == 2
+
+
+def test_restore_head_puts_the_head_on_the_newest_entry_and_audits_itself(database):
+    _write(3)
+    with database.begin() as conn:
+        conn.execute(sa.delete(AuditHead))
+    code, output = _restore_head()
+    assert code == 2 and "--reason" in output
+    code, output = _restore_head("--reason", "工单 118：恢复备份时漏了 audit_head")
+    assert code == 0, output
+    assert "链头的问题：审计日志的链头缺失" in output and "已校验 3 条记录" in output
+    assert "记入审计日志第 4 条" in output
+    assert "与链头一同被删除的最新记录，从数据库本身无法发现" in output and "--anchor" in output
+    (anchor,) = re.findall(r"链头（请记在数据库之外.*：(\d+:[0-9a-f]{64})", output)
+    assert anchor.startswith("4:")
+    restore = _entries(database)[-1]
+    assert restore.action == "audit.restore_head" and restore.actor.endswith("audit restore-head")
+    assert '"head":null' in (restore.before or "") and "工单 118" in (restore.after or "")
+    code, output = _verify()
+    assert code == 0 and "共 4 条" in output
+    _write(1)  # audited actions work again
+    assert _verify()[0] == 0
+    code, output = _restore_head("--reason", "again")
+    assert code == 0 and "无需恢复" in output and len(_entries(database)) == 5
+
+
+def test_restore_head_refuses_when_the_newest_entries_were_deleted_unless_the_break_is_accepted(database):
+    _write(5)
+    code, output = _verify()
+    (anchor,) = re.findall(r"链头.*：(\d+:[0-9a-f]{64})", output)
+    with database.begin() as conn:
+        conn.execute(sa.delete(AuditEntry).where(AuditEntry.seq >= 4))  # the head left at 5
+    code, output = _restore_head("--reason", "查看")
+    assert code == 4 and "未恢复链头" in output and "最新的第 4 条至第 5 条记录被删除" in output
+    assert "--accept-break" in output
+    with database.connect() as conn:
+        assert conn.execute(sa.select(AuditHead.seq)).scalar_one() == 5  # nothing changed
+    code, output = _restore_head("--reason", "事故 7：已比对备份", "--accept-break")
+    assert code == 0 and "已按 --accept-break 接受：最新的第 4 条至第 5 条记录被删除" in output
+    assert "第 4 条至第 5 条记录被删除" in (_entries(database)[-1].after or "")
+    assert _verify()[0] == 0
+    code, output = _verify("--anchor", anchor)  # the anchor recorded before still shows it
+    assert code == 4 and "第 5 条记录已不在审计日志中" in output
+
+
+def test_restore_head_checks_an_anchor_first(database):
+    _write(3)
+    with database.begin() as conn:
+        conn.execute(sa.delete(AuditHead))
+    code, output = _restore_head("--reason", "x", "--anchor", "5:" + "a" * 64)
+    assert code == 4 and "在数据库外记下的第 5 条记录已不在审计日志中" in output and "未恢复链头" in output
+    third = _entries(database)[-1]
+    code, output = _restore_head("--reason", "x", "--anchor", f"3:{third.hash}")
+    assert code == 0 and "在数据库外记下的第 3 条记录仍在审计日志中" in output

@@ -127,11 +127,11 @@ def test_the_migration_folds_stored_numbers_as_the_platform_does(text: str) -> N
     the two must agree, or a stored record would not be found by the next file that sends its
     number."""
     import importlib.util
-    from pathlib import Path
 
+    from xinyong.core.config import MIGRATIONS_DIR
     from xinyong.core.names import document_number_key
 
-    path = Path(__file__).parents[2] / "migrations" / "versions" / "0012_serial_number_key.py"
+    path = MIGRATIONS_DIR / "versions" / "0012_serial_number_key.py"
     spec = importlib.util.spec_from_file_location("migration_0012", path)
     assert spec and spec.loader
     migration = importlib.util.module_from_spec(spec)

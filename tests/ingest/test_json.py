@@ -255,3 +255,72 @@ def test_a_time_with_an_offset_gives_the_date_in_china(database, tmp_path):
         stored = {r.decision_no: records.current_values(session, r)["decision_date"]
                   for r in session.scalars(select(Record))}
     assert [stored[r["行政处罚决定书文号"]] for r in sent] == ["2024-01-05", "2024-01-04", "2024-01-04", "2024-01-05"]
+
+
+def _hits(records: list[dict[str, str | None]]) -> list[dict[str, object]]:
+    """Records as Elasticsearch hands them back: each the _source of a document."""
+    return [{"_index": "xzcf", "_type": "_doc", "_id": str(n), "_score": 1.0, "_source": r}
+            for n, r in enumerate(records, start=1)]
+
+
+@pytest.mark.parametrize("total", [5, 2530], ids=["all-hits", "first-page-only"])
+def test_an_elasticsearch_search_response_is_read_from_its_sources(database, tmp_path, total):
+    """A search response saved to a file ({"hits": {"hits": [{"_index": …, "_source": {…}}]}}) was
+    unreadable: the records are the documents' _source, numbered as the document numbers them, the
+    search engine's fields are no columns; a response holding fewer hits than it found says so."""
+    _, rows = sample_rows()
+    sent = _records(rows[20:25])
+    sent[1]["处罚决定日期"] = "2027/01/01"
+    response = {"took": 3, "timed_out": False, "_shards": {"total": 1, "successful": 1, "failed": 0},
+                "hits": {"total": {"value": total, "relation": "eq"}, "max_score": 1.0, "hits": _hits(sent)}}
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps(response, ensure_ascii=False, indent=2), encoding="utf-8")
+    report = ingest(path)
+    assert (report.format, report.rows_total, report.accepted, report.rejected) == ("json", 5, 4, 1), report.errors
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(2, "处罚决定日期", "future_date")]
+    assert not [w for w in report.warnings if w.code == "unknown_column"]
+    notes = [w.message for w in report.warnings if w.code == "file_note"]
+    assert notes[0].startswith("文件是 Elasticsearch 的数据（查询结果或导出的文档）：已读取每个文档的 _source")
+    missing = [n for n in notes if "hits.total" in n]
+    assert missing == ([] if total == 5 else [
+        "Elasticsearch 查询结果中 hits.total 为 2,530 条，文件中只有 5 条（查询默认只返回前 10 条）："
+        "其余记录不在文件中，未报送。请分页导出全部记录（如用 scroll 或 search_after）后再报送。"])
+
+
+@pytest.mark.parametrize(("name", "form", "line"), [("xzcf.jsonl", "jsonl", 4), ("xzcf.json", "json", 3)])
+def test_an_elasticdump_export_is_read_from_its_sources(database, tmp_path, name, form, line):
+    """elasticdump writes one document a line ({"_index": …, "_id": …, "_source": {…}}): it was
+    unreadable. Each document's record is its _source; an error names the line of the file (named
+    .jsonl) or, named .json, the record's number in the document, as other JSON is numbered."""
+    _, rows = sample_rows()
+    sent = _records(rows[30:34])
+    sent[2]["处罚决定日期"] = "2027/01/01"
+    lines = [json.dumps(hit, ensure_ascii=False) for hit in _hits(sent)]
+    path = tmp_path / name
+    path.write_text("\n".join([*lines[:2], "", *lines[2:]]) + "\n", encoding="utf-8")  # a blank line between
+    report = ingest(path)
+    assert (report.format, report.rows_total, report.accepted, report.rejected) == (form, 4, 3, 1), report.errors
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(line, "处罚决定日期", "future_date")]
+    assert ingest(FIXTURES / "penalties.csv").unchanged == 3, "each _source must land as the CSV row"
+
+
+def test_a_record_without_the_authority_code_says_what_is_missing(database, tmp_path):
+    """A JSON record without the 处罚机关统一社会信用代码 key (and without 处罚机关) was told that the
+    authority “” is not registered. It is told which key it lacks, on that key; one that names an
+    unregistered authority is told that it lacks the code."""
+    _, rows = sample_rows()
+    sent = _records(rows[:3])
+    del sent[0]["处罚机关统一社会信用代码"], sent[1]["处罚机关统一社会信用代码"], sent[1]["处罚机关"]
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps(sent, ensure_ascii=False), encoding="utf-8")
+    report = ingest(path)
+    assert (report.accepted, report.rejected) == (1, 2), report.errors
+    assert all("机关“”" not in e.message for e in report.errors), report.errors
+    said = {(e.line, e.field, e.code): e.message for e in report.errors}
+    assert said[(2, "处罚机关统一社会信用代码", "missing_required")] == (
+        "第 2 条记录没有“处罚机关统一社会信用代码”，也没有可据以查找已登记机关的“处罚机关”，无法确定作出决定的机关："
+        "请在记录中填写“处罚机关统一社会信用代码”")
+    assert said[(2, "处罚机关", "missing_required")] == "必填项“处罚机关”为空"
+    assert said[(1, "处罚机关", "authority_unknown")] == (
+        f"第 1 条记录没有“处罚机关统一社会信用代码”，且机关“{rows[0]['处罚机关']}”未在平台登记，"
+        "无法确定其统一社会信用代码：请在记录中填写“处罚机关统一社会信用代码”")

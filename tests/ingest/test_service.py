@@ -1859,6 +1859,37 @@ def test_an_amount_column_without_a_unit_is_read_in_the_standard_unit_and_the_re
         assert notes == []
 
 
+@pytest.mark.parametrize(("header", "warned"), [("罚款金额", True), ("罚款金额（万元）", False), ("CF_NR_FK", False)])
+def test_a_large_amount_in_a_column_without_a_unit_is_warned_on_its_row(database, tmp_path, header, warned):
+    """5000 in a bare 罚款金额 is read as 5,000 万元 — most likely 5,000 元 in the wrong unit, which
+    makes the fine 严重 and publishes it for years. The file note alone is easy to miss in a long
+    report: each such row is warned, with the figure it was read as and what to do. A column
+    that names 万元, or the standard's field code, says what it holds and is not second-guessed;
+    amounts under the catalogue's `doubtful_at` (100 万元) are plausible in 万元 and not warned."""
+    headers, rows = sample_rows()
+    fine = "罚款金额（万元）"
+    row = next(r for r in rows if r[fine])
+    renamed = [header if h == fine else h for h in headers]
+    numbers = ["5000", "0.5", "100", "99.99"]
+    sent = [{(header if h == fine else h): v for h, v in row.items()}
+            | {header: n, "行政处罚决定书文号": f"测罚〔2024〕{i}号"} for i, n in enumerate(numbers, 1)]
+    report = ingest(write_rows(tmp_path / "bare.csv", renamed, sent))
+    assert report.accepted == 4
+    unclear = [(w.line, w.field, w.message) for w in report.warnings if w.code == "amount_unit_unclear"]
+    if warned:
+        assert unclear == [
+            (2, "罚款金额", "“罚款金额”的列名没有写明金额单位，“5000”已按万元读作 5000 万元，"
+                          "数额很大，可能填的不是万元：若填的是元（即 0.5 万元），"
+                          "请把列名改为“罚款金额（元）”后重新报送该文件"),
+            (4, "罚款金额", "“罚款金额”的列名没有写明金额单位，“100”已按万元读作 100 万元，"
+                          "数额很大，可能填的不是万元：若填的是元（即 0.01 万元），"
+                          "请把列名改为“罚款金额（元）”后重新报送该文件"),
+        ]
+    else:
+        assert unclear == []
+    assert sorted(_stored(database, "fine_amount"), key=float) == ["0.5", "99.99", "100", "5000"]
+
+
 @pytest.mark.parametrize(("header", "written", "stored"), [
     ("罚款金额（单位：元）", "1500000", "150"), ("罚款金额(单位:万元)", "150", "150"),
     ("罚款金额（人民币万元）", "150", "150"),
@@ -2024,6 +2055,8 @@ def test_a_decision_older_than_every_rule_is_rejected_naming_its_date_column(dat
     ((line, field, code, message),) = [(e.line, e.field, e.code, e.message) for e in report.errors]
     assert (line, field, code) == (3, "处罚决定日期", "policy_not_found")
     assert "1985/03/01" in message and "公示时限" in message and "publication_deadline" not in message
+    # the lookup went up to the nation: not "地区 130102 没有", as if only a local pack were missing
+    assert message.startswith("第 3 行的处罚决定日期 1985/03/01：全国没有 1985/03/01 有效的公示时限"), message
     with db.transaction() as session:
         assert [n for n, _ in service.rejected_rows(session, report.batch_id)] == [3]
 

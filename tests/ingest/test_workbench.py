@@ -306,6 +306,7 @@ def test_credit_office_pages(client, people, database) -> None:  # type: ignore[
     assert policies.status_code == 200 and "《" in policies.text
     assert "公示时限（决定后几个工作日内公示）" in policies.text and "7个工作日" in policies.text
     assert "publication_deadline" not in policies.text and "penalty, licence" not in policies.text
+    assert "另有地区规则：130100（河北省石家庄市）、410481（河南省舞钢市）" in policies.text
     # the administrator sees every department's batches and may filter them
     assert "penalties_with_errors.csv" in client.get("/workbench").text
     records = client.get("/workbench/records?kind=penalty&q=珠海")

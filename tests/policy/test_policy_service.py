@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from xinyong.core.config import PROJECT_ROOT, reset_settings
+from xinyong.core.config import POLICY_PACKS_DIR, reset_settings
 from xinyong.core.errors import XinyongError
 from xinyong.core.workdays import WorkdayCalendar, default_calendar
 from xinyong.policy.cli_render import render_rules_table
@@ -36,7 +36,7 @@ W = Decimal
 
 @pytest.fixture(scope="module")
 def book() -> PolicyBook:
-    return PolicyBook.load(PROJECT_ROOT / "policies")
+    return PolicyBook.load(POLICY_PACKS_DIR)
 
 
 @pytest.fixture(scope="module")

@@ -156,6 +156,9 @@ def test_about_lists_the_rules_in_force_with_their_sources(client):
     # the parameters are said in Chinese, not as the packs' keys
     assert "7个工作日" in html and "一般：公示 3个月–1年" in html and "适用于行政许可、行政处罚" in html
     assert "working_days" not in html and "min_months" not in html and "本平台（全国）" in html
+    # a 石家庄 authority's record is decided by the 石家庄 pack, whatever the platform's jurisdiction
+    assert ("另有地区规则：130100（河北省石家庄市）、410481（河南省舞钢市）。"
+            "这些地区的机关作出的决定，按其所在地区的规则认定") in html
 
 
 @pytest.mark.usefixtures("loaded")

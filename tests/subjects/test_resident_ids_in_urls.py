@@ -13,8 +13,8 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 
-from filehelpers import FIXTURES, ingest
-from xinyong.core.ids import is_valid_uscc
+from filehelpers import FIXTURES, REG_NO, USCC, ingest, sample_rows, write_rows
+from xinyong.core.ids import is_old_ric, is_valid_reg_no, is_valid_uscc
 from xinyong.web.observability import JsonFormatter, configure_logging
 
 PERSON_ID = "22040219981026622X"  # 孙建华 in the fixtures
@@ -116,6 +116,58 @@ def test_a_company_is_still_found_by_its_code_in_urls(client):
     assert client.get("/subjects/911301026CR765LW53").status_code == 200
     assert client.get("/api/v1/subjects", params={"q": "911301026CR765LW53"}).json()["total"] == 1
     assert "按代码找到 1 个信用主体" in client.get("/search", params={"q": "911301026cr765lw53"}).text
+
+
+OLD_ID = "330102770707123"  # a first-generation id (born 1977-07-07); its last digit fails MOD 11,10
+OLD_ID_MASKED = "330*********123"
+# a 工商注册号 (MOD 11,10 holds) whose characters 7–12 read as a date too, as an old id's would
+REG_NO_LIKE_OLD_ID = "440402770707121"
+OTHER_REG_NO_LIKE_OLD_ID = "440402770707130"  # the same, of no business on the platform
+
+
+def test_the_old_id_fixtures_are_what_they_claim():
+    assert is_old_ric(OLD_ID) and not is_valid_reg_no(OLD_ID)
+    for reg_no in (REG_NO_LIKE_OLD_ID, OTHER_REG_NO_LIKE_OLD_ID):
+        assert is_old_ric(reg_no) and is_valid_reg_no(reg_no)
+
+
+@pytest.mark.usefixtures("loaded")
+@pytest.mark.parametrize("prefix", ["/subjects/", "/api/v1/subjects/", "/search?q=", "/api/v1/subjects?q="])
+@pytest.mark.parametrize("spelt", [OLD_ID, "3301 0277 0707 123", "330102-7707-07123", "33010277 0707123",
+                                   "３３０１０２７７０７０７１２３"])
+def test_an_old_15_digit_id_in_a_url_is_refused_however_grouped_and_logged_masked(client, log_lines, prefix,
+                                                                                  spelt):
+    """As an 18-digit id is: a 15-digit old id grouped otherwise than 6-6-3 was taken for a wrong
+    工商注册号 (404 on the subject page, an empty search echoing the id) and logged in clear."""
+    response = client.get(prefix + quote(spelt))
+    _refused(response, OLD_ID)
+    written = log_lines.getvalue()
+    assert OLD_ID not in written and spelt not in written and "0277 0707" not in written
+    line = _access_line(log_lines, prefix.split("?")[0] + (OLD_ID_MASKED if "?" not in prefix else ""))
+    assert line["status"] == 400
+    if "?" in prefix:
+        assert line["query"] == f"q={OLD_ID_MASKED}"
+
+
+def _shop_with_reg_no(tmp_path, reg_no: str) -> None:  # type: ignore[no-untyped-def]
+    headers, rows = sample_rows()
+    shop = next(r for r in rows if r[USCC] == "00000000000000000X")
+    ingest(write_rows(tmp_path / "shop.csv", headers, [dict(shop, **{REG_NO: reg_no})]))
+
+
+def test_a_registration_number_that_reads_as_an_old_id_still_finds_its_business(client, tmp_path):
+    """A 15-digit 工商注册号 is a public code: one whose digits read as an old id as well (its
+    check digit says it is a registration number) finds its business, and is refused as an id only
+    when no business has it, as an 18-digit number that is both an id and a USCC is."""
+    _shop_with_reg_no(tmp_path, REG_NO_LIKE_OLD_ID)
+    assert "珠海市新源小吃店" in client.get(f"/subjects/{REG_NO_LIKE_OLD_ID}").text
+    assert client.get(f"/api/v1/subjects/{REG_NO_LIKE_OLD_ID}").json()["reg_no"] == REG_NO_LIKE_OLD_ID
+    found = client.get("/api/v1/subjects", params={"q": REG_NO_LIKE_OLD_ID}).json()
+    assert found["total"] == 1 and found["items"][0]["name"] == "珠海市新源小吃店"
+    assert "按代码找到 1 个信用主体" in client.get("/search", params={"q": REG_NO_LIKE_OLD_ID}).text
+    for url in (f"/subjects/{OTHER_REG_NO_LIKE_OLD_ID}", f"/api/v1/subjects/{OTHER_REG_NO_LIKE_OLD_ID}",
+                f"/search?q={OTHER_REG_NO_LIKE_OLD_ID}", f"/api/v1/subjects?q={OTHER_REG_NO_LIKE_OLD_ID}"):
+        _refused(client.get(url), OTHER_REG_NO_LIKE_OLD_ID)
 
 
 @pytest.mark.usefixtures("loaded")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -92,6 +93,9 @@ class Field:
     # a penalty's class or publication is decided from the field: a correction that keeps the
     # record's value of it (its file has no such column) is classed again, and says so per row
     decides_class: bool = False
+    # amount fields: an amount at or above this, read in the field's unit from a column whose name
+    # gives no unit (a bare 罚款金额), is warned — most likely 元 written in a 万元 column
+    doubtful_at: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -526,6 +526,7 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
                     period_headers=tuple(f.get("period_headers") or ()),
                     period_start=f.get("period_start"),
                     decides_class=bool(f.get("decides_class", False)),
+                    doubtful_at=Decimal(str(f["doubtful_at"])) if f.get("doubtful_at") is not None else None,
                 )
             )
             for unit in filter(None, (fields[-1].unit, *fields[-1].unit_headers.values())):

@@ -5,9 +5,25 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+# What the platform ships inside its package, so that an installed package runs as a checkout does.
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+POLICY_PACKS_DIR = PACKAGE_DIR / "policy" / "packs"
+
+
+def checkout_root() -> Path | None:
+    """The source checkout the package runs from (``<checkout>/src/xinyong``, also when installed
+    with ``pip install -e``), or None for an installed package."""
+    root = PACKAGE_DIR.parents[1]
+    return root if PACKAGE_DIR.parent.name == "src" and (root / "pyproject.toml").is_file() else None
+
+
+def default_var_dir() -> Path:
+    """``var/`` of the checkout, or of the current directory for an installed package."""
+    return (checkout_root() or Path.cwd()) / "var"
 
 
 class Settings(BaseSettings):
@@ -15,15 +31,19 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="XINYONG_", extra="ignore")
 
-    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'xinyong.db'}"
-    # Directory of the YAML policy packs; the repository's ``policies/`` by default.
-    policy_dir: Path = PROJECT_ROOT / "policies"
-    # Jurisdiction of this platform (GB/T 2260 area code, or "CN" for national rules only).
+    # SQLAlchemy URL; unset: the SQLite file ``xinyong.db`` in ``var_dir``.
+    database_url: str = ""
+    # Directory of the YAML policy packs; the packs shipped in the package by default.
+    policy_dir: Path = POLICY_PACKS_DIR
+    # Jurisdiction of this platform (GB/T 2260 area code, or "CN"): the rules `policy show` and the
+    # rules pages list, and the 重错码 target. A record is decided by the rules of its deciding
+    # authority's area (the code inside its USCC), whatever this says.
     jurisdiction: str = "CN"
     # Key material for encrypting personal identifiers at rest (base64, 32 bytes). When unset,
     # a key is created once under ``var/secret.key`` so that a demo runs with no set-up.
     secret_key: str | None = None
-    var_dir: Path = PROJECT_ROOT / "var"
+    # The platform's own files: the default SQLite database and a generated secret key.
+    var_dir: Path = Field(default_factory=default_var_dir)
     # Fixed "today" (YYYY-MM-DD) for demos and reproducible runs; unset means the real date.
     today: str | None = None
     # Web: mark cookies Secure (set to false only for plain-http development on localhost).
@@ -32,6 +52,9 @@ class Settings(BaseSettings):
     trust_proxy: bool = False
     # Web: public pages and API answers allowed per client per minute (0 disables the limit).
     rate_limit_per_minute: int = 120
+    # Web: when `xinyong serve` is told to stop (SIGTERM, SIGINT), how many seconds a worker waits
+    # for the requests in flight before it cancels them and exits (0: as long as they take).
+    graceful_shutdown_seconds: int = 30
     # Web: largest file a department may upload, in megabytes.
     upload_max_mb: int = 50
     # Ingest: an .xlsx is a zip, and its parts may inflate far beyond the file's size (a 1 MB file can
@@ -46,6 +69,12 @@ class Settings(BaseSettings):
     # whole into memory (the shared strings of 1,000,000 rows measure about 230 MB; styles and the
     # workbook's other parts a few MB at most).
     xlsx_max_part_mb: int = 1024
+
+    @model_validator(mode="after")
+    def _database_in_var_dir(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'xinyong.db'}"
+        return self
 
 
 @lru_cache

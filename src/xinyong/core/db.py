@@ -15,7 +15,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Executable
 
-from xinyong.core.config import PROJECT_ROOT, get_settings
+from xinyong.core.config import MIGRATIONS_DIR, get_settings
 from xinyong.core.errors import DatabaseNotReady
 
 NAMING_CONVENTION = {
@@ -115,6 +115,8 @@ def reset_engine() -> None:
     get_engine.cache_clear()
     while _READ_ENGINES:
         _READ_ENGINES.popitem()[1].dispose()
+    while _COUNT_ENGINES:
+        _COUNT_ENGINES.popitem()[1].dispose()
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
@@ -127,7 +129,8 @@ _READ_ENGINES: dict[Engine, Engine] = {}
 def read_engine(engine: Engine | None = None) -> Engine:
     """An engine of its own for autocommit reads: switching a pooled connection's isolation level
     on every checkout and back on checkin costs more than the read itself. Its pool is small:
-    hot reads run on the event loop, one at a time per worker process."""
+    hot reads run on the event loop, one at a time per worker process. On PostgreSQL the rate
+    limiter's counts use it too (``count_engine``)."""
     engine = engine or get_engine()
     reads = _READ_ENGINES.get(engine)
     if reads is not None:
@@ -138,6 +141,41 @@ def read_engine(engine: Engine | None = None) -> Engine:
         reads = _postgres_engine(engine.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8)
     _READ_ENGINES[engine] = reads
     return reads
+
+
+_COUNT_ENGINES: dict[Engine, Engine] = {}
+# How long a count on a hot path waits for SQLite's write lock, in milliseconds: an intake holds
+# that lock for its whole batch, and a public request must not wait for it (the rate limiter
+# counts in its own process meanwhile); writers that only count hold it for microseconds.
+COUNT_BUSY_TIMEOUT_MS = 50
+
+
+def _sqlite_count_pragmas(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={COUNT_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def count_engine(engine: Engine | None = None) -> Engine:
+    """An engine for counts on a hot path (the rate limiter's): one small autocommit write per
+    request, run on the event loop. On PostgreSQL the read pool, autocommit already: the count
+    and the lookup that follows it run on the same connection and backend (with a pool of its
+    own, one more backend per worker to wake, the lookup kept a third of its throughput on two
+    busy cores: docs/performance.md);
+    nothing but DDL locks the counts' table, and a row is locked for microseconds. On SQLite an
+    engine of its own that gives up on the write lock after ``COUNT_BUSY_TIMEOUT_MS``."""
+    engine = engine or get_engine()
+    counts = _COUNT_ENGINES.get(engine)
+    if counts is not None:
+        return counts
+    if engine.dialect.name == "sqlite":
+        counts = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+        event.listen(counts, "connect", _sqlite_count_pragmas)
+    else:
+        counts = read_engine(engine)
+    _COUNT_ENGINES[engine] = counts
+    return counts
 
 
 @contextmanager
@@ -197,7 +235,7 @@ def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
     return cfg
 
@@ -230,9 +268,25 @@ def current_revision(engine: Engine) -> str | None:
 
 def ensure_ready(engine: Engine | None = None) -> None:
     """Refuse to work on a database that is missing or not at the current migration."""
+    revision, head = schema_revision(engine)
+    if revision != head:
+        raise DatabaseNotReady(behind_message(revision, head))
+
+
+_UPGRADE_HINT = "请先运行 `xinyong db upgrade`。"
+
+
+def behind_message(revision: str, head: str) -> str:
+    """What to say of a database whose schema is not at the newest migration."""
+    return f"数据库结构版本为 {revision}，当前程序需要 {head}。{_UPGRADE_HINT}"
+
+
+def schema_revision(engine: Engine | None = None) -> tuple[str, str]:
+    """The database's schema revision and the newest migration, which this program needs; refuses
+    (``DatabaseNotReady``) a database that is missing, unreachable or has no revision."""
     engine = engine or get_engine()
     url = engine.url
-    hint = "请先运行 `xinyong db upgrade`。"
+    hint = _UPGRADE_HINT
     is_file = url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:"
     if is_file and not Path(str(url.database)).exists():
         raise DatabaseNotReady(f"数据库文件不存在：{url.database}。{hint}")
@@ -244,9 +298,7 @@ def ensure_ready(engine: Engine | None = None) -> None:
         ) from exc
     if revision is None:
         raise DatabaseNotReady(f"数据库尚未初始化。{hint}")
-    head = head_revision()
-    if revision != head:
-        raise DatabaseNotReady(f"数据库结构版本为 {revision}，当前程序需要 {head}。{hint}")
+    return revision, head_revision()
 
 
 def table_names(engine: Engine) -> list[str]:

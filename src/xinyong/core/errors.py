@@ -18,6 +18,20 @@ class XinyongError(Exception):
             self.code = code
 
 
+class PlatformFault(Exception):
+    """A fault in the platform's own state that no user can fix, for which it refuses to work
+    (an HTTP status, a machine code and a Chinese message, as XinyongError). Deliberately no
+    XinyongError: a handler that answers a user's mistake by showing its form again (and letting
+    the request's transaction commit) must not catch it and go on."""
+
+    status_code = 503
+    code = "platform_fault"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class NotFound(XinyongError):
     status_code = 404
     code = "not_found"

@@ -488,12 +488,26 @@ _CODE_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs
 
 
 def _old_ric(number: str) -> bool:
-    """Whether 15 digits are a first-generation resident id: a birth date of the 1900s inside."""
+    """Whether 15 digits (or the first 15 of more) are a first-generation resident id: an area's
+    first digit, a birth date of the 1900s inside."""
+    if not ("1" <= number[0] <= "8" and number.isdigit()):
+        return False
     try:
         datetime.date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
     except ValueError:
         return False
     return True
+
+
+def is_old_ric(raw: str) -> bool:
+    """Whether a code reads as a first-generation (15-digit) resident id, as free text is read
+    for one (``mask_resident_ids``): 15 digits, the first an area's (1–8), a birth date of the
+    1900s in characters 7–12. Such an id has no check character, so about one 15-digit number in
+    thirty reads so, a 工商注册号 among them: the registration number is told apart by its
+    ISO 7064 MOD 11,10 check digit (``is_valid_reg_no``), and a number that passes both is
+    either."""
+    code = normalize_code(raw)
+    return len(code) == 15 and code.isascii() and _old_ric(code)
 
 
 def _inside_a_uscc(text: str, start: int, end: int) -> bool:
@@ -552,8 +566,7 @@ def _ids_in_run(text: str, run: re.Match[str]) -> Iterator[tuple[int, int, str]]
                         break
                 elif size == 15 and found is None and (alone or [b - a for a, b in groups[i:j + 1]] == [6, 6, 3]):
                     number = unicodedata.normalize("NFKC", candidate)
-                    if ("1" <= number[0] <= "8" and number.isdigit() and _old_ric(number)
-                            and not (alone and _inside_a_uscc(text, groups[i][0], stop))):
+                    if _old_ric(number) and not (alone and _inside_a_uscc(text, groups[i][0], stop)):
                         found = (stop, mask_ric(number))  # unless an 18-character id starts here too
             else:
                 continue
@@ -601,7 +614,7 @@ def mask_tax_number(text: str) -> tuple[str, int]:
     text does not read 17 digits so: with no check character, one 17-digit number in thirty or so
     has a date in characters 7–12."""
     code = normalize_code(text)
-    if len(code) == 17 and code.isascii() and code.isdigit() and "1" <= code[0] <= "8" and _old_ric(code):
+    if len(code) == 17 and code.isascii() and _old_ric(code):
         return mask_ric(code[:15]) + code[15:], 1
     return mask_resident_ids(text)
 
@@ -648,6 +661,14 @@ def validate_reg_no(raw: str) -> str:
             "reg_no_checksum", f"{_REG_LABEL}校验位错误：应为 {expected}，实为 {code[14]}"
         )
     return code
+
+
+def is_valid_reg_no(raw: str) -> bool:
+    try:
+        validate_reg_no(raw)
+    except InvalidCode:
+        return False
+    return True
 
 
 def make_reg_no(first14: str) -> str:

@@ -1,5 +1,5 @@
 """What every command-line command shares: the consoles, failing with a Chinese message, and
-refusing to run on a database that is missing or not upgraded."""
+refusing to run on a database that is missing or not upgraded, or with broken policy packs."""
 
 from __future__ import annotations
 
@@ -33,8 +33,12 @@ def cli_actor(command: str | None = None) -> str:
 
 
 def require_ready() -> None:
-    """Exit with the database's own message unless it exists and is upgraded."""
+    """Exit (status 1) with the platform's own message unless the database exists and is upgraded
+    and the policy packs load: a broken pack stops every command, not only those that apply a rule."""
+    from xinyong.policy.service import get_policy_book  # the packs are the platform's, as its database
+
     try:
         db.ensure_ready()
+        get_policy_book()
     except XinyongError as exc:
         raise fail(exc.message) from None

@@ -328,8 +328,8 @@ def template(item_key: str, suffix: str, principal: Principal = Depends(require(
 
 @router.get("/workbench/policies")
 def policies(request: Request, principal: Principal = Depends(require("catalogue.read"))) -> Response:
-    today = clock.today()
-    jurisdiction = get_settings().jurisdiction
+    today, jurisdiction, book = clock.today(), get_settings().jurisdiction, get_policy_book()
     return render(request, "workbench/policies.html", {
-        "rules": get_policy_book().rules_in_force(today, jurisdiction), "on": today, "jurisdiction": jurisdiction,
+        "rules": book.rules_in_force(today, jurisdiction), "on": today, "jurisdiction": jurisdiction,
+        "other_areas": book.other_jurisdictions(today, jurisdiction),
     })

@@ -1,5 +1,5 @@
-"""Readers for submitted files: CSV (UTF-8, UTF-8 with BOM, GBK, GB18030, UTF-16), XLSX, XLS and
-JSON Lines.
+"""Readers for submitted files: CSV (UTF-8, UTF-8 with BOM, GBK, GB18030, UTF-16), XLSX, XLS, HTML
+tables and XML Spreadsheet 2003 (``markup``), JSON and JSON Lines.
 
 A reader yields the header row once and then ``(line, cells)`` for every data row, where
 ``line`` is the physical line (or spreadsheet row) with the header on line 1 of a plain file.
@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import itertools
 import json
+import math
 import os
 import re
 import warnings
@@ -31,6 +32,7 @@ from xinyong.catalogue.service import get_catalogue, is_fill_mark, normalize_hea
 from xinyong.core.config import get_settings
 from xinyong.core.errors import FileUnreadable
 from xinyong.core.text import without_controls
+from xinyong.ingest import markup
 from xinyong.ingest.numberformats import NumberFormat, shown_by
 
 csv.field_size_limit(10 * 1024 * 1024)
@@ -69,7 +71,7 @@ HEADER_NAMES = 3
 FieldOf = Callable[[str], "str | None"]
 
 
-WORKBOOK_FORMATS = ("xlsx", "xls")  # the formats whose records may be on several sheets
+WORKBOOK_FORMATS = ("xlsx", "xls", "xml")  # the formats whose records may be on several sheets
 
 
 class SheetLines:
@@ -239,11 +241,14 @@ def _open_text(path: Path, decoding: Encoding, newline: str | None = None) -> tu
     return raw, fh
 
 
-def _damage_notes(decoding: Encoding) -> list[str]:
+def _damage_notes(decoding: Encoding, *, lines: bool = True) -> list[str]:
+    """The note on a file with bytes its encoding does not have; ``lines`` false for markup, whose
+    lines of text are not the rows of its table."""
     if not decoding.damaged_from_line:
         return []
     label = ENCODING_LABELS.get(decoding.name, decoding.name)
-    return [f"文件是 {label} 编码，但约从第 {decoding.damaged_from_line} 行起有不能按 {label} 解读的字节"
+    where = f"约从第 {decoding.damaged_from_line} 行起" if lines else "其中"
+    return [f"文件是 {label} 编码，但{where}有不能按 {label} 解读的字节"
             "（可能是把不同编码的文件拼在了一起，或文件已损坏）：含有这些字节的行未保存，其余行照常处理。"]
 
 
@@ -1442,9 +1447,178 @@ def _xls_merges(ws: Any) -> dict[int, list[tuple[int, int]]]:
     return merged
 
 
+# The codecs a declared charset is read with. Pages that say GB2312 hold GBK's characters (the
+# WHATWG Encoding Standard reads every GB2312 and GBK label as GBK, whose superset is GB18030).
+_DECLARED_CODECS = {
+    "utf-8": "utf-8", "utf8": "utf-8",
+    "gbk": "gbk", "gb2312": "gbk", "x-gbk": "gbk", "cp936": "gbk", "windows-936": "gbk", "csgb2312": "gbk",
+    "gb_2312-80": "gbk", "chinese": "gbk", "gb18030": "gb18030",
+}
+
+
+def _markup_encoding(path: Path, kind: str) -> tuple[Encoding, list[str]]:
+    """How a page or an XML workbook is decoded: a BOM decides; else the charset it declares, when
+    the whole file reads in it; else (none declared, or one the bytes do not fit: a GBK page that
+    says UTF-8) the encoding is detected as a CSV file's is, and a note says what was declared."""
+    with open(path, "rb") as fh:
+        head = fh.read(8192)
+    if head.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return detect_encoding(path), []
+    written = markup.declared_charset(head, kind)
+    declared = _DECLARED_CODECS.get(written.strip().lower()) if written else None
+    if declared:
+        found = detect_encoding(path, declared)
+        if not found.damaged_from_line:
+            return found, []
+    try:
+        detected = detect_encoding(path)
+    except FileUnreadable:
+        if declared:
+            return found, []  # neither reads it whole: as declared, the rows with other bytes rejected
+        raise
+    if not written or detected.name == declared or (declared, detected.name) == ("gbk", "gb18030"):
+        return detected, []
+    label = ENCODING_LABELS.get(detected.name, detected.name)
+    return detected, [f"文件声明的字符编码是 {written}，但内容不是 {written} 编码，已按 {label} 读取，"
+                      "请核对报告中的文字。"]
+
+
+def _markup_text(path: Path, decoding: Encoding) -> IO[str]:
+    """The text of a page or an XML workbook, for one pass over it."""
+    errors = "replace" if decoding.damaged_from_line else "strict"
+    return open(path, encoding=decoding.name, errors=errors)
+
+
+def _markup_lines(path: Path, decoding: Encoding, rows: Callable[[IO[str]], Iterator[Any]]) -> Iterator[Any]:
+    """``rows`` of a fresh pass over the file, the file closed after it."""
+    with _markup_text(path, decoding) as fh:
+        yield from rows(fh)
+
+
+def _markup_named(what: str, suffix: str) -> str:
+    """A page or an XML workbook as a message names it (under a workbook's name: that it is none)."""
+    if suffix in WORKBOOK_SUFFIXES:
+        return f"文件扩展名为 {suffix}，但内容是{what}，不是 Excel 工作簿"
+    return f"文件是{what}"
+
+
+def _markup_table(format_name: str, form: tuple[str, str, str], sheets: list[_Sheet], field_of: FieldOf,
+                  suffix: str, decoding: Encoding, notes: list[str]) -> Table:
+    """The sheets of a page or an XML workbook read as any workbook's (``_sheet_table``), with a
+    first note that says what the file was read as. ``form``: what it is, its format's name, and
+    how it was read."""
+    what, name, read_as = form
+    try:
+        table = _sheet_table(format_name, sheets, field_of, close=lambda: None)
+    except FileUnreadable as exc:
+        said = exc.message
+        if "另存为" not in said:  # (a refusal of the markup itself says what to do)
+            said += "请在 Excel 或 WPS 中打开核对，另存为 .xlsx 或 CSV（UTF-8）后再提交。"
+        raise FileUnreadable(f"{_markup_named(f'{what}（{name}）', suffix)}；按表格读取时：{said}") from exc
+    table.encoding = decoding.name
+    table.damaged_from_line = decoding.damaged_from_line
+    named = f"，扩展名为 {suffix}，不是 Excel 工作簿" if suffix in WORKBOOK_SUFFIXES else ""
+    table.notes[:0] = [f"文件是{what}（{name}{named}），{read_as}，行号是在 Excel 或 WPS 中打开时看到的行号。",
+                       *notes, *_damage_notes(decoding, lines=False)]
+    return table
+
+
+def open_html(path: Path, field_of: FieldOf, suffix: str = "") -> Table:
+    """An HTML page's tables, which many systems export as “Excel”: read as the one worksheet
+    Excel and WPS make of the page (``markup``), by the workbook path. The page is read twice at
+    most, a piece at a time: for its layout when a tag may merge cells down or hide rows, then for
+    its rows."""
+    decoding, notes = _markup_encoding(path, "html")
+    with _markup_text(path, decoding) as fh:
+        layout = markup.page_layout(fh)
+    if not layout.cells:
+        with _markup_text(path, decoding) as fh:
+            title = markup.page_title(fh.read(65536))
+        said = f"（网页标题为“{title}”）" if title else ""
+        raise FileUnreadable(f"{_markup_named('网页（HTML）', suffix)}，网页中没有表格{said}，不是双公示数据"
+                             "（可能是系统导出出错时返回的页面，如登录超时）。未保存任何数据：请重新导出，"
+                             "确认在 Excel 或 WPS 中打开能看到数据后，另存为 .xlsx 或 CSV（UTF-8）再提交。")
+    sheet = _Sheet("网页", True, max(layout.rows, 1),
+                   lambda: _markup_lines(path, decoding, markup.page_rows),
+                   lambda: _SheetScan(layout.merges, hidden=layout.hidden, hidden_columns=layout.hidden_columns))
+    form = ("网页表格", "HTML", "已按表格读取：各单元格按网页中写出的文字读取")
+    return _markup_table("html", form, [sheet], field_of, suffix, decoding, notes)
+
+
+# The number formats SpreadsheetML names rather than writes (Excel's own names for them)
+_XML_FORMAT_NAMES = {"general": None, "general number": None, "currency": None, "euro currency": None,
+                     "fixed": "0.00", "standard": "#,##0.00", "percent": "0.00%", "scientific": "0.00E+00"}
+_XML_DATE_FORMAT_NAMES = frozenset({"general date", "long date", "medium date", "short date",
+                                    "long time", "medium time", "short time"})
+
+
+def _xml_number_reader(code: str, epoch: dt.datetime) -> Callable[[float], Any] | None:
+    """How a number cell of a style with number format ``code`` is read, as ``_xlsx_number_readers``
+    reads a workbook's; None for its plain value."""
+    from openpyxl.styles.numbers import is_date_format
+
+    name = code.strip().lower()
+    if name in _XML_DATE_FORMAT_NAMES or (name not in _XML_FORMAT_NAMES and is_date_format(code)):
+        return partial(_excel_date, epoch=epoch, timedelta=False)
+    shown = shown_by(_XML_FORMAT_NAMES.get(name, code))
+    return partial(_shown_number, shown) if shown is not None else None
+
+
+def open_spreadsheetml(path: Path, field_of: FieldOf, suffix: str = "") -> Table:
+    """An XML Spreadsheet 2003 workbook (SpreadsheetML, Excel 2002–2003's “XML 电子表格”), which
+    report tools export as “.xls”: its worksheets read by the workbook path, its typed cells
+    (Number, DateTime, String, Boolean) as a workbook's. Parsed with expat a piece at a time:
+    once to list the sheets, their hidden rows and columns, merged cells and the styles' number
+    formats, then once for each sheet looked at."""
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+
+    decoding, notes = _markup_encoding(path, "xml")
+    with _markup_text(path, decoding) as fh:
+        book = markup.xml_workbook(fh)
+    form = (" XML 电子表格", "Excel 2003 XML", "已按工作簿读取")
+    if not book.sheets:
+        raise FileUnreadable(f"{_markup_named(f'{form[0]}（{form[1]}）', suffix)}，其中没有工作表。"
+                             "未保存任何数据：请重新导出，或在 Excel 或 WPS 中打开核对，"
+                             "另存为 .xlsx 或 CSV（UTF-8）后再提交。")
+    epoch = CALENDAR_MAC_1904 if book.date1904 else CALENDAR_WINDOWS_1900
+    numbers = {style: reader for style, code in book.number_formats.items()
+               if (reader := _xml_number_reader(code, epoch)) is not None}
+
+    def value(kind: str, text: str, style: str | None) -> Any:
+        if kind == "Formula":
+            return UNCACHED_FORMULA
+        if kind == "Number":
+            try:
+                number = float(text)
+            except ValueError:
+                return text
+            reader = numbers.get(style or "")
+            return reader(number) if reader is not None and math.isfinite(number) else number
+        if kind == "DateTime":
+            try:
+                return dt.datetime.fromisoformat(text.strip())
+            except ValueError:
+                return text
+        if kind == "Boolean":
+            return text.strip().lower() in ("1", "true")
+        return text  # String, and Error as Excel shows it (#N/A): validation refuses it
+
+    sheets = [_Sheet(sheet.title, sheet.visible, max(sheet.layout.rows, 1),
+                     partial(_markup_lines, path, decoding, partial(markup.xml_rows, sheet=index, value=value)),
+                     lambda layout=sheet.layout: _SheetScan(layout.merges, hidden=layout.hidden,
+                                                            hidden_columns=layout.hidden_columns))
+              for index, sheet in enumerate(book.sheets)]
+    table = _markup_table("xml", form, sheets, field_of, suffix, decoding, notes)
+    table.excel_epoch = epoch.date()
+    return table
+
+
 def open_jsonl(path: Path, field_of: FieldOf, decoding: Encoding | None = None) -> Table:
+    """One JSON record a line; a line may be an Elasticsearch document as elasticdump writes it
+    ({"_index": …, "_id": …, "_source": {…}}), whose record is its ``_source``."""
     decoding = decoding or detect_encoding(path)
     raw, fh = _open_text(path, decoding)
+    hits = _Hits(field_of)
 
     def objects() -> Iterator[tuple[int, Any]]:
         for number, line in enumerate(fh, start=1):
@@ -1452,25 +1626,75 @@ def open_jsonl(path: Path, field_of: FieldOf, decoding: Encoding | None = None) 
             if not text.strip():
                 continue
             try:
-                yield number, json.loads(text)
+                yield number, hits.source(json.loads(text))
             except json.JSONDecodeError as exc:
                 yield number, _Undecodable(text.rstrip("\r\n"), exc.msg)
 
-    return _keyed_table("jsonl", path, decoding, raw, fh, objects(), field_of)
+    return _keyed_table("jsonl", path, decoding, raw, fh, objects(), field_of, hits)
 
 
 def open_json(path: Path, field_of: FieldOf, decoding: Encoding | None = None) -> Table:
     """A JSON document: an array of records, an object holding the array ({"rows": [...]},
-    {"data": {"list": [...]}}), or records one after another. Read a record at a time."""
+    {"data": {"list": [...]}}, an Elasticsearch search response's {"hits": {"hits": [...]}}), or
+    records one after another. Read a record at a time."""
     decoding = decoding or detect_encoding(path)
     raw, fh = _open_text(path, decoding)
     stream = _JsonStream(fh)
+    hits = _Hits(field_of)
     try:
-        return _keyed_table("json", path, decoding, raw, fh, _document_records(stream, field_of), field_of)
+        return _keyed_table("json", path, decoding, raw, fh, _document_records(stream, hits), field_of, hits)
     except BaseException:
         fh.close()
         raw.close()
         raise
+
+
+@dataclass
+class _Hits:
+    """The Elasticsearch documents of a JSON file: a search response's hits ({"_index": …, "_id": …,
+    "_source": {…}}, saved to a file) or elasticdump's lines of them. A document's record is its
+    ``_source``; the rest (index, id, score) is the search engine's, and no column."""
+
+    field_of: FieldOf
+    count: int = 0
+    total: int | None = None  # how many the search found (hits.total), when the response says
+
+    def _document(self, value: Any) -> bool:
+        """Whether ``value`` is a document: an object with a ``_source`` object, and no record itself."""
+        return (isinstance(value, dict) and isinstance(value.get("_source"), dict)
+                and not _is_record(value, self.field_of))
+
+    def is_hit(self, value: Any) -> bool:
+        """Whether ``value`` is a document whose ``_source`` is a record."""
+        return self._document(value) and _is_record(value["_source"], self.field_of)
+
+    def source(self, value: Any) -> Any:
+        """The record of a document, else ``value`` as it is."""
+        if self._document(value):
+            self.count += 1
+            return value["_source"]
+        return value
+
+    def found(self, response: dict[str, Any]) -> None:
+        """The object holding the hits: its ``total`` (ES 7 and later: {"value": n, "relation": …})."""
+        total = response.get("total")
+        total = total.get("value") if isinstance(total, dict) else total
+        if isinstance(total, int) and not isinstance(total, bool):
+            self.total = total
+
+    def notes(self) -> list[str]:
+        if not self.count:
+            return []
+        return ["文件是 Elasticsearch 的数据（查询结果或导出的文档）：已读取每个文档的 _source 作为一条记录，"
+                "_index、_id 等检索系统的信息不是记录的栏目，未读取。"]
+
+    def missing(self) -> list[str]:
+        """What to say when the search found more documents than the file holds."""
+        if self.total is None or self.count >= self.total:
+            return []
+        return [f"Elasticsearch 查询结果中 hits.total 为 {self.total:,} 条，文件中只有 {self.count:,} 条"
+                "（查询默认只返回前 10 条）：其余记录不在文件中，未报送。请分页导出全部记录（如用 scroll 或 "
+                "search_after）后再报送。"]
 
 
 @dataclass(frozen=True)
@@ -1482,7 +1706,7 @@ class _Undecodable:
 
 
 def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes], fh: IO[str],
-                 objects: Iterator[tuple[int, Any]], field_of: FieldOf) -> Table:
+                 objects: Iterator[tuple[int, Any]], field_of: FieldOf, hits: _Hits) -> Table:
     """A table of JSON records: the keys of the first record are the columns, and a key first
     met in a later record becomes a column from there on. A record that is not a JSON object is
     a row of its own, rejected — before the first object too (a null first element), up to
@@ -1552,12 +1776,15 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
         text = value.text if isinstance(value, _Undecodable) else json.dumps(value, ensure_ascii=False)
         return [INVALID_JSON, where.format(number) + "不是有效的 JSON 对象（应为 {…}）", text]
 
+    notes = _damage_notes(decoding) + hits.notes()
+
     def rows() -> Iterator[tuple[int, list[str]]]:
         for number, value in leading:
             yield number, no_record(number, value)
         yield first_line, checked(first_line, obj)
         for number, value in objects:
             yield number, checked(number, value) if isinstance(value, dict) else no_record(number, value)
+        notes.extend(hits.missing())  # read at the end, with what was found while reading
 
     def close() -> None:
         fh.close()
@@ -1567,7 +1794,7 @@ def _keyed_table(format_name: str, path: Path, decoding: Encoding, raw: IO[bytes
         format=format_name,
         encoding=decoding.name,
         damaged_from_line=decoding.damaged_from_line,
-        notes=_damage_notes(decoding),
+        notes=notes,
         headers=headers,
         header_line=0,
         rows=rows(),
@@ -1665,11 +1892,12 @@ class _JsonStream:
             return value
 
 
-def _document_records(stream: _JsonStream, field_of: FieldOf) -> Iterator[tuple[int, Any]]:
+def _document_records(stream: _JsonStream, hits: _Hits) -> Iterator[tuple[int, Any]]:
     """(number, value) of each record of a JSON document, numbered from 1 in the order of the
     document (records need not start lines: a document may be one line). Documents joined as
     bytes (copy /b of two exports, each an array or a wrapping object) are read one after the
-    other, numbered on: the second must not be dropped without a word."""
+    other, numbered on: the second must not be dropped without a word. An Elasticsearch document
+    is its ``_source`` (``_Hits``)."""
     if stream.peek() not in ("[", "{"):
         raise FileUnreadable("文件不是 JSON 数组或对象，也不是 CSV、Excel 文件。")
     number = 0
@@ -1678,11 +1906,11 @@ def _document_records(stream: _JsonStream, field_of: FieldOf) -> Iterator[tuple[
             stream.take("[")
             records: Iterator[Any] = _array_elements(stream)
         else:
-            wrapped, obj = _object_or_records(stream, field_of, depth=0)
+            wrapped, obj = _object_or_records(stream, hits, depth=0)
             records = iter([obj]) if wrapped is None else wrapped
         for value in records:
             number += 1
-            yield number, value
+            yield number, hits.source(value)
     if stream.peek():
         raise FileUnreadable(f"JSON 格式错误（第 {stream.line} 行）：记录之后还有多余的内容。")
 
@@ -1701,19 +1929,20 @@ def _array_elements(stream: _JsonStream) -> Iterator[Any]:
         return
 
 
-def _array_or_records(stream: _JsonStream, field_of: FieldOf) -> tuple[Iterator[Any] | None, list[Any]]:
+def _array_or_records(stream: _JsonStream, hits: _Hits) -> tuple[Iterator[Any] | None, list[Any]]:
     """After an array's "[": its elements read lazily when they are records (the first one names
-    at least three columns), else None and the array's values (plain values, column definitions)."""
+    at least three columns, or is an Elasticsearch hit whose ``_source`` does), else None and the
+    array's values (plain values, column definitions)."""
     elements = _array_elements(stream)
     if stream.peek() != "{":
         return None, list(elements)
     first = next(elements)
-    if _is_record(first, field_of):
+    if _is_record(first, hits.field_of) or hits.is_hit(first):
         return itertools.chain([first], elements), []
     return None, [first, *elements]
 
 
-def _then_closed(records: Iterator[Any], stream: _JsonStream, field_of: FieldOf) -> Iterator[Any]:
+def _then_closed(records: Iterator[Any], stream: _JsonStream, hits: _Hits) -> Iterator[Any]:
     """The records of an array inside an object, then the rest of that object: the records of a
     later member that is an array of records too (法人 and 自然人 in two arrays), the others read
     past (a count), so that nothing after the first array is dropped without a word."""
@@ -1727,7 +1956,7 @@ def _then_closed(records: Iterator[Any], stream: _JsonStream, field_of: FieldOf)
             stream.value()
             continue
         stream.take("[")
-        more, _values = _array_or_records(stream, field_of)
+        more, _values = _array_or_records(stream, hits)
         if more is not None:
             yield from more
     stream.take("}")
@@ -1738,12 +1967,13 @@ def _is_record(value: Any, field_of: FieldOf) -> bool:
 
 
 def _object_or_records(
-    stream: _JsonStream, field_of: FieldOf, depth: int
+    stream: _JsonStream, hits: _Hits, depth: int
 ) -> tuple[Iterator[Any] | None, dict[str, Any]]:
     """Read an object member by member: if it holds an array of records (and is not itself a
     record), the records of that array, read lazily, and then the rest of the object; otherwise
     the object. An array of objects that are no records (a table's column definitions before its
-    rows: {"columns": [{"title": …}], "list": […]}) is a member like any other."""
+    rows: {"columns": [{"title": …}], "list": […]}) is a member like any other. The object that
+    holds an array of Elasticsearch hits says how many the search found (``_Hits.found``)."""
     stream.take("{")
     obj: dict[str, Any] = {}
     if stream.peek() == "}":
@@ -1755,16 +1985,19 @@ def _object_or_records(
             raise FileUnreadable(f"JSON 格式错误（第 {stream.line} 行）：对象的键应为字符串。")
         stream.take(":")
         found = stream.peek()
-        wrapper = depth < _MAX_JSON_WRAPPING and not _is_record(obj, field_of)
+        wrapper = depth < _MAX_JSON_WRAPPING and not _is_record(obj, hits.field_of)
         if found == "[" and wrapper:
             stream.take("[")
-            records, obj[key] = _array_or_records(stream, field_of)
+            records, obj[key] = _array_or_records(stream, hits)
             if records is not None:
-                return _then_closed(records, stream, field_of), obj
+                first = next(records)
+                if hits.total is None and hits.is_hit(first):
+                    hits.found(obj)  # {"total": {"value": 2530}, "max_score": 1.0, "hits": [...]}
+                return _then_closed(itertools.chain([first], records), stream, hits), obj
         elif found == "{" and wrapper:
-            records, inner = _object_or_records(stream, field_of, depth + 1)
+            records, inner = _object_or_records(stream, hits, depth + 1)
             if records is not None:
-                return _then_closed(records, stream, field_of), obj
+                return _then_closed(records, stream, hits), obj
             obj[key] = inner
         else:
             obj[key] = stream.value()
@@ -1786,7 +2019,7 @@ def _first_line_is_a_record(path: Path, decoding: Encoding, field_of: FieldOf) -
                     obj = json.loads(text)
                 except json.JSONDecodeError:
                     return False
-                return _is_record(obj, field_of)
+                return _is_record(obj, field_of) or _Hits(field_of).is_hit(obj)
     return True
 
 
@@ -1817,12 +2050,19 @@ def _utf16_json(head: bytes) -> str | None:
     return name if text.lstrip().startswith(("[", "{")) else None
 
 
-def _looks_like_markup(path: Path) -> bool:
-    """Whether a file is a web page (HTML, XML Spreadsheet 2003) or a web archive (MHTML, Excel's
-    单个文件网页): what old systems export as “Excel”."""
+def _markup_kind(path: Path) -> str | None:
+    """What markup a file is, if any (``markup.markup_kind``): a web page, an XML workbook or a
+    web archive is what old systems export as “Excel”."""
     with open(path, "rb") as fh:
-        head = fh.read(2048).lstrip(codecs.BOM_UTF8).lstrip().lower()
-    return head.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<", b"mime-version:"))
+        return markup.markup_kind(fh.read(4096))
+
+
+# The signatures the readers tell workbooks by: a zip's local file header (an .xlsx), an empty
+# zip's end record and a spanned zip's marker (unreadable, and said so by the XLSX reader), and an
+# OLE2 compound file (Excel 97–2003). "PK" alone is two letters a text may begin with (a column
+# named PK编号)
+_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 # Bytes no text file holds (a tab and line breaks are text; Ctrl-Z ends some old DOS exports; a
@@ -1885,19 +2125,36 @@ def open_table(path: Path, field_of: FieldOf) -> Table:
     with open(path, "rb") as fh:
         head = fh.read(512)
     suffix = path.suffix.lower()
-    if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 compound file: Excel 97–2003
+    if head.startswith(_OLE2_SIGNATURE):  # Excel 97–2003
         return open_xls(path, field_of)
-    if suffix in WORKBOOK_SUFFIXES and not head.startswith(b"PK\x03\x04"):  # no zip: no .xlsx either
-        if _looks_like_markup(path):
+    if head.startswith(_ZIP_SIGNATURES):
+        return open_xlsx(path, field_of)
+    kind = _markup_kind(path)
+    if kind == "html":
+        return open_html(path, field_of, suffix)
+    if kind == "spreadsheetml":
+        return open_spreadsheetml(path, field_of, suffix)
+    if kind == "mhtml":
+        raise FileUnreadable(
+            f"{_markup_named('单个文件网页（MHTML，Excel“另存为”中的“单个文件网页”）', suffix)}，平台读不了这种格式，"
+            "未保存任何数据：请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）后再提交。")
+    if suffix in WORKBOOK_SUFFIXES:
+        if kind == "markup":
             raise FileUnreadable(
-                f"文件扩展名为 {suffix}，但内容是网页（HTML/XML）表格，不是 Excel 工作簿（一些系统导出的"
-                "“Excel”是这样）。请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）后再提交。"
+                f"文件扩展名为 {suffix}，但内容是网页或 XML 文件，不是 Excel 工作簿，也不是可以按表格读取的网页表格或"
+                " XML 电子表格。请在 Excel 或 WPS 中打开，另存为 .xlsx 或 CSV（UTF-8）后再提交。"
             )
         if _looks_like_text(head):
             return _text_named_as_workbook(path, field_of, head, suffix)
-    if head.startswith(b"PK") or suffix in (".xlsx", ".xlsm"):
+    if suffix in (".xlsx", ".xlsm"):
         return open_xlsx(path, field_of)
     return _open_by_content(path, field_of, head, suffix)
+
+
+# How JSON text begins: an array's or an object's first value (or its end). A CSV whose first column
+# is named [序号] or {编号} (a database's bracketed names) begins with the same character; a
+# program's repr with single quotes ({'a': 1}) is taken for the broken JSON it is
+_JSON_START = re.compile(rb"""(?:\[\s*(?:[\[{"'\]\d-]|true\b|false\b|null\b|\Z)|\{\s*(?:["'}]|\Z))""")
 
 
 def _open_by_content(path: Path, field_of: FieldOf, head: bytes, suffix: str) -> Table:
@@ -1909,12 +2166,13 @@ def _open_by_content(path: Path, field_of: FieldOf, head: bytes, suffix: str) ->
         if _first_line_is_a_record(path, decoding, field_of):
             return open_jsonl(path, field_of, decoding)
         return open_json(path, field_of, decoding)
-    if suffix in (".jsonl", ".ndjson") or (text_head.startswith(b"{") and suffix != ".json"):
+    json_text = _JSON_START.match(text_head) is not None
+    if suffix in (".jsonl", ".ndjson") or (json_text and text_head.startswith(b"{") and suffix != ".json"):
         decoding = detect_encoding(path)  # once: it reads the whole file
         if _first_line_is_a_record(path, decoding, field_of):
             return open_jsonl(path, field_of, decoding)
         return open_json(path, field_of, decoding)
-    if suffix == ".json" or text_head.startswith((b"[", b"{")):
+    if suffix == ".json" or json_text:
         return open_json(path, field_of)
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         if _utf16_without_bom(head):

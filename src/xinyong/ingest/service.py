@@ -215,7 +215,7 @@ class _RowBuilder:
         those values has. The legal representative's id, stored encrypted, counts by its blind
         index (``legal_rep_index``), which its masked form would hide, wherever the platform
         registers the representative (a name is given); a 证件号码 kept masked only counts masked.
-        Migration 0014 holds a frozen copy of this: change both together."""
+        Migration 0015 holds a frozen copy of this: change both together."""
         hashed = data
         if legal_rep_index and data.get("legal_rep") and data.get("legal_rep_id_number"):
             hashed = {**data, "legal_rep_id_number": legal_rep_index}
@@ -764,7 +764,8 @@ RAW_TEXT_COLUMN = "原始内容"  # a JSON text that is no record, handed back a
 _EXCEL_CELL_CHARS = 32_767
 KIND_LABELS = {"penalties": "行政处罚", "licences": "行政许可"}
 RECORD_KIND_TO_KIND = {v: k for k, v in KINDS.items()}
-_UPLOAD_SUFFIXES = frozenset({".csv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson", ".json", ".xls"})
+_UPLOAD_SUFFIXES = frozenset({".csv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson", ".json", ".xls",
+                               ".xml", ".htm", ".html"})
 
 
 class UploadTooLarge(XinyongError):

@@ -390,6 +390,7 @@ class RowValidator:
         self.header_of: dict[str, str] = {}
         self.unknown_headers: list[str] = []
         self.column_units: dict[str, str] = {}  # decimal fields: the unit of the column
+        self._unitless: set[str] = set()  # amount fields whose column's name gives no unit
         self.notes: list[str] = []
         self._seen: dict[str, int] = {}
         self._fallbacks: list[tuple[int, Field]] = []  # second columns of a field: (index, field)
@@ -410,6 +411,7 @@ class RowValidator:
         # delimited text: a row with more filled cells than the header has shifted columns, one
         # with fewer holding the delimiter has had cells swallowed by a stray quote
         self._width = len(headers) if delimiter else None
+        self._columns_vary = columns_vary
         self._delimiter = delimiter
         self._map_columns(self.unknown_headers.append, self.notes.append)
         missing_ok = self.layout_spec.missing_ok if self.layout_spec else frozenset()
@@ -508,6 +510,7 @@ class RowValidator:
                         normalize_header(header) not in (normalize_header(f.standard_code or ""), f.key)):
                     # the standard's field code (and our field key) carry the standard's unit; a
                     # bare name does not
+                    self._unitless.add(f.key)
                     note(f"“{header}”列的列名没有写明金额单位，已按{f.unit}读取（标准列名为“{f.label}”）："
                          f"若填的是元，请把列名改为“{header}（元）”后重新报送")
         for index, start, end in self._periods:  # a column of their own names them first
@@ -726,6 +729,7 @@ class RowValidator:
         text = unicodedata.normalize("NFKC", raw).replace(" ", "")
         m = _AMOUNT.match(text)
         assert m is not None  # every part is optional
+        first_column = column_unit is None
         column_unit = column_unit or self.column_units.get(f.key) or f.unit or ""
         header = self.header(f.key)
         number = m["number"]
@@ -770,7 +774,29 @@ class RowValidator:
                 line, f.key, "amount_unit_converted",
                 f"“{self.header(f.key)}”的金额“{raw}”写明以{unit}为单位，已按 "
                 f"{format(amount.normalize(), 'f')} {f.unit}保存"))
+        elif (not written and first_column and f.key in self._unitless and f.doubtful_at is not None
+              and amount >= f.doubtful_at):
+            warnings.append(self._unit_unclear(line, f, raw, amount))
         return amount
+
+    def _unit_unclear(self, line: int, f: Field, raw: str, amount: Decimal) -> Issue:
+        """A large amount in a column whose name gives no unit: most likely written in a smaller
+        unit than the standard's (5000 元 in 罚款金额, which is read in 万元)."""
+        header = self.header(f.key)
+        units = self.catalogue.units
+        smaller = [u for u in units if f.unit and units[u] < units[f.unit]]
+        shown = format(amount.normalize(), "f")
+        if smaller:
+            unit = smaller[0]
+            meant = format(self.catalogue.convert(amount, unit, f.unit).normalize(), "f")
+            advice = (f"若填的是{unit}（即 {meant} {f.unit}），请把列名改为“{header}（{unit}）”"
+                      "后重新报送该文件")
+        else:
+            advice = "请核对"
+        return self._issue(
+            line, f.key, "amount_unit_unclear",
+            f"“{header}”的列名没有写明金额单位，“{raw}”已按{f.unit}读作 {shown} {f.unit}，"
+            f"数额很大，可能填的不是{f.unit}：{advice}")
 
     # -- the row ---------------------------------------------------------------------------
 
@@ -1077,18 +1103,32 @@ class RowValidator:
             if f.key == "subject_category":
                 continue  # inferred from the codes with the subject below, or reported there
             if f.key == "authority_uscc" and f.key not in self.header_of:  # the 2016 layout lacks it
+                # (and so may a JSON record: keys are met record by record)
                 name = values.get("authority_name", "")
                 several = self.ambiguous_names.get(normalize_name(name))
                 # the error is on the column the file has: the authority's name
                 named = "authority_name" if "authority_name" in self.header_of else f.key
+                if self._columns_vary:  # a JSON record without the key
+                    lacking, advice = f"{self._where(line)}没有“{f.label}”", f"请在记录中填写“{f.label}”"
+                else:
+                    lacking, advice = f"文件没有“{f.label}”列", "请使用现行格式（含机关统一社会信用代码列）报送"
+                if not name:
+                    if not self._columns_vary:
+                        continue  # the empty name column is reported (missing_required): by it the code is found
+                    name_label = self.item.field("authority_name").label
+                    errors.append(self._issue(line, f.key, "missing_required",
+                                              f"{lacking}，也没有可据以查找已登记机关的“{name_label}”，"
+                                              f"无法确定作出决定的机关：{advice}"))
+                    continue
                 if several:
                     errors.append(self._issue(
                         line, named, "authority_ambiguous",
-                        f"文件没有“{f.label}”列，而平台登记了多个名为“{name}”的部门（{'、'.join(several)}），"
-                        "无法确定是哪一个：请使用现行格式（含机关统一社会信用代码列）报送"))
+                        f"{lacking}，而平台登记了多个名为“{name}”的部门（{'、'.join(several)}），"
+                        f"无法确定是哪一个：{advice}"))
                     continue
                 errors.append(self._issue(line, named, "authority_unknown",
-                                          f"文件没有“{f.label}”列，且机关“{name}”未在平台登记，无法确定其统一社会信用代码"))
+                                          f"{lacking}，且机关“{name}”未在平台登记，无法确定其统一社会信用代码"
+                                          + (f"：{advice}" if self._columns_vary else "")))
                 continue
             errors.append(self._issue(line, f.key, "missing_required", f"必填项“{f.label}”为空"))
 

@@ -45,6 +45,7 @@ class PolicyNotFound(XinyongError):
 class PolicyInvalid(XinyongError):
     """A policy pack is malformed; ``problems`` lists every problem found, one per line."""
 
+    status_code = 503  # the platform cannot decide anything until the packs are corrected
     code = "policy_invalid"
 
     def __init__(self, problems: Sequence[str]) -> None:
@@ -186,8 +187,8 @@ class PolicyBook:
                 self._cache[key] = matches[0]
                 return matches[0]
         target = f"（适用于{RECORD_KIND_LABELS.get(applies_to, applies_to)}）" if applies_to else ""
-        area = "全国" if jurisdiction == "CN" else f"地区 {jurisdiction} "
-        raise PolicyNotFound(f"{area}没有 {on:%Y/%m/%d} 有效的{RULE_KIND_LABELS.get(kind, kind)}规则{target}")
+        # the chain ends with the nation: neither the area nor any area above it has such a rule
+        raise PolicyNotFound(f"全国没有 {on:%Y/%m/%d} 有效的{RULE_KIND_LABELS.get(kind, kind)}规则{target}")
 
     def rules_in_force(self, on: dt.date, jurisdiction: str = "CN") -> list[Rule]:
         """Every rule that decides something on ``on`` for ``jurisdiction``, by kind then id."""
@@ -200,6 +201,13 @@ class PolicyBook:
                     continue
                 found[rule.id] = rule
         return sorted(found.values(), key=lambda r: (r.kind, r.effective_from, r.id))
+
+    def other_jurisdictions(self, on: dt.date, jurisdiction: str = "CN") -> list[str]:
+        """The areas off ``jurisdiction``'s chain that have rules in force on ``on``. A record is
+        decided by the rules of its deciding authority's area, so these decide their authorities'
+        records although :meth:`rules_in_force` for ``jurisdiction`` does not list them."""
+        chain = set(jurisdiction_chain(jurisdiction))
+        return sorted({r.jurisdiction for r in self.rules if r.jurisdiction not in chain and r.is_effective(on)})
 
     def history(self, kind: str, jurisdiction: str | None = None) -> list[Rule]:
         """All versions of a kind, optionally only those on ``jurisdiction``'s chain."""

@@ -147,9 +147,11 @@ def disclosures_page(
 
 @router.get("/about")
 def about_page(request: Request, principal: Principal = Depends(require("public.read"))) -> Response:
-    jurisdiction = get_settings().jurisdiction
-    rules = get_policy_book().rules_in_force(clock.today(), jurisdiction)
-    return render(request, "subjects_about.html", {"rules": rules, "jurisdiction": jurisdiction})
+    jurisdiction, today, book = get_settings().jurisdiction, clock.today(), get_policy_book()
+    return render(request, "subjects_about.html", {
+        "rules": book.rules_in_force(today, jurisdiction), "jurisdiction": jurisdiction,
+        "other_areas": book.other_jurisdictions(today, jurisdiction),
+    })
 
 
 # --------------------------------------------------------------------------- helpers

@@ -77,12 +77,14 @@ class ResidentIdInUrl(XinyongError):
 
 def refuse_resident_id_in_url(raw: str) -> None:
     """Raises ResidentIdInUrl when ``raw`` (a code or query taken from a URL) is or holds a resident
-    id. A number that is also a valid USCC (about one id in 31) passes: callers read it as a USCC
-    only, and refuse it when no organisation has that code (``_url_lookups``)."""
+    id, of 18 digits or an old one of 15, however its digits are grouped. A number that is also a
+    valid USCC (about one id in 31), or an old id that is also a valid 工商注册号 (about one in 10),
+    passes: callers read it as that code only, and refuse it when no subject has it
+    (``_not_found_in_url``)."""
     code = ids.normalize_code(raw)
-    if len(code) == 18 and ids.is_valid_uscc(code):
+    if (len(code) == 18 and ids.is_valid_uscc(code)) or (len(code) == 15 and ids.is_valid_reg_no(code)):
         return
-    if _resident_id(code) is not None or ids.mask_resident_ids(raw)[1]:
+    if _may_be_resident_id(code) or ids.mask_resident_ids(raw)[1]:
         raise ResidentIdInUrl()
 
 
@@ -150,11 +152,19 @@ def _resident_id(code: str) -> str | None:
         return None
 
 
+def _may_be_resident_id(code: str) -> bool:
+    """Whether a normalised code reads as a resident id: a valid 18-character one, or an old
+    15-digit one (which a 工商注册号 may be as well: its check digit tells, see ``ids.is_old_ric``)."""
+    return _resident_id(code) is not None or ids.is_old_ric(code)
+
+
 _ID_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")  # what a resident id (or an old one) looks like
 
 
 def _shown(code: str) -> str:
     """The code as it may appear in a message: anything that may be a resident id is masked."""
+    if ids.is_old_ric(code):
+        return ids.mask_ric(code)
     if len(code) < 16 or (ids.is_valid_uscc(code) and _resident_id(code) is None):
         return code
     if not _ID_SHAPE.fullmatch(code):  # letters inside: a mistyped USCC, never an id
@@ -533,6 +543,15 @@ def public_code(subject: Subject | Any) -> str:
     return f"ZRR-{subject.id}"
 
 
+def names_and_public_codes(session: Session, subject_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """The name and public code of each of these subjects that exists, in one statement (a
+    subject merged into another exists no more)."""
+    if not subject_ids:
+        return {}
+    found = session.scalars(select(Subject).where(Subject.id.in_(sorted(subject_ids))))
+    return {subject.id: (subject.name, public_code(subject)) for subject in found}
+
+
 def find_public(session: Session, code: str) -> Subject:
     """The subject addressed by ``code`` in a public URL (any public code, or a person's reference;
     never a resident id: ResidentIdInUrl)."""
@@ -562,8 +581,9 @@ def _url_lookups(code: str) -> list[tuple[str, str | int]]:
 
 def _not_found_in_url(code: str) -> NoReturn:
     """No subject has ``code`` (normalised, from a URL). A number that is a resident id as well as
-    a USCC was looked up as a USCC only: it is refused as an id, not reported missing."""
-    if _resident_id(code) is not None:
+    a USCC (or an old id as well as a 工商注册号) was looked up as that code only: it is refused as
+    an id, not reported missing."""
+    if _may_be_resident_id(code):
         raise ResidentIdInUrl()
     raise NotFound(f"平台中没有代码为 {_shown(code)} 的信用主体")
 
@@ -703,8 +723,8 @@ def search(
             items = [_hit(subject)] if page == 1 else []
             return SearchResult(query=shown, by_code=True, total=1, page=page, per_page=per_page,
                                 truncated=False, items=items)
-        if not resident_ids and _resident_id(code) is not None:
-            raise ResidentIdInUrl()  # also a USCC, of no organisation: it was meant as an id
+        if not resident_ids and _may_be_resident_id(code):
+            raise ResidentIdInUrl()  # also a USCC or 工商注册号, of no subject: it was meant as an id
     query = normalize_name(text)
     ranked, truncated = _rank(connection, query)
     window = ranked[(page - 1) * per_page : page * per_page]

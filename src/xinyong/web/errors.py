@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from xinyong.core.errors import XinyongError
+from xinyong.core.errors import PlatformFault, XinyongError
 
 log = logging.getLogger("xinyong.web")
 
@@ -46,6 +46,11 @@ def too_many_requests(request: Request, retry_after: int) -> Response:
 def install(app: FastAPI) -> None:
     @app.exception_handler(XinyongError)
     async def _domain(request: Request, exc: XinyongError) -> Response:
+        return error_response(request, exc.status_code, exc.message, exc.code)
+
+    @app.exception_handler(PlatformFault)
+    async def _fault(request: Request, exc: PlatformFault) -> Response:
+        # what the operator must do is logged where the fault was found (e.g. core.audit)
         return error_response(request, exc.status_code, exc.message, exc.code)
 
     @app.exception_handler(StarletteHTTPException)

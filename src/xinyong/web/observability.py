@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from xinyong.core import clock, db
 from xinyong.core.errors import DatabaseNotReady
-from xinyong.core.ids import is_valid_ric, mask_resident_ids, mask_ric, normalize_code
+from xinyong.core.ids import is_old_ric, is_valid_ric, mask_resident_ids, mask_ric, normalize_code
 
 REQUESTS = Counter("xinyong_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -39,8 +39,9 @@ def masked(text: str) -> str:
 
 def _masked_part(text: str) -> str:
     """A path segment or a query value, masked: also an id the request spelt in a way free text
-    does not (2204 0219981026 622X), since the platform reads such a value as a code."""
-    if 15 <= len(text) <= 40 and is_valid_ric(normalize_code(text)):
+    does not (2204 0219981026 622X, an old id as 3301 0277 0707 123), since the platform reads
+    such a value as a code."""
+    if 15 <= len(text) <= 40 and (is_valid_ric(code := normalize_code(text)) or is_old_ric(code)):
         return mask_ric(text)
     return masked(text)
 
@@ -182,10 +183,13 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz() -> Response:
-    """The database is reachable and at the current migration."""
+    """The database is reachable and at the current migration, and the policy packs load."""
+    from xinyong.policy.service import PolicyInvalid, get_policy_book
+
     try:
         db.ensure_ready()
-    except DatabaseNotReady as exc:
+        get_policy_book()
+    except (DatabaseNotReady, PolicyInvalid) as exc:
         return JSONResponse({"status": "not_ready", "reason": exc.message}, status_code=503)
     return JSONResponse({"status": "ready"})
 

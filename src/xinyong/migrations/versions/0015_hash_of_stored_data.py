@@ -1,7 +1,7 @@
 """content hashes computed from the data a version stores
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-23
 
 Whether a row sent again is ``unchanged`` or corrects its record is decided by a keyed content
@@ -39,8 +39,8 @@ import orjson
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
