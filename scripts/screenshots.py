@@ -21,6 +21,7 @@ from browser.liveserver import (  # noqa: E402
     published_penalty,
     start_live_server,
 )
+from xinyong.demo.service import DEMO_PASSWORD_SUFFIX  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "penalties_with_errors.csv"
 DESKTOP = {"width": 1280, "height": 900}
@@ -81,6 +82,14 @@ def main() -> int:
                 shot(page, "workbench_batch")
                 page.goto("/workbench")
                 shot(page, "workbench")
+                context.close()
+
+                # the demo's auditor reads the audit log
+                context = browser.new_context(base_url=server.url, viewport=DESKTOP, locale="zh-CN")
+                page = context.new_page()
+                log_in(page, "auditor", "auditor" + DEMO_PASSWORD_SUFFIX)
+                page.goto("/workbench/audit")
+                shot(page, "audit_log", full_page=False)
                 context.close()
 
                 phone = browser.new_context(base_url=server.url, viewport=PHONE, device_scale_factor=2,

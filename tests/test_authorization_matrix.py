@@ -119,6 +119,10 @@ def test_route_discovery_sees_included_routers(app):
     assert {"/login", "/admin/users", "/api/v1/accounts/me", "/healthz"} <= paths
     me = next(e for e in endpoints(app) if e.path == "/api/v1/accounts/me")
     assert me.permissions == {"public.read"}
+    # the audit log, for the roles that hold audit.read (auditors, administrators) and no other
+    audit_log = {e.path: e.permissions for e in endpoints(app) if "audit" in e.path}
+    assert audit_log == {p: {"audit.read"} for p in
+                         ("/workbench/audit", "/workbench/audit.csv", "/api/v1/audit", "/api/v1/audit/chain")}
 
 
 def _clients(app) -> dict[str, tuple[TestClient, str]]:  # type: ignore[no-untyped-def]
@@ -204,3 +208,49 @@ def test_discovery_finds_unprotected_and_nested_routes():
     found = {e.path: e.permissions for e in endpoints(app)}
     assert found["/api/outer/open"] is None
     assert found["/api/outer/n/inner/guarded"] == {"audit.read"}
+
+
+# Who README's table of the web platform names, as roles
+_README_WHO = {
+    "everyone": set(Role), "other systems": set(Role), "a subject": {Role.SUBJECT},
+    "officers": {Role.OFFICER}, "department systems": {Role.OFFICER},  # an API key acts as an officer
+    "approvers": {Role.APPROVER}, "administrators": {Role.ADMIN}, "auditors": {Role.AUDITOR},
+    "staff": {Role.OFFICER, Role.APPROVER, Role.ADMIN, Role.AUDITOR},
+}
+
+
+def _readme_rows() -> list[tuple[str, str]]:
+    """(where, who) of each row of README's table "The web platform"."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## The web platform", 1)[1].split("\n\n", 2)[1]
+    rows = [re.split(r"(?<!\\)\|", line)[1:3] for line in table.splitlines()[2:]]
+    return [(where.strip(), who.strip()) for where, who in rows]
+
+
+def test_readme_says_who_may_use_each_page_as_the_access_rules_do():
+    """README's table of pages said auditors upload files, that only officers and administrators
+    see the records, and the rules only the credit office; every row now names the roles the
+    routes let in (for each path the row names, by the method it names, GET if none)."""
+    from xinyong.web.app import create_app
+
+    routes = {(re.sub(r"{[^}]*}", "{}", e.path), m): e.permissions for e in endpoints(create_app())
+              for m in e.methods}
+    problems = []
+    for where, who in _readme_rows():
+        words = [w.strip() for w in re.split(r",| and ", re.sub(r"\([^)]*\)", "", who)) if w.strip()]
+        problems += [f"{where}: “{w}” is no role" for w in words if w not in _README_WHO]
+        said = set().union(*(_README_WHO.get(w, set()) for w in words))
+        for cell in re.findall(r"`([^`]+)`", where):
+            method, _, path = cell.rpartition(" ")
+            permissions = routes.get((re.sub(r"{[^}]*}", "{}", path.split("?")[0]), method or "GET"))
+            if permissions is None:
+                problems.append(f"{cell}: no such route")
+                continue
+            allowed = set.intersection(*({*PERMISSIONS[p]} for p in permissions))
+            if allowed != said:
+                problems.append(f"{cell}: README says {sorted(r.value for r in said)}, "
+                                f"the access rules let in {sorted(r.value for r in allowed)}")
+    assert len(_readme_rows()) >= 15
+    assert not problems, "\n".join(problems)

@@ -397,6 +397,29 @@ def test_demo_writes_csv_files_that_ingest_cleanly(database, tmp_path):
     assert report["corrected"] == written["demo_penalty_corrections.csv"]
 
 
+def test_the_demo_s_batches_and_accounts_are_in_the_audit_log(database):
+    """`xinyong demo` stored its three batches with no audit entry (only the demo accounts were
+    audited): the audit log did not show every write. Each batch is now a batch.submit entry,
+    naming the operator's login and the command, as `xinyong ingest` does."""
+    import sqlalchemy as sa
+
+    from xinyong.core.models import AuditEntry
+
+    result = run("demo", "--subjects", "20")
+    assert result.exit_code == 0, result.output
+    with database.connect() as conn:
+        batches = conn.execute(sa.select(Batch.id, Batch.rows_total).order_by(Batch.id)).all()
+        entries = conn.execute(sa.select(AuditEntry.actor, AuditEntry.action, AuditEntry.target_id,
+                                         AuditEntry.after).order_by(AuditEntry.seq)).all()
+    submitted = [e for e in entries if e.action == "batch.submit"]
+    assert len(batches) == 3
+    assert [int(e.target_id) for e in submitted] == [b.id for b in batches]
+    assert [json.loads(e.after)["rows_total"] for e in submitted] == [b.rows_total for b in batches]
+    assert {e.actor for e in entries} == {submitted[0].actor}  # the accounts' entries name the same actor
+    assert submitted[0].actor.startswith("cli") and submitted[0].actor.endswith(" demo")
+    assert run("audit", "verify").exit_code == 0
+
+
 def test_records_reclassify_decides_stored_penalties_again_and_saves_only_with_apply(database, tmp_path):
     """A person fined 1,000 元 was classed 轻微 and withheld by an intake that used the
     organisations' limit; re-sending the row changes nothing (it is unchanged). `records

@@ -100,10 +100,12 @@ def test_records_whose_numbers_differ_only_in_spelling_are_merged_when_the_key_a
     assert merged.decision_key == a["行政处罚决定书文号"].replace("〔", "(").replace("〕", ")").lower()
     assert f"records {keeper}, {max(a_id, b_id)}" in caplog.text and f"merged into record {keeper}" in caplog.text
 
-    # the platform now treats the spellings as one decision
+    # the platform now treats the spellings as one decision: the current version's content under
+    # the other spelling is no change (0015 gave the merged record the hash with the number's key)
     again = ingest(write_rows(tmp_path / "again.csv", headers,
                               [dict(a, 处罚内容="责令改正（更正）", 行政处罚决定书文号=respelled)]))
-    assert (again.accepted, again.corrected) == (0, 1)
+    assert (again.accepted, again.corrected, again.unchanged) == (0, 0, 1)
+    assert [w.code for w in again.warnings] == ["decision_no_respelled"]
 
 
 def test_records_whose_serial_numbers_differ_only_in_padding_are_merged_by_the_upgrade(
@@ -154,7 +156,8 @@ def test_records_whose_serial_numbers_differ_only_in_padding_are_merged_by_the_u
                                 {"id": keeper}).scalars().all()
     engine.dispose()
     assert keys == {keeper: old_key, c_id: old_key}
-    assert key_hashes == [None, None]  # made with the old key: they compare by content hash again
+    # 0012 dropped them (made with the old key); 0015 computes them again with the new one
+    assert all(key_hashes) and len(key_hashes) == 2
     assert [json.loads(v)["subject_name"] for v in versions] == [a["行政相对人名称"], b["行政相对人名称"]]
     assert f"records {keeper}, {max(a_id, b_id)}" in caplog.text
 
@@ -308,6 +311,39 @@ def test_batches_sent_without_a_sender_get_the_department_of_their_records(empty
     after = departments()
     engine.dispose()
     assert after == {one.batch_id: given, several.batch_id: None}
+
+
+def test_content_hashes_are_computed_again_from_the_stored_data(empty_database_url, tmp_path):
+    """Before migration 0015 a version's content hash was computed over the row as sent, personal
+    ids in clear; the upgrade computes every version's and record's hash from the data stored, as
+    intake now does (a legal representative's id by its blind index): a file sent again after
+    it changes nothing."""
+    url = empty_database_url
+    db.upgrade(url)
+    headers, rows = sample_rows()
+    assert ingest(FIXTURES / "penalties.csv").accepted == 47
+    fixed = dict(rows[0], 处罚内容="责令改正（更正）")
+    assert ingest(write_rows(tmp_path / "fix.csv", headers, [fixed])).corrected == 1
+    engine = sa.create_engine(url)
+
+    def hashes() -> tuple[set[tuple[int, str]], set[tuple[int, str, str]]]:
+        with engine.connect() as conn:
+            return (set(conn.execute(sa.text("SELECT id, content_hash FROM record_versions")).all()),
+                    set(conn.execute(sa.text("SELECT id, current_hash, current_key_hash FROM records")).all()))
+
+    by_intake = hashes()
+    command.downgrade(db.alembic_config(url), "0014")
+    with engine.begin() as conn:  # other hashes, as an older platform computed them
+        conn.execute(sa.text("UPDATE record_versions SET content_hash = 'of the row as sent'"))
+        conn.execute(sa.text("UPDATE records SET current_hash = 'of the row as sent', current_key_hash = NULL"))
+    db.reset_engine()
+    db.upgrade(url)
+    assert hashes() == by_intake
+    engine.dispose()
+    assert any(r["法定代表人证件号码"] for r in rows)
+    assert ingest(write_rows(tmp_path / "fix.csv", headers, [fixed])).unchanged == 1
+    again = ingest(FIXTURES / "penalties.csv")  # every record as it is, but the one corrected
+    assert (again.accepted, again.corrected, again.unchanged) == (0, 1, 46)
 
 
 def _audit_chain(url: str) -> tuple[list[tuple[int, str, str]], tuple[int, str] | None]:

@@ -15,7 +15,7 @@ from xinyong.subjects.service import public_code
 
 @pytest.fixture
 def demo(database: sa.Engine) -> None:
-    load_demo(subjects=100, seed=1)
+    load_demo(subjects=100, seed=1, actor="test")
 
 
 def _full_ids_and_subjects() -> tuple[set[str], list[tuple[str, str, str | None]]]:

@@ -23,7 +23,7 @@ MAX_EXAMPLES = 25
 def api_key(database: sa.Engine) -> str:
     from xinyong.demo.service import load_demo
 
-    load_demo(subjects=30, seed=1)
+    load_demo(subjects=30, seed=1, actor="test")
     with db.transaction() as session:
         uscc = ids.make_uscc("11130100" + ids.make_org_code("APQ7K3M2"))
         department = accounts.register_department(session, uscc=uscc, name="接口测试部门")

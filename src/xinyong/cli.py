@@ -557,13 +557,13 @@ def demo(
     require_ready()
     from xinyong.subjects.service import examples
 
-    reports = load_demo(subjects=subjects, seed=seed)
+    reports = load_demo(subjects=subjects, seed=seed, actor=cli_actor("demo"))
     for r in reports:
         out.print(f"{r.file}：{r.rows_total} 行，新增 {r.accepted}，更正 {r.corrected}，"
                   f"未变化 {r.unchanged}，拒收 {r.rejected}")
     from xinyong.demo.service import create_demo_users
 
-    accounts = create_demo_users()
+    accounts = create_demo_users(actor=cli_actor("demo"))
     if accounts:
         logins = Table(title="演示账号（仅用于演示数据库）")
         for col in ("角色", "用户名", "密码", "可以做什么"):

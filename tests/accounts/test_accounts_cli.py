@@ -62,3 +62,26 @@ def test_reset_a_forgotten_password_from_the_command_line(database):
     assert mismatch.exit_code == 1 and "不一致" in mismatch.output
     unknown = runner.invoke(app, ["user", "password", "nobody", "--password-stdin"], input=f"{new}\n")
     assert unknown.exit_code == 1 and "没有用户名为 nobody 的用户" in unknown.output
+
+
+def test_user_create_offers_the_roles_an_operator_can_create_and_says_how_the_others_come_about(database):
+    """`--role` offered public|subject|…: `subject` always failed (nothing links the account to a
+    subject on the command line) and `public` made a 社会公众 account no document mentions. The
+    command offers the four staff roles; the other two are refused, exit 2, saying what to do."""
+    help_text = " ".join(runner.invoke(app, ["user", "create", "--help"], env={"COLUMNS": "250"}).output.split())
+    assert "<admin|officer|approver|auditor>" in help_text
+    assert "public" not in help_text and "subject" not in help_text
+    said = {}
+    for role in ("subject", "public", "boss"):
+        result = runner.invoke(app, ["user", "create", "--username", f"u{role}", "--role", role,
+                                     "--display-name", "张三", "--password-stdin"], input=f"{PASSWORD}\n")
+        assert result.exit_code == 2, result.output
+        said[role] = " ".join(result.output.split())
+    assert "不能在命令行创建" in said["subject"] and "用户管理" in said["subject"]
+    assert "社会公众不需要账号" in said["public"]
+    assert "未知的角色 boss" in said["boss"] and "auditor（审计人员）" in said["boss"]
+    with db.transaction() as s:
+        assert s.scalars(select(User)).all() == []
+    created = runner.invoke(app, ["user", "create", "--username", "shenji", "--role", "auditor",
+                                  "--display-name", "审计员甲", "--password-stdin"], input=f"{PASSWORD}\n")
+    assert created.exit_code == 0 and "已创建用户 shenji（审计人员）" in created.output

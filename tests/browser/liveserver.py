@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,6 +139,31 @@ def xinyong(env: dict[str, str], *args: str, input: str | None = None, timeout: 
     return result.stdout
 
 
+@contextmanager
+def _as_the_server() -> Iterator[None]:
+    """This process with the server's key and day, for what it writes into the server's database:
+    the audit entries of the users it creates are chained with the server's key (a script run
+    without XINYONG_SECRET_KEY would chain them with a key of its own, and the server's audit log
+    would not verify from the first of them on)."""
+    from xinyong.core.config import reset_settings
+    from xinyong.core.crypto import reset_keyring
+
+    saved = {name: os.environ.get(name) for name in ("XINYONG_SECRET_KEY", "XINYONG_TODAY")}
+    os.environ.update({"XINYONG_SECRET_KEY": SECRET_KEY, "XINYONG_TODAY": TODAY})
+    reset_settings()
+    reset_keyring()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_settings()
+        reset_keyring()
+
+
 def create_users(database_url: str) -> dict[str, str]:
     """Two officers of two departments and an administrator, through the accounts service."""
     from xinyong.accounts import service
@@ -149,7 +176,7 @@ def create_users(database_url: str) -> dict[str, str]:
     engine = db.build_engine(database_url)
     users: dict[str, str] = {}
     try:
-        with db.transaction(engine) as session:
+        with _as_the_server(), db.transaction(engine) as session:
             departments = {}
             for key, (uscc, name) in (("a", DEPARTMENT_A), ("b", DEPARTMENT_B)):
                 department = service.find_department(session, uscc)

@@ -8,16 +8,12 @@ import json
 import pytest
 from sqlalchemy import select
 
-from filehelpers import DECISION_NO, USCC, ingest, sample_rows, write_rows
+from filehelpers import DECISION_NO, HEADERS_2016, USCC, in_2016_layout, ingest, sample_rows, write_rows
 from xinyong.records.models import Record, RecordVersion
 
 pytestmark = pytest.mark.usefixtures("database")
 
 FINE = "罚款金额（万元）"
-HEADERS_2016 = ["行政处罚决定书文号", "处罚名称", "处罚类别1", "处罚类别2", "处罚事由", "处罚依据", "行政相对人名称",
-                "行政相对人代码_1(统一社会信用代码)", "行政相对人代码_2(组织机构代码)", "行政相对人代码_3(工商登记码)",
-                "行政相对人代码_4(税务登记号)", "行政相对人代码_5(居民身份证号)", "法定代表人姓名", "处罚结果",
-                "处罚决定日期", "处罚机关", "当前状态", "地方编码", "数据更新时间戳", "备注"]
 
 
 def _minor(**changes: str) -> tuple[list[str], dict[str, str]]:
@@ -45,14 +41,7 @@ def test_a_decision_sent_again_in_the_2016_layout_keeps_its_fine_class_and_publi
     fine, classed 一般 and published; the report said nothing (corrected 1, exit 0)."""
     headers, row = _minor()
     ingest(write_rows(tmp_path / "current.csv", headers, [row]))
-    old = dict.fromkeys(HEADERS_2016, "")
-    old.update({
-        "行政处罚决定书文号": row[DECISION_NO], "处罚名称": row["违法行为类型"], "处罚类别1": "罚款",
-        "处罚事由": row["违法事实"], "处罚依据": row["处罚依据"], "行政相对人名称": row["行政相对人名称"],
-        "行政相对人代码_1(统一社会信用代码)": row[USCC], "法定代表人姓名": row["法定代表人"],
-        "处罚结果": "罚款人民币2000元", "处罚决定日期": row["处罚决定日期"], "处罚机关": row["处罚机关"],
-        "当前状态": "0", "地方编码": "130102", "数据更新时间戳": "2024-08-20 10:20:30",
-    })
+    old = in_2016_layout(row)  # 处罚结果 罚款人民币2000元: the fine is in the text only
     report = ingest(write_rows(tmp_path / "old.csv", HEADERS_2016, [old]),
                     department_uscc=row["数据来源单位统一社会信用代码"])
     assert (report.layout, report.corrected, report.rejected) == ("2016", 1, 0)
@@ -64,12 +53,14 @@ def test_a_decision_sent_again_in_the_2016_layout_keeps_its_fine_class_and_publi
                             "沿用该记录已登记的“罚款金额（万元）”0.2，失信严重程度据此认定为“轻微”（不予公示）；"
                             "如该值确有变化，请用含该列的文件重新报送")
     assert not [w for w in report.warnings if w.code == "class_changed"]
-    notes = [w.message for w in report.warnings if w.code == "file_note"]
-    # the 2016 layout now says, as the current one does, what its missing columns do to a correction
-    assert any(n.startswith("这是 2016 年格式的文件，文件没有这些列：") and "“暂扣或吊销证照名称及编号”" in n
-               and "新版本中这些栏目为空" in n for n in notes), notes
+    # the 2016 layout says, as the current one does, what its missing columns do to a correction
+    [note] = [w.message for w in report.warnings if w.code == "file_note"]
     kept_columns = "“罚款金额（万元）”、“没收违法所得、没收非法财物的金额（万元）”、“公示截止期”"
-    assert any(n.startswith(f"文件没有这些列：{kept_columns}。") and "沿用已登记记录的值" in n for n in notes), notes
+    assert note.startswith("这是 2016 年格式的文件，文件没有这些列："), note
+    assert "“暂扣或吊销证照名称及编号”" in note and "“处罚有效期”" in note
+    assert "更正此前已报送的记录时，这些栏目沿用已登记记录的内容" in note
+    assert "新记录中这些栏目为空（“处罚有效期”按长期保存）" in note
+    assert f"其中{kept_columns}是认定处罚失信严重程度和是否公示的依据：沿用时据此重新认定" in note
 
 
 def test_a_decision_sent_again_without_the_amount_column_changes_nothing(database, client, tmp_path):
@@ -83,7 +74,10 @@ def test_a_decision_sent_again_without_the_amount_column_changes_nothing(databas
     assert _versions(database, row[DECISION_NO]) == [(1, "轻微", False, "0.2")]
     assert _public(client, row[USCC]) == []
     [note] = [w.message for w in report.warnings if w.code == "file_note"]
-    assert note.startswith("文件没有这些列：“罚款金额（万元）”。处罚的失信严重程度和是否公示据此认定")
+    assert note == ("文件没有这些列：“罚款金额（万元）”。没有某一列不等于清空该栏目：更正此前已报送的记录时，"
+                    "这些栏目沿用已登记记录的内容（要清空某一栏目，请用含该列的文件报送并将该单元格留空）；"
+                    "新记录中这些栏目为空。其中“罚款金额（万元）”是认定处罚失信严重程度和是否公示的依据："
+                    "沿用时据此重新认定，不因文件缺少这些列而改变（沿用的行另有提示）")
 
     # a real correction in that template keeps the fine, and its version says so; a second row of
     # the same record in the file takes the next version number
@@ -93,6 +87,20 @@ def test_a_decision_sent_again_without_the_amount_column_changes_nothing(databas
     assert _versions(database, row[DECISION_NO]) == [(1, "轻微", False, "0.2"), (2, "轻微", False, "0.2")]
     assert [(w.line, w.code) for w in report.warnings if w.code in ("kept_from_record", "class_changed")] == [
         (3, "kept_from_record")]
+
+
+def test_rows_of_one_record_in_a_narrow_file_each_keep_the_fine(database, client, tmp_path):
+    """A file without the amount column that corrects a record three times, its middle row being
+    the record as stored: each version keeps the fine and its class (轻微, not published)."""
+    headers, row = _minor()
+    ingest(write_rows(tmp_path / "current.csv", headers, [row]))
+    fewer = [h for h in headers if h != FINE]
+    sent = [{**{h: row[h] for h in fewer}, "备注": remark} for remark in ("已缴纳", "", "已整改")]
+    report = ingest(write_rows(tmp_path / "fewer.csv", fewer, sent))
+    assert (report.corrected, report.unchanged) == (3, 0)
+    assert _versions(database, row[DECISION_NO]) == [(v, "轻微", False, "0.2") for v in (1, 2, 3, 4)]
+    assert _public(client, row[USCC]) == []
+    assert [w.line for w in report.warnings if w.code == "kept_from_record"] == [2, 3, 4]
 
 
 @pytest.mark.parametrize(("first", "then", "message"), [
@@ -127,7 +135,8 @@ def test_a_correction_that_keeps_the_class_says_nothing_of_it(database, tmp_path
     ingest(write_rows(tmp_path / "first.csv", headers, [row]))
     report = ingest(write_rows(tmp_path / "then.csv", headers, [{**row, "备注": "已缴纳"}]))
     assert report.corrected == 1
-    assert not [w for w in report.warnings if w.code in ("class_changed", "kept_from_record")]
+    assert not [w for w in report.warnings
+                if w.code in ("class_changed", "kept_from_record", "publication_end_changed")]
 
 
 def test_a_declared_class_is_kept_by_a_correction_from_a_file_without_its_column(database, client, tmp_path):
@@ -143,3 +152,85 @@ def test_a_declared_class_is_kept_by_a_correction_from_a_file_without_its_column
     [kept] = [w.message for w in report.warnings if w.code == "kept_from_record"]
     assert kept.startswith("文件没有“失信严重程度”列：本行更正已登记的记录，沿用该记录已登记的“失信严重程度”严重，"
                            "失信严重程度据此认定为“严重”（公示至 ")
+
+
+# the 2016 layout's own columns, which a current-layout file may carry (当前状态 in words)
+LEGACY = {"地方编码": "130102", "数据更新时间戳": "2024-08-20 10:20:30", "当前状态": "正常"}
+
+
+@pytest.mark.parametrize("legal_rep_id", ["130102200203109238", ""])
+def test_a_completed_correction_sent_again_in_full_changes_nothing(database, tmp_path, legal_rep_id):
+    """Found by hand: a correction from the 2016 layout (no amount columns) kept the record's fine,
+    but its version was stored with the content hash of the row as sent, without the fine. The
+    same decision sent later in the current layout, with the amount column and the very values of
+    that version, was stored once more: versions 2 and 3 alike (0.2 万元, 轻微). The legal
+    representative's id, which the 2016 layout has no column for either, is kept encrypted, its
+    version holding it masked: the hash must count it all the same."""
+    headers, row = _minor(法定代表人证件号码=legal_rep_id, 法定代表人证件类型="身份证" if legal_rep_id else "")
+    ingest(write_rows(tmp_path / "current.csv", headers, [row]))
+    report = ingest(write_rows(tmp_path / "old.csv", HEADERS_2016, [in_2016_layout(row, 备注="已缴纳")]),
+                    department_uscc=row["数据来源单位统一社会信用代码"])
+    assert (report.corrected, report.rejected) == (1, 0)
+    assert _versions(database, row[DECISION_NO]) == [(1, "轻微", False, "0.2"), (2, "轻微", False, "0.2")]
+
+    # the values of version 2, each in its column of the current layout (which may carry the
+    # 2016 layout's own columns)
+    full = {**row, "备注": "已缴纳", **LEGACY}
+    report = ingest(write_rows(tmp_path / "full.csv", [*headers, *LEGACY], [full]))
+    assert (report.accepted, report.corrected, report.unchanged, report.rejected) == (0, 0, 1, 0)
+    assert _versions(database, row[DECISION_NO]) == [(1, "轻微", False, "0.2"), (2, "轻微", False, "0.2")]
+    # and the completed version is what the narrow file says too: sent again, nothing changes
+    report = ingest(write_rows(tmp_path / "old.csv", HEADERS_2016, [in_2016_layout(row, 备注="已缴纳")]),
+                    department_uscc=row["数据来源单位统一社会信用代码"])
+    assert (report.corrected, report.unchanged) == (0, 1)
+    assert len(_versions(database, row[DECISION_NO])) == 2
+
+
+def _end_warnings(report) -> list[tuple[int | None, str | None, str, str]]:  # type: ignore[no-untyped-def]
+    return [(w.line, w.field, w.code, w.message) for w in report.warnings
+            if w.code in ("class_changed", "publication_end_changed")]
+
+
+def test_a_correction_of_the_declared_end_says_how_long_the_penalty_is_now_published(database, client, tmp_path):
+    """A correction that keeps the class and the publication but moves 公示截止期 changes how long
+    the public sees the penalty: it said nothing."""
+    headers, row = _minor(**{FINE: "5", "公示截止期": "2025/08/13"})  # 一般, 3 to 36 months (Order 58)
+    ingest(write_rows(tmp_path / "first.csv", headers, [row]))
+    report = ingest(write_rows(tmp_path / "then.csv", headers, [{**row, "公示截止期": "2026/02/13"}]))
+    assert report.corrected == 1
+    assert _end_warnings(report) == [(
+        2, "公示截止期", "publication_end_changed",
+        "本行更正了已登记的处罚：失信严重程度仍为“一般”，公示截止日期由 2025/08/13 改为 2026/02/13"
+        "（“公示截止期”由 2025/08/13 改为 2026/02/13），公众可查询到该处罚的期限随之改变。"
+        "请核对处罚决定日期、公示截止期是否正确")]
+    # a declared end given where there was none moves it too
+    report = ingest(write_rows(tmp_path / "none.csv", headers, [{**row, "公示截止期": "", "备注": "改"}]))
+    [(_line, field, code, message)] = _end_warnings(report)
+    assert (field, code) == ("公示截止期", "publication_end_changed")
+    assert "公示截止日期由 2026/02/13 改为 2027/08/13（“公示截止期”由 2026/02/13 改为空）" in message
+
+
+def test_a_moved_decision_date_under_another_rule_says_how_long_the_penalty_is_now_published(database, tmp_path):
+    """A decision date moved across 2026-04-01, where Order 36 (一般: 12 months) replaced Order 58
+    (36 months): the class stays 一般 and published, the end moves by two years."""
+    headers, row = _minor(**{FINE: "5", "处罚决定日期": "2026/03/20"})
+    ingest(write_rows(tmp_path / "first.csv", headers, [row]))
+    report = ingest(write_rows(tmp_path / "then.csv", headers, [{**row, "处罚决定日期": "2026/04/10"}]))
+    assert report.corrected == 1
+    assert _end_warnings(report) == [(
+        2, "处罚决定日期", "publication_end_changed",
+        "本行更正了已登记的处罚：失信严重程度仍为“一般”，公示截止日期由 2029/03/20 改为 2027/04/10"
+        "（“处罚决定日期”由 2026/03/20 改为 2026/04/10），公众可查询到该处罚的期限随之改变。"
+        "请核对处罚决定日期、公示截止期是否正确")]
+
+
+def test_a_class_change_that_moves_the_end_names_both(database, tmp_path):
+    """一般 to 严重 under Order 36: both published, 12 months then 36. ``class_changed`` names the
+    new end too (one warning per row on what the public sees)."""
+    headers, row = _minor(**{FINE: "5", "处罚决定日期": "2026/05/10"})
+    ingest(write_rows(tmp_path / "first.csv", headers, [row]))
+    report = ingest(write_rows(tmp_path / "then.csv", headers, [{**row, FINE: "150"}]))
+    [(line, field, code, message)] = _end_warnings(report)
+    assert (line, field, code) == (2, "处罚类别", "class_changed")
+    assert message.startswith("本行更正了已登记的处罚：失信严重程度由“一般”改为“严重”（")
+    assert message.endswith("，公示截止日期由 2027/05/10 改为 2029/05/10。请核对处罚类别、罚款金额等栏目是否正确")

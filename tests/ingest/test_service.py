@@ -236,7 +236,10 @@ def test_a_number_sent_for_another_party_alone_corrects_the_party_and_says_so(da
     # the department typed the wrong company and sends the decision again with the right one
     report = ingest(write_rows(tmp_path / "b.csv", headers, [b]))
     assert (report.accepted, report.corrected) == (0, 1)
-    ((line, field, code, message),) = [(w.line, w.field, w.code, w.message) for w in report.warnings]
+    # (the two companies' decision dates differ: the publication's end moves with it, and says so)
+    assert [w.code for w in report.warnings] == ["party_changed", "publication_end_changed"]
+    ((line, field, code, message),) = [(w.line, w.field, w.code, w.message) for w in report.warnings
+                                       if w.code == "party_changed"]
     assert (line, field, code) == (2, "行政相对人名称", "party_changed")
     assert (f"原为“{a['行政相对人名称']}”（{a[USCC_HEADER]}），本行为“{b['行政相对人名称']}”"
             f"（{b[USCC_HEADER]}），按更正处理") in message
@@ -2096,20 +2099,20 @@ def test_an_id_in_the_id_column_of_a_business_or_organisation_row_is_checked_and
     assert current[copied["行政处罚决定书文号"]]["id_number"] == ids.mask_ric(company["法定代表人证件号码"])
 
 
-def test_a_template_without_optional_columns_says_what_a_correction_will_empty(database, tmp_path):
+def test_a_template_without_optional_columns_says_what_a_correction_will_keep(database, tmp_path):
     """Found by probing: another province's template without 法定代表人 or the confiscated amount
     corrected every record sent before, emptying those fields in the current version, and the
-    report said nothing (exit 0)."""
+    report said nothing (exit 0). A correction now keeps them; the file says so, once."""
     headers, rows = sample_rows()
     ingest(FIXTURES / "penalties.csv")
     dropped = ["法定代表人", "法定代表人证件类型", "法定代表人证件号码", "没收违法所得、没收非法财物的金额（万元）"]
     fewer = [h for h in headers if h not in dropped]
     report = ingest(write_rows(tmp_path / "fewer.csv", fewer, [{h: r[h] for h in fewer} for r in rows[:3]]))
-    notes = [w.message for w in report.warnings if w.code == "file_note" and "文件没有这些列" in w.message]
-    emptied, kept = notes  # an amount the class is decided from is kept by a correction, not emptied
-    assert all(f"“{h}”" in emptied for h in dropped[:3]) and dropped[3] not in emptied, notes
-    assert "更正" in emptied and "历史版本" in emptied
-    assert f"“{dropped[3]}”" in kept and "沿用已登记记录的值" in kept
+    [note] = [w.message for w in report.warnings if w.code == "file_note" and "文件没有这些列" in w.message]
+    assert all(f"“{h}”" in note for h in dropped), note
+    # a correction keeps what its file has no column for, and the class is decided with the amount
+    assert "更正此前已报送的记录时，这些栏目沿用已登记记录的内容" in note and "新记录中这些栏目为空" in note
+    assert f"其中“{dropped[3]}”是认定处罚失信严重程度和是否公示的依据" in note
     assert not [w for w in ingest(FIXTURES / "penalties.csv").warnings if "文件没有这些列" in w.message], \
         "a file with every column of the template gets no such note"
 

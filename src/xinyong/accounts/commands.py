@@ -21,15 +21,42 @@ def _actor() -> str:
     return cli_actor()
 
 
+# The roles an operator gives an account on the server; the others are told how they come about.
+CLI_ROLES = (Role.ADMIN, Role.OFFICER, Role.APPROVER, Role.AUDITOR)
+NOT_ON_THE_COMMAND_LINE = {
+    Role.SUBJECT: "信用主体账号须关联一个信用主体，不能在命令行创建：请信用办管理员登录网页，"
+                  "在“用户管理”（/admin/users）中新建用户，角色选“信用主体”，并填写该主体的统一社会信用代码（或组织机构代码、工商注册号）",
+    Role.PUBLIC: "社会公众不需要账号：公示信息不登录即可查询",
+}
+ROLE_CHOICES = "|".join(r.value for r in CLI_ROLES)
+
+
+def _role(value: str) -> Role:
+    """The role of ``--role``, or exit 2 with what to do instead."""
+    role = next((r for r in Role if r.value == value.strip().lower()), None)
+    if role is not None and role in CLI_ROLES:
+        return role
+    if role is not None:
+        raise fail(NOT_ON_THE_COMMAND_LINE[role], 2)
+    choices = "、".join(f"{r.value}（{r.label}）" for r in CLI_ROLES)
+    raise fail(f"未知的角色 {value}：应为 {choices}", 2)
+
+
 @app.command("create")
 def create(
     username: Annotated[str, typer.Option("--username", help="用户名（小写字母、数字或 _ . -）")],
-    role: Annotated[Role, typer.Option("--role", help="角色")],
+    role: Annotated[str, typer.Option(
+        "--role", metavar=f"<{ROLE_CHOICES}>",
+        help="角色：admin 信用办管理员，officer 部门报送人员（须 --department），approver 审批经办人，auditor 审计人员"
+    )],
     display_name: Annotated[str, typer.Option("--display-name", help="姓名")],
     department: Annotated[str | None, typer.Option("--department", help="所属部门的统一社会信用代码")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码（一行）")] = False,
 ) -> None:
-    """创建用户（如第一个信用办管理员）。密码从标准输入读取或交互输入两次，不接受命令行参数。"""
+    """创建用户（如第一个信用办管理员）。密码从标准输入读取或交互输入两次，不接受命令行参数。
+
+    信用主体账号由信用办管理员在网页“用户管理”中创建；社会公众不需要账号。"""
+    chosen = _role(role)
     require_ready()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -44,10 +71,10 @@ def create(
                     raise XinyongError(f"没有统一社会信用代码为 {department} 的部门，请先登记部门")
                 department_id = found.id
             user = service.create_user(
-                session, username=username, password=password, role=role, display_name=display_name,
+                session, username=username, password=password, role=chosen, display_name=display_name,
                 department_id=department_id, actor=_actor(),
             )
-            out.print(f"已创建用户 {user.username}（{ROLE_LABELS[role]}）")
+            out.print(f"已创建用户 {user.username}（{ROLE_LABELS[chosen]}）")
     except XinyongError as exc:
         raise fail(exc.message) from None
 

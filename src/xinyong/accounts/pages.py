@@ -1,25 +1,28 @@
-"""HTML pages of the accounts module: login and logout, "my account", and the administrator's
-pages for users, departments and API keys."""
+"""HTML pages of the accounts module: login and logout, "my account", the administrator's pages
+for users, departments and API keys, and the audit log on the workbench (auditors, administrators)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from xinyong.accounts import service
 from xinyong.accounts.access import ANONYMOUS, ROLE_LABELS, Forbidden, Principal, Role, principal_of, require
+from xinyong.accounts.api import audit_filters
 from xinyong.accounts.auth import (
     SESSION_COOKIE,
     clear_session_cookie,
     set_session_cookie,
     verify_csrf,
 )
+from xinyong.core import audit, clock
 from xinyong.core.errors import XinyongError
-from xinyong.web.deps import MAX_ROW_ID, DbSession, RowId, client_ip, form_row_id
+from xinyong.web.deps import MAX_ROW_ID, DbSession, RowId, client_ip, download_headers, form_row_id
 from xinyong.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -373,3 +376,47 @@ def revoke_api_key(
     key = service.get_api_key(session, key_id)
     service.revoke_api_key(session, key_id, actor=principal.actor, ip=client_ip(request))
     return RedirectResponse(f"/admin/api-keys?department_id={key.department_id}", status_code=303)
+
+
+# --------------------------------------------------------------------------- the audit log
+
+AUDIT_PER_PAGE = 50
+
+
+@router.get("/workbench/audit")
+def audit_log_page(
+    request: Request,
+    filters: dict[str, str] = Depends(audit_filters),
+    page: int = Query(1, ge=1, le=100_000),
+    principal: Principal = Depends(require("audit.read")),
+    session: Session = DbSession,
+) -> Response:
+    query = service.AuditQuery(session, filters)
+    chain = service.audit_chain(session)  # before this read is added to the chain
+    total = audit.count_entries(session, query.wanted)
+    rows = audit.list_entries(session, query.wanted, limit=AUDIT_PER_PAGE, offset=(page - 1) * AUDIT_PER_PAGE)
+    entries = service.audit_entries(session, rows)
+    service.audit_read(session, query, actor=principal.actor, ip=client_ip(request), fmt="page", page=page)
+    return render(request, "accounts_audit.html", {
+        "chain": chain, "entries": entries, "total": total, "page": page,
+        "pages": max(1, math.ceil(total / AUDIT_PER_PAGE)), "form": query.form, "problems": query.problems,
+        "query": urlencode(query.form), "actions": audit.ACTION_LABELS, "targets": audit.TARGET_LABELS,
+        "departments": service.list_departments(session),
+    })
+
+
+@router.get("/workbench/audit.csv")
+def audit_log_csv(
+    request: Request,
+    filters: dict[str, str] = Depends(audit_filters),
+    principal: Principal = Depends(require("audit.read")),
+    session: Session = DbSession,
+) -> Response:
+    """Every entry the filters ask for, newest first (a download is audited as a read)."""
+    from xinyong.ingest.service import rejected_csv as csv_download  # UTF-8 with BOM, formulas defused
+
+    query = service.AuditQuery(session, filters)
+    service.audit_read(session, query, actor=principal.actor, ip=client_ip(request), fmt="csv")
+    at = clock.now().strftime("%Y%m%d-%H%M%S")
+    return StreamingResponse(csv_download(service.audit_csv_rows(query.wanted)), media_type="text/csv; charset=utf-8",
+                             headers=download_headers(f"审计日志_{at}.csv", f"audit_log_{at}.csv"))

@@ -7,8 +7,10 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
+import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, or_, select, text, update
@@ -521,3 +523,285 @@ def resolve_api_key(session: Session, plaintext: str) -> ApiKey | None:
         key.last_used_at = now
         session.flush()
     return key
+
+
+# --------------------------------------------------------------------------- the audit log, for its readers
+#
+# Auditors and administrators read the log (core.audit) on the workbench, as a CSV download and over
+# the API. The accounts module knows who the actors are (users, API keys and their departments), so
+# it turns the filters typed into a form into an ``audit.EntryFilter`` and entries into what a reader
+# is shown: actions and fields in words, personal ids masked, the subject by name.
+
+# a detail of an entry (a key of its before/after) in words; catalogue fields add their own labels
+AUDIT_DETAIL_LABELS = {
+    "username": "用户名", "display_name": "姓名", "role": "角色", "department_id": "部门",
+    "subject_id": "信用主体编号", "disabled": "已停用", "other_sessions_ended": "退出的其他登录",
+    "sessions_ended": "退出的登录", "uscc": "统一社会信用代码", "name": "名称", "prefix": "密钥开头",
+    "revoked": "已吊销", "kind": "数据类型", "file": "文件", "rows_total": "总行数", "accepted": "新增",
+    "corrected": "更正", "unchanged": "未变化", "rejected": "未通过", "format": "格式", "batch_id": "批次",
+    "reason": "原因", "revoked_at": "撤销时间", "revoke_reason": "撤销原因", "version": "版本",
+    "penalty_class": "处罚类别", "class_reason": "类别依据", "class_rule": "类别规则", "published": "公示",
+    "publication_min_end": "最短公示期满", "publication_end": "公示截止", "publication_rule": "公示规则",
+    "deadline": "报送期限", "deadline_provisional": "期限暂定", "deadline_rule": "期限规则", "on_time": "按时报送",
+    "source": "来源", "url": "网址", "holidays": "节假日天数", "working_days": "调休上班天数",
+    "subject": "信用主体", "merged_subject_id": "并入的主体编号", "codes_gained": "新增代码",
+    "records_moved": "移入记录", "versions_moved": "移入版本", "combined_records": "合并的记录",
+    "users_moved": "移入账号", "head": "链头", "newest_entry": "最新记录", "problem": "问题",
+    "accepted_break": "接受的断点", "filters": "筛选条件", "page": "页", "since": "时间自", "until": "时间至",
+    "actor": "操作人", "action": "操作", "target_type": "对象类型", "target_id": "对象编号", "department": "部门",
+}
+# values of a detail in words: (key, value) -> words
+_AUDIT_VALUES = {
+    **{("role", r.value): r.label for r in Role},
+    ("format", "page"): "网页", ("format", "csv"): "CSV 下载", ("format", "json"): "接口",
+    ("format", "xlsx"): "Excel 下载",
+    ("kind", "penalties"): "行政处罚", ("kind", "licences"): "行政许可",
+}
+# the filters of the log, as the page's form and the API's query name them
+AUDIT_FILTERS = ("since", "until", "actor", "action", "subject", "target_type", "target_id", "department")
+_MINUTE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def department_actors(session: Session, department_id: int) -> tuple[str, ...]:
+    """How the audit log names a department's users and API keys."""
+    users = session.scalars(select(User.username).where(User.department_id == department_id).order_by(User.id))
+    keys = session.scalars(select(ApiKey.id).where(ApiKey.department_id == department_id).order_by(ApiKey.id))
+    return tuple(f"user:{name}" for name in users) + tuple(f"api_key:{key}" for key in keys)
+
+
+def _moment(raw: str, label: str, problems: list[str], *, end: bool) -> dt.datetime | None:
+    """A moment typed as a day or a time, China time unless it says otherwise; an end takes in the
+    whole day or minute typed (until 2026-11-21 is until that day's end)."""
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        problems.append(f"{label}“{text}”不是有效的时间，应为 YYYY-MM-DD 或 YYYY-MM-DD HH:MM（北京时间），已忽略")
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=clock.CHINA_TZ)
+    if end:
+        if len(text) == 10:
+            moment += dt.timedelta(days=1)
+        elif _MINUTE.fullmatch(text):
+            moment += dt.timedelta(minutes=1)
+        else:
+            moment += dt.timedelta(microseconds=1)
+    return moment
+
+
+class AuditQuery:
+    """The filters of the audit log as typed (``form``: only those given, for the page's form and
+    links), what they ask of the entries (``wanted``), and what could not be read (``problems``:
+    a time is then ignored; a subject or department not found matches no entry)."""
+
+    def __init__(self, session: Session, typed: dict[str, str]) -> None:
+        form = {k: (typed.get(k) or "").strip() for k in AUDIT_FILTERS}
+        self.form = {k: v for k, v in form.items() if v}
+        self.problems: list[str] = []
+        since = _moment(form["since"], "起始时间", self.problems, end=False)
+        until = _moment(form["until"], "截止时间", self.problems, end=True)
+        if since and until and since >= until:
+            self.problems.append("起始时间晚于截止时间，已互换")
+            since, until = _moment(form["until"], "", [], end=False), _moment(form["since"], "", [], end=True)
+        target_type = form["target_type"] or None
+        if target_type is not None and target_type not in audit.TARGET_LABELS:
+            self.problems.append(f"未知的对象类型“{target_type}”，已忽略")
+            target_type = None
+        self.wanted = audit.EntryFilter(
+            since=since, until=until, actor=form["actor"] or None, action=form["action"] or None,
+            subject_ids=self._subjects(session, form["subject"]), target_type=target_type,
+            target_id=form["target_id"] or None, actors=self._department(session, form["department"]),
+        )
+
+    def _subjects(self, session: Session, code: str) -> tuple[int, ...] | None:
+        """The subject a code names and those merged into it (their entries are about it too)."""
+        from xinyong.subjects import service as subjects  # subjects depends on accounts, not back
+
+        if not code:
+            return None
+        number = re.fullmatch(r"(?i)id\s*[:：]\s*(\d{1,18})", code)
+        try:
+            subject = subjects.get_subject(session, int(number.group(1))) if number else subjects.find_public(
+                session, code)
+        except XinyongError as exc:
+            self.problems.append(f"信用主体：{exc.message}")
+            return ()
+        return tuple(audit.merged_subject_ids(session, subject.id))
+
+    def _department(self, session: Session, uscc: str) -> tuple[str, ...] | None:
+        if not uscc:
+            return None
+        department = find_department(session, uscc.upper())
+        if department is None:
+            self.problems.append(f"没有统一社会信用代码为 {uscc} 的部门")
+            return ()
+        return department_actors(session, department.id)
+
+
+def audit_read(session: Session, query: AuditQuery, *, actor: str, ip: str | None, fmt: str,
+               page: int | None = None) -> None:
+    """Reading the log is itself an entry: who read it, how, and what they asked for."""
+    filters = {k: ids.mask_resident_ids(v)[0] for k, v in query.form.items()}
+    audit.record(session, actor=actor, action=audit.READ_AUDIT_LOG, target_type="audit_log",
+                 after={"format": fmt, "filters": filters or None, "page": page}, ip=ip)
+
+
+def audit_chain(session: Session) -> dict[str, Any]:
+    """The chain's state as ``xinyong audit verify`` finds it, for the top of the page and the API:
+    up to which entry it verifies, and where and how it breaks."""
+    found = audit.verify(session)
+    if found.ok:
+        through = found.head.seq if found.head else 0
+        summary = (f"审计日志完整：第 1 条至第 {through} 条记录校验无误，没有被修改、删除或插入的记录。"
+                   if through else "审计日志还没有记录。")
+    else:
+        through = (found.first_bad_seq or found.checked + 1) - 1
+        summary = (f"审计日志校验未通过：{found.problem}。"
+                   + (f"第 1 条至第 {through} 条记录校验无误。" if through > 0 else "")
+                   + "请保留数据库现状，立即报告系统管理员（运维手册“审计日志”一节）。")
+    return {"intact": found.ok, "checked": found.checked, "verified_through": through,
+            "first_bad_seq": None if found.ok else found.first_bad_seq, "problem": found.problem,
+            "head": str(found.head) if found.ok and found.head else None, "summary": summary}
+
+
+class _Names:
+    """Who and what entries name, in words: users, API keys and their departments, fields."""
+
+    def __init__(self, session: Session) -> None:
+        from xinyong.catalogue.service import get_catalogue
+
+        departments = {d.id: d.name for d in list_departments(session)}
+        self.departments = departments
+        self.actors: dict[str, str] = {}
+        for user in list_users(session):
+            where = departments.get(user.department_id) if user.department_id else None
+            self.actors[f"user:{user.username}"] = user.display_name + (f"，{where}" if where else "")
+        for key in list_api_keys(session):
+            self.actors[f"api_key:{key.id}"] = f"API 密钥“{key.name}”，{departments.get(key.department_id, '')}"
+        self.fields = {f.key: f.label for item in get_catalogue().items.values() for f in item.fields}
+
+    def actor(self, actor: str) -> str | None:
+        if actor in self.actors:
+            return self.actors[actor]
+        if actor.startswith("cli"):
+            login, _, command = actor.partition(" ")
+            return f"服务器命令行（{login.partition(':')[2] or '未知登录名'}{'，' + command if command else ''}）"
+        return {"anonymous": "未登录", "demo": "演示数据"}.get(actor)
+
+    def label(self, key: str) -> str:
+        return AUDIT_DETAIL_LABELS.get(key) or self.fields.get(key) or key
+
+    def value(self, key: str, value: Any) -> str:
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if value is None or value == "":
+            return "（空）"
+        if isinstance(value, str) and (key, value) in _AUDIT_VALUES:
+            return _AUDIT_VALUES[key, value]
+        if key == "action" and isinstance(value, str):
+            return audit.action_label(value)
+        if key == "target_type" and isinstance(value, str):
+            return audit.TARGET_LABELS.get(value, value)
+        if key == "department_id" and isinstance(value, int) and value in self.departments:
+            return f"{self.departments[value]}（{value}）"
+        if isinstance(value, dict) and all(not isinstance(v, dict | list) for v in value.values()):
+            return "，".join(f"{self.label(k)} {self.value(k, value[k])}" for k in _in_order(value))
+        if isinstance(value, dict | list):
+            return orjson.dumps(value).decode()
+        return str(value)
+
+    def details(self, before: Any, after: Any) -> list[str]:
+        """What an entry changed or holds, a line a detail (角色：审计人员 → 信用办管理员); details
+        with no value are left out."""
+        if not isinstance(before or {}, dict) or not isinstance(after or {}, dict):
+            return [f"{label}：{self.value('', v)}" for label, v in (("变更前", before), ("变更后", after))
+                    if v is not None]
+        before, after = before or {}, after or {}
+        lines = []
+        for key in _in_order({**before, **after}):
+            old, new = before.get(key), after.get(key)
+            if old is None and new is None:
+                continue
+            if key not in before or old == new:
+                lines.append(f"{self.label(key)}：{self.value(key, new)}")
+            elif key not in after:
+                lines.append(f"{self.label(key)}：{self.value(key, old)} →（无）")
+            else:
+                lines.append(f"{self.label(key)}：{self.value(key, old)} → {self.value(key, new)}")
+        return lines
+
+
+def _in_order(details: dict[str, Any]) -> list[str]:
+    """An entry's details in the order a reader expects them (entries store their keys sorted)."""
+    known = list(AUDIT_DETAIL_LABELS)
+    return sorted(details, key=lambda k: known.index(k) if k in known else len(known))
+
+
+def _masked_json(text: str | None) -> Any:
+    """A stored before/after, with every resident id in it masked (entries written before intake
+    masked texts may hold one in clear, and an entry is never rewritten)."""
+    return None if text is None else orjson.loads(ids.mask_resident_ids(text)[0])
+
+
+_AUDIT_TARGET_PAGES = {"record": "/workbench/records/", "batch": "/workbench/batches/"}
+
+
+def audit_entries(session: Session, rows: list[Any], names: _Names | None = None) -> list[dict[str, Any]]:
+    """Entries as a reader is shown them (the fields of ``schemas.AuditEntryOut``)."""
+    from xinyong.subjects.service import names_and_public_codes  # subjects depends on accounts, not back
+
+    names = names or _Names(session)
+    subjects = names_and_public_codes(session, {row.subject_id for row in rows if row.subject_id is not None})
+    shown = []
+    for row in rows:
+        before, after = _masked_json(row.before), _masked_json(row.after)
+        subject = subjects.get(row.subject_id) if row.subject_id is not None else None
+        target_url = None
+        if row.target_type in _AUDIT_TARGET_PAGES and (row.target_id or "").isdigit():
+            target_url = _AUDIT_TARGET_PAGES[row.target_type] + row.target_id
+        shown.append({
+            "seq": row.seq, "at": row.at, "at_china": row.at.astimezone(clock.CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S"),
+            "actor": row.actor, "actor_name": names.actor(row.actor),
+            "action": row.action, "action_label": audit.action_label(row.action),
+            "target_type": row.target_type, "target_label": audit.TARGET_LABELS.get(row.target_type, row.target_type),
+            "target_id": row.target_id, "target_url": target_url,
+            "subject_id": row.subject_id, "subject_name": subject[0] if subject else None,
+            "subject_code": subject[1] if subject else None,
+            "ip": row.ip, "before": before, "after": after, "details": names.details(before, after),
+            "hash": row.hash,
+        })
+    return shown
+
+
+AUDIT_CSV_HEADER = ["序号", "时间（北京时间）", "操作人", "操作人姓名与单位", "操作", "操作代码", "对象类型",
+                    "对象编号", "信用主体编号", "信用主体", "信用主体代码", "IP 地址", "内容", "变更前（JSON）",
+                    "变更后（JSON）", "哈希"]
+
+
+def audit_csv_rows(wanted: audit.EntryFilter, *, page: int = 1000) -> Iterator[list[str]]:
+    """The entries ``wanted`` asks for, newest first, as the rows of the CSV download (header
+    first), read a page at a time on a connection of their own (the download is streamed after
+    the request's transaction has ended)."""
+    from xinyong.core.db import read_only
+
+    yield AUDIT_CSV_HEADER
+    with read_only() as connection, Session(bind=connection) as session:
+        names = _Names(session)
+        below: int | None = None
+        while True:
+            rows = audit.list_entries(connection, wanted, limit=page, below_seq=below)
+            for e in audit_entries(session, rows, names):
+                yield [str(e["seq"]), e["at_china"], e["actor"], e["actor_name"] or "", e["action_label"],
+                       e["action"], e["target_label"], e["target_id"] or "", str(e["subject_id"] or ""),
+                       e["subject_name"] or "", e["subject_code"] or "", e["ip"] or "", "；".join(e["details"]),
+                       _json_text(e["before"]), _json_text(e["after"]), e["hash"]]
+            if len(rows) < page:
+                return
+            below = rows[-1].seq
+
+
+def _json_text(value: Any) -> str:
+    return "" if value is None else orjson.dumps(value).decode()

@@ -90,9 +90,9 @@ class Field:
     # 2029/12/31”), and the field its first date goes to
     period_headers: tuple[str, ...] = ()
     period_start: str | None = None
-    # a penalty's class or publication is decided from the field: a correction from a file
-    # without its column keeps the record's value (a column absent says nothing, unlike an empty cell)
-    kept_when_absent: bool = False
+    # a penalty's class or publication is decided from the field: a correction that keeps the
+    # record's value of it (its file has no such column) is classed again, and says so per row
+    decides_class: bool = False
     # amount fields: an amount at or above this, read in the field's unit from a column whose name
     # gives no unit (a bare 罚款金额), is warned — most likely 元 written in a 万元 column
     doubtful_at: Decimal | None = None
@@ -125,6 +125,9 @@ class Item:
     # the columns a department's template fills in ahead, down rows no record is typed in yet: a
     # row with nothing in the catalogue's other columns is an unused template row, not a record
     template_prefilled: frozenset[str] = frozenset()
+    # the fields that describe the party (name, codes, legal representative, document): a
+    # correction that moves a record to another party keeps none of the former party's
+    party_fields: frozenset[str] = frozenset()
 
     def field(self, key: str) -> Field:
         for f in self.fields:

@@ -525,7 +525,7 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
                     amount_of=tuple(str(c) for c in f.get("amount_of") or ()),
                     period_headers=tuple(f.get("period_headers") or ()),
                     period_start=f.get("period_start"),
-                    kept_when_absent=bool(f.get("kept_when_absent", False)),
+                    decides_class=bool(f.get("decides_class", False)),
                     doubtful_at=Decimal(str(f["doubtful_at"])) if f.get("doubtful_at") is not None else None,
                 )
             )
@@ -541,6 +541,8 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
                                  "field and a known period_start")
         if unknown := set(codes) - set(keys):
             raise ValueError(f"catalogue item {key}: field_codes for unknown fields {sorted(unknown)}")
+        # the fields that describe the party (the catalogue's subject_fields, which every item has)
+        party = frozenset(str(f["key"]) for f in raw.get("subject_fields") or ()) & set(keys)
         prefilled = frozenset(str(k) for k in spec.get("template_prefilled") or ())
         if unknown := prefilled - set(keys):
             raise ValueError(f"catalogue item {key}: template_prefilled names unknown fields {sorted(unknown)}")
@@ -569,6 +571,7 @@ def _load_items(raw: dict[str, Any], tables: dict[str, CodeTable], units: dict[s
             fields=tuple(fields),
             layouts=layouts,
             template_prefilled=prefilled,
+            party_fields=party,
         )
     return items
 

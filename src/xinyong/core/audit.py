@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select, text
+from sqlalchemy import Connection, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from xinyong.core import clock, ids
@@ -344,3 +344,92 @@ def entries_about_subject(session: Session, subject_id: int, *, reads_only: bool
     if reads_only:
         query = query.where(AuditEntry.action.startswith(READ_ACTIONS_PREFIX))
     return list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)))
+
+
+# --------------------------------------------------------------------------- reading the log
+
+READ_AUDIT_LOG = "read.audit_log"  # the log itself, read on the workbench, downloaded or over the API
+
+# Every action the platform writes, in words, for the log's readers (auditors, administrators);
+# tests/core/test_audit_labels.py finds every action written in the code and checks it is here.
+ACTION_LABELS = {
+    "user.login": "登录",
+    "user.logout": "退出登录",
+    "user.password_change": "修改本人密码",
+    "user.create": "创建用户",
+    "user.disable": "停用用户",
+    "user.enable": "启用用户",
+    "user.password_reset": "重置用户密码",
+    "department.register": "登记部门",
+    "api_key.create": "创建 API 密钥",
+    "api_key.revoke": "吊销 API 密钥",
+    "batch.submit": "报送数据（一个批次）",
+    "record.correct": "在线更正记录",
+    "record.revoke": "撤销记录",
+    "record.reclassify": "重新认定处罚类别与公示",
+    "record.deadline": "重新计算报送期限",
+    MERGE_ACTION: "合并信用主体",
+    "calendar.load": "载入节假日安排",
+    "audit.restore_head": "恢复审计日志链头",
+    **{action: f"查阅{what}" for action, what in READ_LABELS.items()},
+    READ_AUDIT_LOG: "查阅审计日志",
+}
+TARGET_LABELS = {
+    "user": "用户", "department": "部门", "api_key": "API 密钥", "batch": "批次", "record": "记录",
+    "subject": "信用主体", "calendar_year": "节假日安排", "audit_head": "审计日志链头", "audit_log": "审计日志",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """Which entries a reader of the log asks for; a field left None asks nothing of them."""
+
+    since: dt.datetime | None = None  # at or after
+    until: dt.datetime | None = None  # before
+    actor: str | None = None  # as written (api_key:3), a user name (user:<name>), or a command line's login
+    actors: tuple[str, ...] | None = None  # one of these actors (a department's users and keys)
+    action: str | None = None
+    subject_ids: tuple[int, ...] | None = None  # about one of these subjects
+    target_type: str | None = None
+    target_id: str | None = None
+
+
+def _conditions(wanted: EntryFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if wanted.since is not None:
+        conditions.append(AuditEntry.at >= wanted.since)
+    if wanted.until is not None:
+        conditions.append(AuditEntry.at < wanted.until)
+    if wanted.actor is not None:
+        conditions.append(or_(AuditEntry.actor.in_([wanted.actor, f"user:{wanted.actor}"]),
+                              AuditEntry.actor.startswith(f"{wanted.actor} ", autoescape=True)))
+    if wanted.actors is not None:
+        conditions.append(AuditEntry.actor.in_(wanted.actors))
+    if wanted.action is not None:
+        conditions.append(AuditEntry.action == wanted.action)
+    if wanted.subject_ids is not None:
+        conditions.append(AuditEntry.subject_id.in_(wanted.subject_ids))
+    if wanted.target_type is not None:
+        conditions.append(AuditEntry.target_type == wanted.target_type)
+    if wanted.target_id is not None:
+        conditions.append(AuditEntry.target_id == wanted.target_id)
+    return conditions
+
+
+def count_entries(session: Session | Connection, wanted: EntryFilter) -> int:
+    return session.execute(select(func.count()).select_from(AuditEntry).where(*_conditions(wanted))).scalar_one()
+
+
+def list_entries(session: Session | Connection, wanted: EntryFilter, *, limit: int, offset: int = 0,
+                 below_seq: int | None = None) -> list[Any]:
+    """A page of the entries ``wanted`` asks for, newest first, as rows: ``offset`` entries on,
+    or the ones before entry ``below_seq`` (to read the whole log a page at a time, in even time)."""
+    table = AuditEntry.__table__
+    query = select(table).where(*_conditions(wanted))
+    if below_seq is not None:
+        query = query.where(table.c.seq < below_seq)
+    return list(session.execute(query.order_by(table.c.seq.desc()).limit(limit).offset(offset)))

@@ -16,7 +16,7 @@ from xinyong.demo.generator import (
     write_csv,
 )
 from xinyong.ingest.schemas import IngestReport
-from xinyong.ingest.service import ingest_file
+from xinyong.ingest.service import audit_submission, ingest_file
 
 # share of penalty rows re-sent with a changed content, to show corrections in the demo
 CORRECTION_EVERY = 25
@@ -43,15 +43,18 @@ def _corrections(penalties: Path) -> list[dict[str, str]]:
     return rows
 
 
-def load_demo(*, subjects: int, seed: int) -> list[IngestReport]:
-    """Generate demo files and ingest them into the configured database, one batch per file."""
+def load_demo(*, subjects: int, seed: int, actor: str) -> list[IngestReport]:
+    """Generate demo files and ingest them into the configured database, one batch per file,
+    each audited as any intake is (``batch.submit``, naming ``actor``)."""
     reports = []
     with tempfile.TemporaryDirectory(prefix="xinyong-demo-") as tmp:
         files = write_demo_files(Path(tmp), subjects=subjects, seed=seed, today=clock.today())
         for path, _count in files:
             kind = "licences" if "licences" in path.name else "penalties"
             with db.transaction() as session:
-                reports.append(ingest_file(session, path, kind, submitted_by="demo"))
+                report = ingest_file(session, path, kind, submitted_by=actor)
+                audit_submission(session, report, actor=actor, ip=None)
+                reports.append(report)
     return reports
 
 
@@ -59,8 +62,9 @@ def load_demo(*, subjects: int, seed: int) -> list[IngestReport]:
 DEMO_PASSWORD_SUFFIX = "-demo-2026"
 
 
-def create_demo_users() -> list[tuple[str, str, str, str]]:
-    """One user per role on the demo data: (role label, username, password, what they can see)."""
+def create_demo_users(*, actor: str) -> list[tuple[str, str, str, str]]:
+    """One user per role on the demo data: (role label, username, password, what they can see);
+    each creation is audited (``user.create``, naming ``actor``)."""
     from sqlalchemy import func, select
 
     from xinyong.accounts import service as accounts
@@ -78,8 +82,8 @@ def create_demo_users() -> list[tuple[str, str, str, str]]:
             select(Record.subject_id).where(Record.kind == "penalty").order_by(Record.id).limit(1)
         )
         plan: list[tuple[Role, str, dict[str, object], str]] = [
-            (Role.ADMIN, "admin", {}, "全部部门、用户、API 密钥、质量概览"),
-            (Role.AUDITOR, "auditor", {}, "审计日志、质量概览（只读）"),
+            (Role.ADMIN, "admin", {}, "全部部门、用户、API 密钥、质量概览、审计日志"),
+            (Role.AUDITOR, "auditor", {}, "审计日志、报送批次与记录、质量概览（只读）"),
             (Role.APPROVER, "approver", {}, "非公开信息查询"),
         ]
         for i, department in enumerate(d for d in departments if d is not None):
@@ -92,6 +96,6 @@ def create_demo_users() -> list[tuple[str, str, str, str]]:
                 continue
             password = username + DEMO_PASSWORD_SUFFIX
             accounts.create_user(session, username=username, password=password, role=role,
-                                 display_name=f"演示{ROLE_LABELS[role]}", actor="demo", **extra)  # type: ignore[arg-type]
+                                 display_name=f"演示{ROLE_LABELS[role]}", actor=actor, **extra)  # type: ignore[arg-type]
             rows.append((ROLE_LABELS[role], username, password, note))
     return rows

@@ -53,7 +53,7 @@ from xinyong.ingest.schemas import (
     SheetRead,
     WrongCodeKind,
 )
-from xinyong.ingest.store import Staging
+from xinyong.ingest.store import Completion, Staging
 from xinyong.ingest.validation import Issue, RowValidator, ValidRow
 from xinyong.policy.service import (
     PenaltyDecision,
@@ -235,19 +235,32 @@ class _RowBuilder:
         return Issue(row.line, column, "publication_end_out_of_range",
                      f"公示截止期 {declared} {said}")
 
+    def version_hashes(self, data: dict[str, str], legal_rep_index: str | None,
+                       decision_key: str) -> tuple[str, str]:
+        """The content hash of a version's ``data`` as stored, and the same with the decision
+        number's key for its spelling: what decides whether a row is ``unchanged`` or corrects
+        the record. It is computed from the stored form (personal ids masked), so that a
+        correction that keeps values of the version it corrects gets the hash a full row with
+        those values has. The legal representative's id, stored encrypted, counts by its blind
+        index (``legal_rep_index``), which its masked form would hide, wherever the platform
+        registers the representative (a name is given); a 证件号码 kept masked only counts masked.
+        Migration 0015 holds a frozen copy of this: change both together."""
+        hashed = data
+        if legal_rep_index and data.get("legal_rep") and data.get("legal_rep_id_number"):
+            hashed = {**data, "legal_rep_id_number": legal_rep_index}
+        content = orjson.dumps(hashed, option=orjson.OPT_SORT_KEYS)
+        # the content as compared: a number written another way (〔〕 or []) is no other content.
+        # The number's JSON string is replaced wherever a value is exactly it (its quotes included).
+        return (self.keyring.content_hash(content), self.keyring.content_hash(
+            content.replace(orjson.dumps(data["decision_no"]), orjson.dumps(decision_key))))
+
     def build(self, row: ValidRow) -> tuple[tuple[Any, ...], tuple[int, str]]:
         """The staging row and its payload (line, data JSON) for a validated row."""
         v = row.values
         s = row.subject
         authority = v["authority_uscc"]
         area = ids.uscc_area_code(authority)
-        content = orjson.dumps(v, option=orjson.OPT_SORT_KEYS)
-        content_hash = self.keyring.content_hash(content)
         decision_key = names.document_number_key(v["decision_no"])
-        # the content as compared: a number written another way (〔〕 or []) is no other content.
-        # The number's JSON string is replaced wherever a value is exactly it (its quotes included).
-        key_hash = self.keyring.content_hash(
-            content.replace(orjson.dumps(v["decision_no"]), orjson.dumps(decision_key)))
         person_index = person_cipher = person_masked = None
         if s.person_id:
             person_index, person_cipher, person_masked = self._person(s.person_id_type or "", s.person_id)
@@ -263,6 +276,7 @@ class _RowBuilder:
         if lr_masked:
             stored["legal_rep_id_number"] = lr_masked
         data = orjson.dumps(stored).decode()
+        content_hash, key_hash = self.version_hashes(stored, lr_index, decision_key)
         subject_area = None
         if s.uscc:
             subject_area = ids.uscc_area_code(s.uscc)
@@ -665,21 +679,27 @@ def _ingest_table(session: Session, table: Any, path: Path, kind: str, item: Any
     # stores: a second thread would only make the two take turns, so rows are prepared and
     # stored in turn and merged once (each merge step costs SQLite more than it saves).
     concurrent = staging.dialect == "postgresql"
-    kept_fields = [f for f in item.fields if f.kept_when_absent]
+    penalty = item.record_kind == "penalty"
+    type_of = {f.id_type_field: f.key for f in item.fields if f.id_type_field}
 
     def merge() -> None:
         nonlocal staged, rejected
         if department is not None:
             rejected += _reject_foreign_decisions(session, staging, item, validator, table, department, batch.id)
-        # what a penalty's class is decided from and the file has no column for (so far: JSON
-        # meets its keys as it goes): a correction keeps the record's value
-        kept = [(f.key, f.label) for f in kept_fields if f.key not in validator.header_of]
+        # the fields the file has no column for (so far: JSON meets its keys as it goes): a
+        # correction keeps the record's values of them
+        completion = Completion(
+            fields=[(f.key, f.label) for f in item.fields if f.key not in validator.header_of],
+            class_fields=frozenset(f.key for f in item.fields if f.decides_class),
+            defaulted=validator.defaulted, type_of=type_of, party_fields=item.party_fields,
+            decide_again=builder.decide_again if penalty else None, hashes=builder.version_hashes)
         merged = staging.merge(kind=item.record_kind, item_code=item.code, batch_id=batch.id, now=now,
                                name_header=validator.header("subject_name"),
                                number_header=validator.header("decision_no"),
-                               uscc_header=validator.header("uscc"),
-                               kept=kept, decide_again=builder.decide_again,
-                               class_header=validator.header("penalty_kinds") if kept_fields else None)
+                               uscc_header=validator.header("uscc"), completion=completion,
+                               class_header=validator.header("penalty_kinds") if penalty else None,
+                               end_headers=(validator.header("decision_date"),
+                                            validator.header("publication_end_declared")) if penalty else None)
         for outcome, count in merged.items():
             counts[outcome] += count
         staging.clear()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg._copy_base import format_row_text  # the driver's own (C) COPY row formatter
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from xinyong.core import ids
 from xinyong.core.text import with_controls_shown
+from xinyong.subjects import service as subjects
 
 STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("line", "INTEGER"),
@@ -77,6 +79,7 @@ MERGE_COLUMNS = (
     ("version", "INTEGER"),
 )
 ISSUE_FIELDS = ("severity", "line", "field", "code", "message")
+COMPLETION_PAGE = 2000  # rows completed from their records at a time (``Staging._complete_from_records``)
 
 
 TEMP_TABLES = {
@@ -93,13 +96,37 @@ TEMP_TABLES = {
                   "decision_no TEXT, current_version INTEGER, current_hash TEXT, current_key_hash TEXT, "
                   "parties INTEGER, "
                   "listed BOOLEAN",
-    # corrections that keep values of the record they correct: their data and class (per merge)
-    "stg_kept": "line INTEGER PRIMARY KEY, data TEXT, penalty_class TEXT, class_reason TEXT, class_rule TEXT, "
-                "published BOOLEAN, pub_min_end DATE, pub_end DATE, pub_rule TEXT",
+    # rows of stored records completed with values of the version they correct (per merge): their
+    # data and hashes so completed, their class when decided again, the warning that says so
+    "stg_kept": "line INTEGER PRIMARY KEY, data TEXT, content_hash TEXT, key_hash TEXT, decided BOOLEAN, "
+                "penalty_class TEXT, class_reason TEXT, class_rule TEXT, published BOOLEAN, pub_min_end DATE, "
+                "pub_end DATE, pub_rule TEXT, field TEXT, message TEXT",
     # every (identity, party) the batch has listed so far: merges in steps see the earlier rows
     "stg_seen": "authority_uscc TEXT, decision_key TEXT, subject_id BIGINT, first_line INTEGER, "
                 "PRIMARY KEY (authority_uscc, decision_key, subject_id)",
 }
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a row that corrects a stored record takes from the version it corrects: the value of
+    every field its file has no column for. A column absent says nothing (the department's system
+    does not send it); an empty cell in a column the file has clears the value."""
+
+    fields: Sequence[tuple[str, str]]  # (key, label) of each field the file has no column for
+    # of those, what a penalty's class and publication are decided from: when one is kept, the
+    # class is decided again from the data so completed and the row is warned (kept_from_record)
+    class_fields: frozenset[str]
+    # fields the layout fills with a default rather than reading them (the 2016 layout's 处罚有效期)
+    defaulted: frozenset[str]
+    # a document type with its number (证件类型 → 证件号码): kept only when the number is
+    type_of: dict[str, str]
+    # the fields that describe the party: not kept by a row that moves the record to its party
+    party_fields: frozenset[str]
+    # the class and publication of a penalty from its data, decision date, authority, category
+    decide_again: Callable[[dict[str, Any], dt.date, str, str | None], tuple[Any, ...]] | None
+    # the content hash and key hash of a version's data (``_RowBuilder.version_hashes``)
+    hashes: Callable[[dict[str, str], str | None, str], tuple[str, str]]
 
 
 class Staging:
@@ -209,16 +236,16 @@ class Staging:
 
     def merge(
         self, *, kind: str, item_code: str, batch_id: int, now: dt.datetime, name_header: str,
-        number_header: str, uscc_header: str, kept: Sequence[tuple[str, str]] = (),
-        decide_again: Callable[[dict[str, Any], dt.date, str, str | None], tuple[Any, ...]] | None = None,
-        class_header: str | None = None,
+        number_header: str, uscc_header: str, completion: Completion | None = None,
+        class_header: str | None = None, end_headers: tuple[str, str] | None = None,
     ) -> dict[str, int]:
         """Resolve subjects and records and write them; returns the count of each outcome.
 
-        ``kept``: the fields (key, label) a penalty's class is decided from that the file has no
-        column for; a correction keeps the corrected version's values of them, and
-        ``decide_again`` decides its class from its data so completed. ``class_header`` (penalties):
-        where a correction whose class or publication changes is warned (``class_changed``)."""
+        ``completion``: the fields the file has no column for, which a correction keeps from the
+        version it corrects. ``class_header`` (penalties): where a correction whose class or
+        publication changes is warned (``class_changed``); ``end_headers``: the columns of the
+        decision date and of 公示截止期, where a correction that moves only the publication's end
+        is warned (``publication_end_changed``)."""
         x = self._exec
         if self.dialect == "postgresql":
             # PostgreSQL joins the staging table by hashing; indexes on it would only make every
@@ -429,6 +456,8 @@ class Staging:
         if others:
             self._other_parties(kind, name_header, number_header)
             x("DELETE FROM stg_others")
+        if completion is not None and completion.fields:
+            self._complete_from_records(completion)
         # within the file, each row compares with the row before it of the same identity;
         # the first compares with what is stored. New and corrected rows number the versions.
         x(
@@ -468,10 +497,18 @@ class Staging:
             WHERE o.line = stg.line
             """
         )
-        if kept and decide_again is not None:
-            self._keep_stored_values(kept, decide_again)
+        if completion is not None and completion.fields:
+            x(
+                """
+                INSERT INTO stg_issues (severity, line, field, code, message)
+                SELECT 'warning', k.line, k.field, 'kept_from_record', k.message
+                FROM stg_kept k JOIN stg ON stg.line = k.line
+                WHERE stg.outcome = 'corrected' AND k.message IS NOT NULL
+                """
+            )
+            x("DELETE FROM stg_kept")
         if class_header is not None:
-            self._class_changes(class_header)
+            self._class_changes(class_header, end_headers)
         # say what a reader of the report could not see: a number written another way than the
         # record's (or the row's above it) is the same decision; a row that repeats the decision
         # and party of a row above it with other content replaces it
@@ -564,124 +601,193 @@ class Staging:
             counts[outcome] = count
         return counts
 
-    def _keep_stored_values(
-        self, kept: Sequence[tuple[str, str]],
-        decide_again: Callable[[dict[str, Any], dt.date, str, str | None], tuple[Any, ...]],
-    ) -> None:
-        """A correction from a file without a column a penalty's class is decided from (罚款金额,
-        失信严重程度, the 2016 layout's missing amounts…) says nothing of it: it keeps the value
-        of the version it corrects, and its class and publication are decided from its data so
-        completed — a resent decision is never published, or taken down, for a column its file
-        lacks. A row that then holds what the record holds is ``unchanged``; any other gets the
-        warning ``kept_from_record``. Only corrections of versions that hold such a value are
-        read (most files have every column, or correct nothing)."""
-        x = self._exec
-        keys = [key for key, _label in kept]
+    def _complete_from_records(self, completion: Completion) -> None:
+        """Rows that correct a stored record take, for every field their file has no column for,
+        the value of the version they correct (a column absent says nothing; an empty cell clears
+        a value). Their data, and the content hashes the outcome is decided by, are those of the
+        row so completed: a row that is then the record as it is is ``unchanged``, and a completed
+        version has the hash a full row with its values has, so that the decision sent later in a
+        file with every column and the same values is ``unchanged`` too. Where a value a penalty's
+        class is decided from is kept, the class and publication are decided again from the
+        completed data, and the row, if it is a correction, is warned (``kept_from_record``).
+
+        Done before the outcome is decided, for the rows of stored records that differ from them
+        as sent and whose version holds a value of such a field (a file sent again as it was, or
+        sent in the layout its records came in, reads nothing): one statement reads them, a page
+        at a time (memory stays flat however many rows a merge holds), Python completes each page
+        and inserts it; three statements then write the completed rows back."""
+        keys = [key for key, _label in completion.fields]
         holds = " OR ".join(f"v.data LIKE :key{i}" for i in range(len(keys)))
-        found = x(
-            f"""
-            SELECT stg.line, stg.decision_date, stg.authority_uscc, stg.category, p.data, v.data
+        if self.dialect == "postgresql":
+            # read through a server-side cursor, which PostgreSQL plans for its first tenth of rows
+            # (nested loops over the staging table, which has no index: minutes, not a second)
+            self._exec("SET LOCAL cursor_tuple_fraction = 1.0")
+        found = self.session.execute(
+            text(f"""
+            SELECT stg.line, stg.decision_date, stg.authority_uscc, stg.category, stg.decision_key,
+                   stg.lr_index, v.subject_id, stg.moved_from, p.data, v.data
             FROM stg JOIN stg_payload p ON p.line = stg.line
             JOIN record_versions v ON v.record_id = stg.record_id AND v.version = stg.base_version
-            WHERE stg.outcome = 'corrected' AND ({holds})
-            """,
+            WHERE stg.content_hash <> stg.stored_hash
+              AND (stg.stored_key_hash IS NULL OR stg.key_hash <> stg.stored_key_hash)
+              AND ({holds})
+            """).execution_options(stream_results=True),
             {f"key{i}": f'%"{key}"%' for i, key in enumerate(keys)},
-        ).all()
-        labels = dict(kept)
-        completed: list[dict[str, Any]] = []
-        warnings: list[tuple[Any, ...]] = []
-        for line, decision_date, authority, category, payload, stored in found:
-            data, before = json.loads(payload), json.loads(stored)
-            carried = {k: before[k] for k in keys if before.get(k) not in (None, "") and k not in data}
-            if not carried:
-                continue
-            data.update(carried)
-            if data == before:  # the file's row is the record, but for columns it does not have
-                completed.append({"line": line, "data": None, "class": None, "reason": None, "rule": None,
-                                  "published": None, "min_end": None, "end": None, "pub_rule": None})
-                continue
-            day = decision_date if isinstance(decision_date, dt.date) else dt.date.fromisoformat(decision_date)
-            penalty_class, reason, rule, published, min_end, end, pub_rule = decide_again(
-                data, day, authority, category)
-            completed.append({"line": line, "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-                              "class": penalty_class, "reason": reason, "rule": rule, "published": published,
-                              "min_end": min_end.isoformat(), "end": end.isoformat(), "pub_rule": pub_rule})
-            columns = "、".join(f"“{labels[k]}”" for k in carried)
-            values = "、".join(f"“{labels[k]}”{_shown(v)}" for k, v in carried.items())
-            shown = f"公示至 {end:%Y/%m/%d}" if published else "不予公示"
-            these = "该" if len(carried) == 1 else "这些"
-            warnings.append((
-                "warning", line, labels[next(iter(carried))], "kept_from_record",
-                f"文件没有{columns}列：本行更正已登记的记录，沿用该记录已登记的{values}，"
-                f"失信严重程度据此认定为“{penalty_class}”（{shown}）；如{these}值确有变化，请用含{these}列的文件重新报送"))
+        )
+        completed = sum(self._complete_page(page, completion) for page in found.partitions(COMPLETION_PAGE))
         if not completed:
             return
-        self.session.execute(
-            text("INSERT INTO stg_kept (line, data, penalty_class, class_reason, class_rule, published, pub_min_end, "
-                 "pub_end, pub_rule) VALUES (:line, :data, :class, :reason, :rule, :published, :min_end, :end, "
-                 ":pub_rule)"),
-            completed,
-        )
-        self.write_issues(warnings)
+        x = self._exec
+        x("UPDATE stg SET content_hash = k.content_hash, key_hash = k.key_hash FROM stg_kept k WHERE k.line = stg.line")
         x(
             """
             UPDATE stg SET penalty_class = k.penalty_class, class_reason = k.class_reason,
                            class_rule = k.class_rule, published = k.published,
                            pub_min_end = k.pub_min_end, pub_end = k.pub_end, pub_rule = k.pub_rule
-            FROM stg_kept k WHERE k.line = stg.line AND k.data IS NOT NULL
+            FROM stg_kept k WHERE k.line = stg.line AND k.decided
             """
         )
-        x("UPDATE stg_payload SET data = k.data FROM stg_kept k WHERE k.line = stg_payload.line AND k.data IS NOT NULL")
-        if any(row["data"] is None for row in completed):
-            x("UPDATE stg SET outcome = 'unchanged', version = NULL FROM stg_kept k "
-              "WHERE k.line = stg.line AND k.data IS NULL")
-            # a later row of the same record in this merge takes the version number left free
-            x(
-                """
-                UPDATE stg SET version = COALESCE(stg.base_version, 0) + (
-                    SELECT COUNT(*) FROM stg f
-                    WHERE f.authority_uscc = stg.authority_uscc AND f.decision_key = stg.decision_key
-                      AND f.subject_id = stg.subject_id AND f.line <= stg.line AND f.outcome <> 'unchanged')
-                WHERE stg.outcome <> 'unchanged'
-                  AND EXISTS (SELECT 1 FROM stg_kept k JOIN stg s ON s.line = k.line
-                              WHERE k.data IS NULL AND s.record_id = stg.record_id AND s.line < stg.line)
-                """
-            )
-        x("DELETE FROM stg_kept")
+        x("UPDATE stg_payload SET data = k.data FROM stg_kept k WHERE k.line = stg_payload.line")
 
-    def _class_changes(self, class_header: str) -> None:
+    def _complete_page(self, page: Sequence[Any], completion: Completion) -> int:
+        """Complete a page of the rows ``_complete_from_records`` reads and stage them in
+        ``stg_kept``; how many were completed."""
+        labels = dict(completion.fields)
+        rows: list[tuple[Any, dict[str, Any], dict[str, Any]]] = []
+        for row in page:
+            data, before = json.loads(row[8]), json.loads(row[9])
+            moved = row[7] is not None  # the record moves to this row's party: the former one's stay
+            carried = {k: before[k] for k in labels
+                       if before.get(k) not in (None, "") and (k not in data or k in completion.defaulted)
+                       and data.get(k) != before[k] and not (moved and k in completion.party_fields)}
+            for type_key, number_key in completion.type_of.items():
+                if type_key in carried and number_key not in carried:
+                    del carried[type_key]  # the number was cleared (or is the row's own): not its type
+            if carried:
+                rows.append((row, data, carried))
+        # a legal representative's id kept from the version counts by its blind index, found by
+        # the masked form the version holds (as an online correction finds its encrypted copy)
+        indexes = subjects.legal_representative_indexes(
+            self.session, {(row[6], carried["legal_rep_id_number"])
+                           for row, _data, carried in rows if "legal_rep_id_number" in carried})
+        completed: list[dict[str, Any]] = []
+        for row, data, carried in rows:
+            line, decision_date, authority, category, decision_key, lr_index, subject_id = row[:7]
+            data.update(carried)
+            if "legal_rep_id_number" in carried:
+                masked = carried["legal_rep_id_number"]
+                lr_index = (indexes.get((subject_id, masked, data.get("legal_rep")))
+                            or indexes.get((subject_id, masked, None)))
+            content_hash, key_hash = completion.hashes(data, lr_index, decision_key)
+            out = {"line": line, "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+                   "content_hash": content_hash, "key_hash": key_hash, "decided": False, "class": None,
+                   "reason": None, "rule": None, "published": None, "min_end": None, "end": None,
+                   "pub_rule": None, "field": None, "message": None}
+            deciding = [k for k in carried if k in completion.class_fields]
+            if deciding and completion.decide_again is not None:
+                day = decision_date if isinstance(decision_date, dt.date) else dt.date.fromisoformat(decision_date)
+                penalty_class, reason, rule, published, min_end, end, pub_rule = completion.decide_again(
+                    data, day, authority, category)
+                columns = "、".join(f"“{labels[k]}”" for k in deciding)
+                values = "、".join(f"“{labels[k]}”{_shown(carried[k])}" for k in deciding)
+                shown = f"公示至 {end:%Y/%m/%d}" if published else "不予公示"
+                these = "该" if len(deciding) == 1 else "这些"
+                out.update({
+                    "decided": True, "class": penalty_class, "reason": reason, "rule": rule,
+                    "published": published, "min_end": min_end.isoformat(), "end": end.isoformat(),
+                    "pub_rule": pub_rule, "field": labels[deciding[0]],
+                    "message": f"文件没有{columns}列：本行更正已登记的记录，沿用该记录已登记的{values}，"
+                               f"失信严重程度据此认定为“{penalty_class}”（{shown}）；"
+                               f"如{these}值确有变化，请用含{these}列的文件重新报送"})
+            completed.append(out)
+        if completed:
+            self.session.execute(
+                text("INSERT INTO stg_kept (line, data, content_hash, key_hash, decided, penalty_class, class_reason, "
+                     "class_rule, published, pub_min_end, pub_end, pub_rule, field, message) VALUES (:line, :data, "
+                     ":content_hash, :key_hash, :decided, :class, :reason, :rule, :published, :min_end, :end, "
+                     ":pub_rule, :field, :message)"),
+                completed,
+            )
+        return len(completed)
+
+    def _class_changes(self, class_header: str, end_headers: tuple[str, str] | None) -> None:
         """Warn every correction of a penalty whose class or publication changes (``class_changed``),
-        naming the class before and after: a department that corrects an amount, a kind or a
-        date sees what the public will see of it. Compared with the version corrected, or with
-        the file's correction before it; a record the credit office revoked says so otherwise
-        (``record_revoked``)."""
+        naming the class before and after, and the publication's end when it moves too: a
+        department that corrects an amount, a kind or a date sees what the public will see of it.
+        A correction that keeps the class and publication but moves the end of the publication (a
+        corrected 公示截止期, or a decision date for which another rule's period applies) is
+        warned too (``publication_end_changed``), on the column that moved it where that is one
+        of them. Compared with the version corrected, or with the file's correction before it; a
+        record the credit office revoked says so otherwise (``record_revoked``)."""
+        date_header, end_header = end_headers or (None, None)
+        declared = self._json_text("{}.data", "publication_end_declared")  # of the table named
+
+        def shown(date: str) -> str:
+            return f"REPLACE(CAST({date} AS TEXT), '-', '/')"
+
         self._exec(
-            """
+            f"""
             INSERT INTO stg_issues (severity, line, field, code, message)
-            SELECT 'warning', line, :header, 'class_changed',
+            SELECT 'warning', line,
+                   CASE WHEN moved_class THEN :class_header
+                        WHEN before_date <> decision_date THEN :date_header
+                        WHEN COALESCE(before_declared, '') <> COALESCE(declared, '') THEN :end_header END,
+                   CASE WHEN moved_class THEN 'class_changed' ELSE 'publication_end_changed' END,
                    '本行更正了已登记的处罚：'
                    || CASE WHEN before_class <> penalty_class
                            THEN '失信严重程度由“' || before_class || '”改为“' || penalty_class || '”（'
                                 || class_reason || '）'
                            ELSE '失信严重程度仍为“' || penalty_class || '”' END
-                   || CASE WHEN before_published = published THEN ''
-                           WHEN published THEN '，由不予公示改为公示（公示至 '
-                                               || REPLACE(CAST(pub_end AS TEXT), '-', '/') || '）'
-                           ELSE '，由公示改为不予公示' END
-                   || '。请核对处罚类别、罚款金额等栏目是否正确'
-            FROM (SELECT stg.line, stg.penalty_class, stg.class_reason, stg.published, stg.pub_end,
-                         CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.penalty_class
-                              ELSE LAG(stg.penalty_class) OVER w END AS before_class,
-                         CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.published
-                              ELSE LAG(stg.published) OVER w END AS before_published
-                  FROM stg JOIN record_versions v ON v.record_id = stg.record_id AND v.version = stg.base_version
-                  JOIN records r ON r.id = stg.record_id
-                  WHERE stg.outcome = 'corrected' AND r.revoked_at IS NULL
-                  WINDOW w AS (PARTITION BY stg.record_id ORDER BY stg.line)) c
-            WHERE before_class <> penalty_class OR before_published <> published
+                   || CASE WHEN before_published <> published AND published
+                           THEN '，由不予公示改为公示（公示至 ' || {shown("pub_end")} || '）'
+                           WHEN before_published <> published THEN '，由公示改为不予公示'
+                           WHEN published AND before_end <> pub_end
+                           THEN '，公示截止日期由 ' || {shown("before_end")} || ' 改为 ' || {shown("pub_end")}
+                                || CASE WHEN moved_class THEN ''
+                                        WHEN before_date <> decision_date
+                                        THEN '（“' || :date_header || '”由 ' || {shown("before_date")}
+                                             || ' 改为 ' || {shown("decision_date")} || '）'
+                                        WHEN COALESCE(before_declared, '') <> COALESCE(declared, '')
+                                        THEN '（“' || :end_header || '”由'
+                                             || COALESCE(' ' || {shown("before_declared")}, '空') || ' 改为'
+                                             || COALESCE(' ' || {shown("declared")}, '空') || '）'
+                                        ELSE '' END
+                           ELSE '' END
+                   || CASE WHEN moved_class THEN '。请核对处罚类别、罚款金额等栏目是否正确'
+                           ELSE '，公众可查询到该处罚的期限随之改变。请核对处罚决定日期、公示截止期是否正确' END
+            FROM (SELECT d.*,  -- 公示截止期 before and after, read only for the rows warned
+                         COALESCE((SELECT {declared.format("b")} FROM record_versions b WHERE b.id = d.before_version),
+                                  (SELECT {declared.format("b")} FROM stg_payload b WHERE b.line = d.before_line))
+                             AS before_declared,
+                         (SELECT {declared.format("b")} FROM stg_payload b WHERE b.line = d.line) AS declared
+                  FROM (SELECT c.*, (before_class <> penalty_class OR before_published <> published) AS moved_class
+                        FROM (SELECT stg.line, stg.penalty_class, stg.class_reason, stg.published, stg.pub_end,
+                                     stg.decision_date,
+                                     CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.id END AS before_version,
+                                     CASE WHEN ROW_NUMBER() OVER w > 1 THEN LAG(stg.line) OVER w END AS before_line,
+                                     CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.penalty_class
+                                          ELSE LAG(stg.penalty_class) OVER w END AS before_class,
+                                     CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.published
+                                          ELSE LAG(stg.published) OVER w END AS before_published,
+                                     CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.publication_end
+                                          ELSE LAG(stg.pub_end) OVER w END AS before_end,
+                                     CASE WHEN ROW_NUMBER() OVER w = 1 THEN v.decision_date
+                                          ELSE LAG(stg.decision_date) OVER w END AS before_date
+                              FROM stg JOIN record_versions v ON v.record_id = stg.record_id
+                                                             AND v.version = stg.base_version
+                              JOIN records r ON r.id = stg.record_id
+                              WHERE stg.outcome = 'corrected' AND r.revoked_at IS NULL
+                              WINDOW w AS (PARTITION BY stg.record_id ORDER BY stg.line)) c) d
+                  WHERE moved_class OR (published AND before_published AND before_end <> pub_end)) e
             """,
-            {"header": class_header},
+            {"class_header": class_header, "date_header": date_header, "end_header": end_header},
         )
+
+    def _json_text(self, column: str, key: str) -> str:
+        """SQL for the text of ``key`` in the JSON object ``column`` holds (a version's data)."""
+        if self.dialect == "postgresql":
+            return f"(CAST({column} AS json) ->> '{key}')"
+        return f"json_extract({column}, '$.{key}')"
 
     def _learn_uscc(self, uscc_header: str) -> bool:
         """Give a USCC to the subjects that rows carrying it found by an organisation code or a

@@ -452,6 +452,10 @@ class RowValidator:
                     shown = "、".join(f"“{h}”" for h in unknown[:10]) + ("等" if len(unknown) > 10 else "")
                     said += f"文件中未能识别的列：{shown}，其中可能有应改为上述表头的列。"
             raise FileUnreadable(said)
+        # what the layout fills with a default rather than reading it from the row (the 2016
+        # layout's 处罚有效期, 长期): a correction keeps the record's value instead
+        self.defaulted = (frozenset({"valid_until"} & (self.field_keys - self.header_of.keys()))
+                          if self.layout != "current" else frozenset())
         if not columns_vary:
             self._note_absent_columns(missing_ok)
         if self.layout != "current" and ("source_uscc" not in self.header_of) and default_source is None:
@@ -549,26 +553,27 @@ class RowValidator:
                 "请改正表头（各列的字段代码见信息资源目录页面）后重新报送。")
 
     def _note_absent_columns(self, missing_ok: frozenset[str]) -> None:
-        """A correction replaces a record's fields: a template without some of the catalogue's
-        optional columns would empty them in every record it corrects. Say which, up front."""
+        """A correction keeps the record's value of every field its file has no column for (an
+        absent column says nothing; an empty cell clears a value), and a new record has it
+        empty. Say which columns the file lacks, once, up front: the department may have meant to
+        clear them, or its template may be another."""
         # the platform reads these off the codes, or decides them by the rules when not declared
         derived = {"org_code", "subject_category", "severity_declared"}
         absent = [f for f in self.item.template_fields
-                  if not f.required and f.key not in self.header_of and f.key not in missing_ok
-                  and f.key not in derived]
-        emptied = "、".join(f"“{f.label}”" for f in absent if not f.kept_when_absent)
-        # (a 2016 file cannot add a column to its layout: the current one has them)
-        old_layout = self.layout != "current"
-        if emptied:
-            self.notes.append(
-                f"{'这是 2016 年格式的文件，' if old_layout else ''}文件没有这些列：{emptied}。这些栏目按空值读取："
-                f"若文件中的记录此前已{'按现行格式' if old_layout else ''}报送且这些栏目有内容，本次将作为更正保存，"
-                "新版本中这些栏目为空（原内容保留在历史版本中）；"
-                + ("如需保留，请改用现行格式报送" if old_layout else "如只是模板不同，请补齐这些列后再报送"))
-        if kept := "、".join(f"“{f.label}”" for f in absent if f.kept_when_absent):
-            self.notes.append(
-                f"文件没有这些列：{kept}。处罚的失信严重程度和是否公示据此认定：更正此前已报送的处罚时，"
-                "这些栏目沿用已登记记录的值，不因文件缺少这些列而改变（沿用的行另有提示）")
+                  if f.key not in self.header_of and f.key not in derived
+                  and (f.key in self.defaulted or (not f.required and f.key not in missing_ok))]
+        if not absent:
+            return
+        columns = "、".join(f"“{f.label}”" for f in absent)
+        defaulted = "、".join(f"“{f.label}”" for f in absent if f.key in self.defaulted)
+        note = (f"{'这是 2016 年格式的文件，' if self.layout != 'current' else ''}文件没有这些列：{columns}。"
+                "没有某一列不等于清空该栏目：更正此前已报送的记录时，这些栏目沿用已登记记录的内容"
+                "（要清空某一栏目，请用含该列的文件报送并将该单元格留空）；新记录中这些栏目为空"
+                + (f"（{defaulted}按长期保存）" if defaulted else ""))
+        if deciding := "、".join(f"“{f.label}”" for f in absent if f.decides_class):
+            note += (f"。其中{deciding}是认定处罚失信严重程度和是否公示的依据：沿用时据此重新认定，"
+                     "不因文件缺少这些列而改变（沿用的行另有提示）")
+        self.notes.append(note)
 
     def _map_late_columns(self, line: int) -> None:
         self._map_columns(

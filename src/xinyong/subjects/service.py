@@ -232,6 +232,29 @@ def legal_representative_id_in_clear(session: Session, subject_id: int, name: st
     return get_keyring().decrypt(cipher) if cipher else None
 
 
+def legal_representative_indexes(
+    session: Session, wanted: set[tuple[int, str]],
+) -> dict[tuple[int, str, str | None], str]:
+    """The blind index of the id of each (subject id, masked id) of a legal representative, by
+    (subject id, masked id, name) — the name registered with it — and by (subject id, masked id,
+    None) for any name (the first registered): for an intake that must count a kept id as its
+    blind index (the version holds it masked)."""
+    found: dict[tuple[int, str, str | None], str] = {}
+    subjects = sorted({subject_id for subject_id, _masked in wanted})
+    for start in range(0, len(subjects), 500):
+        rows = session.execute(
+            select(LegalRepresentative.subject_id, LegalRepresentative.name, LegalRepresentative.id_masked,
+                   LegalRepresentative.id_index)
+            .where(LegalRepresentative.subject_id.in_(subjects[start:start + 500]),
+                   LegalRepresentative.id_index != "")
+            .order_by(LegalRepresentative.id))
+        for subject_id, name, masked, index in rows:
+            if (subject_id, masked) in wanted:
+                found.setdefault((subject_id, masked, name), index)
+                found.setdefault((subject_id, masked, None), index)
+    return found
+
+
 def examples(session: Session, per_kind: int = 2) -> list[tuple[str, str, str]]:
     """A few subjects of each kind with the code to look them up by (for demos and operators).
 
@@ -518,6 +541,15 @@ def public_code(subject: Subject | Any) -> str:
     if subject.org_code:
         return subject.org_code
     return f"ZRR-{subject.id}"
+
+
+def names_and_public_codes(session: Session, subject_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """The name and public code of each of these subjects that exists, in one statement (a
+    subject merged into another exists no more)."""
+    if not subject_ids:
+        return {}
+    found = session.scalars(select(Subject).where(Subject.id.in_(sorted(subject_ids))))
+    return {subject.id: (subject.name, public_code(subject)) for subject in found}
 
 
 def find_public(session: Session, code: str) -> Subject:
