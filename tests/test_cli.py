@@ -172,7 +172,7 @@ def test_readmes_example_adds_no_second_department_of_one_name_to_the_demo(datab
     from xinyong.accounts.models import Department
     from xinyong.demo.service import load_demo
 
-    load_demo(subjects=40, seed=2026)
+    load_demo(subjects=40, seed=2026, actor="test")
     result = run("ingest", "penalties", FIXTURES / "penalties_with_errors.csv")
     assert result.exit_code == 3, result.output  # five rows rejected, as the fixture means to
     with database.connect() as conn:
