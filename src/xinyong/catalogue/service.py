@@ -326,6 +326,14 @@ class Catalogue:
             return amount
         return amount * self.units[from_unit] / self.units[to_unit]
 
+    def smaller_unit(self, unit: str) -> str | None:
+        """The next smaller unit of the catalogue's table (元 below 万元): what a column that names
+        no unit most likely holds when its amounts are too large for the standard's unit."""
+        if unit not in self.units:
+            return None
+        smaller = [u for u in self.units if self.units[u] < self.units[unit]]
+        return max(smaller, key=self.units.__getitem__) if smaller else None
+
     def detect_layout(self, item: Item, headers: list[str]) -> str:
         """The layout whose marker columns the file carries ("current" when none match).
 

@@ -534,10 +534,11 @@ class RowValidator:
         return (not any(name in header for name in self.catalogue.units) and not field_code_note(header)
                 and normalize_header(header) not in (normalize_header(f.standard_code or ""), f.key))
 
-    @staticmethod
-    def _unitless_note(f: Field, header: str) -> str:
-        return (f"“{header}”列的列名没有写明金额单位，已按{f.unit}读取（标准列名为“{f.label}”）："
-                f"若填的是元，请把列名改为“{header}（元）”后重新报送")
+    def _unitless_note(self, f: Field, header: str) -> str:
+        said = f"“{header}”列的列名没有写明金额单位，已按{f.unit}读取（标准列名为“{f.label}”）"
+        if (unit := self.catalogue.smaller_unit(f.unit or "")) is None:
+            return said
+        return f"{said}：若填的是{unit}，请把列名改为“{header}（{unit}）”后重新报送"
 
     def _other_code(self, header: str, f: Field, code: str) -> str:
         """Why a column is unreadable whose name and the field code in its brackets name two
@@ -805,11 +806,8 @@ class RowValidator:
         """A large amount in a column whose name gives no unit: most likely written in a smaller
         unit than the standard's (5000 元 in 罚款金额, which is read in 万元)."""
         header = self._named(f.key)
-        units = self.catalogue.units
-        smaller = [u for u in units if f.unit and units[u] < units[f.unit]]
         shown = format(amount.normalize(), "f")
-        if smaller:
-            unit = smaller[0]
+        if (unit := self.catalogue.smaller_unit(f.unit or "")) is not None:
             meant = format(self.catalogue.convert(amount, unit, f.unit).normalize(), "f")
             advice = (f"若填的是{unit}（即 {meant} {f.unit}），请把列名改为“{header}（{unit}）”"
                       "后重新报送该文件")
